@@ -1,0 +1,309 @@
+package dev.muster.testkit;
+
+import com.sun.net.httpserver.HttpExchange;
+import dev.muster.testkit.internal.DescribeInstances;
+import dev.muster.testkit.internal.Ec2Error;
+import dev.muster.testkit.internal.Ec2Xml;
+import dev.muster.testkit.internal.FormBody;
+import dev.muster.testkit.internal.LoopbackServer;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.retries.api.BackoffStrategy;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.Ec2ClientBuilder;
+
+/**
+ * A stand-in for the EC2 Query API on 127.0.0.1, serving {@code DescribeInstances} from a
+ * {@link SimulatedFleet} in the wire format the real AWS SDK parses, so the SDK's signing,
+ * retries, pagination and XML unmarshalling all run for real.
+ *
+ * <pre>{@code
+ * try (FakeEc2 ec2 = FakeEc2.start()) {
+ *   ec2.fleet().launch(3, Map.of("role", "web"));
+ *   Ec2Client client = ec2.client();
+ *   // ... code under test calls client.describeInstancesPaginator(...)
+ * }
+ * }</pre>
+ *
+ * <p>What it serves: server-side filters ({@code tag:KEY}, {@code tag-key}, {@code tag-value},
+ * {@code instance-state-name}, {@code instance-state-code}, {@code instance-id},
+ * {@code vpc-id}, {@code subnet-id}, {@code availability-zone}, {@code private-ip-address},
+ * {@code ip-address}, {@code instance-type}, {@code image-id}, {@code reservation-id},
+ * {@code private-dns-name}, {@code dns-name}) with {@code *} and {@code ?} wildcards;
+ * {@code InstanceId.N}; {@code MaxResults} (5 to 1000) and {@code NextToken} paging; EC2's error
+ * bodies. An unknown filter name is an {@code InvalidParameterValue} error, as in EC2.
+ *
+ * <p>Faults for tests: {@link #throttleNext(int)}, {@link #failNext(int, int, String, String)},
+ * {@link #failPage(int)}, {@link #malformedNext(int)}, {@link #delay(Duration)}, and a forced
+ * small page size ({@link #pageSize(int)}). Every request is recorded ({@link #requests()}).
+ *
+ * <p>Thread-safe. Close it to free the port; the client from {@link #client()} closes with it.
+ */
+public final class FakeEc2 implements AutoCloseable {
+
+  /** The region the fake's clients are configured for. */
+  public static final Region REGION = Region.US_EAST_1;
+
+  private final SimulatedFleet fleet;
+  private final LoopbackServer server;
+  private final AtomicLong requestIds = new AtomicLong();
+  private final Deque<Fault> nextFaults = new ArrayDeque<>();
+  private final Set<Integer> failingPages = new HashSet<>();
+  private final List<RecordedRequest> requests = new ArrayList<>();
+  private Duration delay = Duration.ZERO;
+  private int pageSize;
+  private Ec2Client client;
+
+  private sealed interface Fault permits ErrorFault, MalformedFault {}
+
+  private record ErrorFault(int status, String code, String message) implements Fault {}
+
+  private record MalformedFault() implements Fault {}
+
+  private FakeEc2(SimulatedFleet fleet) {
+    this.fleet = fleet;
+    this.server = LoopbackServer.start("fake-ec2", this::handle);
+  }
+
+  /** Starts a fake with a new, empty fleet in {@code us-east-1}. */
+  public static FakeEc2 start() {
+    return start(new SimulatedFleet(REGION.id()));
+  }
+
+  /** Starts a fake serving {@code fleet}. */
+  public static FakeEc2 start(SimulatedFleet fleet) {
+    return new FakeEc2(Objects.requireNonNull(fleet, "fleet"));
+  }
+
+  /** The fleet this fake serves; change it at any time. */
+  public SimulatedFleet fleet() {
+    return fleet;
+  }
+
+  /** The endpoint, {@code http://127.0.0.1:PORT}, for {@code endpointOverride}. */
+  public URI endpoint() {
+    return server.uri();
+  }
+
+  /**
+   * A builder preset for this fake: endpoint, region {@code us-east-1}, static dummy
+   * credentials and the URLConnection HTTP client with 5 s timeouts. Nothing else is set, so
+   * the SDK's own retry defaults apply unless the caller sets a strategy.
+   */
+  public Ec2ClientBuilder clientBuilder() {
+    return Ec2Client.builder()
+        .endpointOverride(endpoint())
+        .region(REGION)
+        .credentialsProvider(StaticCredentialsProvider.create(
+            AwsBasicCredentials.create("AKIDMUSTERTESTKIT", "muster-testkit-secret")))
+        .httpClient(UrlConnectionHttpClient.builder()
+            .connectionTimeout(Duration.ofSeconds(5))
+            .socketTimeout(Duration.ofSeconds(5))
+            .build());
+  }
+
+  /**
+   * A shared client for this fake, built on first use from {@link #clientBuilder()} with the
+   * SDK's standard retry strategy (3 attempts, throttling recognised) but backoffs of 10 to
+   * 100 ms instead of seconds, so tests that throttle stay fast. Closed by {@link #close()}.
+   */
+  public synchronized Ec2Client client() {
+    if (client == null) {
+      client = clientBuilder()
+          .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy()
+              .toBuilder()
+              .backoffStrategy(BackoffStrategy.exponentialDelay(
+                  Duration.ofMillis(10), Duration.ofMillis(100)))
+              .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(
+                  Duration.ofMillis(10), Duration.ofMillis(100)))
+              .build()))
+          .build();
+    }
+    return client;
+  }
+
+  /**
+   * Caps every page at {@code size} instances whatever {@code MaxResults} asks, as EC2 may
+   * return fewer than asked; 0 removes the cap.
+   */
+  public synchronized FakeEc2 pageSize(int size) {
+    if (size < 0) {
+      throw new IllegalArgumentException("page size must not be negative: " + size);
+    }
+    this.pageSize = size;
+    return this;
+  }
+
+  /** Answers the next {@code count} requests with 503 {@code RequestLimitExceeded}. */
+  public FakeEc2 throttleNext(int count) {
+    return failNext(count, 503, "RequestLimitExceeded", "Request limit exceeded.");
+  }
+
+  /**
+   * Answers the next {@code count} requests with an EC2 error body, for example 500
+   * {@code InternalError} or 400 {@code UnauthorizedOperation}.
+   */
+  public synchronized FakeEc2 failNext(int count, int status, String code, String message) {
+    for (int i = 0; i < count; i++) {
+      nextFaults.add(new ErrorFault(status, code, message));
+    }
+    return this;
+  }
+
+  /** Answers the next {@code count} requests with 200 and a truncated XML body. */
+  public synchronized FakeEc2 malformedNext(int count) {
+    for (int i = 0; i < count; i++) {
+      nextFaults.add(new MalformedFault());
+    }
+    return this;
+  }
+
+  /**
+   * Fails every request for page {@code page} (1 is the first page) with 500
+   * {@code InternalError}, retries included, until {@link #clearFaults()}.
+   */
+  public synchronized FakeEc2 failPage(int page) {
+    if (page < 1) {
+      throw new IllegalArgumentException("pages count from 1: " + page);
+    }
+    failingPages.add(page);
+    return this;
+  }
+
+  /** Delays every answer by {@code delay} until {@link #clearFaults()}. */
+  public synchronized FakeEc2 delay(Duration delay) {
+    this.delay = Objects.requireNonNull(delay, "delay");
+    return this;
+  }
+
+  /** Removes every pending and standing fault and the page-size cap. */
+  public synchronized FakeEc2 clearFaults() {
+    nextFaults.clear();
+    failingPages.clear();
+    delay = Duration.ZERO;
+    pageSize = 0;
+    return this;
+  }
+
+  /** Every request received so far, in order of arrival. */
+  public synchronized List<RecordedRequest> requests() {
+    return List.copyOf(requests);
+  }
+
+  /** How many {@code DescribeInstances} requests arrived so far, retries included. */
+  public synchronized int describeInstancesCalls() {
+    return (int) requests.stream().filter(r -> "DescribeInstances".equals(r.action())).count();
+  }
+
+  /** Forgets the recorded requests. */
+  public synchronized void clearRequests() {
+    requests.clear();
+  }
+
+  /** Stops the server and closes the shared client. */
+  @Override
+  public void close() {
+    Ec2Client c;
+    synchronized (this) {
+      c = client;
+      client = null;
+    }
+    if (c != null) {
+      c.close();
+    }
+    server.close();
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      Map<String, String> params = new TreeMap<>();
+      FormBody.parse(exchange.getRequestURI().getRawQuery(), params);
+      FormBody.parse(new String(exchange.getRequestBody().readAllBytes(),
+          StandardCharsets.UTF_8), params);
+      Map<String, String> headers = new TreeMap<>();
+      exchange.getRequestHeaders().forEach((name, values) ->
+          headers.put(name.toLowerCase(Locale.ROOT), values.isEmpty() ? "" : values.get(0)));
+      String requestId = String.format("00000000-0000-4000-8000-%012d",
+          requestIds.incrementAndGet());
+
+      Fault fault;
+      Duration wait;
+      int cap;
+      synchronized (this) {
+        requests.add(new RecordedRequest(exchange.getRequestMethod(),
+            exchange.getRequestURI().getPath(), params, headers));
+        fault = nextFaults.poll();
+        wait = delay;
+        cap = pageSize;
+      }
+      if (!wait.isZero()) {
+        try {
+          Thread.sleep(wait.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+      if (fault instanceof ErrorFault error) {
+        LoopbackServer.respond(exchange, error.status(), "text/xml;charset=UTF-8",
+            Ec2Xml.error(requestId, error.code(), error.message()));
+        return;
+      }
+      if (fault instanceof MalformedFault) {
+        LoopbackServer.respond(exchange, 200, "text/xml;charset=UTF-8",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeInstancesResponse "
+                + "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><reservationSet><item>");
+        return;
+      }
+      try {
+        String body = answer(requestId, params, cap);
+        LoopbackServer.respond(exchange, 200, "text/xml;charset=UTF-8", body);
+      } catch (Ec2Error error) {
+        LoopbackServer.respond(exchange, error.status(), "text/xml;charset=UTF-8",
+            Ec2Xml.error(requestId, error.code(), error.getMessage()));
+      }
+    }
+  }
+
+  private String answer(String requestId, Map<String, String> params, int cap) {
+    String action = params.get("Action");
+    if (!"DescribeInstances".equals(action)) {
+      throw new Ec2Error(400, "InvalidAction",
+          "The action " + action + " is not valid for this web service.");
+    }
+    if (!"2016-11-15".equals(params.get("Version"))) {
+      throw new Ec2Error(400, "InvalidParameterValue",
+          "Unsupported API version: " + params.get("Version"));
+    }
+    DescribeInstances.Request request = DescribeInstances.parse(params);
+    synchronized (this) {
+      if (failingPages.contains(request.pageNumber())) {
+        throw new Ec2Error(500, "InternalError",
+            "An internal error has occurred (injected on page " + request.pageNumber() + ").");
+      }
+    }
+    DescribeInstances.Page page;
+    synchronized (fleet) {
+      page = DescribeInstances.answer(request, fleet.instances(), cap);
+    }
+    return Ec2Xml.describeInstances(requestId, page.instances(), page.nextToken());
+  }
+}

@@ -1,0 +1,327 @@
+package dev.muster.testkit;
+
+import dev.muster.testkit.FakeInstance.State;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+
+/**
+ * A mutable set of EC2 instances that {@link FakeEc2} serves. Tests and the demo play
+ * autoscaling with it: launch, terminate, change state, retag, one step at a time or several
+ * changes at once with {@link #atomically(Consumer)}.
+ *
+ * <p>Thread-safe: every method locks the fleet, and the fake endpoint reads it under the same
+ * lock, so a request never sees half of an {@code atomically} block. Ids, addresses and launch
+ * times are generated deterministically from counters, so two runs of a test see the same
+ * fleet. Instances are served in launch order, grouped by reservation.
+ */
+public final class SimulatedFleet {
+
+  /** The tag that EC2 Auto Scaling puts on the instances of a group. */
+  public static final String AUTO_SCALING_GROUP_TAG = "aws:autoscaling:groupName";
+
+  private static final Instant FIRST_LAUNCH = Instant.parse("2024-05-01T12:00:00Z");
+
+  private final String region;
+  private final List<String> zones;
+  private final Map<String, FakeInstance> instances = new LinkedHashMap<>();
+  private long launched;
+  private long reservations;
+
+  /** A fleet in {@code us-east-1}, spreading launches over zones a, b and c. */
+  public SimulatedFleet() {
+    this("us-east-1");
+  }
+
+  /** A fleet in {@code region}, spreading launches over its zones a, b and c. */
+  public SimulatedFleet(String region) {
+    this.region = Objects.requireNonNull(region, "region");
+    this.zones = List.of(region + "a", region + "b", region + "c");
+  }
+
+  /** The region this fleet pretends to be in. */
+  public String region() {
+    return region;
+  }
+
+  /**
+   * Launches {@code count} running instances with these tags in one reservation.
+   *
+   * @return the new instances, in launch order
+   */
+  public List<FakeInstance> launch(int count, Map<String, String> tags) {
+    return launch(count, spec -> spec.tags(tags));
+  }
+
+  /**
+   * Launches {@code count} instances in one reservation, shaped by {@code spec}.
+   *
+   * @return the new instances, in launch order
+   * @throws IllegalArgumentException if {@code count} is not positive, or the spec names a
+   *     number of private addresses other than {@code count}
+   */
+  public synchronized List<FakeInstance> launch(int count, Consumer<LaunchSpec> spec) {
+    if (count < 1) {
+      throw new IllegalArgumentException("count must be positive: " + count);
+    }
+    LaunchSpec launch = new LaunchSpec();
+    spec.accept(launch);
+    if (!launch.privateIps.isEmpty() && launch.privateIps.size() != count) {
+      throw new IllegalArgumentException("privateIps names " + launch.privateIps.size()
+          + " addresses for " + count + " instances");
+    }
+    launch.tags.forEach(SimulatedFleet::requireServable);
+    String reservationId = String.format("r-%017x", mix(++reservations));
+    List<FakeInstance> result = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      long n = ++launched;
+      String zone = launch.zone != null ? launch.zone : zones.get((int) ((n - 1) % zones.size()));
+      String privateIp = launch.privateIps.isEmpty() ? allocatePrivateIp(n)
+          : launch.privateIps.get(i);
+      String publicIp = launch.publicIp ? String.format("198.51.%d.%d", (n / 250) % 256,
+          n % 250 + 1) : null;
+      String ipv6 = launch.ipv6 ? String.format("2600:1f18:4a3:6c00::%x", n) : null;
+      FakeInstance instance = new FakeInstance(
+          String.format("i-%017x", mix(n)),
+          reservationId,
+          "ami-0abcdef1234567890",
+          launch.instanceType,
+          launch.state,
+          privateIp,
+          publicIp,
+          FakeInstance.privateDnsNameFor(privateIp),
+          publicIp == null ? null : FakeInstance.publicDnsNameFor(publicIp),
+          ipv6,
+          zone,
+          "subnet-" + String.format("%017x", zone.hashCode() & 0xffffffffL),
+          launch.vpcId,
+          FIRST_LAUNCH.plus(Duration.ofSeconds(n)),
+          launch.tags);
+      instances.put(instance.instanceId(), instance);
+      result.add(instance);
+    }
+    return Collections.unmodifiableList(result);
+  }
+
+  /** Adds {@code instance} as it is, or replaces the instance with the same id. */
+  public synchronized void put(FakeInstance instance) {
+    instance.tags().forEach(SimulatedFleet::requireServable);
+    instances.put(instance.instanceId(), instance);
+  }
+
+  /**
+   * Puts the instance in the {@code terminated} state. Like EC2, it stays visible to
+   * {@code DescribeInstances} (without a state filter) until {@link #remove(String)}.
+   */
+  public FakeInstance terminate(String instanceId) {
+    return setState(instanceId, State.TERMINATED);
+  }
+
+  /** Removes the instance entirely, as EC2 does some time after termination. */
+  public synchronized void remove(String instanceId) {
+    if (instances.remove(instanceId) == null) {
+      throw unknown(instanceId);
+    }
+  }
+
+  /** Moves the instance to {@code state}. */
+  public FakeInstance setState(String instanceId, State state) {
+    return update(instanceId, instance -> instance.withState(state));
+  }
+
+  /** Sets one tag on the instance (added or replaced). */
+  public FakeInstance tag(String instanceId, String key, String value) {
+    requireServable(key, value);
+    return update(instanceId, instance -> instance.withTag(key, value));
+  }
+
+  /** Removes one tag from the instance. */
+  public FakeInstance untag(String instanceId, String key) {
+    return update(instanceId, instance -> instance.withoutTag(key));
+  }
+
+  /**
+   * Replaces the instance by {@code change.apply(current)}; the id must stay the same.
+   *
+   * @throws IllegalArgumentException if there is no such instance or the id changed
+   */
+  public synchronized FakeInstance update(String instanceId, UnaryOperator<FakeInstance> change) {
+    FakeInstance current = instances.get(instanceId);
+    if (current == null) {
+      throw unknown(instanceId);
+    }
+    FakeInstance next = change.apply(current);
+    if (!next.instanceId().equals(instanceId)) {
+      throw new IllegalArgumentException("update changed the instance id " + instanceId
+          + " to " + next.instanceId());
+    }
+    next.tags().forEach(SimulatedFleet::requireServable);
+    instances.put(instanceId, next);
+    return next;
+  }
+
+  /** Runs {@code changes} while holding the fleet, so no request sees a part of them. */
+  public synchronized void atomically(Consumer<SimulatedFleet> changes) {
+    changes.accept(this);
+  }
+
+  /**
+   * Plays an Auto Scaling group: launches running instances tagged
+   * {@value #AUTO_SCALING_GROUP_TAG}={@code group} (plus {@code tags}) or terminates the most
+   * recently launched ones until {@code desired} are running.
+   *
+   * @return the instances launched or terminated, empty if the group was already at size
+   */
+  public synchronized List<FakeInstance> scaleGroup(String group, int desired,
+      Map<String, String> tags) {
+    if (desired < 0) {
+      throw new IllegalArgumentException("desired must not be negative: " + desired);
+    }
+    List<FakeInstance> running = new ArrayList<>();
+    for (FakeInstance instance : instances.values()) {
+      if (instance.state() == State.RUNNING
+          && group.equals(instance.tags().get(AUTO_SCALING_GROUP_TAG))) {
+        running.add(instance);
+      }
+    }
+    if (running.size() < desired) {
+      Map<String, String> groupTags = new TreeMap<>(tags);
+      groupTags.put(AUTO_SCALING_GROUP_TAG, group);
+      return launch(desired - running.size(), groupTags);
+    }
+    List<FakeInstance> terminated = new ArrayList<>();
+    for (int i = running.size() - 1; i >= desired; i--) {
+      terminated.add(terminate(running.get(i).instanceId()));
+    }
+    return Collections.unmodifiableList(terminated);
+  }
+
+  /** Every instance, in launch order. */
+  public synchronized List<FakeInstance> instances() {
+    return List.copyOf(instances.values());
+  }
+
+  /** The running instances, in launch order. */
+  public synchronized List<FakeInstance> running() {
+    return instances.values().stream().filter(i -> i.state() == State.RUNNING).toList();
+  }
+
+  /** The instance with this id, if the fleet has it. */
+  public synchronized Optional<FakeInstance> get(String instanceId) {
+    return Optional.ofNullable(instances.get(instanceId));
+  }
+
+  /** How many instances the fleet holds, in any state. */
+  public synchronized int size() {
+    return instances.size();
+  }
+
+  private static String allocatePrivateIp(long n) {
+    return String.format("10.0.%d.%d", (n / 250) % 256, n % 250 + 4);
+  }
+
+  /** Spreads counter values over the id space so ids do not sort in launch order. */
+  private static long mix(long n) {
+    long z = n * 0x9E3779B97F4A7C15L;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    return (z ^ (z >>> 27)) & 0x0FFFFFFFFFFFFFFFL;
+  }
+
+  private static IllegalArgumentException unknown(String instanceId) {
+    return new IllegalArgumentException("no instance " + instanceId + " in the fleet");
+  }
+
+  /** XML 1.0, and so the EC2 Query API, cannot carry most C0 control characters at all. */
+  private static void requireServable(String key, String value) {
+    for (String s : new String[] {key, value}) {
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0xFFFE || c == 0xFFFF) {
+          throw new IllegalArgumentException(String.format(
+              "tag %s cannot be served: U+%04X is not allowed in XML 1.0", key, (int) c));
+        }
+      }
+    }
+  }
+
+  /** How {@link #launch(int, Consumer)} shapes new instances. Defaults: running, t3.micro. */
+  public static final class LaunchSpec {
+    private final Map<String, String> tags = new TreeMap<>();
+    private final List<String> privateIps = new ArrayList<>();
+    private String zone;
+    private State state = State.RUNNING;
+    private String instanceType = "t3.micro";
+    private String vpcId = "vpc-0a1b2c3d4e5f60718";
+    private boolean publicIp;
+    private boolean ipv6;
+
+    LaunchSpec() {}
+
+    /** Adds these tags. */
+    public LaunchSpec tags(Map<String, String> more) {
+      tags.putAll(more);
+      return this;
+    }
+
+    /** Adds one tag. */
+    public LaunchSpec tag(String key, String value) {
+      tags.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
+    /** Puts every instance of this launch in {@code zone} instead of spreading them. */
+    public LaunchSpec zone(String zone) {
+      this.zone = Objects.requireNonNull(zone, "zone");
+      return this;
+    }
+
+    /** The state the instances start in. */
+    public LaunchSpec state(State state) {
+      this.state = Objects.requireNonNull(state, "state");
+      return this;
+    }
+
+    /** The instance type. */
+    public LaunchSpec instanceType(String instanceType) {
+      this.instanceType = Objects.requireNonNull(instanceType, "instanceType");
+      return this;
+    }
+
+    /** The VPC id. */
+    public LaunchSpec vpcId(String vpcId) {
+      this.vpcId = Objects.requireNonNull(vpcId, "vpcId");
+      return this;
+    }
+
+    /** Gives each instance a public IPv4 address and DNS name. */
+    public LaunchSpec publicIp(boolean publicIp) {
+      this.publicIp = publicIp;
+      return this;
+    }
+
+    /** Gives each instance an IPv6 address. */
+    public LaunchSpec ipv6(boolean ipv6) {
+      this.ipv6 = ipv6;
+      return this;
+    }
+
+    /**
+     * Uses these private addresses, one per instance, instead of allocated ones; for example
+     * loopback addresses of backends that a test really runs.
+     */
+    public LaunchSpec privateIps(String... addresses) {
+      privateIps.clear();
+      privateIps.addAll(List.of(addresses));
+      return this;
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package dev.muster.testkit.internal;
+
+import dev.muster.testkit.FakeInstance;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+
+/** Writes the XML that EC2's Query API answers with (API version 2016-11-15). */
+public final class Ec2Xml {
+  private static final String NS = "http://ec2.amazonaws.com/doc/2016-11-15/";
+
+  private Ec2Xml() {}
+
+  /** A {@code DescribeInstancesResponse}; consecutive instances of a reservation share an item. */
+  public static String describeInstances(String requestId, List<FakeInstance> instances,
+      String nextToken) {
+    StringBuilder xml = new StringBuilder(256 + instances.size() * 1200);
+    xml.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        .append("<DescribeInstancesResponse xmlns=\"").append(NS).append("\">")
+        .append("<requestId>").append(requestId).append("</requestId><reservationSet>");
+    String open = null;
+    for (FakeInstance instance : instances) {
+      if (!instance.reservationId().equals(open)) {
+        if (open != null) {
+          xml.append("</instancesSet></item>");
+        }
+        open = instance.reservationId();
+        xml.append("<item>");
+        element(xml, "reservationId", open);
+        element(xml, "ownerId", "123456789012");
+        xml.append("<groupSet/><instancesSet>");
+      }
+      instance(xml, instance);
+    }
+    if (open != null) {
+      xml.append("</instancesSet></item>");
+    }
+    xml.append("</reservationSet>");
+    if (nextToken != null) {
+      element(xml, "nextToken", nextToken);
+    }
+    return xml.append("</DescribeInstancesResponse>").toString();
+  }
+
+  private static void instance(StringBuilder xml, FakeInstance i) {
+    xml.append("<item>");
+    element(xml, "instanceId", i.instanceId());
+    element(xml, "imageId", i.imageId());
+    xml.append("<instanceState><code>").append(i.state().code()).append("</code><name>")
+        .append(i.state().wireName()).append("</name></instanceState>");
+    element(xml, "privateDnsName", i.privateDnsName());
+    element(xml, "dnsName", i.publicDnsName() == null ? "" : i.publicDnsName());
+    element(xml, "reason", "");
+    element(xml, "amiLaunchIndex", "0");
+    element(xml, "instanceType", i.instanceType());
+    element(xml, "launchTime", DateTimeFormatter.ISO_INSTANT.format(
+        i.launchTime().truncatedTo(ChronoUnit.MILLIS)));
+    xml.append("<placement>");
+    element(xml, "availabilityZone", i.availabilityZone());
+    element(xml, "tenancy", "default");
+    xml.append("</placement><monitoring><state>disabled</state></monitoring>");
+    element(xml, "subnetId", i.subnetId());
+    element(xml, "vpcId", i.vpcId());
+    element(xml, "privateIpAddress", i.privateIp());
+    if (i.publicIp() != null) {
+      element(xml, "ipAddress", i.publicIp());
+    }
+    if (i.ipv6() != null) {
+      element(xml, "ipv6Address", i.ipv6());
+    }
+    if (!i.tags().isEmpty()) {
+      xml.append("<tagSet>");
+      for (Map.Entry<String, String> tag : i.tags().entrySet()) {
+        xml.append("<item>");
+        element(xml, "key", tag.getKey());
+        element(xml, "value", tag.getValue());
+        xml.append("</item>");
+      }
+      xml.append("</tagSet>");
+    }
+    xml.append("</item>");
+  }
+
+  /** The error body EC2 sends, for example with {@code RequestLimitExceeded} and HTTP 503. */
+  public static String error(String requestId, String code, String message) {
+    StringBuilder xml = new StringBuilder(256);
+    xml.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error>");
+    element(xml, "Code", code);
+    element(xml, "Message", message);
+    xml.append("</Error></Errors>");
+    element(xml, "RequestID", requestId);
+    return xml.append("</Response>").toString();
+  }
+
+  private static void element(StringBuilder xml, String name, String text) {
+    xml.append('<').append(name).append('>');
+    escape(xml, text);
+    xml.append("</").append(name).append('>');
+  }
+
+  /** Escapes markup, and writes tab, CR and LF as references so a parser keeps them. */
+  static void escape(StringBuilder xml, String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      switch (c) {
+        case '&' -> xml.append("&amp;");
+        case '<' -> xml.append("&lt;");
+        case '>' -> xml.append("&gt;");
+        case '"' -> xml.append("&quot;");
+        case '\'' -> xml.append("&apos;");
+        case '\n' -> xml.append("&#10;");
+        case '\r' -> xml.append("&#13;");
+        case '\t' -> xml.append("&#9;");
+        default -> xml.append(c);
+      }
+    }
+  }
+}

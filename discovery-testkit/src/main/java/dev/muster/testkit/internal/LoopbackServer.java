@@ -1,0 +1,75 @@
+package dev.muster.testkit.internal;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The JDK's HTTP server bound to 127.0.0.1 on a free port, with daemon worker threads. */
+public final class LoopbackServer implements AutoCloseable {
+  private final HttpServer server;
+  private final ExecutorService workers;
+
+  private LoopbackServer(HttpServer server, ExecutorService workers) {
+    this.server = server;
+    this.workers = workers;
+  }
+
+  /** Starts serving every path with {@code handler}; {@code name} names the threads. */
+  public static LoopbackServer start(String name, HttpHandler handler) {
+    try {
+      HttpServer server = HttpServer.create(
+          new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+      AtomicInteger threads = new AtomicInteger();
+      ThreadFactory factory = r -> {
+        Thread t = new Thread(r, name + "-" + threads.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      };
+      ExecutorService workers = Executors.newCachedThreadPool(factory);
+      server.setExecutor(workers);
+      server.createContext("/", handler);
+      server.start();
+      return new LoopbackServer(server, workers);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot bind a loopback port for " + name, e);
+    }
+  }
+
+  /** {@code http://127.0.0.1:PORT}. */
+  public URI uri() {
+    InetSocketAddress address = server.getAddress();
+    return URI.create("http://" + address.getAddress().getHostAddress() + ":"
+        + address.getPort());
+  }
+
+  /** Sends {@code body} as UTF-8 with {@code status} and closes the exchange. */
+  public static void respond(HttpExchange exchange, int status, String contentType, String body)
+      throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    if (contentType != null) {
+      exchange.getResponseHeaders().set("Content-Type", contentType);
+    }
+    exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  /** Stops accepting, ends open exchanges and interrupts handlers that still wait. */
+  @Override
+  public void close() {
+    server.stop(0);
+    workers.shutdownNow();
+  }
+}
