@@ -1,0 +1,610 @@
+package dev.muster.discovery;
+
+import dev.muster.discovery.internal.Changelog;
+import dev.muster.discovery.internal.Debouncer;
+import dev.muster.discovery.internal.Guard;
+import dev.muster.discovery.internal.SnapshotFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The discovery loop: fetches the membership on an interval, guards it, debounces it, and
+ * publishes changes to listeners.
+ *
+ * <pre>{@code
+ * Discovery discovery = Discovery.newBuilder()
+ *     .source(source)
+ *     .listener((snapshot, changes) -> render(snapshot))
+ *     .interval(Duration.ofSeconds(15))
+ *     .build();
+ * discovery.start();
+ * ...
+ * discovery.close();
+ * }</pre>
+ *
+ * <p>One pass ("tick"):
+ * <ol>
+ *   <li><b>Fetch</b> from the {@link MembershipSource}. A failure keeps the published
+ *       membership, counts a failure and backs off exponentially (interval x 2, x 4, ... up to
+ *       {@link Builder#maxBackoff}); an empty or partial result never replaces it.
+ *   <li><b>Unchanged?</b> The fingerprint equals the published one: stop, nothing happens.
+ *   <li><b>Guard.</b> An empty result while members are published, or the removal of more
+ *       than {@link Builder#maxRemovalFraction} of them, is held until seen
+ *       {@link Builder#confirmations} fetches in a row, or until {@link #acceptHeld()}.
+ *   <li><b>Debounce</b> (consul-template's {@code wait}): publish once nothing changed for
+ *       {@link Builder#waitMin}, and at the latest {@link Builder#waitMax} after the first
+ *       unpublished change. The first publication is never delayed.
+ *   <li><b>Publish</b> to every listener in order, each isolated from the others' failures;
+ *       log the changes ({@code + i-0abc 10.0.1.5:8080 us-east-1a}); save the snapshot when a
+ *       {@link Builder#stateFile} is set.
+ * </ol>
+ *
+ * <p>Ticks run on the scheduler, every {@link Builder#interval} with {@link Builder#jitter}
+ * so that a fleet of proxies does not poll EC2 in lockstep. All listener calls and fetches
+ * happen one at a time. The public methods are thread-safe and do not wait for a fetch.
+ */
+public final class Discovery implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger("dev.muster.discovery");
+  private static final int CHANGELOG_LINES = 50;
+
+  private final String name;
+  private final MembershipSource source;
+  private final List<MembershipListener> listeners;
+  private final Duration interval;
+  private final double jitter;
+  private final Duration maxBackoff;
+  private final Clock clock;
+  private final ScheduledExecutorService scheduler;
+  private final boolean ownsScheduler;
+  private final Random random;
+  private final Path stateFile;
+  private final Debouncer debouncer;
+  private final Guard guard;
+
+  /** Serialises ticks, publications and listener calls. */
+  private final ReentrantLock loop = new ReentrantLock();
+  private Snapshot published;
+  private int consecutiveFailures;
+  private Instant lastAttempt;
+  private Instant lastSuccess;
+  private String lastError;
+  private Duration lastFetchDuration = Duration.ZERO;
+  private String held;
+  private volatile boolean overrideRequested;
+  private volatile DiscoveryStatus status;
+
+  /** Guards the scheduling state below; never held during a fetch. */
+  private final Object scheduling = new Object();
+  private boolean started;
+  private boolean closed;
+  private boolean refreshQueued;
+  private ScheduledFuture<?> nextTick;
+  private ScheduledFuture<?> publishTimer;
+
+  private Discovery(Builder b) {
+    this.name = b.name;
+    this.source = b.source;
+    this.listeners = List.copyOf(b.listeners);
+    this.interval = b.interval;
+    this.jitter = b.jitter;
+    this.maxBackoff = b.maxBackoff;
+    this.clock = b.clock;
+    this.ownsScheduler = b.scheduler == null;
+    this.scheduler = ownsScheduler ? Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "muster-discovery-" + b.name);
+      t.setDaemon(true);
+      return t;
+    }) : b.scheduler;
+    this.random = b.random;
+    this.stateFile = b.stateFile;
+    Duration waitMax = b.waitMax != null ? b.waitMax : b.waitMin.multipliedBy(4);
+    this.debouncer = new Debouncer(b.waitMin, waitMax);
+    this.guard = new Guard(b.name, b.confirmations, b.allowEmpty, b.maxRemovalFraction);
+    this.status = new DiscoveryStatus(name, null, null, 0, null, Duration.ZERO, 0, null, null,
+        null);
+  }
+
+  /** A new builder; {@link Builder#source} is required. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /**
+   * Starts the loop: restores the saved snapshot if a state file is set (published to the
+   * listeners as stale), then fetches at once and on every interval after.
+   *
+   * @throws IllegalStateException if already started or closed
+   */
+  public void start() {
+    synchronized (scheduling) {
+      if (closed) {
+        throw new IllegalStateException(name + ": closed");
+      }
+      if (started) {
+        throw new IllegalStateException(name + ": already started");
+      }
+      started = true;
+      nextTick = scheduler.schedule(this::firstTick, 0, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * Fetches as soon as possible instead of waiting for the next interval, for example when an
+   * Auto Scaling notification arrived. Several calls before the fetch starts cause one fetch.
+   *
+   * @throws IllegalStateException if not started or closed
+   */
+  public void refresh() {
+    synchronized (scheduling) {
+      if (!started || closed) {
+        throw new IllegalStateException(name + ": " + (closed ? "closed" : "not started"));
+      }
+      if (refreshQueued) {
+        return;
+      }
+      refreshQueued = true;
+      if (nextTick != null) {
+        nextTick.cancel(false);
+      }
+      nextTick = scheduler.schedule(this::tick, 0, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * Accepts what the guard holds back (an empty result or a mass removal) at the next fetch,
+   * which starts at once: the operator's explicit confirmation.
+   */
+  public void acceptHeld() {
+    overrideRequested = true;
+    refresh();
+  }
+
+  /** The published membership, if any. */
+  public Optional<Snapshot> current() {
+    return Optional.ofNullable(status.published());
+  }
+
+  /** A view of the loop's state; never blocks. */
+  public DiscoveryStatus status() {
+    return status;
+  }
+
+  /**
+   * Stops the loop: no fetch or publication starts after this returns (one in progress
+   * finishes). Shuts the scheduler down if the loop created it, and closes the source.
+   */
+  @Override
+  public void close() {
+    synchronized (scheduling) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      cancel(nextTick);
+      cancel(publishTimer);
+    }
+    if (ownsScheduler) {
+      scheduler.shutdownNow();
+    }
+    loop.lock();
+    try {
+      source.close();
+    } catch (RuntimeException e) {
+      log.warn("{}: closing the source failed: {}", name, e.toString());
+    } finally {
+      loop.unlock();
+    }
+  }
+
+  private void firstTick() {
+    loop.lock();
+    try {
+      restore();
+    } finally {
+      loop.unlock();
+    }
+    tick();
+  }
+
+  private void restore() {
+    if (stateFile == null || !Files.exists(stateFile)) {
+      return;
+    }
+    try {
+      Snapshot saved = SnapshotFile.load(stateFile);
+      log.warn("{}: starting from the STALE membership saved at {} ({} members) until EC2 "
+          + "answers", name, saved.takenAt(), saved.size());
+      publish(saved);
+    } catch (IOException e) {
+      log.warn("{}: ignoring state file: {}", name, e.getMessage());
+    }
+  }
+
+  private void tick() {
+    if (isClosed()) {
+      return;
+    }
+    loop.lock();
+    try {
+      synchronized (scheduling) {
+        refreshQueued = false;
+      }
+      if (overrideRequested) {
+        overrideRequested = false;
+        guard.acceptNext();
+      }
+      Instant start = clock.instant();
+      lastAttempt = start;
+      Snapshot candidate;
+      try {
+        candidate = source.fetch();
+      } catch (RuntimeException e) {
+        lastFetchDuration = Duration.between(start, clock.instant());
+        consecutiveFailures++;
+        lastError = e.toString();
+        Duration next = scheduleNextTick();
+        log.warn("{}: fetch failed ({} in a row), keeping {}; next attempt in {}: {}", name,
+            consecutiveFailures, published == null ? "no membership yet"
+                : published.size() + " published members", next, e.toString());
+        return;
+      }
+      Instant end = clock.instant();
+      lastFetchDuration = Duration.between(start, end);
+      if (consecutiveFailures > 0) {
+        log.info("{}: fetch succeeded again after {} failures", name, consecutiveFailures);
+      }
+      consecutiveFailures = 0;
+      lastError = null;
+      lastSuccess = end;
+      consider(candidate, end);
+      scheduleNextTick();
+    } catch (RuntimeException e) {
+      // A bug in a guard or listener path must not end the loop.
+      log.error("{}: unexpected failure in the discovery loop", name, e);
+      scheduleNextTick();
+    } finally {
+      updateStatus();
+      loop.unlock();
+    }
+  }
+
+  private void consider(Snapshot candidate, Instant now) {
+    if (published != null && candidate.sameMembersAs(published)) {
+      if (published.isStale()) {
+        log.info("{}: EC2 confirms the saved membership ({} members)", name, candidate.size());
+        published = candidate;
+      }
+      guard.reset();
+      held = null;
+      debouncer.cancel();
+      cancelPublishTimer();
+      return;
+    }
+    Changes changes = published == null ? Changes.allAdded(candidate)
+        : Changes.between(published, candidate);
+    Guard.Verdict verdict = guard.check(published, candidate, changes);
+    if (!verdict.accepted()) {
+      held = verdict.reason();
+      debouncer.cancel();
+      cancelPublishTimer();
+      return;
+    }
+    held = null;
+    if (published == null) {
+      publish(candidate);
+      return;
+    }
+    Instant due = debouncer.offer(candidate, now);
+    if (!due.isAfter(now)) {
+      publish(debouncer.takeIfDue(now));
+      return;
+    }
+    synchronized (scheduling) {
+      cancel(publishTimer);
+      if (!closed) {
+        publishTimer = scheduler.schedule(this::publishIfDue,
+            Math.max(0, Duration.between(now, due).toMillis()), TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  private void publishIfDue() {
+    if (isClosed()) {
+      return;
+    }
+    loop.lock();
+    try {
+      Snapshot due = debouncer.takeIfDue(clock.instant());
+      if (due != null) {
+        publish(due);
+      }
+    } catch (RuntimeException e) {
+      log.error("{}: unexpected failure while publishing", name, e);
+    } finally {
+      updateStatus();
+      loop.unlock();
+    }
+  }
+
+  private void publish(Snapshot snapshot) {
+    Changes changes = published == null ? Changes.allAdded(snapshot)
+        : Changes.between(published, snapshot);
+    Map<String, String> reasons = Map.of();
+    if (!changes.removed().isEmpty() && !snapshot.isStale()) {
+      Set<String> ids = new HashSet<>();
+      changes.removed().forEach(m -> ids.add(m.instanceId()));
+      reasons = source.departureReasons(ids);
+    }
+    log.info("{}: {} members{} (+{} -{} ~{})", name, snapshot.size(),
+        snapshot.isStale() ? " (stale)" : "", changes.added().size(), changes.removed().size(),
+        changes.changed().size());
+    for (String line : Changelog.lines(changes, reasons, CHANGELOG_LINES)) {
+      log.info("{}: {}", name, line);
+    }
+    published = snapshot;
+    if (stateFile != null && !snapshot.isStale()) {
+      try {
+        SnapshotFile.save(stateFile, snapshot);
+      } catch (IOException e) {
+        log.warn("{}: could not save the membership to {}: {}", name, stateFile, e.toString());
+      }
+    }
+    updateStatus();
+    for (MembershipListener listener : listeners) {
+      try {
+        listener.onChange(snapshot, changes);
+      } catch (RuntimeException e) {
+        log.error("{}: listener {} failed; the others still run", name, listener, e);
+      }
+    }
+  }
+
+  private Duration scheduleNextTick() {
+    Duration base = interval;
+    if (consecutiveFailures > 0) {
+      int doublings = Math.min(consecutiveFailures, 20);
+      base = interval.multipliedBy(1L << doublings);
+      if (base.compareTo(maxBackoff) > 0) {
+        base = maxBackoff;
+      }
+    }
+    long millis = base.toMillis();
+    if (jitter > 0) {
+      millis = Math.round(millis * (1 + jitter * (2 * random.nextDouble() - 1)));
+    }
+    Duration next = Duration.ofMillis(millis);
+    synchronized (scheduling) {
+      if (!closed && !refreshQueued) {
+        cancel(nextTick);
+        nextTick = scheduler.schedule(this::tick, millis, TimeUnit.MILLISECONDS);
+      }
+    }
+    return next;
+  }
+
+  private void updateStatus() {
+    Snapshot current = published;
+    status = new DiscoveryStatus(name, lastAttempt, lastSuccess, consecutiveFailures, lastError,
+        lastFetchDuration, current == null ? 0 : current.size(), current, held,
+        debouncer.deadline());
+  }
+
+  private boolean isClosed() {
+    synchronized (scheduling) {
+      return closed;
+    }
+  }
+
+  private void cancelPublishTimer() {
+    synchronized (scheduling) {
+      cancel(publishTimer);
+      publishTimer = null;
+    }
+  }
+
+  private static void cancel(ScheduledFuture<?> future) {
+    if (future != null) {
+      future.cancel(false);
+    }
+  }
+
+  /** Builds a {@link Discovery}. Not thread-safe. */
+  public static final class Builder {
+    private String name = "discovery";
+    private MembershipSource source;
+    private final List<MembershipListener> listeners = new ArrayList<>();
+    private Duration interval = Duration.ofSeconds(15);
+    private double jitter = 0.1;
+    private Duration maxBackoff = Duration.ofMinutes(5);
+    private Duration waitMin = Duration.ZERO;
+    private Duration waitMax;
+    private int confirmations = 3;
+    private boolean allowEmpty;
+    private double maxRemovalFraction = 0.5;
+    private Path stateFile;
+    private Clock clock = Clock.systemUTC();
+    private ScheduledExecutorService scheduler;
+    private Random random = new Random();
+
+    private Builder() {}
+
+    /** A name for logs and the thread, for example the backend's name. */
+    public Builder name(String name) {
+      Objects.requireNonNull(name, "name");
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("name must not be blank");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** Where membership comes from. Required. The loop closes it on {@link #close()}. */
+    public Builder source(MembershipSource source) {
+      this.source = Objects.requireNonNull(source, "source");
+      return this;
+    }
+
+    /** Adds a listener; listeners are called in the order added. */
+    public Builder listener(MembershipListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /**
+     * Time between fetches; 15 s unless set. Every fetch costs one {@code DescribeInstances}
+     * call per 1,000 instances against the account's shared EC2 request budget.
+     */
+    public Builder interval(Duration interval) {
+      requirePositive("interval", interval);
+      this.interval = interval;
+      return this;
+    }
+
+    /** Random spread of each delay, as a fraction from 0 to 0.5; 0.1 (±10%) unless set. */
+    public Builder jitter(double jitter) {
+      if (!(jitter >= 0 && jitter <= 0.5)) {
+        throw new IllegalArgumentException("jitter must be 0 to 0.5: " + jitter);
+      }
+      this.jitter = jitter;
+      return this;
+    }
+
+    /** The longest delay between fetches while they fail; 5 minutes unless set. */
+    public Builder maxBackoff(Duration maxBackoff) {
+      requirePositive("maxBackoff", maxBackoff);
+      this.maxBackoff = maxBackoff;
+      return this;
+    }
+
+    /**
+     * Quiet period: publish a change once the membership stayed the same this long; 0 (publish
+     * at once) unless set. Useful when it exceeds the interval, so several fetches see the
+     * fleet settle. Unless {@link #waitMax} is set, it is 4 x this value.
+     */
+    public Builder waitMin(Duration waitMin) {
+      Objects.requireNonNull(waitMin, "waitMin");
+      if (waitMin.isNegative()) {
+        throw new IllegalArgumentException("waitMin must not be negative: " + waitMin);
+      }
+      this.waitMin = waitMin;
+      return this;
+    }
+
+    /** The longest a change waits for quiet after it was first seen; must be >= waitMin. */
+    public Builder waitMax(Duration waitMax) {
+      Objects.requireNonNull(waitMax, "waitMax");
+      if (waitMax.isNegative()) {
+        throw new IllegalArgumentException("waitMax must not be negative: " + waitMax);
+      }
+      this.waitMax = waitMax;
+      return this;
+    }
+
+    /**
+     * Fetches in a row that must show an empty membership or a mass removal before it is
+     * published; 3 unless set. 1 publishes at once (no holding).
+     */
+    public Builder confirmations(int confirmations) {
+      if (confirmations < 1 || confirmations > 1000) {
+        throw new IllegalArgumentException("confirmations must be 1 to 1000: " + confirmations);
+      }
+      this.confirmations = confirmations;
+      return this;
+    }
+
+    /** Publishes an empty membership without holding it; off unless set. */
+    public Builder allowEmpty(boolean allowEmpty) {
+      this.allowEmpty = allowEmpty;
+      return this;
+    }
+
+    /**
+     * The largest share of published members one change may remove before it is held, from
+     * more than 0 to 1 (1 never holds); 0.5 unless set.
+     */
+    public Builder maxRemovalFraction(double fraction) {
+      if (!(fraction > 0 && fraction <= 1)) {
+        throw new IllegalArgumentException("maxRemovalFraction must be above 0 and at most 1: "
+            + fraction);
+      }
+      this.maxRemovalFraction = fraction;
+      return this;
+    }
+
+    /**
+     * Saves each published membership to this file and, at start, restores it (as stale)
+     * so that a restart while EC2 is unreachable keeps serving the last known members.
+     */
+    public Builder stateFile(Path stateFile) {
+      this.stateFile = Objects.requireNonNull(stateFile, "stateFile");
+      return this;
+    }
+
+    /** The clock; the system clock unless set. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Runs the loop on this scheduler, which the caller owns and shuts down; a private
+     * single-thread daemon scheduler unless set.
+     */
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /** The random source for jitter; for repeatable tests. */
+    public Builder random(Random random) {
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    /**
+     * Builds the loop; {@link #start()} starts it.
+     *
+     * @throws IllegalStateException naming a missing or inconsistent setting
+     */
+    public Discovery build() {
+      if (source == null) {
+        throw new IllegalStateException("source is not set: call source(MembershipSource)");
+      }
+      if (maxBackoff.compareTo(interval) < 0) {
+        throw new IllegalStateException("maxBackoff (" + maxBackoff + ") must not be shorter "
+            + "than interval (" + interval + ")");
+      }
+      if (waitMax != null && waitMax.compareTo(waitMin) < 0) {
+        throw new IllegalStateException("waitMax (" + waitMax + ") must not be shorter than "
+            + "waitMin (" + waitMin + ")");
+      }
+      return new Discovery(this);
+    }
+
+    private static void requirePositive(String setting, Duration value) {
+      Objects.requireNonNull(value, setting);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(setting + " must be positive: " + value);
+      }
+    }
+  }
+}

@@ -1,0 +1,137 @@
+package dev.muster.discovery;
+
+import java.util.Objects;
+
+/**
+ * How an EC2 instance becomes a {@link Member}: which address renderers connect to, and the
+ * port and weight, each with a default that a tag on the instance may override.
+ *
+ * <ul>
+ *   <li><b>address</b>: {@link AddressSource#PRIVATE_IP} by default; or the public IPv4, the
+ *       private DNS name, the IPv6 address, or the value of a tag ({@link
+ *       Builder#addressTag(String)}). An instance without that address is skipped with a
+ *       warning, never rendered with an empty address.
+ *   <li><b>port</b>: {@link Builder#port(int)}, overridden by the tag {@code muster:port}. A
+ *       tag that is not a whole number from 1 to 65535 skips the instance with a warning: a
+ *       wrong port sends traffic to the wrong service, which is worse than one fewer member.
+ *   <li><b>weight</b>: {@link Builder#weight(int)} (default 100), overridden by the tag
+ *       {@code muster:weight}, 0 to {@value Member#MAX_WEIGHT}. A bad weight tag falls back to
+ *       the default with a warning.
+ * </ul>
+ *
+ * <p>Immutable and thread-safe.
+ *
+ * @param addressSource where the address comes from
+ * @param addressTag the tag holding the address when {@code addressSource} is {@code TAG}
+ * @param port the default port
+ * @param portTag the tag that overrides the port, or {@code null} for none
+ * @param weight the default weight
+ * @param weightTag the tag that overrides the weight, or {@code null} for none
+ */
+public record MemberMapping(AddressSource addressSource, String addressTag, int port,
+    String portTag, int weight, String weightTag) {
+
+  /** Where a member's address comes from. */
+  public enum AddressSource {
+    /** The primary private IPv4 address. */
+    PRIVATE_IP,
+    /** The public IPv4 address. */
+    PUBLIC_IP,
+    /** The private DNS name (renderers then resolve it; prefer IPs). */
+    PRIVATE_DNS,
+    /** The primary IPv6 address. */
+    IPV6,
+    /** The value of a tag, see {@link Builder#addressTag(String)}. */
+    TAG
+  }
+
+  /** The default tag for a per-instance port. */
+  public static final String DEFAULT_PORT_TAG = "muster:port";
+
+  /** The default tag for a per-instance weight. */
+  public static final String DEFAULT_WEIGHT_TAG = "muster:weight";
+
+  /** Checks every setting and names the bad one. */
+  public MemberMapping {
+    Objects.requireNonNull(addressSource, "addressSource");
+    if (addressSource == AddressSource.TAG && (addressTag == null || addressTag.isEmpty())) {
+      throw new IllegalArgumentException("addressTag must be set when the address comes from "
+          + "a tag");
+    }
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("port must be 1 to 65535: " + port);
+    }
+    if (weight < 0 || weight > Member.MAX_WEIGHT) {
+      throw new IllegalArgumentException("weight must be 0 to " + Member.MAX_WEIGHT + ": "
+          + weight);
+    }
+  }
+
+  /** A builder; {@code port} has no default and must be set. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /** Builds a {@link MemberMapping}. Not thread-safe. */
+  public static final class Builder {
+    private AddressSource addressSource = AddressSource.PRIVATE_IP;
+    private String addressTag;
+    private int port;
+    private String portTag = DEFAULT_PORT_TAG;
+    private int weight = 100;
+    private String weightTag = DEFAULT_WEIGHT_TAG;
+
+    private Builder() {}
+
+    /** Where the address comes from; for {@link AddressSource#TAG} use {@link #addressTag}. */
+    public Builder address(AddressSource source) {
+      if (Objects.requireNonNull(source, "address") == AddressSource.TAG) {
+        throw new IllegalArgumentException("use addressTag(name) to take the address from "
+            + "a tag");
+      }
+      this.addressSource = source;
+      this.addressTag = null;
+      return this;
+    }
+
+    /** Takes the address from the value of tag {@code key}. */
+    public Builder addressTag(String key) {
+      this.addressSource = AddressSource.TAG;
+      this.addressTag = Objects.requireNonNull(key, "addressTag");
+      return this;
+    }
+
+    /** The default port, 1 to 65535. Required. */
+    public Builder port(int port) {
+      this.port = port;
+      return this;
+    }
+
+    /** The tag that overrides the port, or {@code null} to ignore tags. */
+    public Builder portTag(String key) {
+      this.portTag = key;
+      return this;
+    }
+
+    /** The default weight, 0 to {@value Member#MAX_WEIGHT}; 100 unless set. */
+    public Builder weight(int weight) {
+      this.weight = weight;
+      return this;
+    }
+
+    /** The tag that overrides the weight, or {@code null} to ignore tags. */
+    public Builder weightTag(String key) {
+      this.weightTag = key;
+      return this;
+    }
+
+    /**
+     * Builds the mapping.
+     *
+     * @throws IllegalArgumentException naming the setting that is out of range or missing
+     */
+    public MemberMapping build() {
+      return new MemberMapping(addressSource, addressTag, port, portTag, weight, weightTag);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+package dev.muster.discovery;
+
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Where membership comes from. {@link Ec2MembershipSource} asks EC2; tests and other discovery
+ * systems can implement this interface.
+ *
+ * <p>Contract: {@link #fetch()} returns the <em>complete</em> membership or throws. It never
+ * returns part of a result (for example the first pages of a paginated answer) and never
+ * returns an empty snapshot in place of an error. The discovery loop calls it from one thread
+ * at a time; implementations need not be thread-safe unless shared between loops.
+ */
+public interface MembershipSource extends AutoCloseable {
+
+  /**
+   * Fetches the current membership.
+   *
+   * @return every member, never {@code null}
+   * @throws RuntimeException on any failure; the caller keeps its last good snapshot
+   */
+  Snapshot fetch();
+
+  /**
+   * Why these instances are no longer members, for the change log: for example
+   * {@code terminated} or {@code tag removed}. Best effort: the default knows nothing, and
+   * implementations return what they can find out cheaply and never throw.
+   *
+   * @param instanceIds instances that left since the last publication
+   * @return a reason per instance id it knows about
+   */
+  default Map<String, String> departureReasons(Set<String> instanceIds) {
+    return Map.of();
+  }
+
+  /** What this source asks for, for logs; for example the filters of a query. */
+  default String describe() {
+    return getClass().getSimpleName();
+  }
+
+  /** Releases clients this source owns. The default does nothing. */
+  @Override
+  default void close() {}
+}

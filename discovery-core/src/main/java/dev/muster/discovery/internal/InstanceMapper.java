@@ -1,0 +1,194 @@
+package dev.muster.discovery.internal;
+
+import dev.muster.discovery.Member;
+import dev.muster.discovery.MemberMapping;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.InstanceIpv6Address;
+import software.amazon.awssdk.services.ec2.model.InstanceNetworkInterface;
+import software.amazon.awssdk.services.ec2.model.Tag;
+
+/**
+ * Turns an SDK {@link Instance} into a {@link Member} according to a {@link MemberMapping}.
+ * Tag values are untrusted: a tag that breaks {@link Validation}'s rules is dropped, a bad
+ * weight falls back to the default, and a bad port or a missing or malformed address skips the
+ * instance. Each problem is logged once per instance, tag and value, not on every fetch.
+ *
+ * <p>Not thread-safe: one mapper per source, used from the fetching thread.
+ */
+public final class InstanceMapper {
+  private static final Logger log = LoggerFactory.getLogger("dev.muster.discovery");
+
+  private final MemberMapping mapping;
+  /** Warnings already logged, per instance id; pruned to the instances of the last fetch. */
+  private Map<String, Set<String>> warned = new HashMap<>();
+  private Map<String, Set<String>> warnedThisFetch = new HashMap<>();
+
+  public InstanceMapper(MemberMapping mapping) {
+    this.mapping = mapping;
+  }
+
+  /** Marks the start of a fetch. */
+  public void beginFetch() {
+    warnedThisFetch = new HashMap<>();
+  }
+
+  /** Marks the end of a complete fetch: forgets warnings about instances no longer seen. */
+  public void endFetch() {
+    warned = warnedThisFetch;
+  }
+
+  /** The member for {@code instance}, or {@code null} if it must be skipped (warned). */
+  public Member toMember(Instance instance) {
+    String id = instance.instanceId();
+    if (id == null || Validation.characterProblem(id) != null || id.isEmpty()) {
+      warn(String.valueOf(id), "instance-id", "instance without a usable id skipped");
+      return null;
+    }
+    touch(id);
+    SortedMap<String, String> tags = new TreeMap<>();
+    for (Tag tag : instance.tags()) {
+      String key = tag.key() == null ? "" : tag.key();
+      String value = tag.value() == null ? "" : tag.value();
+      String problem = Validation.tagKeyProblem(key);
+      if (problem == null) {
+        problem = Validation.tagValueProblem(value);
+      }
+      if (problem != null) {
+        warn(id, key + "=" + value.hashCode(), "tag " + Validation.printable(key)
+            + " ignored: " + problem);
+      } else {
+        tags.put(key, value);
+      }
+    }
+
+    String address = address(instance, tags);
+    if (address == null) {
+      return null;
+    }
+    int port = mapping.port();
+    if (mapping.portTag() != null && tags.containsKey(mapping.portTag())) {
+      String text = tags.get(mapping.portTag());
+      Integer parsed = Validation.parseBounded(text, 1, 65535);
+      if (parsed == null) {
+        warn(id, "port=" + text, "skipped: tag " + mapping.portTag() + "='"
+            + Validation.printable(text) + "' is not a port (1 to 65535)");
+        return null;
+      }
+      port = parsed;
+    }
+    int weight = mapping.weight();
+    if (mapping.weightTag() != null && tags.containsKey(mapping.weightTag())) {
+      String text = tags.get(mapping.weightTag());
+      Integer parsed = Validation.parseBounded(text, 0, Member.MAX_WEIGHT);
+      if (parsed == null) {
+        warn(id, "weight=" + text, "tag " + mapping.weightTag() + "='"
+            + Validation.printable(text) + "' is not a weight (0 to " + Member.MAX_WEIGHT
+            + "); using " + weight);
+      } else {
+        weight = parsed;
+      }
+    }
+    try {
+      return new Member(id, address, port, weight,
+          blankToNull(instance.privateIpAddress()),
+          blankToNull(instance.publicIpAddress()),
+          blankToNull(instance.privateDnsName()),
+          ipv6(instance),
+          instance.placement() == null ? null
+              : blankToNull(instance.placement().availabilityZone()),
+          blankToNull(instance.subnetId()),
+          blankToNull(instance.vpcId()),
+          instance.state() == null ? "unknown" : instance.state().nameAsString(),
+          instance.launchTime(),
+          tags);
+    } catch (IllegalArgumentException e) {
+      warn(id, "member", "skipped: " + e.getMessage());
+      return null;
+    }
+  }
+
+  private String address(Instance instance, Map<String, String> tags) {
+    String id = instance.instanceId();
+    String address;
+    String what;
+    switch (mapping.addressSource()) {
+      case PRIVATE_IP -> {
+        address = blankToNull(instance.privateIpAddress());
+        what = "private IPv4 address";
+      }
+      case PUBLIC_IP -> {
+        address = blankToNull(instance.publicIpAddress());
+        what = "public IPv4 address";
+      }
+      case PRIVATE_DNS -> {
+        address = blankToNull(instance.privateDnsName());
+        what = "private DNS name";
+      }
+      case IPV6 -> {
+        address = ipv6(instance);
+        what = "IPv6 address";
+      }
+      case TAG -> {
+        address = blankToNull(tags.get(mapping.addressTag()));
+        what = "tag " + mapping.addressTag();
+      }
+      default -> throw new IllegalStateException("unknown address source "
+          + mapping.addressSource());
+    }
+    if (address == null) {
+      warn(id, "address", "skipped: no " + what);
+      return null;
+    }
+    String problem = Validation.addressProblem(address);
+    if (problem != null) {
+      warn(id, "address=" + address, "skipped: " + what + " " + problem);
+      return null;
+    }
+    return address;
+  }
+
+  /** The top-level IPv6 address, or else the first IPv6 address of the primary interface. */
+  private static String ipv6(Instance instance) {
+    String top = blankToNull(instance.ipv6Address());
+    if (top != null) {
+      return top;
+    }
+    for (InstanceNetworkInterface eni : instance.networkInterfaces()) {
+      if (eni.attachment() != null && Integer.valueOf(0).equals(
+          eni.attachment().deviceIndex())) {
+        for (InstanceIpv6Address v6 : eni.ipv6Addresses()) {
+          if (blankToNull(v6.ipv6Address()) != null) {
+            return v6.ipv6Address();
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  private void touch(String id) {
+    warnedThisFetch.computeIfAbsent(id, k -> {
+      Set<String> earlier = warned.get(k);
+      return earlier == null ? new HashSet<>() : earlier;
+    });
+  }
+
+  private void warn(String id, String key, String message) {
+    Set<String> seen = warnedThisFetch.computeIfAbsent(id, k -> new HashSet<>());
+    if (seen.add(key)) {
+      log.warn("{}: {}", Validation.printable(id), message);
+    }
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+}

@@ -1,0 +1,385 @@
+package dev.muster.discovery;
+
+import static dev.muster.discovery.ScriptedSource.members;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The loop, driven by a hand-moved clock and scheduler: no sleeps, no real time. */
+class DiscoveryTest {
+  private static final Duration INTERVAL = Duration.ofSeconds(10);
+
+  private final MutableClock clock = new MutableClock();
+  private final ManualScheduler scheduler = new ManualScheduler(clock);
+  private final ScriptedSource source = new ScriptedSource(clock);
+  private final List<Snapshot> published = new ArrayList<>();
+  private final List<Changes> changes = new ArrayList<>();
+  private Discovery discovery;
+
+  private Discovery start(Consumer<Discovery.Builder> settings) {
+    Discovery.Builder builder = Discovery.newBuilder()
+        .name("test")
+        .source(source)
+        .clock(clock)
+        .scheduler(scheduler)
+        .interval(INTERVAL)
+        .jitter(0)
+        .listener((snapshot, change) -> {
+          published.add(snapshot);
+          changes.add(change);
+        });
+    settings.accept(builder);
+    discovery = builder.build();
+    discovery.start();
+    scheduler.runDue();
+    return discovery;
+  }
+
+  private void tick() {
+    scheduler.advance(INTERVAL);
+  }
+
+  @AfterEach
+  void close() {
+    if (discovery != null) {
+      discovery.close();
+    }
+  }
+
+  @Test
+  void publishesTheFirstMembershipAtOnceWithEveryMemberAdded() {
+    source.then(members(3));
+
+    start(b -> b.waitMin(Duration.ofMinutes(1)));
+
+    assertEquals(1, published.size());
+    assertEquals(3, changes.get(0).added().size());
+    assertEquals(3, discovery.current().orElseThrow().size());
+  }
+
+  @Test
+  void unchangedMembershipPublishesNothing() {
+    source.then(members(3));
+    start(b -> { });
+
+    for (int i = 0; i < 20; i++) {
+      tick();
+    }
+
+    assertEquals(21, source.fetches);
+    assertEquals(1, published.size());
+  }
+
+  @Test
+  void publishesAddedAndRemovedMembers() {
+    source.then(members(3)).then(members(1, 4));
+    start(b -> { });
+
+    tick();
+
+    assertEquals(2, published.size());
+    Changes second = changes.get(1);
+    assertEquals(List.of("i-00000000000000003"),
+        second.added().stream().map(Member::instanceId).toList());
+    assertEquals(List.of("i-00000000000000000"),
+        second.removed().stream().map(Member::instanceId).toList());
+  }
+
+  @Test
+  void failedFetchKeepsTheLastGoodMembershipAndBacksOff() {
+    source.then(members(4)).thenFail("boom").thenFail("boom").thenFail("boom")
+        .then(members(4));
+    start(b -> b.maxBackoff(Duration.ofSeconds(50)));
+
+    tick(); // fails: next in 20 s
+    assertEquals(1, discovery.status().consecutiveFailures());
+    assertEquals(List.of(clock.instant().plusSeconds(20)), scheduler.pending());
+    scheduler.advance(Duration.ofSeconds(20)); // fails: next in 40 s
+    assertEquals(List.of(clock.instant().plusSeconds(40)), scheduler.pending());
+    scheduler.advance(Duration.ofSeconds(40)); // fails: next capped at 50 s
+    assertEquals(List.of(clock.instant().plusSeconds(50)), scheduler.pending());
+    assertEquals(3, discovery.status().consecutiveFailures());
+    assertTrue(discovery.status().lastError().contains("boom"));
+    assertEquals(4, discovery.current().orElseThrow().size());
+    assertEquals(1, published.size(), "a failure publishes nothing");
+
+    scheduler.advance(Duration.ofSeconds(50)); // succeeds: back to the interval
+    assertEquals(0, discovery.status().consecutiveFailures());
+    assertNull(discovery.status().lastError());
+    assertEquals(List.of(clock.instant().plus(INTERVAL)), scheduler.pending());
+  }
+
+  @Test
+  void emptyResultIsHeldUntilSeenNTimesInARow() {
+    source.then(members(5)).then(List.of());
+    start(b -> b.confirmations(3));
+
+    tick();
+    assertEquals(1, published.size());
+    assertTrue(discovery.status().held().contains("0 members while 5 are published"));
+    tick();
+    assertEquals(1, published.size());
+    assertEquals(5, discovery.current().orElseThrow().size());
+
+    tick();
+    assertEquals(2, published.size());
+    assertTrue(published.get(1).isEmpty());
+    assertNull(discovery.status().held());
+  }
+
+  @Test
+  void emptyStreakIsBrokenByANormalResult() {
+    source.then(members(5)).then(List.of()).then(List.of()).then(members(5)).then(List.of())
+        .then(List.of());
+    start(b -> b.confirmations(3));
+
+    for (int i = 0; i < 5; i++) {
+      tick();
+    }
+
+    assertEquals(1, published.size(), "never three empty results in a row");
+  }
+
+  @Test
+  void allowEmptyPublishesAnEmptyMembershipAtOnce() {
+    source.then(members(5)).then(List.of());
+    start(b -> b.allowEmpty(true));
+
+    tick();
+
+    assertEquals(2, published.size());
+    assertTrue(published.get(1).isEmpty());
+  }
+
+  @Test
+  void massRemovalIsHeldUntilConfirmed() {
+    source.then(members(10)).then(members(3));
+    start(b -> b.confirmations(2).maxRemovalFraction(0.5));
+
+    tick();
+    assertEquals(1, published.size());
+    assertTrue(discovery.status().held().contains("remove 7 of 10"));
+
+    tick();
+    assertEquals(2, published.size());
+    assertEquals(3, published.get(1).size());
+  }
+
+  @Test
+  void removalWithinTheFractionIsNotHeld() {
+    source.then(members(10)).then(members(5));
+    start(b -> b.confirmations(5).maxRemovalFraction(0.5));
+
+    tick();
+
+    assertEquals(2, published.size());
+  }
+
+  @Test
+  void acceptHeldPublishesAtOnce() {
+    source.then(members(5)).then(List.of());
+    start(b -> b.confirmations(10));
+    tick();
+    assertEquals(1, published.size());
+
+    discovery.acceptHeld();
+    scheduler.runDue();
+
+    assertEquals(2, published.size());
+    assertTrue(published.get(1).isEmpty());
+  }
+
+  @Test
+  void failingListenerDoesNotStopTheOthersOrTheLoop() {
+    List<Integer> seen = new ArrayList<>();
+    source.then(members(1)).then(members(2)).then(members(3));
+    discovery = Discovery.newBuilder().source(source).clock(clock).scheduler(scheduler)
+        .interval(INTERVAL).jitter(0)
+        .listener((s, c) -> {
+          throw new IllegalStateException("listener bug");
+        })
+        .listener((s, c) -> seen.add(s.size()))
+        .build();
+    discovery.start();
+    scheduler.runDue();
+
+    tick();
+    tick();
+
+    assertEquals(List.of(1, 2, 3), seen);
+  }
+
+  @Test
+  void debounceWaitsForQuietMin() {
+    source.then(members(1)).then(members(2)).then(members(3)).then(members(3));
+    start(b -> b.waitMin(Duration.ofSeconds(15)).waitMax(Duration.ofSeconds(60)));
+
+    tick(); // t=10: sees 2, due at 25
+    assertEquals(clock.instant().plusSeconds(15), discovery.status().pendingUntil());
+    tick(); // t=20: sees 3, due at 35
+    tick(); // t=30: sees 3 again: no change, still due at 35
+    assertEquals(1, published.size());
+    scheduler.advance(Duration.ofSeconds(5)); // t=35
+
+    assertEquals(2, published.size());
+    assertEquals(3, published.get(1).size());
+    assertEquals(2, changes.get(1).added().size(), "one publication for the whole burst");
+  }
+
+  @Test
+  void debounceNeverWaitsLongerThanMax() {
+    source.then(members(1));
+    for (int i = 2; i < 20; i++) {
+      source.then(members(i));
+    }
+    start(b -> b.waitMin(Duration.ofSeconds(15)).waitMax(Duration.ofSeconds(35)));
+
+    tick(); // t=10 first change: due by t=45 at the latest
+    tick();
+    tick();
+    assertEquals(1, published.size());
+    tick(); // t=40: sees 5, due at min(55, 45) = 45
+    scheduler.advance(Duration.ofSeconds(5)); // t=45
+
+    assertEquals(2, published.size());
+    assertEquals(5, published.get(1).size());
+  }
+
+  @Test
+  void debouncedChangeThatRevertsIsNotPublished() {
+    source.then(members(2)).then(members(3)).then(members(2));
+    start(b -> b.waitMin(Duration.ofSeconds(15)));
+
+    tick(); // sees 3, due at +15
+    tick(); // back to 2: pending dropped
+    scheduler.advance(Duration.ofSeconds(30));
+
+    assertEquals(1, published.size());
+    assertNull(discovery.status().pendingUntil());
+  }
+
+  @Test
+  void refreshFetchesAtOnceAndCoalesces() {
+    source.then(members(1)).then(members(2));
+    start(b -> { });
+
+    discovery.refresh();
+    discovery.refresh();
+    scheduler.runDue();
+
+    assertEquals(2, source.fetches);
+    assertEquals(2, published.size());
+    assertEquals(List.of(clock.instant().plus(INTERVAL)), scheduler.pending());
+  }
+
+  @Test
+  void statusReportsFetchesAndMembers() {
+    source.then(members(7));
+
+    start(b -> { });
+
+    DiscoveryStatus status = discovery.status();
+    assertEquals("test", status.name());
+    assertEquals(7, status.memberCount());
+    assertNotNull(status.lastSuccess());
+    assertEquals(0, status.consecutiveFailures());
+    assertFalse(status.stale());
+  }
+
+  @Test
+  void stateFileRestoresAStaleMembershipWhileEc2IsUnreachable(@TempDir Path dir) {
+    Path state = dir.resolve("web.state");
+    source.then(members(4));
+    start(b -> b.stateFile(state));
+    discovery.close();
+    assertTrue(Files.exists(state));
+    published.clear();
+
+    ScriptedSource down = new ScriptedSource(clock).thenFail("no route to EC2");
+    discovery = Discovery.newBuilder().source(down).clock(clock).scheduler(scheduler)
+        .interval(INTERVAL).jitter(0).stateFile(state)
+        .listener((s, c) -> published.add(s)).build();
+    discovery.start();
+    scheduler.runDue();
+
+    assertEquals(1, published.size());
+    assertTrue(published.get(0).isStale());
+    assertEquals(4, published.get(0).size());
+    assertTrue(discovery.status().stale());
+    assertEquals(1, discovery.status().consecutiveFailures());
+  }
+
+  @Test
+  void restoredMembershipIsTheGuardsBaseline(@TempDir Path dir) {
+    Path state = dir.resolve("web.state");
+    source.then(members(4));
+    start(b -> b.stateFile(state));
+    discovery.close();
+    published.clear();
+
+    ScriptedSource empty = new ScriptedSource(clock).then(List.of());
+    discovery = Discovery.newBuilder().source(empty).clock(clock).scheduler(scheduler)
+        .interval(INTERVAL).jitter(0).stateFile(state).confirmations(3)
+        .listener((s, c) -> published.add(s)).build();
+    discovery.start();
+    scheduler.runDue();
+
+    assertEquals(1, published.size(), "only the restored membership");
+    assertTrue(discovery.status().held().contains("0 members while 4"));
+  }
+
+  @Test
+  void closeStopsTheLoopAndClosesTheSource() {
+    source.then(members(1));
+    start(b -> { });
+
+    discovery.close();
+    scheduler.advance(Duration.ofMinutes(5));
+
+    assertEquals(1, source.fetches);
+    assertTrue(source.closed);
+    assertThrows(IllegalStateException.class, discovery::refresh);
+  }
+
+  @Test
+  void jitterSpreadsTheIntervalWithinItsFraction() {
+    source.then(members(1));
+    start(b -> b.jitter(0.2).random(new java.util.Random(42)));
+
+    for (int i = 0; i < 50; i++) {
+      Duration next = Duration.between(clock.instant(), scheduler.pending().get(0));
+      assertTrue(next.compareTo(Duration.ofSeconds(8)) >= 0
+          && next.compareTo(Duration.ofSeconds(12)) <= 0, next.toString());
+      scheduler.advance(next);
+    }
+  }
+
+  @Test
+  void badSettingsFailAtBuildTimeNamingTheSetting() {
+    assertEquals("source is not set: call source(MembershipSource)",
+        assertThrows(IllegalStateException.class, () -> Discovery.newBuilder().build())
+            .getMessage());
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> Discovery.newBuilder().interval(Duration.ZERO)).getMessage()
+        .startsWith("interval"));
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> Discovery.newBuilder().maxRemovalFraction(0)).getMessage()
+        .startsWith("maxRemovalFraction"));
+    assertTrue(assertThrows(IllegalStateException.class,
+        () -> Discovery.newBuilder().source(source).waitMin(Duration.ofSeconds(5))
+            .waitMax(Duration.ofSeconds(1)).build()).getMessage().startsWith("waitMax"));
+  }
+}
