@@ -53,10 +53,14 @@ public final class InstanceMapper {
       return null;
     }
     touch(id);
+    // Port, weight and address tags are judged on their raw values, so that a malformed one
+    // (say with a newline) skips or defaults exactly like any other bad value.
+    Map<String, String> raw = new HashMap<>();
     SortedMap<String, String> tags = new TreeMap<>();
     for (Tag tag : instance.tags()) {
       String key = tag.key() == null ? "" : tag.key();
       String value = tag.value() == null ? "" : tag.value();
+      raw.put(key, value);
       String problem = Validation.tagKeyProblem(key);
       if (problem == null) {
         problem = Validation.tagValueProblem(value);
@@ -69,27 +73,27 @@ public final class InstanceMapper {
       }
     }
 
-    String address = address(instance, tags);
+    String address = address(instance, raw);
     if (address == null) {
       return null;
     }
     int port = mapping.port();
-    if (mapping.portTag() != null && tags.containsKey(mapping.portTag())) {
-      String text = tags.get(mapping.portTag());
+    if (mapping.portTag() != null && raw.containsKey(mapping.portTag())) {
+      String text = raw.get(mapping.portTag());
       Integer parsed = Validation.parseBounded(text, 1, 65535);
       if (parsed == null) {
-        warn(id, "port=" + text, "skipped: tag " + mapping.portTag() + "='"
+        warn(id, "port=" + text.hashCode(), "skipped: tag " + mapping.portTag() + "='"
             + Validation.printable(text) + "' is not a port (1 to 65535)");
         return null;
       }
       port = parsed;
     }
     int weight = mapping.weight();
-    if (mapping.weightTag() != null && tags.containsKey(mapping.weightTag())) {
-      String text = tags.get(mapping.weightTag());
+    if (mapping.weightTag() != null && raw.containsKey(mapping.weightTag())) {
+      String text = raw.get(mapping.weightTag());
       Integer parsed = Validation.parseBounded(text, 0, Member.MAX_WEIGHT);
       if (parsed == null) {
-        warn(id, "weight=" + text, "tag " + mapping.weightTag() + "='"
+        warn(id, "weight=" + text.hashCode(), "tag " + mapping.weightTag() + "='"
             + Validation.printable(text) + "' is not a weight (0 to " + Member.MAX_WEIGHT
             + "); using " + weight);
       } else {
@@ -149,7 +153,7 @@ public final class InstanceMapper {
     }
     String problem = Validation.addressProblem(address);
     if (problem != null) {
-      warn(id, "address=" + address, "skipped: " + what + " " + problem);
+      warn(id, "address=" + address.hashCode(), "skipped: " + what + " " + problem);
       return null;
     }
     return address;

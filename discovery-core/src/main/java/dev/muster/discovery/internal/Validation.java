@@ -125,9 +125,17 @@ public final class Validation {
     return doubleColon >= 0 ? count < 8 : count == 8;
   }
 
-  /** RFC 1123 host name: labels of letters, digits and hyphens, at most 253 characters. */
+  /**
+   * RFC 1123 host name: labels of letters, digits and hyphens, at most 253 characters, and a
+   * last label that is not all digits (RFC 3696), so {@code 10.0.0.256} is neither an IPv4
+   * address nor a host name.
+   */
   public static boolean isHostName(String s) {
     if (s.length() > 253 || s.endsWith(".")) {
+      return false;
+    }
+    String last = s.substring(s.lastIndexOf('.') + 1);
+    if (last.chars().allMatch(c -> c >= '0' && c <= '9')) {
       return false;
     }
     for (String label : s.split("\\.", -1)) {

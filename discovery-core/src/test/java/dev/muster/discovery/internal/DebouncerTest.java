@@ -1,0 +1,63 @@
+package dev.muster.discovery.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import dev.muster.discovery.Member;
+import dev.muster.discovery.Snapshot;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DebouncerTest {
+  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+  private static Snapshot snapshot(int members) {
+    return Snapshot.of(java.util.stream.IntStream.range(0, members)
+        .mapToObj(i -> Member.newBuilder("i-" + i).address("10.0.0." + (i + 1)).port(80)
+            .build()).toList(), T0);
+  }
+
+  @Test
+  void zeroMinIsDueAtOnce() {
+    Debouncer d = new Debouncer(Duration.ZERO, Duration.ZERO);
+    Snapshot s = snapshot(1);
+
+    assertEquals(T0, d.offer(s, T0));
+    assertSame(s, d.takeIfDue(T0));
+    assertNull(d.pending());
+  }
+
+  @Test
+  void eachChangeRestartsTheQuietPeriodUpToMax() {
+    Debouncer d = new Debouncer(Duration.ofSeconds(10), Duration.ofSeconds(25));
+
+    assertEquals(T0.plusSeconds(10), d.offer(snapshot(1), T0));
+    assertEquals(T0.plusSeconds(18), d.offer(snapshot(2), T0.plusSeconds(8)));
+    assertEquals(T0.plusSeconds(25), d.offer(snapshot(3), T0.plusSeconds(16)));
+    assertNull(d.takeIfDue(T0.plusSeconds(24)));
+    assertEquals(3, d.takeIfDue(T0.plusSeconds(25)).size());
+  }
+
+  @Test
+  void anUnchangedCandidateDoesNotRestartTheQuietPeriod() {
+    Debouncer d = new Debouncer(Duration.ofSeconds(10), Duration.ofSeconds(60));
+
+    d.offer(snapshot(2), T0);
+
+    assertEquals(T0.plusSeconds(10), d.offer(snapshot(2), T0.plusSeconds(5)));
+  }
+
+  @Test
+  void cancelForgetsThePendingCandidate() {
+    Debouncer d = new Debouncer(Duration.ofSeconds(10), Duration.ofSeconds(60));
+    d.offer(snapshot(2), T0);
+
+    d.cancel();
+
+    assertNull(d.takeIfDue(T0.plusSeconds(100)));
+    assertNull(d.deadline());
+  }
+}
