@@ -262,9 +262,10 @@ public final class Discovery implements AutoCloseable {
         consecutiveFailures++;
         lastError = e.toString();
         Duration next = scheduleNextTick();
-        log.warn("{}: fetch failed ({} in a row), keeping {}; next attempt in {}: {}", name,
+        log.warn("{}: fetch failed ({} in a row), keeping {}; next attempt in {} s: {}", name,
             consecutiveFailures, published == null ? "no membership yet"
-                : published.size() + " published members", next, e.toString());
+                : published.size() + " published members", next.toMillis() / 1000.0,
+            e.toString());
         return;
       }
       Instant end = clock.instant();

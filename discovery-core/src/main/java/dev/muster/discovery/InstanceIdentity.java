@@ -96,7 +96,7 @@ public record InstanceIdentity(String region, String instanceId, String availabi
           continue;
         }
         String value = client.get("/latest/meta-data/tags/instance/" + key).asString();
-        if (Validation.tagKeyProblem(key) == null && Validation.tagValueProblem(value) == null) {
+        if (Validation.tagProblem(key, value) == null) {
           tags.put(key, value);
         }
       }

@@ -72,10 +72,7 @@ public record Member(
     }
     SortedMap<String, String> copy = new TreeMap<>(tags);
     copy.forEach((key, value) -> {
-      String problem = Validation.tagKeyProblem(key);
-      if (problem == null) {
-        problem = Validation.tagValueProblem(value);
-      }
+      String problem = Validation.tagProblem(key, value);
       if (problem != null) {
         throw new IllegalArgumentException("tag " + Validation.printable(key) + " of "
             + instanceId + ": " + problem);

@@ -61,10 +61,7 @@ public final class InstanceMapper {
       String key = tag.key() == null ? "" : tag.key();
       String value = tag.value() == null ? "" : tag.value();
       raw.put(key, value);
-      String problem = Validation.tagKeyProblem(key);
-      if (problem == null) {
-        problem = Validation.tagValueProblem(value);
-      }
+      String problem = Validation.tagProblem(key, value);
       if (problem != null) {
         warn(id, key + "=" + value.hashCode(), "tag " + Validation.printable(key)
             + " ignored: " + problem);

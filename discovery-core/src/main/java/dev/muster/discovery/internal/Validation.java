@@ -13,6 +13,12 @@ public final class Validation {
 
   private Validation() {}
 
+  /** Why the tag {@code key}={@code value} is not acceptable, or {@code null}. */
+  public static String tagProblem(String key, String value) {
+    String problem = tagKeyProblem(key);
+    return problem != null ? problem : tagValueProblem(value);
+  }
+
   /** Why {@code key} is not acceptable as a tag key, or {@code null}. */
   public static String tagKeyProblem(String key) {
     if (key.isEmpty()) {
