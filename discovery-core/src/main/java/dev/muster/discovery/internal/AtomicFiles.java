@@ -8,21 +8,38 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 
-/** Replaces files so that readers see the old bytes or the new ones, never a mix. */
+/**
+ * Replaces files so that readers see the old bytes or the new ones, never a mix: write a
+ * temporary file beside the target, force it to disk, rename it over the target, force the
+ * directory. The new file keeps the old one's mode and owner (or gets {@code rw-r--r--}).
+ */
 public final class AtomicFiles {
   private AtomicFiles() {}
 
-  /**
-   * Writes {@code bytes} to a temporary file beside {@code target}, forces it to disk, and
-   * renames it over {@code target}; then forces the directory so the rename survives a crash.
-   */
+  /** Writes {@code bytes} to {@code target} atomically. */
   public static void write(Path target, byte[] bytes) throws IOException {
+    Path staged = stage(target, bytes, ".tmp");
+    try {
+      commit(staged, target);
+    } finally {
+      Files.deleteIfExists(staged);
+    }
+  }
+
+  /**
+   * Writes {@code bytes} to a new hidden file beside {@code target}, on disk, with the target's
+   * mode and owner; the caller validates it and then {@link #commit commits} or deletes it.
+   */
+  public static Path stage(Path target, byte[] bytes, String suffix) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Files.createDirectories(dir);
-    Path temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+    Path staged = Files.createTempFile(dir, "." + target.getFileName() + ".", suffix);
     try {
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE,
+      try (FileChannel channel = FileChannel.open(staged, StandardOpenOption.WRITE,
           StandardOpenOption.TRUNCATE_EXISTING)) {
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         while (buffer.hasRemaining()) {
@@ -30,15 +47,41 @@ public final class AtomicFiles {
         }
         channel.force(true);
       }
+      copyAttributes(target, staged);
+      return staged;
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(staged);
+      throw e;
+    }
+  }
+
+  /** Renames {@code staged} over {@code target} and forces the directory. */
+  public static void commit(Path staged, Path target) throws IOException {
+    try {
+      Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(staged, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+    forceDirectory(target.toAbsolutePath().getParent());
+  }
+
+  private static void copyAttributes(Path from, Path to) throws IOException {
+    PosixFileAttributeView view = Files.getFileAttributeView(to, PosixFileAttributeView.class);
+    if (view == null) {
+      return;
+    }
+    if (Files.exists(from)) {
+      PosixFileAttributes attributes = Files.readAttributes(from, PosixFileAttributes.class);
+      view.setPermissions(attributes.permissions());
       try {
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE,
-            StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+        view.setOwner(attributes.owner());
+        view.setGroup(attributes.group());
+      } catch (IOException | SecurityException e) {
+        // Only root may give a file away; the mode is what matters to the proxy.
       }
-      forceDirectory(dir);
-    } finally {
-      Files.deleteIfExists(temp);
+    } else {
+      view.setPermissions(PosixFilePermissions.fromString("rw-r--r--"));
     }
   }
 

@@ -1,0 +1,22 @@
+package dev.muster.discovery;
+
+/**
+ * Where rendered text goes, and how the proxy picks it up. {@link FileTarget} writes a file,
+ * validates it with the proxy's own checker, reloads, and rolls back on failure; renderer
+ * modules add targets that apply changes through a proxy's runtime API.
+ *
+ * <p>Contract: after {@code apply} returns or throws, the proxy runs either the new
+ * configuration or the previous one, never a mix and never a half-written file. Calls are
+ * serialised by the caller; implementations need not be thread-safe.
+ */
+public interface Target {
+
+  /**
+   * Applies {@code content}.
+   *
+   * @return what happened: unchanged (nothing written or reloaded), applied, or a dry run
+   * @throws ApplyException if validation, writing or reloading failed; the previous
+   *     configuration is live again (the message says whether restoring it succeeded)
+   */
+  ApplyResult apply(String content);
+}

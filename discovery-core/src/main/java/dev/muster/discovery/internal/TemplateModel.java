@@ -1,0 +1,99 @@
+package dev.muster.discovery.internal;
+
+import dev.muster.discovery.Member;
+import dev.muster.discovery.Snapshot;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The data templates see: plain maps and lists in a fixed order, so output is deterministic.
+ *
+ * <pre>
+ * backends            list, by name: { name, safeName, size, members }
+ * backend[NAME]       the same, by name
+ * member              { id, name, address, port, weight, hostPort, zone, state, privateIp,
+ *                       publicIp, privateDnsName, ipv6, subnetId, vpcId, tags }
+ * </pre>
+ *
+ * Absent optional fields (for example {@code publicIp}) are missing keys: use
+ * {@code m.publicIp!""} in a template. {@code name} is the instance id made safe as a config
+ * identifier ({@link #safeName}), unique within its backend.
+ */
+public final class TemplateModel {
+  private TemplateModel() {}
+
+  /** The model for {@code memberships}, iterated in name order. */
+  public static Map<String, Object> of(Map<String, Snapshot> memberships) {
+    List<Object> backends = new ArrayList<>();
+    Map<String, Object> byName = new LinkedHashMap<>();
+    new java.util.TreeMap<>(memberships).forEach((name, snapshot) -> {
+      Map<String, Object> backend = new LinkedHashMap<>();
+      backend.put("name", name);
+      backend.put("safeName", safeName(name));
+      backend.put("size", snapshot.size());
+      backend.put("members", members(snapshot));
+      Map<String, Object> fixed = Collections.unmodifiableMap(backend);
+      backends.add(fixed);
+      byName.put(name, fixed);
+    });
+    Map<String, Object> model = new LinkedHashMap<>();
+    model.put("backends", Collections.unmodifiableList(backends));
+    model.put("backend", Collections.unmodifiableMap(byName));
+    return model;
+  }
+
+  private static List<Object> members(Snapshot snapshot) {
+    List<Object> members = new ArrayList<>(snapshot.size());
+    Set<String> names = new HashSet<>();
+    for (Member m : snapshot.members()) {
+      Map<String, Object> model = new LinkedHashMap<>();
+      String name = safeName(m.instanceId());
+      while (!names.add(name)) {
+        name = name + "_";
+      }
+      model.put("id", m.instanceId());
+      model.put("name", name);
+      model.put("address", m.address());
+      model.put("port", m.port());
+      model.put("weight", m.weight());
+      model.put("hostPort", m.hostPort());
+      model.put("state", m.state());
+      putIfSet(model, "zone", m.availabilityZone());
+      putIfSet(model, "privateIp", m.privateIp());
+      putIfSet(model, "publicIp", m.publicIp());
+      putIfSet(model, "privateDnsName", m.privateDnsName());
+      putIfSet(model, "ipv6", m.ipv6());
+      putIfSet(model, "subnetId", m.subnetId());
+      putIfSet(model, "vpcId", m.vpcId());
+      model.put("tags", m.tags());
+      members.add(Collections.unmodifiableMap(model));
+    }
+    return Collections.unmodifiableList(members);
+  }
+
+  private static void putIfSet(Map<String, Object> model, String key, Object value) {
+    if (value != null) {
+      model.put(key, value);
+    }
+  }
+
+  /**
+   * {@code text} as a configuration identifier: letters, digits, {@code _ . -} only (others
+   * become {@code _}), at most 64 characters, never empty.
+   */
+  public static String safeName(String text) {
+    StringBuilder out = new StringBuilder(Math.min(text.length(), 64));
+    for (int i = 0; i < text.length() && out.length() < 64; i++) {
+      char c = text.charAt(i);
+      boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+          || c == '_' || c == '.' || c == '-';
+      out.append(ok ? c : '_');
+    }
+    return out.length() == 0 ? "_" : out.toString();
+  }
+}
