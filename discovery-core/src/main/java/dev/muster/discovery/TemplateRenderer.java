@@ -121,10 +121,14 @@ public final class TemplateRenderer implements Renderer {
       return this;
     }
 
-    /** Renders the classpath resource {@code path} (relative to {@code base}'s package). */
+    /**
+     * Renders the classpath resource at the absolute {@code path} (for example
+     * {@code /dev/muster/haproxy/haproxy.cfg.ftl}), loaded through {@code base}'s class loader.
+     */
     public Builder classpathTemplate(Class<?> base, String path) {
-      this.loader = new ClassTemplateLoader(Objects.requireNonNull(base, "base"), "");
-      this.name = Objects.requireNonNull(path, "path");
+      Objects.requireNonNull(path, "path");
+      this.loader = new ClassTemplateLoader(Objects.requireNonNull(base, "base"), "/");
+      this.name = path.startsWith("/") ? path.substring(1) : path;
       return this;
     }
 

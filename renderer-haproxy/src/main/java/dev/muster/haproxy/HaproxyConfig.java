@@ -1,0 +1,130 @@
+package dev.muster.haproxy;
+
+import dev.muster.discovery.Command;
+import dev.muster.discovery.TemplateRenderer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Config-file mode: renders a complete {@code haproxy.cfg} from a header you write (global,
+ * defaults, frontends) plus one {@code backend} section per discovery backend, with one
+ * {@code server} line per member:
+ *
+ * <pre>
+ * backend web
+ *     server i-0abc 10.0.1.5:8080 weight 100 check inter 5s fall 3
+ * </pre>
+ *
+ * The server name is the instance id, so it stays the same across reloads. Per instance, the
+ * tag {@code muster:maxconn} (digits only) adds {@code maxconn N}; port and weight come from
+ * the member ({@code muster:port}, {@code muster:weight}). A whole-file template of your own
+ * replaces the default with {@link #template(Path)}.
+ *
+ * <pre>{@code
+ * TemplateRenderer renderer = HaproxyConfig.newBuilder()
+ *     .header(Path.of("/etc/muster/haproxy-header.cfg"))
+ *     .serverOptions("check inter 2s fall 3 rise 2")
+ *     .build();
+ * }</pre>
+ */
+public final class HaproxyConfig {
+  /** The default options after each server's address and weight. */
+  public static final String DEFAULT_SERVER_OPTIONS = "check inter 5s fall 3";
+
+  private HaproxyConfig() {}
+
+  /** A new builder. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /** {@code haproxy -c -f FILE}, the validator for a file target. */
+  public static Command validator() {
+    return Command.validator("haproxy", "-c", "-f", Command.FILE);
+  }
+
+  /** Builds the {@link TemplateRenderer} for config-file mode. Not thread-safe. */
+  public static final class Builder {
+    private String header = "";
+    private String serverOptions = DEFAULT_SERVER_OPTIONS;
+    private final Map<String, String> backendOptions = new LinkedHashMap<>();
+    private final Map<String, String> backendServerOptions = new LinkedHashMap<>();
+    private Path template;
+
+    private Builder() {}
+
+    /** The text before the backends (global, defaults, frontends), read now from a file. */
+    public Builder header(Path file) {
+      try {
+        this.header = Files.readString(Objects.requireNonNull(file, "header"));
+      } catch (IOException e) {
+        throw new UncheckedIOException("header " + file + ": " + e.getMessage(), e);
+      }
+      return this;
+    }
+
+    /** The text before the backends, given directly. Trusted: written as it is. */
+    public Builder headerText(String text) {
+      this.header = Objects.requireNonNull(text, "header");
+      return this;
+    }
+
+    /** Options after every server line, e.g. {@code check inter 2s fall 3}. Trusted. */
+    public Builder serverOptions(String options) {
+      this.serverOptions = requireOneLine("serverOptions", options);
+      return this;
+    }
+
+    /** Options after the server lines of one backend, replacing the global ones. Trusted. */
+    public Builder serverOptions(String backend, String options) {
+      backendServerOptions.put(Objects.requireNonNull(backend, "backend"),
+          requireOneLine("serverOptions of " + backend, options));
+      return this;
+    }
+
+    /**
+     * Lines at the top of one backend section, e.g. {@code balance leastconn} or
+     * {@code option httpchk GET /health}. Trusted; may span several lines.
+     */
+    public Builder backendOptions(String backend, String lines) {
+      backendOptions.put(Objects.requireNonNull(backend, "backend"),
+          Objects.requireNonNull(lines, "lines"));
+      return this;
+    }
+
+    /** Replaces the default template with your own whole-file template. */
+    public Builder template(Path file) {
+      this.template = Objects.requireNonNull(file, "template");
+      return this;
+    }
+
+    /** Builds the renderer; the template is parsed now. */
+    public TemplateRenderer build() {
+      TemplateRenderer.Builder b = TemplateRenderer.newBuilder()
+          .escaper("haproxy", HaproxySyntax.INSTANCE)
+          .variable("header", header)
+          .variable("serverOptions", serverOptions)
+          .variable("backendOptions", Map.copyOf(backendOptions))
+          .variable("backendServerOptions", Map.copyOf(backendServerOptions));
+      if (template != null) {
+        b.template(template);
+      } else {
+        b.classpathTemplate(HaproxyConfig.class, "/dev/muster/haproxy/haproxy.cfg.ftl");
+      }
+      return b.build();
+    }
+
+    private static String requireOneLine(String setting, String text) {
+      Objects.requireNonNull(text, setting);
+      if (text.indexOf('\n') >= 0 || text.indexOf('\r') >= 0) {
+        throw new IllegalArgumentException(setting + " must be one line: " + text);
+      }
+      return text;
+    }
+  }
+}

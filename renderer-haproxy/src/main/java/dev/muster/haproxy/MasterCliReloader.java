@@ -1,0 +1,85 @@
+package dev.muster.haproxy;
+
+import dev.muster.discovery.ApplyException;
+import dev.muster.discovery.Reloader;
+import dev.muster.haproxy.internal.UnixSocketCli;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reloads HAProxy in master-worker mode ({@code haproxy -W -S MASTER_SOCKET}) through its
+ * master CLI, and finds out whether the reload worked, which the {@code reload} command itself
+ * never says: it reads the master's reload and failure counters from {@code show proc}
+ * before, sends {@code reload}, and waits until the reload counter moves. If the failure
+ * counter moved too, HAProxy rejected the file (the old worker keeps serving) and this throws.
+ *
+ * <p>Validate the file first (a {@code haproxy -c} validator on the {@code FileTarget}); this
+ * is the safety net. For zero failed requests with keep-alive clients, the configuration
+ * should set {@code option idle-close-on-response} (HAProxy 2.6+) in its defaults.
+ */
+public final class MasterCliReloader implements Reloader {
+  private static final Pattern MASTER = Pattern.compile(
+      "(?m)^\\d+\\s+master\\s+(\\d+)\\s+\\[failed:\\s*(\\d+)\\]");
+
+  private final UnixSocketCli cli;
+  private final Duration timeout;
+
+  /**
+   * @param masterSocket the path given to {@code -S}
+   * @param timeout how long a reload may take before it counts as failed
+   */
+  public MasterCliReloader(Path masterSocket, Duration timeout) {
+    this.cli = new UnixSocketCli(masterSocket, Duration.ofSeconds(5));
+    this.timeout = timeout;
+  }
+
+  /** With a 10 s timeout. */
+  public MasterCliReloader(Path masterSocket) {
+    this(masterSocket, Duration.ofSeconds(10));
+  }
+
+  @Override
+  public void reload() {
+    try {
+      long[] before = counters(cli.send("show proc"));
+      cli.send("reload");
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (System.nanoTime() < deadline) {
+        long[] now = counters(cli.send("show proc"));
+        if (now[0] > before[0]) {
+          if (now[1] > before[1]) {
+            throw new ApplyException("reload failed: HAProxy rejected the new configuration "
+                + "(show proc: failed " + now[1] + "); the previous worker keeps serving");
+          }
+          return;
+        }
+        Thread.sleep(20);
+      }
+      throw new ApplyException("reload failed: HAProxy did not finish reloading within "
+          + timeout.toMillis() + " ms");
+    } catch (IOException e) {
+      throw new ApplyException("reload failed: master CLI " + cli.socket() + ": "
+          + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApplyException("reload interrupted", e);
+    }
+  }
+
+  /** {reloads, failed} from {@code show proc}. */
+  static long[] counters(String showProc) throws IOException {
+    Matcher m = MASTER.matcher(showProc);
+    if (!m.find()) {
+      throw new IOException("unexpected answer to show proc: " + showProc.strip());
+    }
+    return new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
+  }
+
+  @Override
+  public String toString() {
+    return "HAProxy master CLI " + cli.socket();
+  }
+}
