@@ -74,6 +74,15 @@ public final class TemplateRenderer implements Renderer {
     return out.toString();
   }
 
+  /**
+   * {@code text} as a configuration identifier, as templates get it in {@code name} and
+   * {@code safeName}: letters, digits and {@code _ . -} only (others become {@code _}), at
+   * most 64 characters, never empty.
+   */
+  public static String safeName(String text) {
+    return TemplateModel.safeName(text);
+  }
+
   /** The template's name, for logs. */
   public String templateName() {
     return template.getSourceName();

@@ -1,0 +1,274 @@
+package dev.muster.haproxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.muster.discovery.Discovery;
+import dev.muster.discovery.Ec2MembershipSource;
+import dev.muster.discovery.MemberMapping;
+import dev.muster.discovery.Query;
+import dev.muster.haproxy.internal.RuntimeApi;
+import dev.muster.haproxy.internal.UnixSocketCli;
+import dev.muster.testkit.FakeEc2;
+import dev.muster.testkit.FakeInstance;
+import dev.muster.testkit.HttpBackend;
+import dev.muster.testkit.LoadClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runtime-API mode against the real HAProxy: membership changes become stats-socket commands
+ * (drain, warm-up, ready), with no reload unless the slots run out.
+ */
+class HaproxyRuntimeIT {
+  @TempDir
+  Path dir;
+
+  private final List<HttpBackend> servers = new ArrayList<>();
+  private final Map<String, HttpBackend> byInstance = new HashMap<>();
+  private final AtomicInteger publications = new AtomicInteger();
+  private FakeEc2 ec2;
+  private HaproxyProcess haproxy;
+  private Discovery discovery;
+  private HaproxyRuntime runtime;
+  private RuntimeApi api;
+  private int port;
+
+  private void start(int slots, int initialMembers) throws Exception {
+    for (int i = 0; i < 8; i++) {
+      servers.add(HttpBackend.start("backend-" + i, "127.0.0." + (i + 20)));
+    }
+    ec2 = FakeEc2.start();
+    for (int i = 0; i < initialMembers; i++) {
+      launch(servers.get(i));
+    }
+    port = HaproxyProcess.freePort();
+    Path admin = dir.resolve("admin.sock");
+    Path master = dir.resolve("master.sock");
+    Path config = dir.resolve("haproxy.cfg");
+    runtime = HaproxyRuntime.newBuilder()
+        .statsSocket(admin).configFile(config).reloader(new MasterCliReloader(master))
+        .headerText(HaproxyReloadIT.header(port).replace("global\n",
+            "global\n    stats socket " + admin + " mode 600 level admin\n"))
+        .backendOptions("web", "    balance roundrobin\n    option httpchk GET /health")
+        .serverOptions("check inter 200ms fall 2 rise 1")
+        .slots(slots).drainTimeout(Duration.ofSeconds(10)).warmupTimeout(Duration.ofSeconds(3))
+        .pollInterval(Duration.ofMillis(50))
+        .build();
+    Ec2MembershipSource source = Ec2MembershipSource.newBuilder().client(ec2.client())
+        .query(Query.newBuilder().tag("role", "web").build())
+        .mapping(MemberMapping.newBuilder().port(80).build()).build();
+    var listener = runtime.backend("web");
+    runtime.bootstrap(Map.of("web", source.fetch()));
+    haproxy = HaproxyProcess.start(config, master, port);
+    api = new RuntimeApi(admin);
+    discovery = Discovery.newBuilder().name("web").source(source)
+        .listener(listener)
+        .listener((s, c) -> publications.incrementAndGet())
+        .interval(Duration.ofSeconds(2)).jitter(0).build();
+    discovery.start();
+    await(() -> publications.get() > 0, "first publication");
+  }
+
+  @AfterEach
+  void stop() {
+    if (discovery != null) {
+      discovery.close();
+    }
+    if (haproxy != null) {
+      haproxy.close();
+    }
+    if (ec2 != null) {
+      ec2.close();
+    }
+    servers.forEach(HttpBackend::close);
+  }
+
+  private FakeInstance launch(HttpBackend server) {
+    FakeInstance instance = ec2.fleet().launch(1, spec -> spec.privateIps(server.address())
+        .tag("role", "web").tag("muster:port", Integer.toString(server.port()))).get(0);
+    byInstance.put(instance.instanceId(), server);
+    return instance;
+  }
+
+  private void applyChange(Runnable change) throws InterruptedException {
+    int before = publications.get();
+    change.run();
+    discovery.refresh();
+    await(() -> publications.get() > before, "the change to be applied");
+  }
+
+  private long masterReloads() throws Exception {
+    return MasterCliReloader.counters(new UnixSocketCli(haproxy.masterSocket,
+        Duration.ofSeconds(5)).send("show proc"))[0];
+  }
+
+  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  @Test
+  void zeroFailedRequestsAndNoReloadWhileTheFleetScalesTwentyFourTimes() throws Exception {
+    start(8, 2);
+    long reloadsBefore = masterReloads();
+    Deque<FakeInstance> members = new ArrayDeque<>(ec2.fleet().running());
+    Deque<HttpBackend> spare = new ArrayDeque<>(servers.subList(2, servers.size()));
+    LoadClient keepAlive = LoadClient.start("127.0.0.1", port, LoadClient.Mode.KEEP_ALIVE, "/",
+        2, 1_000_000, Duration.ofSeconds(120));
+    LoadClient close = LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE, "/",
+        2, 1_000_000, Duration.ofSeconds(120));
+    HttpBackend lastRemoved = null;
+    try {
+      for (int event = 0; event < 24; event++) {
+        if (event % 2 == 0 || members.size() <= 2) {
+          HttpBackend server = spare.poll();
+          applyChange(() -> members.add(launch(server)));
+        } else {
+          FakeInstance leaving = members.poll();
+          lastRemoved = byInstance.get(leaving.instanceId());
+          applyChange(() -> ec2.fleet().terminate(leaving.instanceId()));
+          spare.add(lastRemoved);
+        }
+        Thread.sleep(100);
+      }
+      long afterDrain = lastRemoved.requests();
+      Thread.sleep(1000);
+      assertEquals(afterDrain, lastRemoved.requests(),
+          lastRemoved + " got requests after its drain finished");
+    } finally {
+      keepAlive.stop();
+      close.stop();
+    }
+
+    System.out.printf("HAProxy runtime-API mode, 24 scale events, %d reloads: %s; %s%n",
+        masterReloads() - reloadsBefore, keepAlive, close);
+    System.out.println("answered by: " + keepAlive.answeredBy());
+    assertEquals(0, keepAlive.failed(), keepAlive.failures().toString());
+    assertEquals(0, close.failed(), close.failures().toString());
+    assertTrue(keepAlive.ok() > 1000 && close.ok() > 500, keepAlive + "; " + close);
+    assertEquals(reloadsBefore, masterReloads(), "runtime mode needs no reload");
+    assertEquals(0, runtime.reloadCount());
+  }
+
+  @Test
+  void drainWaitsForInFlightRequestsBeforeMaintenance() throws Exception {
+    start(4, 2);
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<LoadClient>> slow = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        slow.add(pool.submit(() -> LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE,
+            "/slow?ms=2000", 1, 1, Duration.ofSeconds(30)).awaitCompletion()));
+      }
+      HttpBackend first = servers.get(0);
+      await(() -> first.inFlight() > 0, "a slow request on " + first);
+      String leaving = byInstance.entrySet().stream().filter(e -> e.getValue() == first)
+          .findFirst().orElseThrow().getKey();
+      long started = System.nanoTime();
+
+      applyChange(() -> ec2.fleet().terminate(leaving));
+      long drainMillis = (System.nanoTime() - started) / 1_000_000;
+
+      assertEquals(0, first.inFlight(), "maint only after the in-flight requests finished");
+      int completed = 0;
+      for (Future<LoadClient> f : slow) {
+        LoadClient c = f.get();
+        assertEquals(0, c.failed(), c.failures().toString());
+        completed += (int) c.ok();
+      }
+      assertEquals(4, completed);
+      assertTrue(api.serversState("web").values().stream()
+          .filter(server -> server.address().equals(first.address()))
+          .allMatch(RuntimeApi.ServerState::maint), "the drained slot is in maintenance");
+      System.out.println("drain of a backend with slow requests in flight took " + drainMillis
+          + " ms; " + completed + " of 4 slow requests completed");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void newMemberGetsNoTrafficUntilItsHealthCheckPasses() throws Exception {
+    start(4, 2);
+    HttpBackend sick = servers.get(2);
+    sick.healthy(false);
+
+    applyChange(() -> launch(sick));
+    LoadClient probe = LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 200,
+        Duration.ofSeconds(20)).awaitCompletion();
+
+    assertEquals(0, probe.failed(), probe.failures().toString());
+    assertEquals(0, sick.requests(), "a member that fails its check stays drained");
+    sick.healthy(true);
+    String slot = api.serversState("web").values().stream()
+        .filter(server -> server.address().equals(sick.address())).findFirst().orElseThrow()
+        .name();
+    await(() -> api.serversState("web").get(slot).healthy(), "the check to pass");
+    runtime.verify("web");
+    assertTrue(api.serversState("web").get(slot).ready());
+    LoadClient after = LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 60,
+        Duration.ofSeconds(20)).awaitCompletion();
+    assertEquals(0, after.failed());
+    assertTrue(sick.requests() > 0, "traffic flows once it is healthy and ready");
+  }
+
+  @Test
+  void slotsGrowWithOneReloadAndNoFailedRequest() throws Exception {
+    start(2, 2);
+    long reloadsBefore = masterReloads();
+    LoadClient close = LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 2,
+        1_000_000, Duration.ofSeconds(60));
+    try {
+      applyChange(() -> ec2.fleet().atomically(f -> {
+        launch(servers.get(2));
+        launch(servers.get(3));
+      }));
+      Thread.sleep(500);
+    } finally {
+      close.stop();
+    }
+
+    assertEquals(0, close.failed(), close.failures().toString());
+    assertEquals(1, runtime.reloadCount());
+    assertEquals(reloadsBefore + 1, masterReloads());
+    assertEquals(4, runtime.slotCount("web"));
+    assertTrue(servers.get(2).requests() > 0 && servers.get(3).requests() > 0);
+  }
+
+  @Test
+  void driftIsRepairedAndTheFileIsKeptInStep() throws Exception {
+    start(4, 3);
+    api.setServer("web", "srv2", "weight 1");
+    api.setServer("web", "srv4", "addr 127.0.0.99 port 9");
+    api.setServer("web", "srv4", "state ready");
+
+    assertEquals(2, runtime.verify("web"));
+    assertEquals(100, api.serversState("web").get("srv2").weight());
+    assertTrue(api.serversState("web").get("srv4").maint());
+
+    String config = Files.readString(dir.resolve("haproxy.cfg"));
+    assertEquals(3, config.lines().filter(l -> l.contains(" weight 100 ")).count(), config);
+    assertEquals(1, config.lines().filter(l -> l.contains("127.0.0.1:1 disabled")).count());
+  }
+}
