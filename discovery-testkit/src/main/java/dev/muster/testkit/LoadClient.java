@@ -35,7 +35,13 @@ public final class LoadClient implements AutoCloseable {
     /** Persistent connections, reused until the server closes them. */
     KEEP_ALIVE,
     /** A new connection per request, with {@code Connection: close}. */
-    CLOSE
+    CLOSE,
+    /**
+     * Persistent connections, and a request that fails on a reused connection before any
+     * byte of the response arrived is sent once more on a new connection, as browsers and
+     * most HTTP libraries do for idempotent requests. Counted in {@link #retried()}.
+     */
+    KEEP_ALIVE_RETRY
   }
 
   private final String host;
@@ -47,6 +53,7 @@ public final class LoadClient implements AutoCloseable {
   private final AtomicBoolean stopped = new AtomicBoolean();
   private final AtomicLong ok = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong retried = new AtomicLong();
   private final Map<String, AtomicLong> answeredBy = new ConcurrentHashMap<>();
   private final List<String> failures = Collections.synchronizedList(new ArrayList<>());
   private final List<Thread> threads = new ArrayList<>();
@@ -121,6 +128,11 @@ public final class LoadClient implements AutoCloseable {
     return failed.get();
   }
 
+  /** Requests sent again after a reused connection failed (KEEP_ALIVE_RETRY only). */
+  public long retried() {
+    return retried.get();
+  }
+
   /** The first failures' reasons (at most 20). */
   public List<String> failures() {
     synchronized (failures) {
@@ -138,63 +150,129 @@ public final class LoadClient implements AutoCloseable {
   /** For example {@code keep-alive: 18234 ok, 0 failed}. */
   @Override
   public String toString() {
-    return (mode == Mode.KEEP_ALIVE ? "keep-alive" : "close") + ": " + ok() + " ok, "
-        + failed() + " failed";
+    String name = switch (mode) {
+      case KEEP_ALIVE -> "keep-alive";
+      case CLOSE -> "close";
+      case KEEP_ALIVE_RETRY -> "keep-alive, retrying";
+    };
+    return name + ": " + ok() + " ok, " + failed() + " failed"
+        + (mode == Mode.KEEP_ALIVE_RETRY ? ", " + retried() + " retried" : "");
   }
 
   private void run() {
-    Socket socket = null;
-    InputStream in = null;
+    Connection connection = null;
     long sent = 0;
     while (!stopped.get() && sent < maxRequests && System.nanoTime() < deadlineNanos) {
       sent++;
+      boolean reused = connection != null;
       try {
-        if (socket == null) {
-          socket = new Socket();
-          socket.connect(new InetSocketAddress(host, port), 5000);
-          socket.setSoTimeout(30_000);
-          socket.setTcpNoDelay(true);
-          in = new BufferedInputStream(socket.getInputStream());
+        if (connection == null) {
+          connection = new Connection(host, port);
         }
-        OutputStream out = socket.getOutputStream();
-        String request = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n"
-            + (mode == Mode.CLOSE ? "Connection: close\r\n" : "") + "\r\n";
-        out.write(request.getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        boolean keep = readResponse(in);
+        boolean keep = exchange(connection);
         if (mode == Mode.CLOSE || !keep) {
-          socket.close();
-          socket = null;
+          connection.close();
+          connection = null;
+        }
+      } catch (StaleConnectionException e) {
+        connection.close();
+        connection = null;
+        if (mode == Mode.KEEP_ALIVE_RETRY && reused) {
+          retried.incrementAndGet();
+          try {
+            connection = new Connection(host, port);
+            if (!exchange(connection)) {
+              connection.close();
+              connection = null;
+            }
+          } catch (IOException | RuntimeException again) {
+            fail(again);
+            if (connection != null) {
+              connection.close();
+            }
+            connection = null;
+          }
+        } else {
+          fail(e);
         }
       } catch (IOException | RuntimeException e) {
-        failed.incrementAndGet();
-        synchronized (failures) {
-          if (failures.size() < 20) {
-            failures.add(e.toString());
-          }
+        fail(e);
+        if (connection != null) {
+          connection.close();
         }
-        if (socket != null) {
-          try {
-            socket.close();
-          } catch (IOException ignored) {
-            // already broken
-          }
-        }
-        socket = null;
+        connection = null;
       }
     }
-    if (socket != null) {
-      try {
-        socket.close();
-      } catch (IOException ignored) {
-        // done
+    if (connection != null) {
+      connection.close();
+    }
+  }
+
+  private void fail(Exception e) {
+    failed.incrementAndGet();
+    synchronized (failures) {
+      if (failures.size() < 20) {
+        failures.add(e.toString());
       }
     }
   }
 
-  /** Reads one response; true if the connection may be reused. */
-  private boolean readResponse(InputStream in) throws IOException {
-    String status = line(in);
+  /** Sends one request; true if the connection may be reused. */
+  private boolean exchange(Connection connection) throws IOException {
+    String request = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n"
+        + (mode == Mode.CLOSE ? "Connection: close\r\n" : "") + "\r\n";
+    int first;
+    try {
+      OutputStream out = connection.socket.getOutputStream();
+      out.write(request.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      first = connection.in.read();
+    } catch (java.net.SocketException e) {
+      throw new StaleConnectionException(e.toString());
+    }
+    if (first < 0) {
+      throw new StaleConnectionException("connection closed before the status line");
+    }
+    return readResponse((char) first, connection.in);
+  }
+
+  /** The connection failed before any byte of the response: safe to retry if idempotent. */
+  private static final class StaleConnectionException extends IOException {
+    StaleConnectionException(String message) {
+      super(message);
+    }
+  }
+
+  private static final class Connection {
+    final Socket socket;
+    final InputStream in;
+
+    Connection(String host, int port) throws IOException {
+      socket = new Socket();
+      try {
+        socket.connect(new InetSocketAddress(host, port), 5000);
+        socket.setSoTimeout(30_000);
+        socket.setTcpNoDelay(true);
+        in = new BufferedInputStream(socket.getInputStream());
+      } catch (IOException e) {
+        socket.close();
+        throw e;
+      }
+    }
+
+    void close() {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // already broken
+      }
+    }
+  }
+
+  /** Reads one response after its first byte; true if the connection may be reused. */
+  private boolean readResponse(char first, InputStream in) throws IOException {
+    String rest = line(in);
+    String status = rest == null ? String.valueOf(first) : first + rest;
     if (status == null) {
       throw new IOException("connection closed before the status line");
     }
