@@ -1,0 +1,206 @@
+package dev.muster.kamailio;
+
+import dev.muster.discovery.ApplyException;
+import dev.muster.discovery.Reloader;
+import dev.muster.kamailio.internal.Json;
+import dev.muster.kamailio.internal.ListEntry;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reloads Kamailio's dispatcher list over JSON-RPC via HTTP (modules {@code xhttp} and
+ * {@code jsonrpcs}), then reads {@code dispatcher.list} back and checks that Kamailio holds
+ * exactly the destinations of the live file.
+ *
+ * <p>Kamailio refuses a reload within {@code reload_delta} seconds of the previous one with
+ * HTTP 500 "Ongoing reload"; this waits and tries again (the file on disk is already the
+ * newest, so the retry applies every change since), up to {@link Builder#maxWait}. "Reload
+ * Failed" (Kamailio keeps its previous list) and connection failures throw, and the
+ * {@code FileTarget} then restores the previous file and reloads it.
+ *
+ * <p>Thread-safe.
+ */
+public final class DispatcherReloader implements Reloader {
+  private static final Logger log = LoggerFactory.getLogger("dev.muster.kamailio");
+
+  private final URI endpoint;
+  private final Path listFile;
+  private final Duration maxWait;
+  private final Duration retryPause;
+  private final HttpClient http;
+  private volatile int ongoingRetries;
+
+  private DispatcherReloader(Builder b) {
+    this.endpoint = b.endpoint;
+    this.listFile = b.listFile;
+    this.maxWait = b.maxWait;
+    this.retryPause = b.retryPause;
+    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  }
+
+  /**
+   * A builder for Kamailio's JSON-RPC {@code endpoint} (for example
+   * {@code http://127.0.0.1:5071/RPC}) and the live {@code listFile} it loads.
+   */
+  public static Builder newBuilder(URI endpoint, Path listFile) {
+    return new Builder(endpoint, listFile);
+  }
+
+  /** How many times a reload waited for "Ongoing reload" so far. */
+  public int ongoingRetries() {
+    return ongoingRetries;
+  }
+
+  @Override
+  public void reload() {
+    long deadline = System.nanoTime() + maxWait.toNanos();
+    while (true) {
+      Map<String, Object> answer = call("dispatcher.reload");
+      Object error = answer.get("error");
+      if (error == null) {
+        break;
+      }
+      String message = String.valueOf(error instanceof Map<?, ?> m ? m.get("message") : error);
+      if (message.contains("Ongoing reload") && System.nanoTime() < deadline) {
+        ongoingRetries++;
+        pause();
+        continue;
+      }
+      throw new ApplyException("reload failed: dispatcher.reload answered \"" + message + "\""
+          + (message.contains("Ongoing reload") ? " for longer than " + maxWait.toMillis()
+          + " ms (reload_delta)" : "; Kamailio keeps its previous list"));
+    }
+    verify();
+  }
+
+  /** Compares {@code dispatcher.list} with the live file. */
+  private void verify() {
+    Set<String> expected = new TreeSet<>();
+    try {
+      for (ListEntry e : ListEntry.parseAll(Files.readString(listFile))) {
+        expected.add(e.setId() + " " + e.uri());
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      throw new ApplyException("reload check failed: cannot read " + listFile + ": "
+          + e.getMessage(), e);
+    }
+    Set<String> actual = new TreeSet<>();
+    Map<String, Object> answer = call("dispatcher.list");
+    Object result = answer.get("result");
+    if (result instanceof Map<?, ?> sets && sets.get("RECORDS") instanceof List<?> records) {
+      for (Object record : records) {
+        Map<?, ?> set = (Map<?, ?>) ((Map<?, ?>) record).get("SET");
+        Object targets = set.get("TARGETS");
+        if (targets instanceof List<?> list) {
+          for (Object target : list) {
+            Map<?, ?> dest = (Map<?, ?>) ((Map<?, ?>) target).get("DEST");
+            actual.add(set.get("ID") + " " + dest.get("URI"));
+          }
+        }
+      }
+    } else if (answer.get("error") != null && !expected.isEmpty()) {
+      throw new ApplyException("reload check failed: dispatcher.list answered "
+          + answer.get("error"));
+    }
+    if (!actual.equals(expected)) {
+      Set<String> missing = new TreeSet<>(expected);
+      missing.removeAll(actual);
+      Set<String> extra = new TreeSet<>(actual);
+      extra.removeAll(expected);
+      throw new ApplyException("reload check failed: after the reload Kamailio lacks " + missing
+          + " and has " + extra + " beyond " + listFile);
+    }
+    log.debug("dispatcher.list matches {} ({} destinations)", listFile, actual.size());
+  }
+
+  private Map<String, Object> call(String method) {
+    HttpRequest request = HttpRequest.newBuilder(endpoint)
+        .timeout(Duration.ofSeconds(10))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(
+            "{\"jsonrpc\":\"2.0\",\"method\":\"" + method + "\",\"id\":1}"))
+        .build();
+    HttpResponse<String> response;
+    try {
+      response = http.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new ApplyException("reload failed: cannot reach Kamailio's JSON-RPC at " + endpoint
+          + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApplyException("reload interrupted", e);
+    }
+    try {
+      Object parsed = Json.parse(response.body());
+      if (parsed instanceof Map<?, ?> map) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> typed = (Map<String, Object>) map;
+        return typed;
+      }
+    } catch (IllegalArgumentException e) {
+      // falls through to the error below
+    }
+    throw new ApplyException("reload failed: " + method + " got HTTP " + response.statusCode()
+        + " without a JSON-RPC answer: " + response.body().strip());
+  }
+
+  private void pause() {
+    try {
+      Thread.sleep(retryPause.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApplyException("reload interrupted", e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Kamailio dispatcher.reload at " + endpoint;
+  }
+
+  /** Builds a {@link DispatcherReloader}. Not thread-safe. */
+  public static final class Builder {
+    private final URI endpoint;
+    private final Path listFile;
+    private Duration maxWait = Duration.ofSeconds(12);
+    private Duration retryPause = Duration.ofMillis(250);
+
+    private Builder(URI endpoint, Path listFile) {
+      this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+      this.listFile = Objects.requireNonNull(listFile, "listFile");
+    }
+
+    /**
+     * How long to keep retrying while Kamailio answers "Ongoing reload"; set it above
+     * {@code reload_delta} (default 5 s). 12 s unless set.
+     */
+    public Builder maxWait(Duration maxWait) {
+      this.maxWait = Objects.requireNonNull(maxWait, "maxWait");
+      return this;
+    }
+
+    /** The pause between retries; 250 ms unless set. */
+    public Builder retryPause(Duration retryPause) {
+      this.retryPause = Objects.requireNonNull(retryPause, "retryPause");
+      return this;
+    }
+
+    /** Builds it. */
+    public DispatcherReloader build() {
+      return new DispatcherReloader(this);
+    }
+  }
+}
