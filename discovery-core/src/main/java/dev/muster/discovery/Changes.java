@@ -71,7 +71,8 @@ public record Changes(List<Member> added, List<Member> removed, List<Change> cha
 
   /**
    * The changes from {@code before} to {@code after}: O(n + m), a merge of the two id-sorted
-   * member lists. Returns {@link #NONE} at once when the fingerprints are equal.
+   * member lists that compares members present in both by their SHA-256 digests. Returns
+   * {@link #NONE} at once when the fingerprints are equal.
    */
   public static Changes between(Snapshot before, Snapshot after) {
     if (before.sameMembersAs(after)) {
@@ -95,7 +96,7 @@ public record Changes(List<Member> added, List<Member> removed, List<Change> cha
         added.add(y);
         j++;
       } else {
-        if (!x.equals(y)) {
+        if (!before.sameMember(i, after, j)) {
           changed.add(new Change(x, y, aspects(x, y)));
         }
         i++;

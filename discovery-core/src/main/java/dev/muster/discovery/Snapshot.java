@@ -22,12 +22,15 @@ public final class Snapshot {
 
   private final List<Member> members;
   private final String fingerprint;
+  private final long[] memberDigests;
   private final Instant takenAt;
   private final boolean stale;
 
-  private Snapshot(List<Member> members, String fingerprint, Instant takenAt, boolean stale) {
+  private Snapshot(List<Member> members, Fingerprint.Digests digests, Instant takenAt,
+      boolean stale) {
     this.members = members;
-    this.fingerprint = fingerprint;
+    this.fingerprint = digests.fingerprint();
+    this.memberDigests = digests.memberDigests();
     this.takenAt = takenAt;
     this.stale = stale;
   }
@@ -109,7 +112,17 @@ public final class Snapshot {
 
   /** The same members, marked stale. */
   public Snapshot asStale() {
-    return new Snapshot(members, fingerprint, takenAt, true);
+    return new Snapshot(members, new Fingerprint.Digests(fingerprint, memberDigests), takenAt,
+        true);
+  }
+
+  /**
+   * Whether member {@code i} here equals member {@code j} of {@code other}, by their 128-bit
+   * digests: two comparisons instead of every field. For {@link Changes#between}.
+   */
+  boolean sameMember(int i, Snapshot other, int j) {
+    return memberDigests[2 * i] == other.memberDigests[2 * j]
+        && memberDigests[2 * i + 1] == other.memberDigests[2 * j + 1];
   }
 
   /** Whether {@code other} has exactly the same members; O(1). */

@@ -83,6 +83,15 @@ public final class TemplateRenderer implements Renderer {
     return TemplateModel.safeName(text);
   }
 
+  /**
+   * The {@code name} each member of {@code snapshot} gets in templates, in member order: its
+   * instance id made safe and, where two collide, made unique with {@code _} suffixes. For
+   * renderers that write the same names without a template.
+   */
+  public static java.util.List<String> memberNames(Snapshot snapshot) {
+    return TemplateModel.names(snapshot);
+  }
+
   /** The template's name, for logs. */
   public String templateName() {
     return template.getSourceName();

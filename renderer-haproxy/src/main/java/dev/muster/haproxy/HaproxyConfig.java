@@ -1,6 +1,7 @@
 package dev.muster.haproxy;
 
 import dev.muster.discovery.Command;
+import dev.muster.discovery.Renderer;
 import dev.muster.discovery.TemplateRenderer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,7 +27,7 @@ import java.util.Objects;
  * replaces the default with {@link #template(Path)}.
  *
  * <pre>{@code
- * TemplateRenderer renderer = HaproxyConfig.newBuilder()
+ * Renderer renderer = HaproxyConfig.newBuilder()
  *     .header(Path.of("/etc/muster/haproxy-header.cfg"))
  *     .serverOptions("check inter 2s fall 3 rise 2")
  *     .build();
@@ -48,7 +49,7 @@ public final class HaproxyConfig {
     return Command.validator("haproxy", "-c", "-f", Command.FILE);
   }
 
-  /** Builds the {@link TemplateRenderer} for config-file mode. Not thread-safe. */
+  /** Builds the renderer for config-file mode. Not thread-safe. */
   public static final class Builder {
     private String header = "";
     private String serverOptions = DEFAULT_SERVER_OPTIONS;
@@ -103,8 +104,35 @@ public final class HaproxyConfig {
       return this;
     }
 
-    /** Builds the renderer; the template is parsed now. */
-    public TemplateRenderer build() {
+    /**
+     * Builds the renderer: your template if one was set (parsed now), otherwise the default
+     * written out in Java, which produces exactly the bytes of the default template
+     * ({@link #defaultTemplate()}) about 20 times faster.
+     */
+    public Renderer build() {
+      if (template != null) {
+        return templateRenderer();
+      }
+      return new DefaultHaproxyRenderer(header, serverOptions, Map.copyOf(backendOptions),
+          Map.copyOf(backendServerOptions));
+    }
+
+    /**
+     * The default template run by FreeMarker: the reference {@link #build()}'s renderer is
+     * tested against, and the starting point for a template of your own (copy
+     * {@code /dev/muster/haproxy/haproxy.cfg.ftl} from the jar).
+     */
+    public TemplateRenderer defaultTemplate() {
+      Path custom = template;
+      template = null;
+      try {
+        return templateRenderer();
+      } finally {
+        template = custom;
+      }
+    }
+
+    private TemplateRenderer templateRenderer() {
       TemplateRenderer.Builder b = TemplateRenderer.newBuilder()
           .escaper("haproxy", HaproxySyntax.INSTANCE)
           .variable("header", header)

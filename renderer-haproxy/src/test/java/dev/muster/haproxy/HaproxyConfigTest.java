@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.muster.discovery.Member;
 import dev.muster.discovery.RenderException;
+import dev.muster.discovery.Renderer;
 import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.TemplateRenderer;
 import java.io.IOException;
@@ -38,7 +39,7 @@ class HaproxyConfigTest {
 
   @Test
   void rendersOneServerLinePerMember() {
-    TemplateRenderer r = HaproxyConfig.newBuilder().headerText(HEADER)
+    Renderer r = HaproxyConfig.newBuilder().headerText(HEADER)
         .backendOptions("web", "    balance roundrobin").build();
 
     String cfg = r.render(Map.of("web", Snapshot.of(List.of(

@@ -11,6 +11,7 @@ import dev.muster.discovery.Ec2MembershipSource;
 import dev.muster.discovery.FileTarget;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
+import dev.muster.discovery.Renderer;
 import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.TemplateRenderer;
 import dev.muster.testkit.FakeEc2;
@@ -51,7 +52,7 @@ class HaproxyReloadIT {
   private HaproxyProcess haproxy;
   private Discovery discovery;
   private ConfigPipeline pipeline;
-  private TemplateRenderer renderer;
+  private Renderer renderer;
   private Path config;
   private int port;
 
@@ -225,7 +226,7 @@ class HaproxyReloadIT {
   @Test
   void failedValidationKeepsTheOldConfigLiveAndServing() throws Exception {
     String before = Files.readString(config);
-    TemplateRenderer broken = HaproxyConfig.newBuilder().headerText(header(port))
+    Renderer broken = HaproxyConfig.newBuilder().headerText(header(port))
         .backendOptions("web", "    no_such_keyword 1").build();
     ConfigPipeline bad = ConfigPipeline.newBuilder().renderer(broken)
         .target(FileTarget.newBuilder(config).validator(HaproxyConfig.validator())

@@ -1,6 +1,7 @@
 package dev.muster.nginx;
 
 import dev.muster.discovery.Command;
+import dev.muster.discovery.Renderer;
 import dev.muster.discovery.TemplateRenderer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -43,7 +44,7 @@ public final class NginxConfig {
     return Command.reloader("nginx", "-s", "reload", "-c", mainConfig.toString());
   }
 
-  /** Builds the {@link TemplateRenderer} for upstream include files. Not thread-safe. */
+  /** Builds the renderer for upstream include files. Not thread-safe. */
   public static final class Builder {
     private int maxFails = 3;
     private String failTimeout = "10s";
@@ -97,8 +98,35 @@ public final class NginxConfig {
       return this;
     }
 
-    /** Builds the renderer; the template is parsed now. */
-    public TemplateRenderer build() {
+    /**
+     * Builds the renderer: your template if one was set (parsed now), otherwise the default
+     * written out in Java, which produces exactly the bytes of the default template
+     * ({@link #defaultTemplate()}) many times faster.
+     */
+    public Renderer build() {
+      if (template != null) {
+        return templateRenderer();
+      }
+      return new DefaultNginxRenderer(maxFails, failTimeout, placeholderPort,
+          Map.copyOf(upstreamOptions));
+    }
+
+    /**
+     * The default template run by FreeMarker: the reference {@link #build()}'s renderer is
+     * tested against, and the starting point for a template of your own (copy
+     * {@code /dev/muster/nginx/upstreams.conf.ftl} from the jar).
+     */
+    public TemplateRenderer defaultTemplate() {
+      Path custom = template;
+      template = null;
+      try {
+        return templateRenderer();
+      } finally {
+        template = custom;
+      }
+    }
+
+    private TemplateRenderer templateRenderer() {
       TemplateRenderer.Builder b = TemplateRenderer.newBuilder()
           .escaper("nginx", NginxSyntax.INSTANCE)
           .variable("maxFails", maxFails)

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.Member;
 import dev.muster.discovery.RenderException;
+import dev.muster.discovery.Renderer;
 import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.TemplateRenderer;
 import java.io.IOException;
@@ -123,7 +124,7 @@ class NginxConfigTest {
       members.add(member(String.format("i-%03d", i), 8000 + i, 1,
           Map.of("note", CORPUS.get(i))));
     }
-    TemplateRenderer r = NginxConfig.newBuilder().template(template).build();
+    Renderer r = NginxConfig.newBuilder().template(template).build();
 
     String out = r.render(Map.of("web", Snapshot.of(members, T)));
 

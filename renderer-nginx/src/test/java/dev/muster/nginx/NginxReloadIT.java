@@ -11,6 +11,7 @@ import dev.muster.discovery.Ec2MembershipSource;
 import dev.muster.discovery.FileTarget;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
+import dev.muster.discovery.Renderer;
 import dev.muster.discovery.TemplateRenderer;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
@@ -82,7 +83,7 @@ class NginxReloadIT {
     main = dir.resolve("nginx.conf");
     include = dir.resolve("upstreams.conf");
     Files.writeString(main, mainConfig(dir, port, "upstreams.conf"));
-    TemplateRenderer renderer = NginxConfig.newBuilder().build();
+    Renderer renderer = NginxConfig.newBuilder().build();
     Ec2MembershipSource source = Ec2MembershipSource.newBuilder().client(ec2.client())
         .query(Query.newBuilder().tag("role", "web").build())
         .mapping(MemberMapping.newBuilder().port(80).build()).build();

@@ -9,24 +9,31 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A SHA-256 digest over a length-prefixed encoding of every field of every member. Equal
- * member lists give equal fingerprints; a cryptographic digest, because tag values come from
- * whoever may tag an instance, and a weak hash could be made to collide so that a change goes
- * unnoticed.
+ * SHA-256 digests over a length-prefixed encoding of every field: one 128-bit digest per
+ * member, and the snapshot's fingerprint over those. Equal members give equal digests; a
+ * cryptographic digest, because tag values come from whoever may tag an instance, and a weak
+ * hash could be made to collide so that a change goes unnoticed. The per-member digests let a
+ * diff compare two longs per member instead of every field.
  */
 public final class Fingerprint {
   private Fingerprint() {}
 
-  /** The first 128 bits of the digest, as 32 lower-case hex digits. */
-  public static String of(List<Member> sortedMembers) {
-    MessageDigest digest;
-    try {
-      digest = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java platform has SHA-256", e);
-    }
+  /**
+   * The digests of a sorted member list.
+   *
+   * @param fingerprint the first 128 bits of the digest over all members, as 32 hex digits
+   * @param memberDigests two longs (128 bits) per member, in member order
+   */
+  public record Digests(String fingerprint, long[] memberDigests) {}
+
+  /** The digests of {@code sortedMembers}. */
+  public static Digests of(List<Member> sortedMembers) {
+    MessageDigest digest = sha256();
+    MessageDigest all = sha256();
     byte[] buffer = new byte[8];
-    putInt(digest, buffer, sortedMembers.size());
+    long[] members = new long[sortedMembers.size() * 2];
+    putInt(all, buffer, sortedMembers.size());
+    int index = 0;
     for (Member m : sortedMembers) {
       put(digest, buffer, m.instanceId());
       put(digest, buffer, m.address());
@@ -46,9 +53,28 @@ public final class Fingerprint {
         put(digest, buffer, tag.getKey());
         put(digest, buffer, tag.getValue());
       }
+      byte[] hash = digest.digest();
+      all.update(hash, 0, 16);
+      members[index++] = toLong(hash, 0);
+      members[index++] = toLong(hash, 8);
     }
-    byte[] hash = digest.digest();
-    return HexFormat.of().formatHex(hash, 0, 16);
+    return new Digests(HexFormat.of().formatHex(all.digest(), 0, 16), members);
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+  }
+
+  private static long toLong(byte[] bytes, int offset) {
+    long value = 0;
+    for (int i = 0; i < 8; i++) {
+      value = (value << 8) | (bytes[offset + i] & 0xff);
+    }
+    return value;
   }
 
   private static void put(MessageDigest digest, byte[] buffer, String text) {

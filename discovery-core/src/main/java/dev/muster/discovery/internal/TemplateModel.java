@@ -47,15 +47,30 @@ public final class TemplateModel {
     return model;
   }
 
-  private static List<Object> members(Snapshot snapshot) {
-    List<Object> members = new ArrayList<>(snapshot.size());
-    Set<String> names = new HashSet<>();
+  /**
+   * The configuration names of the members, in member order: each instance id made safe
+   * ({@link #safeName}) and, where two collide, suffixed with {@code _} until unique.
+   */
+  public static List<String> names(Snapshot snapshot) {
+    List<String> names = new ArrayList<>(snapshot.size());
+    Set<String> taken = new HashSet<>();
     for (Member m : snapshot.members()) {
-      Map<String, Object> model = new LinkedHashMap<>();
       String name = safeName(m.instanceId());
-      while (!names.add(name)) {
+      while (!taken.add(name)) {
         name = name + "_";
       }
+      names.add(name);
+    }
+    return names;
+  }
+
+  private static List<Object> members(Snapshot snapshot) {
+    List<Object> members = new ArrayList<>(snapshot.size());
+    List<String> names = names(snapshot);
+    int index = 0;
+    for (Member m : snapshot.members()) {
+      Map<String, Object> model = new LinkedHashMap<>();
+      String name = names.get(index++);
       model.put("id", m.instanceId());
       model.put("name", name);
       model.put("address", m.address());
