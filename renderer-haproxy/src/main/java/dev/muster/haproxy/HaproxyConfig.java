@@ -107,7 +107,7 @@ public final class HaproxyConfig {
     /**
      * Builds the renderer: your template if one was set (parsed now), otherwise the default
      * written out in Java, which produces exactly the bytes of the default template
-     * ({@link #defaultTemplate()}) about 20 times faster.
+     * ({@link #defaultTemplate()}), about 9 times faster (BENCHMARKS.md).
      */
     public Renderer build() {
       if (template != null) {

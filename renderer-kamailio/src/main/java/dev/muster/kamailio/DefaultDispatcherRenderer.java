@@ -43,10 +43,18 @@ final class DefaultDispatcherRenderer implements Renderer {
           if (priority == null || !PRIORITY.matcher(priority).matches()) {
             priority = Integer.toString(set.priority());
           }
-          out.append(id).append(" sip:").append(esc(m.hostPort())).append(transport)
-              .append(' ').append(esc(Integer.toString(flags))).append(' ').append(esc(priority))
-              .append(" duid=").append(esc(m.instanceId())).append(";weight=")
-              .append(esc(Integer.toString(weight)));
+          // Validated host:port and digits are plain list tokens, which the escaper leaves as
+          // they are; the instance id is checked, as the template does.
+          out.append(id).append(" sip:");
+          String address = m.address();
+          if (address.indexOf(':') >= 0) {
+            out.append('[').append(address).append(']');
+          } else {
+            out.append(address);
+          }
+          out.append(':').append(m.port()).append(transport).append(' ').append(flags)
+              .append(' ').append(priority).append(" duid=").append(esc(m.instanceId()))
+              .append(";weight=").append(weight);
           if (!set.attrs().isEmpty()) {
             out.append(';').append(set.attrs());
           }

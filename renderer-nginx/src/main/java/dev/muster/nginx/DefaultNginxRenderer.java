@@ -49,14 +49,23 @@ final class DefaultNginxRenderer implements Renderer {
           out.append(options).append('\n');
         }
         for (Member m : backend.getValue().members()) {
-          out.append("    server ").append(esc(m.hostPort()));
+          // Validated host:port and digits are plain nginx tokens, which the escaper leaves
+          // as they are: no need to scan them again.
+          out.append("    server ");
+          String address = m.address();
+          if (address.indexOf(':') >= 0) {
+            out.append('[').append(address).append(']');
+          } else {
+            out.append(address);
+          }
+          out.append(':').append(m.port());
           if (m.weight() > 0) {
-            out.append(" weight=").append(esc(Integer.toString(m.weight())));
+            out.append(" weight=").append(m.weight());
           }
           out.append(fails);
           String maxConns = m.tag("muster:max_conns");
           if (maxConns != null && MAX_CONNS.matcher(maxConns).matches()) {
-            out.append(" max_conns=").append(esc(maxConns));
+            out.append(" max_conns=").append(maxConns);
           }
           if ("true".equals(m.tag("muster:backup"))) {
             out.append(" backup");

@@ -53,6 +53,16 @@ public final class TemplateModel {
    */
   public static List<String> names(Snapshot snapshot) {
     List<String> names = new ArrayList<>(snapshot.size());
+    boolean allSafe = true;
+    for (Member m : snapshot.members()) {
+      String id = m.instanceId();
+      allSafe &= isSafe(id);
+      names.add(id);
+    }
+    if (allSafe) {
+      return names; // ids in a snapshot are unique, and safe names are their own names
+    }
+    names.clear();
     Set<String> taken = new HashSet<>();
     for (Member m : snapshot.members()) {
       String name = safeName(m.instanceId());
@@ -102,6 +112,9 @@ public final class TemplateModel {
    * become {@code _}), at most 64 characters, never empty.
    */
   public static String safeName(String text) {
+    if (isSafe(text)) {
+      return text;
+    }
     StringBuilder out = new StringBuilder(Math.min(text.length(), 64));
     for (int i = 0; i < text.length() && out.length() < 64; i++) {
       char c = text.charAt(i);
@@ -110,5 +123,19 @@ public final class TemplateModel {
       out.append(ok ? c : '_');
     }
     return out.length() == 0 ? "_" : out.toString();
+  }
+
+  private static boolean isSafe(String text) {
+    if (text.isEmpty() || text.length() > 64) {
+      return false;
+    }
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+          || c == '.' || c == '-')) {
+        return false;
+      }
+    }
+    return true;
   }
 }
