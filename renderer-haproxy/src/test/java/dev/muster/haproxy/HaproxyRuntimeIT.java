@@ -9,6 +9,7 @@ import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import dev.muster.haproxy.internal.RuntimeApi;
 import dev.muster.haproxy.internal.UnixSocketCli;
+import dev.muster.testkit.Await;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
 import dev.muster.testkit.HttpBackend;
@@ -119,13 +120,7 @@ class HaproxyRuntimeIT {
   }
 
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(10);
-    }
+    Await.until(condition, Duration.ofSeconds(30), what);
   }
 
   @Test

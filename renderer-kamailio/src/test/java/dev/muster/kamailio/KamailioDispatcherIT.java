@@ -12,6 +12,7 @@ import dev.muster.discovery.FileTarget;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import dev.muster.discovery.Snapshot;
+import dev.muster.testkit.Await;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
 import java.io.IOException;
@@ -148,13 +149,7 @@ class KamailioDispatcherIT {
   }
 
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(20);
-    }
+    Await.until(condition, Duration.ofSeconds(30), what);
   }
 
   @Test

@@ -13,6 +13,7 @@ import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import dev.muster.discovery.Renderer;
 import dev.muster.discovery.TemplateRenderer;
+import dev.muster.testkit.Await;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
 import dev.muster.testkit.HttpBackend;
@@ -131,13 +132,7 @@ class NginxReloadIT {
   }
 
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(10);
-    }
+    Await.until(condition, Duration.ofSeconds(20), what);
   }
 
   @Test
