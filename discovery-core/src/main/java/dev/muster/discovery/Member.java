@@ -88,7 +88,21 @@ public record Member(
 
   /** {@code address:port}, with brackets around an IPv6 address. */
   public String hostPort() {
-    return (address.indexOf(':') >= 0 ? "[" + address + "]" : address) + ":" + port;
+    return appendHostPort(new StringBuilder(address.length() + 8)).toString();
+  }
+
+  /**
+   * Appends {@link #hostPort()} to {@code out} without building a string, for renderers.
+   *
+   * @return {@code out}
+   */
+  public StringBuilder appendHostPort(StringBuilder out) {
+    if (address.indexOf(':') >= 0) {
+      out.append('[').append(address).append(']');
+    } else {
+      out.append(address);
+    }
+    return out.append(':').append(port);
   }
 
   /** A builder for a member with this id; for custom sources and tests. */

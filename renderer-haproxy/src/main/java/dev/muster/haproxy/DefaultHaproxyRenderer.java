@@ -56,7 +56,7 @@ final class DefaultHaproxyRenderer implements Renderer {
           // Names (letters, digits, _ . -), validated host:port, and digits are plain HAProxy
           // tokens, which the escaper leaves as they are: no need to scan them again.
           out.append("    server ").append(names.get(i)).append(' ');
-          appendHostPort(out, m);
+          m.appendHostPort(out);
           out.append(" weight ").append(m.weight());
           String maxconn = m.tag("muster:maxconn");
           if (maxconn != null && MAXCONN.matcher(maxconn).matches()) {
@@ -73,16 +73,6 @@ final class DefaultHaproxyRenderer implements Renderer {
           e);
     }
     return out.toString();
-  }
-
-  static void appendHostPort(StringBuilder out, Member m) {
-    String address = m.address();
-    if (address.indexOf(':') >= 0) {
-      out.append('[').append(address).append(']');
-    } else {
-      out.append(address);
-    }
-    out.append(':').append(m.port());
   }
 
   private static String esc(String text) {

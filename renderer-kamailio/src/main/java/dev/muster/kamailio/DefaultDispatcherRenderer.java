@@ -45,14 +45,7 @@ final class DefaultDispatcherRenderer implements Renderer {
           }
           // Validated host:port and digits are plain list tokens, which the escaper leaves as
           // they are; the instance id is checked, as the template does.
-          out.append(id).append(" sip:");
-          String address = m.address();
-          if (address.indexOf(':') >= 0) {
-            out.append('[').append(address).append(']');
-          } else {
-            out.append(address);
-          }
-          out.append(':').append(m.port()).append(transport).append(' ').append(flags)
+          m.appendHostPort(out.append(id).append(" sip:")).append(transport).append(' ').append(flags)
               .append(' ').append(priority).append(" duid=").append(esc(m.instanceId()))
               .append(";weight=").append(weight);
           if (!set.attrs().isEmpty()) {

@@ -51,14 +51,7 @@ final class DefaultNginxRenderer implements Renderer {
         for (Member m : backend.getValue().members()) {
           // Validated host:port and digits are plain nginx tokens, which the escaper leaves
           // as they are: no need to scan them again.
-          out.append("    server ");
-          String address = m.address();
-          if (address.indexOf(':') >= 0) {
-            out.append('[').append(address).append(']');
-          } else {
-            out.append(address);
-          }
-          out.append(':').append(m.port());
+          m.appendHostPort(out.append("    server "));
           if (m.weight() > 0) {
             out.append(" weight=").append(m.weight());
           }
