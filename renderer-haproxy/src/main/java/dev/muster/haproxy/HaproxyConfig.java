@@ -111,7 +111,7 @@ public final class HaproxyConfig {
      */
     public Renderer build() {
       if (template != null) {
-        return templateRenderer();
+        return templateRenderer(template);
       }
       return new DefaultHaproxyRenderer(header, serverOptions, Map.copyOf(backendOptions),
           Map.copyOf(backendServerOptions));
@@ -123,24 +123,19 @@ public final class HaproxyConfig {
      * {@code /dev/muster/haproxy/haproxy.cfg.ftl} from the jar).
      */
     public TemplateRenderer defaultTemplate() {
-      Path custom = template;
-      template = null;
-      try {
-        return templateRenderer();
-      } finally {
-        template = custom;
-      }
+      return templateRenderer(null);
     }
 
-    private TemplateRenderer templateRenderer() {
+    /** Your template at {@code file}, or the default one when {@code file} is null. */
+    private TemplateRenderer templateRenderer(Path file) {
       TemplateRenderer.Builder b = TemplateRenderer.newBuilder()
           .escaper("haproxy", HaproxySyntax.INSTANCE)
           .variable("header", header)
           .variable("serverOptions", serverOptions)
           .variable("backendOptions", Map.copyOf(backendOptions))
           .variable("backendServerOptions", Map.copyOf(backendServerOptions));
-      if (template != null) {
-        b.template(template);
+      if (file != null) {
+        b.template(file);
       } else {
         b.classpathTemplate(HaproxyConfig.class, "/dev/muster/haproxy/haproxy.cfg.ftl");
       }

@@ -105,7 +105,7 @@ public final class NginxConfig {
      */
     public Renderer build() {
       if (template != null) {
-        return templateRenderer();
+        return templateRenderer(template);
       }
       return new DefaultNginxRenderer(maxFails, failTimeout, placeholderPort,
           Map.copyOf(upstreamOptions));
@@ -117,24 +117,19 @@ public final class NginxConfig {
      * {@code /dev/muster/nginx/upstreams.conf.ftl} from the jar).
      */
     public TemplateRenderer defaultTemplate() {
-      Path custom = template;
-      template = null;
-      try {
-        return templateRenderer();
-      } finally {
-        template = custom;
-      }
+      return templateRenderer(null);
     }
 
-    private TemplateRenderer templateRenderer() {
+    /** Your template at {@code file}, or the default one when {@code file} is null. */
+    private TemplateRenderer templateRenderer(Path file) {
       TemplateRenderer.Builder b = TemplateRenderer.newBuilder()
           .escaper("nginx", NginxSyntax.INSTANCE)
           .variable("maxFails", maxFails)
           .variable("failTimeout", failTimeout)
           .variable("placeholderPort", placeholderPort)
           .variable("upstreamOptions", Map.copyOf(upstreamOptions));
-      if (template != null) {
-        b.template(template);
+      if (file != null) {
+        b.template(file);
       } else {
         b.classpathTemplate(NginxConfig.class, "/dev/muster/nginx/upstreams.conf.ftl");
       }
