@@ -47,9 +47,13 @@ import org.slf4j.LoggerFactory;
  *       membership, counts a failure and backs off exponentially (interval x 2, x 4, ... up to
  *       {@link Builder#maxBackoff}); an empty or partial result never replaces it.
  *   <li><b>Unchanged?</b> The fingerprint equals the published one: stop, nothing happens.
- *   <li><b>Guard.</b> An empty result while members are published, or the removal of more
- *       than {@link Builder#maxRemovalFraction} of them, is held until seen
- *       {@link Builder#confirmations} fetches in a row, or until {@link #acceptHeld()}.
+ *   <li><b>Guard.</b> A view with fewer than {@link Builder#minMembers} members is refused,
+ *       the first one included (an empty one is allowed only with {@link Builder#allowEmpty},
+ *       and then held like a mass removal). A view that removes more than
+ *       {@link Builder#maxRemovalFraction} of the published members, or shrinks the largest
+ *       membership published within {@link Builder#removalWindow} by more than that, is held
+ *       until seen {@link Builder#confirmations} fetches in a row <em>and</em> for at least
+ *       {@link Builder#holdMin}, or until {@link #acceptHeld()}.
  *   <li><b>Debounce</b> (consul-template's {@code wait}): publish once nothing changed for
  *       {@link Builder#waitMin}, and at the latest {@link Builder#waitMax} after the first
  *       unpublished change. The first publication is never delayed.
@@ -106,7 +110,8 @@ public final class Discovery implements AutoCloseable {
     this.listeners = List.copyOf(b.listeners);
     this.interval = b.interval;
     this.jitter = b.jitter;
-    this.maxBackoff = b.maxBackoff;
+    this.maxBackoff = b.maxBackoff != null ? b.maxBackoff
+        : max(Builder.DEFAULT_MAX_BACKOFF, b.interval);
     this.clock = b.clock;
     this.ownsScheduler = b.scheduler == null;
     this.scheduler = ownsScheduler ? Executors.newSingleThreadScheduledExecutor(r -> {
@@ -118,7 +123,8 @@ public final class Discovery implements AutoCloseable {
     this.stateFile = b.stateFile;
     Duration waitMax = b.waitMax != null ? b.waitMax : b.waitMin.multipliedBy(4);
     this.debouncer = new Debouncer(b.waitMin, waitMax);
-    this.guard = new Guard(b.name, b.confirmations, b.allowEmpty, b.maxRemovalFraction);
+    this.guard = new Guard(b.name, new Guard.Policy(b.minMembers, b.allowEmpty,
+        b.maxRemovalFraction, b.confirmations, b.holdMin, b.removalWindow));
     this.status = new DiscoveryStatus(name, null, null, 0, null, Duration.ZERO, 0, null, null,
         null);
   }
@@ -175,7 +181,80 @@ public final class Discovery implements AutoCloseable {
    */
   public void acceptHeld() {
     overrideRequested = true;
+    synchronized (scheduling) {
+      if (!started) {
+        return; // runOnce() takes it
+      }
+    }
     refresh();
+  }
+
+  /** What {@link #runOnce()} did. */
+  public enum Outcome {
+    /** The view passed the guard and was published to every listener. */
+    PUBLISHED,
+    /** The guard refused or held the view; nothing was published. */
+    HELD,
+    /** The fetch failed; nothing was published. */
+    FAILED
+  }
+
+  /**
+   * One guarded pass on the caller's thread, for one-shot runs such as a cron job: takes the
+   * state file's membership (if any) as the guard's baseline, fetches, and publishes the view
+   * to every listener if the guard accepts it, then saves it to the state file. Unlike the
+   * loop, it publishes even a view equal to the baseline, so listeners can repair an output
+   * that drifted. A hold cannot be confirmed within one pass: a held view is refused unless
+   * {@link #acceptHeld()} was called first; the floor ({@link Builder#minMembers}) always holds.
+   *
+   * @return what happened; {@link DiscoveryStatus#held()} or {@link DiscoveryStatus#lastError()}
+   *     says why when it is not {@link Outcome#PUBLISHED}
+   * @throws IllegalStateException if the loop was started or closed
+   */
+  public Outcome runOnce() {
+    synchronized (scheduling) {
+      if (started || closed) {
+        throw new IllegalStateException(name + ": " + (closed ? "closed" : "already started"));
+      }
+    }
+    loop.lock();
+    try {
+      Snapshot baseline = loadState();
+      if (overrideRequested) {
+        overrideRequested = false;
+        guard.acceptNext();
+      }
+      Instant start = clock.instant();
+      lastAttempt = start;
+      Snapshot candidate;
+      try {
+        candidate = source.fetch();
+      } catch (RuntimeException e) {
+        consecutiveFailures = 1;
+        lastError = describe(e);
+        log.error("{}: fetch failed: {}", name, lastError);
+        return Outcome.FAILED;
+      }
+      lastSuccess = clock.instant();
+      lastFetchDuration = Duration.between(start, lastSuccess);
+      Changes changes = baseline == null ? Changes.allAdded(candidate)
+          : Changes.between(baseline, candidate);
+      if (baseline != null) {
+        guard.published(baseline, baseline.takenAt());
+      }
+      Guard.Verdict verdict = guard.check(baseline, candidate, changes, lastSuccess);
+      if (!verdict.accepted()) {
+        held = verdict.reason();
+        published = baseline;
+        return Outcome.HELD;
+      }
+      published = baseline;
+      publish(candidate);
+      return Outcome.PUBLISHED;
+    } finally {
+      updateStatus();
+      loop.unlock();
+    }
   }
 
   /** The published membership, if any. */
@@ -226,17 +305,37 @@ public final class Discovery implements AutoCloseable {
   }
 
   private void restore() {
-    if (stateFile == null || !Files.exists(stateFile)) {
-      return;
-    }
-    try {
-      Snapshot saved = SnapshotFile.load(stateFile);
+    Snapshot saved = loadState();
+    if (saved != null) {
       log.warn("{}: starting from the STALE membership saved at {} ({} members) until EC2 "
           + "answers", name, saved.takenAt(), saved.size());
       publish(saved);
-    } catch (IOException e) {
-      log.warn("{}: ignoring state file: {}", name, e.getMessage());
     }
+  }
+
+  /** The saved membership, or {@code null} if there is none or it is damaged (logged). */
+  private Snapshot loadState() {
+    if (stateFile == null || !Files.exists(stateFile)) {
+      return null;
+    }
+    try {
+      return SnapshotFile.load(stateFile);
+    } catch (IOException e) {
+      log.error("{}: IGNORING the state file, the first view is guarded by minMembers only: "
+          + "{}", name, e.getMessage());
+      return null;
+    }
+  }
+
+  private static String describe(RuntimeException e) {
+    StringBuilder text = new StringBuilder(String.valueOf(e.getMessage()));
+    for (Throwable cause = e.getCause(); cause != null && cause != cause.getCause();
+        cause = cause.getCause()) {
+      if (cause.getMessage() != null && !text.toString().contains(cause.getMessage())) {
+        text.append(": ").append(cause.getMessage());
+      }
+    }
+    return text.toString();
   }
 
   private void tick() {
@@ -260,12 +359,12 @@ public final class Discovery implements AutoCloseable {
       } catch (RuntimeException e) {
         lastFetchDuration = Duration.between(start, clock.instant());
         consecutiveFailures++;
-        lastError = e.toString();
+        lastError = describe(e);
         Duration next = scheduleNextTick();
         log.warn("{}: fetch failed ({} in a row), keeping {}; next attempt in {} s: {}", name,
             consecutiveFailures, published == null ? "no membership yet"
                 : published.size() + " published members", next.toMillis() / 1000.0,
-            e.toString());
+            lastError);
         return;
       }
       Instant end = clock.instant();
@@ -302,7 +401,7 @@ public final class Discovery implements AutoCloseable {
     }
     Changes changes = published == null ? Changes.allAdded(candidate)
         : Changes.between(published, candidate);
-    Guard.Verdict verdict = guard.check(published, candidate, changes);
+    Guard.Verdict verdict = guard.check(published, candidate, changes, now);
     if (!verdict.accepted()) {
       held = verdict.reason();
       debouncer.cancel();
@@ -362,6 +461,7 @@ public final class Discovery implements AutoCloseable {
       log.info("{}: {}", name, line);
     }
     published = snapshot;
+    guard.published(snapshot, clock.instant());
     if (stateFile != null && !snapshot.isStale()) {
       try {
         SnapshotFile.save(stateFile, snapshot);
@@ -422,6 +522,10 @@ public final class Discovery implements AutoCloseable {
     }
   }
 
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
   private static void cancel(ScheduledFuture<?> future) {
     if (future != null) {
       future.cancel(false);
@@ -435,10 +539,16 @@ public final class Discovery implements AutoCloseable {
     private final List<MembershipListener> listeners = new ArrayList<>();
     private Duration interval = Duration.ofSeconds(15);
     private double jitter = 0.1;
-    private Duration maxBackoff = Duration.ofMinutes(5);
+    static final Duration DEFAULT_MAX_BACKOFF = Duration.ofMinutes(5);
+    static final Duration MIN_INTERVAL = Duration.ofMillis(100);
+
+    private Duration maxBackoff;
     private Duration waitMin = Duration.ZERO;
     private Duration waitMax;
     private int confirmations = 3;
+    private Duration holdMin = Duration.ofSeconds(60);
+    private Duration removalWindow = Duration.ofMinutes(10);
+    private int minMembers = 1;
     private boolean allowEmpty;
     private double maxRemovalFraction = 0.5;
     private Path stateFile;
@@ -476,6 +586,10 @@ public final class Discovery implements AutoCloseable {
      */
     public Builder interval(Duration interval) {
       requirePositive("interval", interval);
+      if (interval.compareTo(MIN_INTERVAL) < 0) {
+        throw new IllegalArgumentException("interval must be at least " + MIN_INTERVAL.toMillis()
+            + " ms: " + interval.toMillis() + " ms");
+      }
       this.interval = interval;
       return this;
     }
@@ -489,7 +603,10 @@ public final class Discovery implements AutoCloseable {
       return this;
     }
 
-    /** The longest delay between fetches while they fail; 5 minutes unless set. */
+    /**
+     * The longest delay between fetches while they fail; 5 minutes or the interval, whichever
+     * is longer, unless set.
+     */
     public Builder maxBackoff(Duration maxBackoff) {
       requirePositive("maxBackoff", maxBackoff);
       this.maxBackoff = maxBackoff;
@@ -532,7 +649,47 @@ public final class Discovery implements AutoCloseable {
       return this;
     }
 
-    /** Publishes an empty membership without holding it; off unless set. */
+    /**
+     * How long a held view (mass removal, or an empty view with {@link #allowEmpty}) must have
+     * been seen before it is published, besides {@link #confirmations}; 60 s unless set. Time,
+     * not only a count, so that a short interval cannot confirm a wrong view in seconds.
+     */
+    public Builder holdMin(Duration holdMin) {
+      Objects.requireNonNull(holdMin, "holdMin");
+      if (holdMin.isNegative()) {
+        throw new IllegalArgumentException("holdMin must not be negative: " + holdMin);
+      }
+      this.holdMin = holdMin;
+      return this;
+    }
+
+    /**
+     * How far back the cumulative mass-removal rule looks for the largest published
+     * membership; 10 minutes unless set.
+     */
+    public Builder removalWindow(Duration removalWindow) {
+      requirePositive("removalWindow", removalWindow);
+      this.removalWindow = removalWindow;
+      return this;
+    }
+
+    /**
+     * The fewest members a published view may have, the first view included; 1 unless set.
+     * A smaller view is refused (not held: neither time nor {@link #acceptHeld()} lifts it).
+     */
+    public Builder minMembers(int minMembers) {
+      if (minMembers < 1 || minMembers > 1_000_000) {
+        throw new IllegalArgumentException("minMembers must be 1 to 1000000: " + minMembers
+            + " (use allowEmpty(true) to allow an empty membership)");
+      }
+      this.minMembers = minMembers;
+      return this;
+    }
+
+    /**
+     * Allows an empty membership (a service scaled to zero); off unless set. An empty view is
+     * still held like a mass removal until confirmed, so an API error cannot empty a proxy.
+     */
     public Builder allowEmpty(boolean allowEmpty) {
       this.allowEmpty = allowEmpty;
       return this;
@@ -590,7 +747,7 @@ public final class Discovery implements AutoCloseable {
       if (source == null) {
         throw new IllegalStateException("source is not set: call source(MembershipSource)");
       }
-      if (maxBackoff.compareTo(interval) < 0) {
+      if (maxBackoff != null && maxBackoff.compareTo(interval) < 0) {
         throw new IllegalStateException("maxBackoff (" + maxBackoff + ") must not be shorter "
             + "than interval (" + interval + ")");
       }

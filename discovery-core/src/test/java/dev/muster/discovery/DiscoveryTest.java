@@ -123,59 +123,131 @@ class DiscoveryTest {
   }
 
   @Test
-  void emptyResultIsHeldUntilSeenNTimesInARow() {
+  void emptyResultIsRefusedHoweverLongItLastsWithoutAllowEmpty() {
     source.then(members(5)).then(List.of());
     start(b -> b.confirmations(3));
 
-    tick();
-    assertEquals(1, published.size());
-    assertTrue(discovery.status().held().contains("0 members while 5 are published"));
-    tick();
+    for (int i = 0; i < 100; i++) {
+      tick();
+    }
+
     assertEquals(1, published.size());
     assertEquals(5, discovery.current().orElseThrow().size());
-
-    tick();
-    assertEquals(2, published.size());
-    assertTrue(published.get(1).isEmpty());
-    assertNull(discovery.status().held());
+    assertTrue(discovery.status().held().contains("fewer than minMembers 1"),
+        discovery.status().held());
   }
 
   @Test
-  void emptyStreakIsBrokenByANormalResult() {
-    source.then(members(5)).then(List.of()).then(List.of()).then(members(5)).then(List.of())
-        .then(List.of());
-    start(b -> b.confirmations(3));
+  void firstViewBelowTheFloorIsRefusedAndNothingIsPublished() {
+    source.then(List.of());
+
+    start(b -> { });
+    for (int i = 0; i < 10; i++) {
+      tick();
+    }
+
+    assertEquals(0, published.size(), "a typo in a tag must not empty the proxy");
+    assertTrue(discovery.current().isEmpty());
+    assertTrue(discovery.status().held().startsWith("refused: fetch returned 0 members"));
+  }
+
+  @Test
+  void minMembersRefusesASmallFirstView() {
+    source.then(members(2)).then(members(3));
+
+    start(b -> b.minMembers(3));
+    assertEquals(0, published.size());
+    tick();
+
+    assertEquals(1, published.size());
+    assertEquals(3, published.get(0).size());
+  }
+
+  @Test
+  void acceptHeldNeverLiftsTheFloor() {
+    source.then(members(5)).then(List.of());
+    start(b -> { });
+    tick();
+
+    discovery.acceptHeld();
+    scheduler.runDue();
+
+    assertEquals(1, published.size());
+  }
+
+  @Test
+  void allowEmptyPublishesAnEmptyMembershipOnceConfirmed() {
+    source.then(members(5)).then(List.of());
+    start(b -> b.allowEmpty(true).confirmations(2).holdMin(Duration.ofSeconds(30)));
+
+    tick(); // t=10: first seen
+    tick(); // t=20: seen twice, but only for 10 s
+    assertEquals(1, published.size());
+    assertTrue(discovery.status().held().contains("0 members while 5"));
+    scheduler.advance(Duration.ofSeconds(30)); // t=40, t=50: seen for 40 s
+
+    assertEquals(2, published.size());
+    assertTrue(published.get(1).isEmpty());
+  }
+
+  @Test
+  void massRemovalStreakIsBrokenByANormalResult() {
+    source.then(members(10)).then(members(3)).then(members(3)).then(members(10))
+        .then(members(3)).then(members(3));
+    start(b -> b.confirmations(3).holdMin(Duration.ZERO));
 
     for (int i = 0; i < 5; i++) {
       tick();
     }
 
-    assertEquals(1, published.size(), "never three empty results in a row");
+    assertEquals(1, published.size(), "never three mass removals in a row");
   }
 
   @Test
-  void allowEmptyPublishesAnEmptyMembershipAtOnce() {
-    source.then(members(5)).then(List.of());
-    start(b -> b.allowEmpty(true));
-
-    tick();
-
-    assertEquals(2, published.size());
-    assertTrue(published.get(1).isEmpty());
-  }
-
-  @Test
-  void massRemovalIsHeldUntilConfirmed() {
+  void massRemovalIsHeldUntilSeenOftenEnoughAndLongEnough() {
     source.then(members(10)).then(members(3));
-    start(b -> b.confirmations(2).maxRemovalFraction(0.5));
+    start(b -> b.confirmations(2).holdMin(Duration.ofSeconds(25)).maxRemovalFraction(0.5));
 
-    tick();
-    assertEquals(1, published.size());
+    tick(); // t=10
     assertTrue(discovery.status().held().contains("remove 7 of 10"));
+    tick(); // t=20: two fetches, 10 s
+    tick(); // t=30: three fetches, 20 s
+    assertEquals(1, published.size());
 
-    tick();
+    tick(); // t=40: 30 s
+
     assertEquals(2, published.size());
     assertEquals(3, published.get(1).size());
+  }
+
+  @Test
+  void aFastIntervalCannotConfirmAWrongViewInSeconds() {
+    source.then(members(50)).then(members(10));
+    start(b -> b.interval(Duration.ofSeconds(1)).confirmations(3));
+
+    scheduler.advance(Duration.ofSeconds(59)); // 59 fetches in 58 s
+
+    assertEquals(1, published.size());
+    scheduler.advance(Duration.ofSeconds(2));
+    assertEquals(2, published.size(), "published once held for the default 60 s");
+  }
+
+  @Test
+  void staircaseOfSmallRemovalsIsHeldAsOneMassRemoval() {
+    source.then(members(50)).then(members(26)).then(members(14)).then(members(8))
+        .then(members(5)).then(members(3));
+    start(b -> b.interval(Duration.ofMillis(2500)));
+
+    scheduler.advance(Duration.ofMillis(2500));
+    assertEquals(26, discovery.current().orElseThrow().size(), "48% is under the limit");
+    scheduler.advance(Duration.ofMillis(2500));
+    assertTrue(discovery.status().held().contains("shrink the membership from 50 (the largest "
+        + "within 10 min) to 14"), discovery.status().held());
+    for (int i = 0; i < 6; i++) {
+      scheduler.advance(Duration.ofMillis(2500));
+    }
+
+    assertEquals(26, discovery.current().orElseThrow().size());
   }
 
   @Test
@@ -189,8 +261,8 @@ class DiscoveryTest {
   }
 
   @Test
-  void acceptHeldPublishesAtOnce() {
-    source.then(members(5)).then(List.of());
+  void acceptHeldPublishesAMassRemovalAtOnce() {
+    source.then(members(5)).then(members(1));
     start(b -> b.confirmations(10));
     tick();
     assertEquals(1, published.size());
@@ -199,7 +271,62 @@ class DiscoveryTest {
     scheduler.runDue();
 
     assertEquals(2, published.size());
-    assertTrue(published.get(1).isEmpty());
+    assertEquals(1, published.get(1).size());
+  }
+
+  @Test
+  void runOnceRefusesAnEmptyFirstView() {
+    source.then(List.of());
+    discovery = Discovery.newBuilder().source(source).clock(clock)
+        .listener((s, c) -> published.add(s)).build();
+
+    assertEquals(Discovery.Outcome.HELD, discovery.runOnce());
+
+    assertEquals(0, published.size());
+    assertTrue(discovery.status().held().contains("fewer than minMembers 1"));
+  }
+
+  @Test
+  void runOnceRefusesAMassRemovalAgainstTheStateFileUnlessAccepted(@TempDir Path dir) {
+    Path state = dir.resolve("web.state");
+    source.then(members(5)).then(members(2)).then(members(2));
+    Discovery first = Discovery.newBuilder().source(source).clock(clock).stateFile(state)
+        .listener((s, c) -> published.add(s)).build();
+    assertEquals(Discovery.Outcome.PUBLISHED, first.runOnce());
+
+    Discovery second = Discovery.newBuilder().source(source).clock(clock).stateFile(state)
+        .listener((s, c) -> published.add(s)).build();
+    assertEquals(Discovery.Outcome.HELD, second.runOnce());
+    assertTrue(second.status().held().contains("remove 3 of 5"), second.status().held());
+
+    Discovery third = Discovery.newBuilder().source(source).clock(clock).stateFile(state)
+        .listener((s, c) -> published.add(s)).build();
+    third.acceptHeld();
+    assertEquals(Discovery.Outcome.PUBLISHED, third.runOnce());
+
+    assertEquals(List.of(5, 2), published.stream().map(Snapshot::size).toList());
+  }
+
+  @Test
+  void runOncePublishesAViewEqualToTheSavedOneSoOutputsCanBeRepaired(@TempDir Path dir) {
+    Path state = dir.resolve("web.state");
+    source.then(members(3));
+    for (int i = 0; i < 2; i++) {
+      Discovery once = Discovery.newBuilder().source(source).clock(clock).stateFile(state)
+          .listener((s, c) -> published.add(s)).build();
+      assertEquals(Discovery.Outcome.PUBLISHED, once.runOnce());
+    }
+
+    assertEquals(2, published.size());
+  }
+
+  @Test
+  void runOnceReportsAFailedFetchWithItsCause() {
+    source.thenFail("boom");
+    discovery = Discovery.newBuilder().source(source).clock(clock).build();
+
+    assertEquals(Discovery.Outcome.FAILED, discovery.runOnce());
+    assertTrue(discovery.status().lastError().contains("boom"));
   }
 
   @Test
@@ -338,7 +465,8 @@ class DiscoveryTest {
     scheduler.runDue();
 
     assertEquals(1, published.size(), "only the restored membership");
-    assertTrue(discovery.status().held().contains("0 members while 4"));
+    assertTrue(discovery.status().held().contains("fewer than minMembers 1 (4 are published)"),
+        discovery.status().held());
   }
 
   @Test

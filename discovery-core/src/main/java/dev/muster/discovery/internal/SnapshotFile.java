@@ -14,12 +14,16 @@ import java.util.TreeMap;
 
 /**
  * Saves and restores a snapshot as text: a header line, then one line per member and one per
- * tag, every field percent-encoded so that no value can contain a space or a line break. On
- * load, every member goes through {@link Member}'s validation again, so a hand-edited or
- * damaged file cannot smuggle anything in; a file that does not parse is rejected whole.
+ * tag, every field percent-encoded so that no value can contain a space or a line break, and a
+ * last line with the member count and a SHA-256 of everything before it. On load, the count and
+ * checksum must match, so a file cut at a line boundary is refused instead of restoring fewer
+ * members, and every member goes through {@link Member}'s validation again, so a hand-edited or
+ * damaged file cannot smuggle anything in; a file that does not check out is rejected whole.
  */
 public final class SnapshotFile {
-  private static final String HEADER = "muster-snapshot 1";
+  private static final String HEADER = "muster-snapshot 2";
+  private static final String OLD_HEADER = "muster-snapshot 1";
+  private static final String END = "end ";
   private static final String NULL = "!";
 
   private SnapshotFile() {}
@@ -43,6 +47,8 @@ public final class SnapshotFile {
             .append(encode(tag.getValue())).append('\n');
       }
     }
+    String checksum = sha256(out);
+    out.append(END).append(snapshot.size()).append(" sha256=").append(checksum).append('\n');
     AtomicFiles.write(path, out.toString().getBytes(StandardCharsets.UTF_8));
   }
 
@@ -52,10 +58,30 @@ public final class SnapshotFile {
    * @throws IOException if the file cannot be read or is not a valid snapshot file
    */
   public static Snapshot load(Path path) throws IOException {
-    List<String> lines = Files.readAllLines(path, StandardCharsets.UTF_8);
+    String text;
+    try {
+      text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(
+          Files.readAllBytes(path))).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IOException(path + " is damaged: it is not valid UTF-8", e);
+    }
+    if (text.startsWith(OLD_HEADER + "\n")) {
+      throw new IOException(path + " was written by an older Muster without a checksum; it "
+          + "is replaced at the next publication");
+    }
+    List<String> lines = List.of(text.split("\n", -1));
     if (lines.size() < 2 || !lines.get(0).equals(HEADER) || !lines.get(1).startsWith("taken ")) {
       throw new IOException(path + " is not a Muster snapshot file (" + HEADER + ")");
     }
+    int endAt = text.lastIndexOf("\n" + END);
+    String end = endAt < 0 ? "" : text.substring(endAt + 1).strip();
+    String[] endFields = end.split(" ");
+    if (endAt < 0 || !text.endsWith("\n") || endFields.length != 3
+        || !endFields[2].equals("sha256=" + sha256(text.substring(0, endAt + 1)))) {
+      throw new IOException(path + " is damaged: its last line is not '" + END
+          + "COUNT sha256=...' matching the content (cut short or edited by hand?)");
+    }
+    lines = List.of(text.substring(0, endAt).split("\n", -1));
     try {
       Instant taken = Instant.parse(lines.get(1).substring("taken ".length()));
       List<Member> members = new ArrayList<>();
@@ -78,6 +104,10 @@ public final class SnapshotFile {
       if (fields != null) {
         members.add(member(fields, tags));
       }
+      if (!endFields[1].equals(Integer.toString(members.size()))) {
+        throw new IOException(path + " is damaged: it holds " + members.size()
+            + " members, its last line says " + endFields[1]);
+      }
       return Snapshot.of(members, taken).asStale();
     } catch (RuntimeException e) {
       throw new IOException(path + " is damaged: " + e.getMessage(), e);
@@ -90,6 +120,16 @@ public final class SnapshotFile {
         Integer.parseInt(decode(f[4])), decode(f[5]), decode(f[6]), decode(f[7]), decode(f[8]),
         decode(f[9]), decode(f[10]), decode(f[11]), decode(f[12]),
         launch == null ? null : Instant.parse(launch), tags);
+  }
+
+  private static String sha256(CharSequence text) {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(text.toString().getBytes(StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
   }
 
   static String encode(String value) {

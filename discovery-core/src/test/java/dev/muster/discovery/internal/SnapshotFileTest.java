@@ -36,7 +36,8 @@ class SnapshotFileTest {
     assertEquals(snapshot.fingerprint(), loaded.fingerprint());
     assertEquals(T, loaded.takenAt());
     assertTrue(loaded.isStale());
-    assertEquals(4, Files.readAllLines(file).size() - 2, "2 members, 2 tags, one line each");
+    assertEquals(4, Files.readAllLines(file).size() - 3,
+        "header, time, 2 members, 2 tags and the checksum, one line each");
   }
 
   @Test
@@ -50,6 +51,65 @@ class SnapshotFileTest {
     IOException e = assertThrows(IOException.class, () -> SnapshotFile.load(file));
 
     assertTrue(e.getMessage().contains("damaged"), e.getMessage());
+  }
+
+  @Test
+  void refusesAFileCutAtALineBoundaryInsteadOfRestoringFewerMembers(@TempDir Path dir)
+      throws IOException {
+    Path file = dir.resolve("state");
+    List<Member> members = new java.util.ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      members.add(Member.newBuilder("i-" + (100 + i)).address("10.0.0." + (i + 1)).port(80)
+          .build());
+    }
+    SnapshotFile.save(file, Snapshot.of(members, T));
+    List<String> lines = Files.readAllLines(file);
+
+    for (int keep : new int[] {2, 5, lines.size() - 1}) {
+      Files.write(file, lines.subList(0, keep));
+
+      IOException e = assertThrows(IOException.class, () -> SnapshotFile.load(file),
+          "cut to " + keep + " lines");
+      assertTrue(e.getMessage().contains("damaged"), e.getMessage());
+    }
+  }
+
+  @Test
+  void refusesAMemberCountThatDoesNotMatch(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("state");
+    SnapshotFile.save(file, Snapshot.of(List.of(Member.newBuilder("i-1").address("10.0.0.1")
+        .port(80).build()), T));
+    String text = Files.readString(file);
+    int end = text.lastIndexOf("end ");
+    String body = text.substring(0, end);
+    String sum = java.util.HexFormat.of().formatHex(java.security.MessageDigest
+        .getInstance("SHA-256").digest(body.getBytes(StandardCharsets.UTF_8)));
+    Files.writeString(file, body + "end 2 sha256=" + sum + "\n");
+
+    IOException e = assertThrows(IOException.class, () -> SnapshotFile.load(file));
+
+    assertTrue(e.getMessage().contains("holds 1 members, its last line says 2"),
+        e.getMessage());
+  }
+
+  @Test
+  void refusesAFileWithoutAChecksumFromAnOlderVersion(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("state");
+    Files.writeString(file, "muster-snapshot 1\ntaken 2026-01-01T00:00:00Z\n");
+
+    IOException e = assertThrows(IOException.class, () -> SnapshotFile.load(file));
+
+    assertTrue(e.getMessage().contains("without a checksum"), e.getMessage());
+  }
+
+  @Test
+  void refusesInvalidUtf8NamingIt(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("state");
+    Files.write(file, new byte[] {'m', 'u', (byte) 0xff, '\n'});
+
+    IOException e = assertThrows(IOException.class, () -> SnapshotFile.load(file));
+
+    assertTrue(e.getMessage().contains("not valid UTF-8"), e.getMessage());
   }
 
   @Test
