@@ -1,11 +1,19 @@
 package dev.muster.discovery;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,12 +36,19 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Nothing is rendered until every backend has published once, so a file never goes out
- * with a backend missing. A render or apply failure is logged, leaves the previous
- * configuration live, and is retried at the next publication or by {@link #applyNow()}.
+ * with a backend missing.
  *
- * <p>Thread-safe: loops on different threads are serialised here.
+ * <p><b>Level-triggered.</b> The pipeline remembers which memberships it last applied. While
+ * that differs from the latest published memberships (a render or apply failed: the proxy was
+ * down, the disk full, a socket hung), it tries again on its own, with jittered exponential
+ * backoff from {@link Builder#retryBackoff} min to max, until the target holds the latest
+ * memberships; a new publication in between is applied at once. {@link #pendingSince()} and
+ * {@link #lastFailure()} say since when and why an apply is pending.
+ *
+ * <p>Thread-safe: loops on different threads and the retry timer are serialised here.
+ * {@link #close()} stops the retries.
  */
-public final class ConfigPipeline {
+public final class ConfigPipeline implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.apply");
 
   private final String name;
@@ -42,8 +57,20 @@ public final class ConfigPipeline {
   private final ReentrantLock lock = new ReentrantLock();
   private final Set<String> backends = new LinkedHashSet<>();
   private final Map<String, Snapshot> latest = new TreeMap<>();
+  private final Clock clock;
+  private final Duration retryMin;
+  private final Duration retryMax;
+  private final Random random;
+  private final ScheduledExecutorService givenScheduler;
+  private ScheduledExecutorService ownScheduler;
   private volatile ApplyResult lastResult;
   private volatile RuntimeException lastFailure;
+  private volatile Instant pendingSince;
+  /** The fingerprints of the memberships the target holds, or {@code null}. */
+  private Map<String, String> applied;
+  private ScheduledFuture<?> retry;
+  private int failedInARow;
+  private boolean closed;
   private int applies;
   private int failures;
 
@@ -51,6 +78,11 @@ public final class ConfigPipeline {
     this.name = b.name;
     this.renderer = b.renderer;
     this.target = b.target;
+    this.clock = b.clock;
+    this.retryMin = b.retryMin;
+    this.retryMax = b.retryMax;
+    this.random = b.random;
+    this.givenScheduler = b.scheduler;
   }
 
   /** A new builder; renderer and target are required. */
@@ -106,6 +138,32 @@ public final class ConfigPipeline {
     }
   }
 
+  /**
+   * Since when the target has not held the latest memberships because applying them failed,
+   * or {@code null} when it holds them (or nothing was published yet). {@link #lastFailure()}
+   * says why.
+   */
+  public Instant pendingSince() {
+    return pendingSince;
+  }
+
+  /** Stops retrying; a retry in progress finishes. Shuts down the scheduler it created. */
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      closed = true;
+      if (retry != null) {
+        retry.cancel(false);
+      }
+      if (ownScheduler != null) {
+        ownScheduler.shutdownNow();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** The result of the last successful apply, or {@code null}. */
   public ApplyResult lastResult() {
     return lastResult;
@@ -156,14 +214,78 @@ public final class ConfigPipeline {
         log.info("{}: waiting for the first membership of {}", name, waiting);
         return;
       }
-      try {
-        renderAndApply();
-      } catch (RenderException | ApplyException e) {
-        log.error("{}: {}; the previous configuration stays live", name, e.getMessage());
+      attempt();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Renders and applies the latest memberships; on failure, schedules the next try. */
+  private void attempt() {
+    try {
+      renderAndApply();
+    } catch (RenderException | ApplyException e) {
+      scheduleRetry(e);
+    } catch (RuntimeException e) {
+      // A bug in a renderer or target must not stop the retries either.
+      failures++;
+      lastFailure = e;
+      log.error("{}: unexpected failure while applying", name, e);
+      scheduleRetry(e);
+    }
+  }
+
+  private void retryIfPending() {
+    lock.lock();
+    try {
+      retry = null;
+      if (!closed && ready() && !latestFingerprints().equals(applied)) {
+        log.info("{}: retrying the apply pending since {}", name, pendingSince);
+        attempt();
       }
     } finally {
       lock.unlock();
     }
+  }
+
+  private void scheduleRetry(RuntimeException failure) {
+    Instant now = clock.instant();
+    if (pendingSince == null) {
+      pendingSince = now;
+    }
+    failedInARow++;
+    long base = retryMin.toMillis() << Math.min(failedInARow - 1, 20);
+    long delay = Math.min(retryMax.toMillis(), base);
+    delay = Math.round(delay * (0.8 + 0.4 * random.nextDouble()));
+    log.error("{}: {}; the previous configuration stays live; apply pending since {}, next "
+        + "try in {} ms", name, failure.getMessage(), pendingSince, delay);
+    if (closed) {
+      return;
+    }
+    if (retry != null) {
+      retry.cancel(false);
+    }
+    retry = scheduler().schedule(this::retryIfPending, delay, TimeUnit.MILLISECONDS);
+  }
+
+  private ScheduledExecutorService scheduler() {
+    if (givenScheduler != null) {
+      return givenScheduler;
+    }
+    if (ownScheduler == null) {
+      ownScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "muster-apply-" + name);
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    return ownScheduler;
+  }
+
+  private Map<String, String> latestFingerprints() {
+    Map<String, String> fingerprints = new TreeMap<>();
+    latest.forEach((backend, snapshot) -> fingerprints.put(backend, snapshot.fingerprint()));
+    return fingerprints;
   }
 
   private boolean ready() {
@@ -172,10 +294,21 @@ public final class ConfigPipeline {
 
   private ApplyResult renderAndApply() {
     try {
+      Map<String, String> fingerprints = latestFingerprints();
       String text = renderer.render(Collections.unmodifiableMap(new TreeMap<>(latest)));
       ApplyResult result = target.apply(text);
       lastResult = result;
       lastFailure = null;
+      applied = fingerprints;
+      failedInARow = 0;
+      if (pendingSince != null) {
+        log.info("{}: the apply pending since {} succeeded", name, pendingSince);
+        pendingSince = null;
+      }
+      if (retry != null) {
+        retry.cancel(false);
+        retry = null;
+      }
       switch (result.outcome()) {
         case APPLIED -> {
           applies++;
@@ -198,8 +331,50 @@ public final class ConfigPipeline {
     private String name = "config";
     private Renderer renderer;
     private Target target;
+    private Clock clock = Clock.systemUTC();
+    private Duration retryMin = Duration.ofSeconds(1);
+    private Duration retryMax = Duration.ofSeconds(60);
+    private Random random = new Random();
+    private ScheduledExecutorService scheduler;
 
     private Builder() {}
+
+    /**
+     * The first and the longest delay between tries of a failed apply; 1 s and 60 s unless
+     * set. Each delay is spread by ±20%.
+     */
+    public Builder retryBackoff(Duration min, Duration max) {
+      Objects.requireNonNull(min, "retryBackoff min");
+      Objects.requireNonNull(max, "retryBackoff max");
+      if (min.toMillis() < 1 || max.compareTo(min) < 0) {
+        throw new IllegalArgumentException("retryBackoff must be at least 1 ms, min <= max: "
+            + min + ", " + max);
+      }
+      this.retryMin = min;
+      this.retryMax = max;
+      return this;
+    }
+
+    /** The clock for {@link #pendingSince()}; the system clock unless set. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Runs retries on this scheduler, which the caller owns; a private daemon thread, made on
+     * the first failure, unless set.
+     */
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /** The random source for the retry jitter; for repeatable tests. */
+    public Builder random(Random random) {
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
 
     /** A name for logs; {@code config} unless set. */
     public Builder name(String name) {

@@ -24,8 +24,20 @@ import org.slf4j.LoggerFactory;
  *       if it fails, the candidate is deleted and the live file is untouched.
  *   <li>The live file is copied to {@code FILE.bak}, then atomically replaced by the candidate.
  *   <li>The {@link Reloader} runs. If it fails, the previous file is restored and reloaded
- *       again, and the failure is reported with whether that second reload worked.
+ *       again, and the failure is reported with whether that second reload worked. If there
+ *       was no previous file, the new one (already validated) is kept: the proxy needs it to
+ *       start.
  * </ol>
+ *
+ * <p><b>Crash safety.</b> Before the new file replaces the live one, a marker
+ * {@code .FILE.muster-pending} is written beside it, and it is removed once the proxy has
+ * reloaded. If the process dies in between, or the reload failed, the next {@code apply} of
+ * the same text reloads although the file is unchanged, so the proxy never stays on an old
+ * configuration with a new file on disk. Hidden candidates left by a crash are deleted at the
+ * first {@code apply}.
+ *
+ * <p><b>Symlinks.</b> If the path is a symbolic link, the file it points to is replaced (the
+ * link stays). Candidates, the backup and the new file keep the live file's mode and owner.
  *
  * <p>In dry-run mode it computes a unified diff of what would change, hands it to the
  * dry-run output (the log unless set) and touches nothing.
@@ -37,14 +49,17 @@ public final class FileTarget implements Target {
 
   private final Path path;
   private final Path backup;
+  private final Path marker;
   private final Validator validator;
   private final Reloader reloader;
   private final boolean dryRun;
   private final Consumer<String> dryRunOutput;
+  private boolean cleaned;
 
   private FileTarget(Builder b) {
     this.path = b.path;
     this.backup = b.path.resolveSibling(b.path.getFileName() + ".bak");
+    this.marker = b.path.resolveSibling("." + b.path.getFileName() + ".muster-pending");
     this.validator = b.validator;
     this.reloader = b.reloader;
     this.dryRun = b.dryRun;
@@ -64,33 +79,53 @@ public final class FileTarget implements Target {
   @Override
   public ApplyResult apply(String content) {
     byte[] next = content.getBytes(StandardCharsets.UTF_8);
-    byte[] current = read();
-    if (current != null && Arrays.equals(current, next)) {
-      return ApplyResult.UNCHANGED;
-    }
+    Path live = live();
+    byte[] current = read(live);
     if (dryRun) {
+      if (current != null && Arrays.equals(current, next)) {
+        return ApplyResult.UNCHANGED;
+      }
       String diff = UnifiedDiff.of(current == null ? "/dev/null" : path.toString(),
           current == null ? "" : new String(current, StandardCharsets.UTF_8),
           path.toString(), content);
       dryRunOutput.accept(diff);
       return new ApplyResult(ApplyResult.Outcome.DRY_RUN, diff);
     }
+    cleanUpOnce(live);
+    if (current != null && Arrays.equals(current, next)) {
+      if (!Files.exists(marker)) {
+        return ApplyResult.UNCHANGED;
+      }
+      // An earlier apply wrote this file but its reload did not complete (it failed, or the
+      // process died): the proxy may still run the configuration before it.
+      try {
+        reloader.reload();
+      } catch (ApplyException e) {
+        throw new ApplyException(e.getMessage() + " (" + path + " is written but the proxy may "
+            + "not run it yet)", e);
+      }
+      clearMarker();
+      log.info("reloaded {}: an earlier reload of it had not completed", path);
+      return new ApplyResult(ApplyResult.Outcome.APPLIED, path + ": reloaded, an earlier "
+          + "reload of it had not completed");
+    }
 
     Path candidate;
     try {
-      candidate = AtomicFiles.stage(path, next, ".candidate");
+      candidate = AtomicFiles.stage(live, next, ".candidate");
     } catch (IOException e) {
-      throw new ApplyException("write failed: cannot write a candidate beside " + path + ": "
-          + e.getMessage(), e);
+      throw new ApplyException("write failed: cannot write a candidate beside " + live + ": "
+          + describe(e), e);
     }
     try {
       validator.validate(candidate);
       if (current != null) {
-        AtomicFiles.write(backup, current);
+        AtomicFiles.write(backup, current, live);
       }
-      AtomicFiles.commit(candidate, path);
+      AtomicFiles.touch(marker);
+      AtomicFiles.commit(candidate, live);
     } catch (IOException e) {
-      throw new ApplyException("write failed: " + path + ": " + e.getMessage(), e);
+      throw new ApplyException("write failed: " + path + ": " + describe(e), e);
     } finally {
       deleteQuietly(candidate);
     }
@@ -98,27 +133,25 @@ public final class FileTarget implements Target {
     try {
       reloader.reload();
     } catch (ApplyException e) {
-      throw rollBack(current, e);
+      throw rollBack(live, current, e);
     }
+    clearMarker();
     String summary = String.format("%s: %d bytes, %d lines", path, next.length,
         content.isEmpty() ? 0 : content.split("\n", -1).length - (content.endsWith("\n") ? 1 : 0));
     return new ApplyResult(ApplyResult.Outcome.APPLIED, summary);
   }
 
-  private ApplyException rollBack(byte[] previous, ApplyException failure) {
+  private ApplyException rollBack(Path live, byte[] previous, ApplyException failure) {
+    if (previous == null) {
+      // Deleting it would leave a proxy that is not running yet nothing to start with.
+      return new ApplyException(failure.getMessage() + "; kept the new " + path + " (there was "
+          + "no previous file; it passed validation); the reload is tried again", failure);
+    }
     try {
-      if (previous == null) {
-        Files.deleteIfExists(path);
-      } else {
-        AtomicFiles.write(path, previous);
-      }
+      AtomicFiles.write(live, previous);
     } catch (IOException e) {
       return new ApplyException(failure.getMessage() + "; restoring the previous " + path
-          + " ALSO FAILED: " + e.getMessage(), failure);
-    }
-    if (previous == null) {
-      return new ApplyException(failure.getMessage() + "; removed the new " + path
-          + " (there was no previous file)", failure);
+          + " ALSO FAILED: " + describe(e), failure);
     }
     try {
       reloader.reload();
@@ -126,18 +159,72 @@ public final class FileTarget implements Target {
       return new ApplyException(failure.getMessage() + "; restored the previous " + path
           + ", but reloading it failed too: " + second.getMessage(), failure);
     }
+    clearMarker();
     log.warn("restored the previous {} and reloaded it", path);
     return new ApplyException(failure.getMessage() + "; restored the previous " + path
         + " and reloaded it", failure);
   }
 
-  private byte[] read() {
+  /** The file to replace: the path itself, or the file its symbolic link points to. */
+  private Path live() {
+    if (!Files.isSymbolicLink(path)) {
+      return path;
+    }
     try {
-      return Files.readAllBytes(path);
+      return path.toRealPath();
+    } catch (NoSuchFileException e) {
+      throw new ApplyException(path + " is a symbolic link to a file that does not exist ("
+          + describe(e) + ")", e);
+    } catch (IOException e) {
+      throw new ApplyException("cannot resolve the symbolic link " + path + ": " + describe(e),
+          e);
+    }
+  }
+
+  private void cleanUpOnce(Path live) {
+    if (cleaned) {
+      return;
+    }
+    cleaned = true;
+    try {
+      int removed = AtomicFiles.removeLeftovers(live);
+      if (!live.equals(path)) {
+        removed += AtomicFiles.removeLeftovers(path);
+      }
+      if (removed > 0) {
+        log.info("removed {} leftover candidate file(s) beside {}", removed, path);
+      }
+    } catch (IOException e) {
+      log.warn("could not remove leftover candidates beside {}: {}", path, describe(e));
+    }
+  }
+
+  private void clearMarker() {
+    try {
+      Files.deleteIfExists(marker);
+    } catch (IOException e) {
+      log.warn("could not delete {}: {} (the next apply reloads once more)", marker,
+          describe(e));
+    }
+  }
+
+  /** An I/O error's message with its kind, e.g. "Permission denied" or "No space left". */
+  static String describe(IOException e) {
+    String kind = e instanceof java.nio.file.AccessDeniedException ? "Permission denied"
+        : e instanceof NoSuchFileException ? "No such file or directory"
+        : e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+            ? f.getReason() : null;
+    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return kind == null || message.contains(kind) ? message : message + ": " + kind;
+  }
+
+  private byte[] read(Path live) {
+    try {
+      return Files.readAllBytes(live);
     } catch (NoSuchFileException e) {
       return null;
     } catch (IOException e) {
-      throw new ApplyException("cannot read the live file " + path + ": " + e.getMessage(), e);
+      throw new ApplyException("cannot read the live file " + path + ": " + describe(e), e);
     }
   }
 

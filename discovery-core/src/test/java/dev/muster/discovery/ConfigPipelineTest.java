@@ -3,7 +3,9 @@ package dev.muster.discovery;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,10 +15,15 @@ class ConfigPipelineTest {
   private static final Instant T = Instant.parse("2026-01-01T00:00:00Z");
 
   private final List<String> applied = new ArrayList<>();
+  private final MutableClock clock = new MutableClock();
+  private final ManualScheduler scheduler = new ManualScheduler(clock);
+  private int attempts;
   private boolean failApply;
 
   private ConfigPipeline pipeline() {
     return ConfigPipeline.newBuilder()
+        .clock(clock).scheduler(scheduler).random(new java.util.Random(7))
+        .retryBackoff(Duration.ofSeconds(1), Duration.ofSeconds(30))
         .renderer(memberships -> {
           StringBuilder out = new StringBuilder();
           memberships.forEach((name, s) -> out.append(name).append('=').append(s.size())
@@ -24,6 +31,7 @@ class ConfigPipelineTest {
           return out.toString();
         })
         .target(content -> {
+          attempts++;
           if (failApply) {
             throw new ApplyException("reload failed: no");
           }
@@ -66,6 +74,70 @@ class ConfigPipelineTest {
     failApply = false;
     assertEquals(ApplyResult.Outcome.APPLIED, pipeline.applyNow().outcome());
     assertNull(pipeline.lastFailure());
+  }
+
+  @Test
+  void failedApplyIsRetriedUntilTheTargetHoldsTheLatestMembership() {
+    ConfigPipeline pipeline = pipeline();
+    MembershipListener web = pipeline.backend("web");
+    failApply = true;
+    Instant failedAt = clock.instant();
+
+    web.onChange(snapshot(2), Changes.NONE);
+    scheduler.advance(Duration.ofSeconds(20));
+    assertTrue(attempts >= 4 && attempts <= 6, "1, 2, 4, 8 s apart: " + attempts);
+    assertEquals(failedAt, pipeline.pendingSince());
+    assertEquals(List.of(), applied);
+
+    failApply = false;
+    scheduler.advance(Duration.ofSeconds(30));
+
+    assertEquals(List.of("web=2;"), applied);
+    assertNull(pipeline.pendingSince());
+    assertNull(pipeline.lastFailure());
+    int settled = attempts;
+    scheduler.advance(Duration.ofMinutes(10));
+    assertEquals(settled, attempts, "no tries once the target holds the latest");
+  }
+
+  @Test
+  void retryDelayGrowsToItsMaximumAndNoFurther() {
+    ConfigPipeline pipeline = pipeline();
+    failApply = true;
+    pipeline.backend("web").onChange(snapshot(1), Changes.NONE);
+
+    scheduler.advance(Duration.ofMinutes(30));
+
+    // 1+2+4+8+16 s, then every 24 to 36 s: 50 to 80 tries in 30 minutes.
+    assertTrue(attempts >= 50 && attempts <= 80, "attempts: " + attempts);
+  }
+
+  @Test
+  void aNewPublicationWhileAnApplyIsPendingIsAppliedAtOnce() {
+    ConfigPipeline pipeline = pipeline();
+    MembershipListener web = pipeline.backend("web");
+    failApply = true;
+    web.onChange(snapshot(2), Changes.NONE);
+    failApply = false;
+
+    web.onChange(snapshot(3), Changes.NONE);
+
+    assertEquals(List.of("web=3;"), applied);
+    assertNull(pipeline.pendingSince());
+    scheduler.advance(Duration.ofMinutes(1));
+    assertEquals(List.of("web=3;"), applied);
+  }
+
+  @Test
+  void closeStopsTheRetries() {
+    ConfigPipeline pipeline = pipeline();
+    failApply = true;
+    pipeline.backend("web").onChange(snapshot(2), Changes.NONE);
+
+    pipeline.close();
+    scheduler.advance(Duration.ofMinutes(5));
+
+    assertEquals(1, attempts);
   }
 
   @Test

@@ -176,4 +176,91 @@ class FileTargetTest {
     assertEquals(0, reloads);
     assertFalse(Files.exists(dir.resolve("proxy.cfg.bak")));
   }
+
+  @Test
+  void firstWriteIsKeptWhenTheFirstReloadFailsAndTheReloadIsRetried() throws IOException {
+    Path file = dir.resolve("dispatcher.list");
+    FileTarget target = target(file);
+    failReloads = 1;
+
+    ApplyException e = assertThrows(ApplyException.class, () -> target.apply("first\n"));
+
+    assertEquals("first\n", Files.readString(file), "the proxy needs it to start");
+    assertTrue(e.getMessage().contains("kept the new"), e.getMessage());
+    ApplyResult retried = target.apply("first\n");
+    assertEquals(ApplyResult.Outcome.APPLIED, retried.outcome(), "unchanged, but reloaded");
+    assertEquals(2, reloads);
+    assertEquals(ApplyResult.Outcome.UNCHANGED, target.apply("first\n").outcome());
+    assertEquals(2, reloads);
+  }
+
+  @Test
+  void aCrashBetweenTheWriteAndTheReloadIsReloadedByTheNextProcess() throws IOException {
+    Path file = dir.resolve("proxy.cfg");
+    // What a process killed after the rename and before the reload leaves behind.
+    Files.writeString(file, "new\n");
+    Files.createFile(dir.resolve(".proxy.cfg.muster-pending"));
+
+    ApplyResult result = target(file).apply("new\n");
+
+    assertEquals(ApplyResult.Outcome.APPLIED, result.outcome());
+    assertEquals(1, reloads);
+    assertFalse(Files.exists(dir.resolve(".proxy.cfg.muster-pending")));
+  }
+
+  @Test
+  void noMarkerIsLeftAfterASuccessfulOrRolledBackApply() throws IOException {
+    Path file = dir.resolve("proxy.cfg");
+    FileTarget target = target(file);
+    target.apply("one\n");
+    failReloads = 1;
+    assertThrows(ApplyException.class, () -> target.apply("two\n"));
+
+    assertEquals(List.of("proxy.cfg", "proxy.cfg.bak"), files());
+  }
+
+  @Test
+  void leftoversOfACrashAreRemovedAtTheFirstApply() throws IOException {
+    Path file = dir.resolve("proxy.cfg");
+    Files.writeString(dir.resolve(".proxy.cfg.123.candidate"), "half");
+    Files.writeString(dir.resolve(".proxy.cfg.bak.456.tmp"), "half");
+    Files.writeString(dir.resolve(".other.cfg.789.tmp"), "not ours");
+
+    target(file).apply("one\n");
+
+    assertEquals(List.of(".other.cfg.789.tmp", "proxy.cfg"), files());
+  }
+
+  @Test
+  void writesThroughASymbolicLinkAndKeepsTheLink() throws IOException {
+    Path real = Files.createDirectories(dir.resolve("releases")).resolve("proxy.cfg");
+    Files.writeString(real, "old\n");
+    Path link = Files.createSymbolicLink(dir.resolve("proxy.cfg"), real);
+
+    target(link).apply("new\n");
+
+    assertTrue(Files.isSymbolicLink(link));
+    assertEquals("new\n", Files.readString(real));
+    assertEquals("old\n", Files.readString(dir.resolve("proxy.cfg.bak")));
+  }
+
+  @Test
+  void theBackupIsAsPrivateAsTheLiveFile() throws IOException {
+    Path file = dir.resolve("proxy.cfg");
+    Files.writeString(file, "userlist secrets\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
+
+    target(file).apply("new\n");
+
+    assertEquals("rw-r-----", PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(dir.resolve("proxy.cfg.bak"))));
+  }
+
+  @Test
+  void describeNamesTheKindOfIoError() {
+    assertEquals("/x: Permission denied",
+        FileTarget.describe(new java.nio.file.AccessDeniedException("/x")));
+    assertEquals("/nope: No such file or directory",
+        FileTarget.describe(new java.nio.file.NoSuchFileException("/nope")));
+  }
 }

@@ -22,7 +22,15 @@ public final class AtomicFiles {
 
   /** Writes {@code bytes} to {@code target} atomically. */
   public static void write(Path target, byte[] bytes) throws IOException {
-    Path staged = stage(target, bytes, ".tmp");
+    write(target, bytes, target);
+  }
+
+  /**
+   * Writes {@code bytes} to {@code target} atomically, with the mode and owner of
+   * {@code attributesFrom} (for a backup that must stay as private as the live file).
+   */
+  public static void write(Path target, byte[] bytes, Path attributesFrom) throws IOException {
+    Path staged = stage(target, bytes, ".tmp", attributesFrom);
     try {
       commit(staged, target);
     } finally {
@@ -35,6 +43,11 @@ public final class AtomicFiles {
    * mode and owner; the caller validates it and then {@link #commit commits} or deletes it.
    */
   public static Path stage(Path target, byte[] bytes, String suffix) throws IOException {
+    return stage(target, bytes, suffix, target);
+  }
+
+  private static Path stage(Path target, byte[] bytes, String suffix, Path attributesFrom)
+      throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path staged = Files.createTempFile(dir, "." + target.getFileName() + ".", suffix);
@@ -47,7 +60,7 @@ public final class AtomicFiles {
         }
         channel.force(true);
       }
-      copyAttributes(target, staged);
+      copyAttributes(attributesFrom, staged);
       return staged;
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(staged);
@@ -64,6 +77,41 @@ public final class AtomicFiles {
       Files.move(staged, target, StandardCopyOption.REPLACE_EXISTING);
     }
     forceDirectory(target.toAbsolutePath().getParent());
+  }
+
+  /**
+   * Deletes what a crash between {@link #stage} and {@link #commit} left beside
+   * {@code target}: hidden {@code .NAME.*.candidate} and {@code .NAME.*.tmp} files.
+   *
+   * @return how many were deleted
+   */
+  public static int removeLeftovers(Path target) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    String prefix = "." + target.getFileName() + ".";
+    int removed = 0;
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        String name = file.getFileName().toString();
+        if (name.startsWith(prefix) && (name.endsWith(".candidate") || name.endsWith(".tmp"))
+            && Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          Files.deleteIfExists(file);
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
+  /** Creates an empty {@code file} (or keeps it) and makes sure it is on disk. */
+  public static void touch(Path file) throws IOException {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE)) {
+      channel.force(true);
+    }
+    forceDirectory(file.toAbsolutePath().getParent());
   }
 
   private static void copyAttributes(Path from, Path to) throws IOException {
