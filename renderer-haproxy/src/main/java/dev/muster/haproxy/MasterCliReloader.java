@@ -32,7 +32,9 @@ public final class MasterCliReloader implements Reloader {
    * @param timeout how long a reload may take before it counts as failed
    */
   public MasterCliReloader(Path masterSocket, Duration timeout) {
-    this.cli = new UnixSocketCli(masterSocket, Duration.ofSeconds(5));
+    // Each command is bounded too: a socket that accepts and never answers is a failed reload.
+    this.cli = new UnixSocketCli(masterSocket,
+        timeout.compareTo(Duration.ofSeconds(5)) < 0 ? timeout : Duration.ofSeconds(5));
     this.timeout = timeout;
   }
 
