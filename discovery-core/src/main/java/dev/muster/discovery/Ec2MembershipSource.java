@@ -13,9 +13,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
@@ -43,16 +47,27 @@ import software.amazon.awssdk.services.ec2.model.Reservation;
  * fails the whole fetch: a partial membership is never returned. Needs only the IAM permission
  * {@code ec2:DescribeInstances}.
  *
- * <p><b>Retries.</b> A client built here uses the SDK's STANDARD retry strategy: 3 attempts,
- * exponential backoff with jitter, a 1 s base delay for throttling errors such as
- * {@code RequestLimitExceeded}; {@link Builder#maxAttempts(int)} changes the count. That is the
- * only retry layer: when the attempts are spent the fetch fails and the discovery loop tries
- * again at its next tick, with its own backoff. A client passed in with
- * {@link Builder#client(Ec2Client)} keeps its own retry configuration.
+ * <p><b>Departures are confirmed.</b> EC2 does not promise a consistent view across pages: an
+ * instance that terminates while the pages are walked shifts the later pages, and a member
+ * that still runs and matches can be on none of them. So every member of the previous fetch
+ * that is missing from this one is looked up by instance id with the same filters (one call
+ * per 200 missing): one found there is kept, and only the others leave, with the reason that
+ * a second lookup finds ({@code terminated}, {@code no longer matches ...}, {@code gone}). If a
+ * lookup fails, the fetch fails.
+ *
+ * <p><b>Retries and timeouts.</b> A client built here uses the SDK's STANDARD retry strategy:
+ * 3 attempts, exponential backoff with jitter, a 1 s base delay for throttling errors such as
+ * {@code RequestLimitExceeded}; {@link Builder#maxAttempts(int)} changes the count. It also
+ * retries a response that cannot be parsed (a body cut short), which the SDK alone does not.
+ * Each attempt is bounded (5 s to connect, 30 s per read, 60 s in all; 3 minutes per call
+ * with retries). That is the only retry layer: when the attempts are spent the fetch fails
+ * and the discovery loop tries again at its next tick, with its own backoff. A client passed
+ * in with {@link Builder#client(Ec2Client)} keeps its own retry and timeout configuration.
  *
  * <p>Thread-safe for one caller at a time (the discovery loop); the client is shared safely.
  */
 public final class Ec2MembershipSource implements MembershipSource {
+  private static final Logger log = LoggerFactory.getLogger("dev.muster.discovery");
   private static final int DEPARTURE_CHUNK = 200;
 
   private final Ec2Client client;
@@ -62,6 +77,8 @@ public final class Ec2MembershipSource implements MembershipSource {
   private final Clock clock;
   private final DescribeInstancesRequest request;
   private final InstanceMapper mapper;
+  private Set<String> previousIds = Set.of();
+  private Map<String, String> departures = Map.of();
 
   private Ec2MembershipSource(Builder b, Ec2Client client, boolean ownsClient) {
     this.client = client;
@@ -84,69 +101,120 @@ public final class Ec2MembershipSource implements MembershipSource {
 
   /**
    * Fetches every page and returns the members, sorted by instance id. Instances the mapping
-   * cannot use are skipped with a warning; excluded instance ids are left out.
+   * cannot use are skipped with a warning; excluded instance ids are left out. Members of the
+   * previous fetch that no page listed are looked up before they are let go (see above).
    *
-   * @throws software.amazon.awssdk.core.exception.SdkException if any page fails after the
-   *     SDK's retries
+   * @throws software.amazon.awssdk.core.exception.SdkException if any page or lookup fails
+   *     after the SDK's retries
    */
   @Override
   public Snapshot fetch() {
     mapper.beginFetch();
     Map<String, Member> members = new HashMap<>();
-    for (DescribeInstancesResponse page : client.describeInstancesPaginator(request)) {
+    walk(request, members, null);
+    Set<String> missing = new TreeSet<>(previousIds);
+    missing.removeAll(members.keySet());
+    Map<String, String> reasons = missing.isEmpty() ? Map.of() : confirm(missing, members);
+    mapper.endFetch();
+    previousIds = Set.copyOf(members.keySet());
+    departures = Map.copyOf(reasons);
+    return Snapshot.of(members.values(), clock.instant());
+  }
+
+  /** Adds the members of every page to {@code into}, and every listed id to {@code listed}. */
+  private void walk(DescribeInstancesRequest walk, Map<String, Member> into, Set<String> listed) {
+    for (DescribeInstancesResponse page : client.describeInstancesPaginator(walk)) {
       for (Reservation reservation : page.reservations()) {
         for (Instance instance : reservation.instances()) {
+          if (listed != null) {
+            listed.add(instance.instanceId());
+          }
           if (excluded.contains(instance.instanceId())) {
             continue;
           }
           Member member = mapper.toMember(instance);
           if (member != null) {
             // EC2 can list an instance on two pages when the set changes mid-pagination.
-            members.put(member.instanceId(), member);
+            into.put(member.instanceId(), member);
           }
         }
       }
     }
-    mapper.endFetch();
-    return Snapshot.of(members.values(), clock.instant());
   }
 
   /**
-   * Looks the departed instances up (one request per 200, filtered by {@code instance-id}) to
-   * say why they left: their state if no longer running (for example {@code terminated}),
-   * {@code no longer matches the query} if they are but their tags changed, or {@code gone}.
-   * Returns what it could find; never throws.
+   * Looks up members of the previous fetch that this walk did not list: those that still run
+   * and match are put back into {@code members}; the others get a reason.
+   */
+  private Map<String, String> confirm(Set<String> missing, Map<String, Member> members) {
+    List<String> ids = new ArrayList<>(missing);
+    Map<String, String> reasons = new HashMap<>();
+    for (int from = 0; from < ids.size(); from += DEPARTURE_CHUNK) {
+      List<String> chunk = ids.subList(from, Math.min(ids.size(), from + DEPARTURE_CHUNK));
+      Filter byId = Filter.builder().name("instance-id").values(chunk).build();
+      Map<String, Member> found = new HashMap<>();
+      Set<String> listed = new HashSet<>();
+      List<Filter> same = new ArrayList<>(request.filters());
+      same.add(byId);
+      walk(DescribeInstancesRequest.builder().filters(same).build(), found, listed);
+      if (!found.isEmpty()) {
+        log.info("{}: kept {} member(s) that no page listed but that still run and match "
+            + "(the fleet changed while the pages were read): {}", query, found.size(),
+            new TreeSet<>(found.keySet()));
+        members.putAll(found);
+      }
+      for (String id : listed) {
+        if (!found.containsKey(id)) {
+          reasons.put(id, excluded.contains(id) ? "excluded"
+              : "still matches, but skipped (see the warning about it)");
+        }
+      }
+      List<String> gone = chunk.stream().filter(id -> !listed.contains(id)).toList();
+      if (!gone.isEmpty()) {
+        reasons.putAll(reasons(gone));
+      }
+    }
+    return reasons;
+  }
+
+  private Map<String, String> reasons(List<String> ids) {
+    Map<String, String> reasons = new HashMap<>();
+    Set<String> unseen = new HashSet<>(ids);
+    DescribeInstancesRequest lookup = DescribeInstancesRequest.builder()
+        .filters(Filter.builder().name("instance-id").values(ids).build())
+        .build();
+    List<String> wanted = query.filters().get("instance-state-name");
+    for (DescribeInstancesResponse page : client.describeInstancesPaginator(lookup)) {
+      for (Reservation reservation : page.reservations()) {
+        for (Instance instance : reservation.instances()) {
+          unseen.remove(instance.instanceId());
+          String state = instance.state() == null ? "unknown"
+              : instance.state().nameAsString();
+          boolean stateStillWanted = wanted == null || wanted.contains(state);
+          reasons.put(instance.instanceId(), stateStillWanted ? "no longer matches " + query
+              : Validation.printable(state));
+        }
+      }
+    }
+    for (String id : unseen) {
+      reasons.put(id, "gone");
+    }
+    return reasons;
+  }
+
+  /**
+   * Why members of the previous fetch left in the last one, as the last fetch found out
+   * ({@code terminated}, {@code no longer matches ...}, {@code gone}); no request is made.
    */
   @Override
   public Map<String, String> departureReasons(Set<String> instanceIds) {
+    Map<String, String> known = departures;
     Map<String, String> reasons = new HashMap<>();
-    List<String> ids = new ArrayList<>(new LinkedHashSet<>(instanceIds));
-    try {
-      for (int from = 0; from < ids.size(); from += DEPARTURE_CHUNK) {
-        List<String> chunk = ids.subList(from, Math.min(ids.size(), from + DEPARTURE_CHUNK));
-        Set<String> unseen = new HashSet<>(chunk);
-        DescribeInstancesRequest lookup = DescribeInstancesRequest.builder()
-            .filters(Filter.builder().name("instance-id").values(chunk).build())
-            .build();
-        for (DescribeInstancesResponse page : client.describeInstancesPaginator(lookup)) {
-          for (Reservation reservation : page.reservations()) {
-            for (Instance instance : reservation.instances()) {
-              unseen.remove(instance.instanceId());
-              String state = instance.state() == null ? "unknown"
-                  : instance.state().nameAsString();
-              List<String> wanted = query.filters().get("instance-state-name");
-              boolean stateStillWanted = wanted == null || wanted.contains(state);
-              reasons.put(instance.instanceId(), stateStillWanted
-                  ? "no longer matches " + query : Validation.printable(state));
-            }
-          }
-        }
-        for (String id : unseen) {
-          reasons.put(id, "gone");
-        }
+    for (String id : instanceIds) {
+      String reason = known.get(id);
+      if (reason != null) {
+        reasons.put(id, reason);
       }
-    } catch (RuntimeException e) {
-      // Best effort only: the change log then shows no reason.
     }
     return reasons;
   }
@@ -162,6 +230,15 @@ public final class Ec2MembershipSource implements MembershipSource {
     if (ownsClient) {
       client.close();
     }
+  }
+
+  /**
+   * A 200 response whose body could not be parsed (cut short on the way): worth another
+   * attempt, which the SDK's own conditions do not make.
+   */
+  static boolean isUnparsableResponse(Throwable failure) {
+    return failure instanceof SdkClientException && failure.getMessage() != null
+        && failure.getMessage().startsWith("Unable to unmarshall response");
   }
 
   private static List<Filter> filters(Query query) {
@@ -296,8 +373,12 @@ public final class Ec2MembershipSource implements MembershipSource {
               .connectionTimeout(Duration.ofSeconds(5))
               .socketTimeout(Duration.ofSeconds(30))
               .build())
-          .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy()
-              .toBuilder().maxAttempts(maxAttempts).build()));
+          .overrideConfiguration(o -> o
+              .apiCallAttemptTimeout(Duration.ofSeconds(60))
+              .apiCallTimeout(Duration.ofMinutes(3))
+              .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                  .retryOnException(Ec2MembershipSource::isUnparsableResponse)
+                  .maxAttempts(maxAttempts).build()));
       if (endpoint != null) {
         builder.endpointOverride(endpoint);
       }

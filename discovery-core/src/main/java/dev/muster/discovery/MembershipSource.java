@@ -24,8 +24,9 @@ public interface MembershipSource extends AutoCloseable {
 
   /**
    * Why these instances are no longer members, for the change log: for example
-   * {@code terminated} or {@code tag removed}. Best effort: the default knows nothing, and
-   * implementations return what they can find out cheaply and never throw.
+   * {@code terminated} or {@code tag removed}. Called between a decision and its publication,
+   * so it must not block: return what the last {@link #fetch()} found out, make no request,
+   * never throw. The default knows nothing.
    *
    * @param instanceIds instances that left since the last publication
    * @return a reason per instance id it knows about

@@ -257,11 +257,27 @@ class Ec2MembershipSourceTest {
   }
 
   @Test
-  void malformedResponseFailsTheFetch() {
+  void malformedResponseFailsTheFetchWhenEveryAttemptIsMalformed() {
     ec2.fleet().launch(3, Map.of());
     ec2.malformedNext(5);
 
     assertThrows(SdkClientException.class, () -> source(Query.newBuilder().build()).fetch());
+  }
+
+  @Test
+  void aResponseCutShortIsRetriedByTheClientTheSourceBuilds() {
+    ec2.fleet().launch(3, Map.of());
+    ec2.malformedNext(1);
+
+    try (Ec2MembershipSource source = Ec2MembershipSource.newBuilder()
+        .region("us-east-1").endpoint(ec2.endpoint())
+        .credentials(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+            software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("a", "b")))
+        .query(Query.newBuilder().build()).mapping(MemberMapping.newBuilder().port(80).build())
+        .build()) {
+      assertEquals(3, source.fetch().size());
+    }
+    assertEquals(2, ec2.describeInstancesCalls());
   }
 
   @Test
@@ -276,18 +292,73 @@ class Ec2MembershipSourceTest {
   }
 
   @Test
-  void departureReasonsSayWhyInstancesLeft() {
-    List<FakeInstance> launched = ec2.fleet().launch(3, Map.of("role", "web"));
+  void departureReasonsSayWhyInstancesLeftWithoutAnotherRequest() {
+    List<FakeInstance> launched = ec2.fleet().launch(4, Map.of("role", "web"));
+    Ec2MembershipSource source = source(Query.newBuilder().tag("role", "web").build());
+    source.fetch();
     ec2.fleet().terminate(launched.get(0).instanceId());
     ec2.fleet().untag(launched.get(1).instanceId(), "role");
     ec2.fleet().remove(launched.get(2).instanceId());
-    Ec2MembershipSource source = source(Query.newBuilder().tag("role", "web").build());
+    source.fetch();
+    int calls = ec2.describeInstancesCalls();
 
     Map<String, String> reasons = source.departureReasons(ids(launched));
 
+    assertEquals(calls, ec2.describeInstancesCalls());
     assertEquals("terminated", reasons.get(launched.get(0).instanceId()));
     assertTrue(reasons.get(launched.get(1).instanceId()).startsWith("no longer matches"));
     assertEquals("gone", reasons.get(launched.get(2).instanceId()));
+    assertEquals(3, reasons.size(), "the member that stayed has no reason");
+  }
+
+  @Test
+  void aFleetChangeDuringPaginationNeverDropsAMemberThatStillRunsAndMatches() {
+    List<FakeInstance> launched = ec2.fleet().launch(30, Map.of("role", "web"));
+    ec2.pageSize(7);
+    Ec2MembershipSource source = source(Query.newBuilder().tag("role", "web").build());
+    assertEquals(30, source.fetch().size());
+    String leaving = launched.get(2).instanceId(); // on page 1
+    String shifted = launched.get(7).instanceId(); // first on page 2, shifts onto page 1
+    ec2.beforePage(2, fleet -> fleet.terminate(leaving));
+
+    Snapshot during = source.fetch();
+    assertTrue(during.member(shifted).isPresent(), "the shifted member is kept");
+    assertEquals(30, during.size(), "page 1 was read before the termination");
+    Snapshot after = source.fetch();
+
+    assertEquals(29, after.size());
+    assertTrue(after.member(leaving).isEmpty());
+    Map<String, String> reasons = source.departureReasons(Set.of(leaving, shifted));
+    assertEquals(Map.of(leaving, "terminated"), reasons);
+  }
+
+  @Test
+  void aPageShiftIsNotPublishedAsADepartureByTheLoop() {
+    List<FakeInstance> launched = ec2.fleet().launch(30, Map.of("role", "web"));
+    ec2.pageSize(7);
+    MutableClock clock = new MutableClock();
+    ManualScheduler scheduler = new ManualScheduler(clock);
+    List<Changes> published = new java.util.ArrayList<>();
+    try (Discovery discovery = Discovery.newBuilder()
+        .source(source(Query.newBuilder().tag("role", "web").build()))
+        .clock(clock).scheduler(scheduler).interval(Duration.ofSeconds(10)).jitter(0)
+        .listener((snapshot, changes) -> published.add(changes)).build()) {
+      discovery.start();
+      scheduler.runDue();
+      for (int i = 0; i < 3; i++) {
+        String leaving = launched.get(i).instanceId();
+        ec2.beforePage(2 + i, fleet -> fleet.terminate(leaving));
+        scheduler.advance(Duration.ofSeconds(10));
+      }
+      scheduler.advance(Duration.ofSeconds(10));
+
+      assertEquals(4, published.size());
+      for (Changes changes : published.subList(1, published.size())) {
+        assertEquals(1, changes.removed().size(), "only the terminated instance: " + changes);
+        assertTrue(changes.added().isEmpty());
+      }
+      assertEquals(27, discovery.current().orElseThrow().size());
+    }
   }
 
   @Test

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicLong;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -66,6 +68,8 @@ public final class FakeEc2 implements AutoCloseable {
   private final LoopbackServer server;
   private final AtomicLong requestIds = new AtomicLong();
   private final Deque<Fault> nextFaults = new ArrayDeque<>();
+  private final Map<Integer, Consumer<SimulatedFleet>> pageChanges =
+      new HashMap<>();
   private final Set<Integer> failingPages = new HashSet<>();
   private final List<RecordedRequest> requests = new ArrayList<>();
   private Duration delay = Duration.ZERO;
@@ -188,6 +192,22 @@ public final class FakeEc2 implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Changes the fleet once, just before page {@code page} (2 or later) of the next paged walk
+   * is answered, as when an instance terminates while a client pages through
+   * {@code DescribeInstances}. Tokens hold an offset into the matching instances, as EC2's do
+   * not promise a consistent view across pages: an instance that leaves an earlier page shifts
+   * the later ones, so one instance that still matches is on no page at all.
+   */
+  public synchronized FakeEc2 beforePage(int page, Consumer<SimulatedFleet>
+      change) {
+    if (page < 2) {
+      throw new IllegalArgumentException("page must be 2 or later: " + page);
+    }
+    pageChanges.put(page, Objects.requireNonNull(change, "change"));
+    return this;
+  }
+
   /** Delays every answer by {@code delay} until {@link #clearFaults()}. */
   public synchronized FakeEc2 delay(Duration delay) {
     this.delay = Objects.requireNonNull(delay, "delay");
@@ -197,6 +217,7 @@ public final class FakeEc2 implements AutoCloseable {
   /** Removes every pending and standing fault and the page-size cap. */
   public synchronized FakeEc2 clearFaults() {
     nextFaults.clear();
+    pageChanges.clear();
     failingPages.clear();
     delay = Duration.ZERO;
     pageSize = 0;
@@ -294,6 +315,13 @@ public final class FakeEc2 implements AutoCloseable {
           "Unsupported API version: " + params.get("Version"));
     }
     DescribeInstances.Request request = DescribeInstances.parse(params);
+    Consumer<SimulatedFleet> change;
+    synchronized (this) {
+      change = pageChanges.remove(request.pageNumber());
+    }
+    if (change != null) {
+      change.accept(fleet);
+    }
     synchronized (this) {
       if (failingPages.contains(request.pageNumber())) {
         throw new Ec2Error(500, "InternalError",
