@@ -89,8 +89,11 @@ public final class Command implements Validator, Reloader {
       String how = result.timedOut() ? "timed out after " + timeout.toMillis() + " ms"
           : "exited " + result.exitCode();
       String output = (result.stderr() + result.stdout()).strip();
-      throw new ApplyException(step + " failed: `" + String.join(" ", command) + "` " + how
-          + (output.isEmpty() ? "" : ": " + tail(output)));
+      String message = step + " failed: `" + String.join(" ", command) + "` " + how
+          + (output.isEmpty() ? "" : ": " + tail(output));
+      // A checker that ran and said no refused the candidate; a timeout says nothing about it.
+      throw step.equals("validation") && !result.timedOut()
+          ? ApplyException.rejected(message, null) : new ApplyException(message);
     }
   }
 

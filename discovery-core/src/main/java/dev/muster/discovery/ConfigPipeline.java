@@ -15,6 +15,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import dev.muster.discovery.internal.BadMemberSearch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,11 +46,20 @@ import org.slf4j.LoggerFactory;
  * memberships; a new publication in between is applied at once. {@link #pendingSince()} and
  * {@link #lastFailure()} say since when and why an apply is pending.
  *
+ * <p><b>One instance cannot block the fleet.</b> When the proxy's checker refuses a candidate
+ * ({@link ApplyException#rejected()}), the pipeline finds the members that make it invalid
+ * among those new or changed since the last accepted candidate (halving the suspects, with
+ * {@link Target#check}), leaves them out with a warning each, and applies the rest. A member
+ * left out is tried again once it changes (its tags are fixed); {@link #rejectedMembers()}
+ * lists them.
+ *
  * <p>Thread-safe: loops on different threads and the retry timer are serialised here.
  * {@link #close()} stops the retries.
  */
 public final class ConfigPipeline implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.apply");
+  /** Checks one search for refused members may spend: enough for a few bad members in 10k. */
+  private static final int SEARCH_BUDGET = 64;
 
   private final String name;
   private final Renderer renderer;
@@ -68,6 +78,10 @@ public final class ConfigPipeline implements AutoCloseable {
   private volatile Instant pendingSince;
   /** The fingerprints of the memberships the target holds, or {@code null}. */
   private Map<String, String> applied;
+  /** The memberships of the last candidate the target accepted; empty before the first. */
+  private Map<String, Snapshot> accepted = Map.of();
+  /** Members the proxy's checker refused, left out until they change. */
+  private final Set<BadMemberSearch.Suspect> rejected = new java.util.HashSet<>();
   private ScheduledFuture<?> retry;
   private int failedInARow;
   private boolean closed;
@@ -239,7 +253,7 @@ public final class ConfigPipeline implements AutoCloseable {
     lock.lock();
     try {
       retry = null;
-      if (!closed && ready() && !latestFingerprints().equals(applied)) {
+      if (!closed && ready() && !fingerprints(effective()).equals(applied)) {
         log.info("{}: retrying the apply pending since {}", name, pendingSince);
         attempt();
       }
@@ -282,10 +296,89 @@ public final class ConfigPipeline implements AutoCloseable {
     return ownScheduler;
   }
 
-  private Map<String, String> latestFingerprints() {
+  private static Map<String, String> fingerprints(Map<String, Snapshot> memberships) {
     Map<String, String> fingerprints = new TreeMap<>();
-    latest.forEach((backend, snapshot) -> fingerprints.put(backend, snapshot.fingerprint()));
+    memberships.forEach((backend, snapshot) -> fingerprints.put(backend, snapshot.fingerprint()));
     return fingerprints;
+  }
+
+  /**
+   * The latest memberships without the members the proxy's checker refused (a refused member
+   * that changed keeps its accepted version).
+   */
+  private Map<String, Snapshot> effective() {
+    Map<String, Snapshot> out = new TreeMap<>();
+    latest.forEach((backend, snapshot) -> {
+      if (rejected.isEmpty()) {
+        out.put(backend, snapshot);
+        return;
+      }
+      Snapshot before = accepted.get(backend);
+      java.util.List<Member> kept = new java.util.ArrayList<>(snapshot.size());
+      for (Member m : snapshot.members()) {
+        if (!rejected.contains(new BadMemberSearch.Suspect(backend, m))) {
+          kept.add(m);
+        } else if (before != null) {
+          // A changed member keeps the version the proxy accepted.
+          before.member(m.instanceId()).ifPresent(kept::add);
+        }
+      }
+      out.put(backend, kept.equals(snapshot.members()) ? snapshot
+          : Snapshot.of(kept, snapshot.takenAt()));
+    });
+    return Collections.unmodifiableMap(out);
+  }
+
+  /**
+   * After the proxy's checker refused {@code memberships}: finds the members that make it
+   * invalid and marks them rejected. Returns whether it found any.
+   */
+  private boolean leaveOutRefusedMembers(Map<String, Snapshot> memberships,
+      ApplyException refusal) {
+    BadMemberSearch search = new BadMemberSearch(memberships, accepted, candidate -> {
+      try {
+        target.check(renderer.render(candidate));
+        return true;
+      } catch (RenderException | ApplyException e) {
+        return false;
+      }
+    }, SEARCH_BUDGET);
+    Set<BadMemberSearch.Suspect> bad = search.find();
+    if (bad == null) {
+      return false;
+    }
+    for (BadMemberSearch.Suspect s : bad) {
+      log.warn("{}: LEFT OUT {} ({}) of backend {}: the proxy's checker refuses the "
+          + "configuration with it ({}); the others are applied, and it is tried again once it "
+          + "changes", name, s.member().instanceId(), s.member().hostPort(), s.backend(),
+          refusal.getMessage());
+    }
+    rejected.addAll(bad);
+    return true;
+  }
+
+  /**
+   * Members left out because the proxy's checker refused the configuration with them, as
+   * {@code backend/instance-id}; they are tried again once they change.
+   */
+  public Set<String> rejectedMembers() {
+    lock.lock();
+    try {
+      Set<String> out = new java.util.TreeSet<>();
+      rejected.forEach(s -> out.add(s.backend() + "/" + s.member().instanceId()));
+      return out;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Forgets refusals of members that changed or left: they get another chance. */
+  private void pruneRejected() {
+    rejected.removeIf(s -> {
+      Snapshot snapshot = latest.get(s.backend());
+      return snapshot == null
+          || !snapshot.member(s.member().instanceId()).map(s.member()::equals).orElse(false);
+    });
   }
 
   private boolean ready() {
@@ -294,9 +387,20 @@ public final class ConfigPipeline implements AutoCloseable {
 
   private ApplyResult renderAndApply() {
     try {
-      Map<String, String> fingerprints = latestFingerprints();
-      String text = renderer.render(Collections.unmodifiableMap(new TreeMap<>(latest)));
-      ApplyResult result = target.apply(text);
+      pruneRejected();
+      Map<String, Snapshot> memberships = effective();
+      ApplyResult result;
+      try {
+        result = target.apply(renderer.render(memberships));
+      } catch (ApplyException e) {
+        if (!e.rejected() || !leaveOutRefusedMembers(memberships, e)) {
+          throw e;
+        }
+        memberships = effective();
+        result = target.apply(renderer.render(memberships));
+      }
+      Map<String, String> fingerprints = fingerprints(memberships);
+      accepted = memberships;
       lastResult = result;
       lastFailure = null;
       applied = fingerprints;

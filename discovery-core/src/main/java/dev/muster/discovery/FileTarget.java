@@ -118,7 +118,7 @@ public final class FileTarget implements Target {
           + describe(e), e);
     }
     try {
-      validator.validate(candidate);
+      validate(candidate);
       if (current != null) {
         AtomicFiles.write(backup, current, live);
       }
@@ -163,6 +163,27 @@ public final class FileTarget implements Target {
     log.warn("restored the previous {} and reloaded it", path);
     return new ApplyException(failure.getMessage() + "; restored the previous " + path
         + " and reloaded it", failure);
+  }
+
+  @Override
+  public void check(String content) {
+    Path candidate;
+    try {
+      candidate = AtomicFiles.stage(live(), content.getBytes(StandardCharsets.UTF_8),
+          ".candidate");
+    } catch (IOException e) {
+      throw new ApplyException("write failed: cannot write a candidate beside " + path + ": "
+          + describe(e), e);
+    }
+    try {
+      validate(candidate);
+    } finally {
+      deleteQuietly(candidate);
+    }
+  }
+
+  private void validate(Path candidate) {
+    validator.validate(candidate);
   }
 
   /** The file to replace: the path itself, or the file its symbolic link points to. */

@@ -10,7 +10,9 @@ import java.util.Objects;
  *   <li><b>address</b>: {@link AddressSource#PRIVATE_IP} by default; or the public IPv4, the
  *       private DNS name, the IPv6 address, or the value of a tag ({@link
  *       Builder#addressTag(String)}). An instance without that address is skipped with a
- *       warning, never rendered with an empty address.
+ *       warning, never rendered with an empty address. A tag must hold an IP address (a
+ *       proxy resolves a name when it loads its configuration, and one name that does not
+ *       resolve fails the whole file) unless {@link Builder#addressTagHostNames(boolean)}.
  *   <li><b>port</b>: {@link Builder#port(int)}, overridden by the tag {@code muster:port}. A
  *       tag that is not a whole number from 1 to 65535 skips the instance with a warning: a
  *       wrong port sends traffic to the wrong service, which is worse than one fewer member.
@@ -23,13 +25,14 @@ import java.util.Objects;
  *
  * @param addressSource where the address comes from
  * @param addressTag the tag holding the address when {@code addressSource} is {@code TAG}
+ * @param addressTagHostNames whether that tag may hold a host name, not only an IP address
  * @param port the default port
  * @param portTag the tag that overrides the port, or {@code null} for none
  * @param weight the default weight
  * @param weightTag the tag that overrides the weight, or {@code null} for none
  */
-public record MemberMapping(AddressSource addressSource, String addressTag, int port,
-    String portTag, int weight, String weightTag) {
+public record MemberMapping(AddressSource addressSource, String addressTag,
+    boolean addressTagHostNames, int port, String portTag, int weight, String weightTag) {
 
   /** Where a member's address comes from. */
   public enum AddressSource {
@@ -76,6 +79,7 @@ public record MemberMapping(AddressSource addressSource, String addressTag, int 
   public static final class Builder {
     private AddressSource addressSource = AddressSource.PRIVATE_IP;
     private String addressTag;
+    private boolean addressTagHostNames;
     private int port;
     private String portTag = DEFAULT_PORT_TAG;
     private int weight = 100;
@@ -98,6 +102,16 @@ public record MemberMapping(AddressSource addressSource, String addressTag, int 
     public Builder addressTag(String key) {
       this.addressSource = AddressSource.TAG;
       this.addressTag = Objects.requireNonNull(key, "addressTag");
+      return this;
+    }
+
+    /**
+     * Lets the address tag hold a host name too; off unless set, so that a value such as
+     * {@code abc} or {@code true} skips its instance instead of failing the proxy's check of
+     * the whole file. Turn it on only for names that resolve where the proxy runs.
+     */
+    public Builder addressTagHostNames(boolean allowed) {
+      this.addressTagHostNames = allowed;
       return this;
     }
 
@@ -131,7 +145,8 @@ public record MemberMapping(AddressSource addressSource, String addressTag, int 
      * @throws IllegalArgumentException naming the setting that is out of range or missing
      */
     public MemberMapping build() {
-      return new MemberMapping(addressSource, addressTag, port, portTag, weight, weightTag);
+      return new MemberMapping(addressSource, addressTag, addressTagHostNames, port, portTag,
+          weight, weightTag);
     }
   }
 }

@@ -19,4 +19,15 @@ public interface Target {
    *     configuration is live again (the message says whether restoring it succeeded)
    */
   ApplyResult apply(String content);
+
+  /**
+   * Checks {@code content} the way {@link #apply} would before it changes anything (for a file,
+   * the proxy's own checker on a candidate beside the live file), and changes nothing. The
+   * pipeline uses it to find which members make a candidate invalid. The default accepts
+   * everything.
+   *
+   * @throws ApplyException {@linkplain ApplyException#rejected() rejected} if the proxy's
+   *     checker refuses it, or another one if it could not be checked
+   */
+  default void check(String content) {}
 }

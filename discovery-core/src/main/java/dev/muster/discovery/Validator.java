@@ -15,7 +15,10 @@ public interface Validator {
   /**
    * Validates {@code candidate}, a complete file written beside the live one.
    *
-   * @throws ApplyException if the proxy rejects it, with the proxy's message
+   * @throws ApplyException if the proxy rejects it, with the proxy's message: made with
+   *     {@link ApplyException#rejected} when the candidate itself is refused (so the pipeline
+   *     can look for the members that cause it), plain when it could not be checked (the
+   *     checker did not start or timed out)
    */
   void validate(Path candidate);
 }

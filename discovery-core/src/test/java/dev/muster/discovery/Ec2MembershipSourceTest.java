@@ -281,6 +281,25 @@ class Ec2MembershipSourceTest {
   }
 
   @Test
+  void anAddressTagMustHoldAnIpAddressUnlessHostNamesAreAllowed() {
+    String[] values = {"10.0.0.7", "abc", "true", "1e3", "0x7f000001", "127.1", "2600:1f18::9",
+        "backend.internal"};
+    for (String value : values) {
+      ec2.fleet().launch(1, Map.of("role", "web", "addr", value));
+    }
+    Query web = Query.newBuilder().tag("role", "web").build();
+
+    Set<String> strict = source(web, m -> m.addressTag("addr")).fetch().members().stream()
+        .map(Member::address).collect(Collectors.toSet());
+    Set<String> names = source(web, m -> m.addressTag("addr").addressTagHostNames(true))
+        .fetch().members().stream().map(Member::address).collect(Collectors.toSet());
+
+    assertEquals(Set.of("10.0.0.7", "2600:1f18::9"), strict);
+    assertEquals(Set.of("10.0.0.7", "2600:1f18::9", "abc", "true", "1e3", "backend.internal"),
+        names, "0x7f000001 and 127.1 are addresses in disguise, never names");
+  }
+
+  @Test
   void excludesTheGivenInstances() {
     List<FakeInstance> launched = ec2.fleet().launch(3, Map.of());
 

@@ -6,7 +6,7 @@ import dev.muster.discovery.Renderer;
 import dev.muster.discovery.Snapshot;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
+import dev.muster.discovery.internal.Validation;
 
 /**
  * The default template ({@code /dev/muster/kamailio/dispatcher.list.ftl}) written out in Java:
@@ -14,7 +14,6 @@ import java.util.regex.Pattern;
  * the two to byte-identical output.
  */
 final class DefaultDispatcherRenderer implements Renderer {
-  private static final Pattern PRIORITY = Pattern.compile("[0-9]{1,4}");
 
   private final Map<String, DispatcherSet> sets;
 
@@ -39,8 +38,9 @@ final class DefaultDispatcherRenderer implements Renderer {
         for (Member m : backend.getValue().members()) {
           int weight = Math.max(1, Math.min(100, m.weight()));
           int flags = m.weight() == 0 && set.flags() % 2 == 0 ? set.flags() + 1 : set.flags();
+          // One grammar with the list checker: digits without leading zeros, 0 to 9999.
           String priority = m.tag("muster:priority");
-          if (priority == null || !PRIORITY.matcher(priority).matches()) {
+          if (priority == null || Validation.parseBounded(priority, 0, 9999) == null) {
             priority = Integer.toString(set.priority());
           }
           // Validated host:port and digits are plain list tokens, which the escaper leaves as

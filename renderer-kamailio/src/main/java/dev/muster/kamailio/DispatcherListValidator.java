@@ -55,7 +55,7 @@ public final class DispatcherListValidator implements Validator {
     try {
       entries = ListEntry.parseAll(text);
     } catch (IllegalArgumentException e) {
-      throw new ApplyException("validation failed: dispatcher list " + e.getMessage());
+      throw ApplyException.rejected("validation failed: dispatcher list " + e.getMessage(), e);
     }
     if (entries.isEmpty() && !allowEmpty) {
       throw new ApplyException("validation failed: the dispatcher list has no destinations; "
@@ -70,8 +70,8 @@ public final class DispatcherListValidator implements Validator {
     Set<String> seen = new HashSet<>();
     for (ListEntry e : entries) {
       if (!seen.add(e.setId() + " " + e.uri())) {
-        throw new ApplyException("validation failed: " + e.uri() + " is listed twice in set "
-            + e.setId());
+        throw ApplyException.rejected("validation failed: " + e.uri() + " is listed twice in set "
+            + e.setId(), null);
       }
     }
   }

@@ -47,6 +47,30 @@ class DefaultDispatcherRendererTest {
     assertEquals(reference, fast);
   }
 
+  @org.junit.jupiter.api.Test
+  void aPriorityTagTheListCheckerWouldRefuseFallsBackToTheDefault() throws Exception {
+    Member leadingZero = Member.newBuilder("i-0a").address("10.0.0.1").port(5060)
+        .tag("muster:priority", "080").build();
+    Member good = Member.newBuilder("i-0b").address("10.0.0.2").port(5060)
+        .tag("muster:priority", "80").build();
+    DispatcherList list = DispatcherList.newBuilder().set("web", DispatcherSet.of(1)
+        .withPriority(3)).build();
+
+    String text = list.render(Map.of("web", Snapshot.of(List.of(leadingZero, good),
+        Instant.EPOCH)));
+
+    assertEquals(List.of("1 sip:10.0.0.1:5060 0 3 duid=i-0a;weight=100",
+        "1 sip:10.0.0.2:5060 0 80 duid=i-0b;weight=100"),
+        text.lines().filter(l -> !l.startsWith("#")).toList());
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("dispatcher", ".list");
+    try {
+      java.nio.file.Files.writeString(file, text);
+      new DispatcherListValidator(10, false).validate(file);
+    } finally {
+      java.nio.file.Files.delete(file);
+    }
+  }
+
   /** The same generator as the HAProxy module's differential test. */
   static Map<String, Snapshot> memberships(Random random) {
     Map<String, Snapshot> memberships = new TreeMap<>();
@@ -67,7 +91,7 @@ class DefaultDispatcherRendererTest {
             .state(random.nextInt(5) == 0 ? "stopping" : "running");
         for (String[] tag : new String[][] {{"muster:maxconn", "10", "abc", "10 backup",
             "1234567"}, {"muster:max_conns", "20", "x"}, {"muster:backup", "true", "false"},
-            {"muster:drain", "true", "yes"}, {"muster:priority", "5", "99999", "p"},
+            {"muster:drain", "true", "yes"}, {"muster:priority", "5", "99999", "p", "080", "0", "9999"},
             {"note", "a b", "#"}}) {
           if (random.nextInt(3) == 0) {
             m.tag(tag[0], tag[1 + random.nextInt(tag.length - 1)]);

@@ -72,13 +72,14 @@ public final class NginxValidator implements Validator {
       copy = Files.createTempFile(mainConfig.getParent(), "." + mainConfig.getFileName() + ".",
           ".muster-check");
       Files.writeString(copy, swapped);
-      List<String> argv = new ArrayList<>(List.of("nginx", "-t", "-q", "-c", copy.toString()));
+      List<String> argv = new ArrayList<>(List.of("nginx", "-t", "-q", "-c", Command.FILE));
       argv.addAll(extraArgs);
       // -q keeps nginx quiet on success; errors still go to stderr and into the message.
-      Command.reloader(argv.toArray(String[]::new)).withTimeout(timeout).reload();
+      Command.validator(argv.toArray(String[]::new)).withTimeout(timeout).validate(copy);
     } catch (ApplyException e) {
-      throw new ApplyException(e.getMessage().replaceFirst("^reload failed", "validation failed")
-          .replace(String.valueOf(copy), mainConfig + " (with the candidate)"), e);
+      String message = e.getMessage().replace(String.valueOf(copy),
+          mainConfig + " (with the candidate)");
+      throw e.rejected() ? ApplyException.rejected(message, e) : new ApplyException(message, e);
     } catch (IOException e) {
       throw new ApplyException("validation failed: cannot write a copy of " + mainConfig + ": "
           + e.getMessage(), e);

@@ -149,6 +149,12 @@ public final class InstanceMapper {
       return null;
     }
     String problem = Validation.addressProblem(address);
+    if (problem == null && mapping.addressSource() == MemberMapping.AddressSource.TAG
+        && !mapping.addressTagHostNames()
+        && !Validation.isIpv4(address) && !Validation.isIpv6(address)) {
+      problem = "'" + Validation.printable(address) + "' is not an IP address (a host name "
+          + "from a tag needs addressTagHostNames)";
+    }
     if (problem != null) {
       warn(id, "address=" + address.hashCode(), "skipped: " + what + " " + problem);
       return null;

@@ -134,14 +134,16 @@ public final class Validation {
   /**
    * RFC 1123 host name: labels of letters, digits and hyphens, at most 253 characters, and a
    * last label that is not all digits (RFC 3696), so {@code 10.0.0.256} is neither an IPv4
-   * address nor a host name.
+   * address nor a host name. Names that the C library would read as an IPv4 address in
+   * another notation ({@code 0x7f000001}, {@code 0x7f.1}) are refused too: a proxy would
+   * connect to that address, not look the name up.
    */
   public static boolean isHostName(String s) {
     if (s.length() > 253 || s.endsWith(".")) {
       return false;
     }
     String last = s.substring(s.lastIndexOf('.') + 1);
-    if (last.chars().allMatch(c -> c >= '0' && c <= '9')) {
+    if (last.chars().allMatch(c -> c >= '0' && c <= '9') || looksLikeInetAton(s)) {
       return false;
     }
     for (String label : s.split("\\.", -1)) {
@@ -155,6 +157,23 @@ public final class Validation {
             || c == '-')) {
           return false;
         }
+      }
+    }
+    return true;
+  }
+
+  /** Whether inet_aton(3) would take {@code s} as an address: 1 to 4 numeric parts. */
+  private static boolean looksLikeInetAton(String s) {
+    String[] parts = s.split("\\.", -1);
+    if (parts.length > 4) {
+      return false;
+    }
+    for (String part : parts) {
+      boolean hex = part.length() > 2 && (part.startsWith("0x") || part.startsWith("0X"));
+      String digits = hex ? part.substring(2) : part;
+      if (digits.isEmpty() || !digits.chars().allMatch(c -> hex ? Character.digit(c, 16) >= 0
+          : c >= '0' && c <= '9')) {
+        return false;
       }
     }
     return true;
