@@ -1,6 +1,7 @@
 package dev.muster.discovery;
 
 import dev.muster.discovery.internal.AtomicFiles;
+import dev.muster.discovery.internal.IoErrors;
 import dev.muster.discovery.internal.UnifiedDiff;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -229,14 +230,8 @@ public final class FileTarget implements Target {
     }
   }
 
-  /** An I/O error's message with its kind, e.g. "Permission denied" or "No space left". */
   static String describe(IOException e) {
-    String kind = e instanceof java.nio.file.AccessDeniedException ? "Permission denied"
-        : e instanceof NoSuchFileException ? "No such file or directory"
-        : e instanceof java.nio.file.FileSystemException f && f.getReason() != null
-            ? f.getReason() : null;
-    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    return kind == null || message.contains(kind) ? message : message + ": " + kind;
+    return IoErrors.describe(e);
   }
 
   private byte[] read(Path live) {

@@ -85,9 +85,28 @@ public final class Query {
       return filter("tag-key", keys);
     }
 
-    /** Members of this EC2 Auto Scaling group (its {@code aws:autoscaling:groupName} tag). */
+    /**
+     * Members of these EC2 Auto Scaling groups (their {@code aws:autoscaling:groupName} tag).
+     * Group names are matched exactly: {@code *}, {@code ?} and {@code \} in a name are
+     * escaped, so {@code web*} does not also match {@code web-canary}.
+     */
     public Builder autoScalingGroup(String... groupNames) {
-      return filter(AUTO_SCALING_GROUP_FILTER, groupNames);
+      List<String> names = values(AUTO_SCALING_GROUP_FILTER, groupNames);
+      return filter(AUTO_SCALING_GROUP_FILTER,
+          names.stream().map(Builder::literal).toArray(String[]::new));
+    }
+
+    /** {@code value} with EC2's filter wildcards escaped, to match only itself. */
+    static String literal(String value) {
+      StringBuilder out = new StringBuilder(value.length() + 4);
+      for (int i = 0; i < value.length(); i++) {
+        char c = value.charAt(i);
+        if (c == '*' || c == '?' || c == '\\') {
+          out.append('\\');
+        }
+        out.append(c);
+      }
+      return out.toString();
     }
 
     /** Instances in one of these VPCs. */

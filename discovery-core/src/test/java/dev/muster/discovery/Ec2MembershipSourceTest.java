@@ -94,6 +94,17 @@ class Ec2MembershipSourceTest {
   }
 
   @Test
+  void autoScalingGroupNamesMatchExactlyNotAsWildcards() {
+    List<FakeInstance> web = ec2.fleet().launch(2,
+        Map.of("aws:autoscaling:groupName", "web*"));
+    ec2.fleet().launch(2, Map.of("aws:autoscaling:groupName", "web-canary"));
+
+    Snapshot snapshot = source(Query.newBuilder().autoScalingGroup("web*").build()).fetch();
+
+    assertEquals(ids(web), ids(snapshot));
+  }
+
+  @Test
   void fetchesAllPagesOf2500InstancesInPagesOf7() {
     for (int i = 0; i < 25; i++) {
       ec2.fleet().launch(100, Map.of("role", "web"));

@@ -141,6 +141,7 @@ final class Demo {
         .listener(kamailioPipeline.backend("web"))
         .listener((snapshot, changes) -> publications.incrementAndGet())
         .interval(Duration.ofSeconds(1)).jitter(0).confirmations(2).maxRemovalFraction(0.5)
+        .holdMin(Duration.ofSeconds(3))
         .build();
 
     section("Start: two instances in " + GROUP);
@@ -194,7 +195,8 @@ final class Demo {
     await(() -> discovery.status().held() != null || publications.get() > before,
         Duration.ofSeconds(20), "the guard's decision");
     if (discovery.status().held() != null) {
-      out.println("  guard: " + discovery.status().held() + "; confirming at the next fetch");
+      out.println("  guard: " + discovery.status().held() + "; published once seen twice "
+          + "over 3 s (60 s by default)");
     }
     await(() -> publications.get() > before, Duration.ofSeconds(20), "the confirmation");
     show(haproxyCfg, "backend web");

@@ -8,14 +8,16 @@ import java.util.List;
  * {@code java -jar muster.jar COMMAND [OPTIONS]}: keep HAProxy, nginx or Kamailio in step with
  * EC2 instances found by their tags, or run the demo on a simulated fleet.
  *
- * <p>Exit codes: 0 success (or stopped by a signal); 1 fetching from EC2 failed; 2 bad usage
- * or configuration; 3 rendering, validating or applying the configuration failed.
+ * <p>Exit codes: 0 success (or stopped by SIGTERM/SIGINT); 1 fetching from EC2 (or IMDS)
+ * failed; 2 bad usage or configuration; 3 rendering, validating or applying the configuration
+ * failed; 4 the guard refused the view (too few members, or a mass removal), nothing applied.
  */
 public final class Main {
   static final int OK = 0;
   static final int FETCH_FAILED = 1;
   static final int USAGE = 2;
   static final int APPLY_FAILED = 3;
+  static final int HELD = 4;
 
   private Main() {}
 
@@ -68,7 +70,8 @@ public final class Main {
         the only permission needed is ec2:DescribeInstances.
 
         Exit codes: 0 success; 1 fetching from EC2 failed; 2 bad usage or configuration;
-                    3 rendering, validating or applying the configuration failed.""");
+                    3 rendering, validating or applying the configuration failed;
+                    4 the guard refused the view (too few members, mass removal).""");
   }
 
   static void help(PrintStream out, String command) {
@@ -97,7 +100,7 @@ public final class Main {
     }
     out.println("\nExit codes: 0 success; 1 fetching from EC2 failed; 2 bad usage or "
         + "configuration;\n            3 rendering, validating or applying the configuration "
-        + "failed.");
+        + "failed;\n            4 the guard refused the view (too few members, mass removal).");
   }
 
   private static void print(PrintStream out, Options.Spec spec) {

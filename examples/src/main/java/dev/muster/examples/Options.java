@@ -16,21 +16,32 @@ final class Options {
   record Spec(String name, boolean takesValue, String help) {}
 
   static final List<Spec> COMMON = List.of(
-      new Spec("region", true, "AWS region, e.g. us-east-1 (default: from IMDS on EC2)"),
+      new Spec("region", true, "AWS region, e.g. us-east-1 (default: AWS_REGION, the "
+          + "profile, then IMDS on EC2)"),
       new Spec("endpoint", true, "EC2 endpoint URL (VPC endpoint, FIPS, or a test stand-in)"),
       new Spec("tag", true, "KEY=VALUE or KEY (any value); repeatable, all must match; "
           + "VALUE may use * and ?"),
       new Spec("asg", true, "Auto Scaling group name (tag aws:autoscaling:groupName)"),
       new Spec("port", true, "default backend port (tag muster:port overrides per instance)"),
       new Spec("address", true, "private-ip (default), public-ip, private-dns, ipv6, or "
-          + "tag:NAME"),
+          + "tag:NAME (an IP address)"),
+      new Spec("address-tag-host-names", false, "let tag:NAME hold a host name too (it must "
+          + "resolve where the proxy runs)"),
       new Spec("name", true, "backend name in the generated file (default: web)"),
-      new Spec("interval", true, "time between fetches, e.g. 15s (default 15s)"),
+      new Spec("interval", true, "time between fetches, at least 1s (default 15s)"),
       new Spec("wait-min", true, "publish after the fleet was quiet this long (default 0s)"),
-      new Spec("state-file", true, "remember the last good membership across restarts"),
+      new Spec("min-members", true, "never apply fewer members than this, the first view "
+          + "included (default 1)"),
+      new Spec("allow-empty", false, "allow an empty membership (after the same confirmation "
+          + "as a mass removal)"),
+      new Spec("hold-min", true, "how long a mass removal must be seen before it is applied "
+          + "(default 60s)"),
+      new Spec("state-file", true, "remember the last good membership across restarts; the "
+          + "guard's baseline for --once"),
       new Spec("exclude-self", false, "leave this instance out (reads IMDS)"),
       new Spec("out", true, "the file to write"),
-      new Spec("once", false, "fetch, render and apply once, then exit (see exit codes)"),
+      new Spec("once", false, "one guarded fetch, render and apply, then exit (see exit codes)"),
+      new Spec("accept-held", false, "with --once: apply a mass removal the guard would hold"),
       new Spec("dry-run", false, "print the rendered file or the diff; touch nothing"),
       new Spec("help", false, "show this help"));
 
@@ -154,6 +165,65 @@ final class Options {
   Path path(String name) {
     String v = get(name);
     return v == null ? null : Path.of(v);
+  }
+
+  /**
+   * Splits a command line into words as a shell would, without running one: blanks separate
+   * words, single quotes keep everything, double quotes keep everything but {@code \"} and
+   * {@code \\}, a backslash outside quotes keeps the next character.
+   */
+  static List<String> words(String name, String text) {
+    List<String> words = new ArrayList<>();
+    StringBuilder word = new StringBuilder();
+    boolean inWord = false;
+    char quote = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (quote == '\'') {
+        if (c == '\'') {
+          quote = 0;
+        } else {
+          word.append(c);
+        }
+      } else if (quote == '"') {
+        if (c == '"') {
+          quote = 0;
+        } else if (c == '\\' && i + 1 < text.length()
+            && (text.charAt(i + 1) == '"' || text.charAt(i + 1) == '\\')) {
+          word.append(text.charAt(++i));
+        } else {
+          word.append(c);
+        }
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+        inWord = true;
+      } else if (c == '\\') {
+        if (i + 1 == text.length()) {
+          throw new UsageException("--" + name + " ends with a lone backslash: " + text);
+        }
+        word.append(text.charAt(++i));
+        inWord = true;
+      } else if (c == ' ' || c == '\t') {
+        if (inWord) {
+          words.add(word.toString());
+          word.setLength(0);
+          inWord = false;
+        }
+      } else {
+        word.append(c);
+        inWord = true;
+      }
+    }
+    if (quote != 0) {
+      throw new UsageException("--" + name + " has an unclosed " + quote + " quote: " + text);
+    }
+    if (inWord) {
+      words.add(word.toString());
+    }
+    if (words.isEmpty()) {
+      throw new UsageException("--" + name + " is empty");
+    }
+    return words;
   }
 
   static Duration parseDuration(String name, String text) {

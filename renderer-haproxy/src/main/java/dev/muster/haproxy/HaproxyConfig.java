@@ -64,7 +64,8 @@ public final class HaproxyConfig {
       try {
         this.header = Files.readString(Objects.requireNonNull(file, "header"));
       } catch (IOException e) {
-        throw new UncheckedIOException("header " + file + ": " + e.getMessage(), e);
+        throw new UncheckedIOException("cannot read the header "
+            + dev.muster.discovery.internal.IoErrors.describe(e), e);
       }
       return this;
     }
