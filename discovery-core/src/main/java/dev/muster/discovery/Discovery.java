@@ -228,7 +228,7 @@ public final class Discovery implements AutoCloseable {
       lastAttempt = start;
       Snapshot candidate;
       try {
-        candidate = source.fetch();
+        candidate = source.fetch(baseline);
       } catch (RuntimeException e) {
         consecutiveFailures = 1;
         lastError = describe(e);
@@ -381,7 +381,7 @@ public final class Discovery implements AutoCloseable {
       lastAttempt = start;
       Snapshot candidate;
       try {
-        candidate = source.fetch();
+        candidate = source.fetch(published);
       } catch (RuntimeException e) {
         lastFetchDuration = Duration.between(start, clock.instant());
         consecutiveFailures++;

@@ -50,7 +50,8 @@ import software.amazon.awssdk.services.ec2.model.Reservation;
  * <p><b>Departures are confirmed.</b> EC2 does not promise a consistent view across pages: an
  * instance that terminates while the pages are walked shifts the later pages, and a member
  * that still runs and matches can be on none of them. So every member of the previous fetch
- * that is missing from this one is looked up by instance id with the same filters (one call
+ * (and of the membership the caller holds, see {@link #fetch(Snapshot)}) that is missing
+ * from this one is looked up by instance id with the same filters (one call
  * per 200 missing): one found there is kept, and only the others leave, with the reason that
  * a second lookup finds ({@code terminated}, {@code no longer matches ...}, {@code gone}). If a
  * lookup fails, the fetch fails.
@@ -109,11 +110,24 @@ public final class Ec2MembershipSource implements MembershipSource {
    */
   @Override
   public Snapshot fetch() {
+    return fetch(null);
+  }
+
+  /**
+   * Like {@link #fetch()}, and members of {@code known} (the membership the caller holds, for
+   * example one restored after a restart) that no page listed are looked up too.
+   */
+  @Override
+  public Snapshot fetch(Snapshot known) {
     mapper.beginFetch();
     Map<String, Member> members = new HashMap<>();
     walk(request, members, null);
     Set<String> missing = new TreeSet<>(previousIds);
+    if (known != null) {
+      known.members().forEach(m -> missing.add(m.instanceId()));
+    }
     missing.removeAll(members.keySet());
+    missing.removeAll(excluded);
     Map<String, String> reasons = missing.isEmpty() ? Map.of() : confirm(missing, members);
     mapper.endFetch();
     previousIds = Set.copyOf(members.keySet());

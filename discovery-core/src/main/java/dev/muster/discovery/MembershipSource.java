@@ -23,6 +23,21 @@ public interface MembershipSource extends AutoCloseable {
   Snapshot fetch();
 
   /**
+   * Fetches the current membership, knowing what the caller holds: the loop passes the
+   * membership it published (or restored from its state file). A source whose answers can
+   * miss a member that still belongs (EC2's paged answers shift when the fleet changes) must
+   * confirm that each member of {@code known} that is missing from its answer has really left
+   * before it returns. The default ignores {@code known}.
+   *
+   * @param known the membership the caller holds, or {@code null} if none
+   * @return every member, never {@code null}
+   * @throws RuntimeException on any failure; the caller keeps its last good snapshot
+   */
+  default Snapshot fetch(Snapshot known) {
+    return fetch();
+  }
+
+  /**
    * Why these instances are no longer members, for the change log: for example
    * {@code terminated} or {@code tag removed}. Called between a decision and its publication,
    * so it must not block: return what the last {@link #fetch()} found out, make no request,
