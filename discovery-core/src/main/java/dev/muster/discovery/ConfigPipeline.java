@@ -271,8 +271,8 @@ public final class ConfigPipeline implements AutoCloseable {
     long base = retryMin.toMillis() << Math.min(failedInARow - 1, 20);
     long delay = Math.min(retryMax.toMillis(), base);
     delay = Math.round(delay * (0.8 + 0.4 * random.nextDouble()));
-    log.error("{}: {}; the previous configuration stays live; apply pending since {}, next "
-        + "try in {} ms", name, failure.getMessage(), pendingSince, delay);
+    log.error("{}: {}; apply pending since {}, next try in {} ms", name, failure.getMessage(),
+        pendingSince, delay);
     if (closed) {
       return;
     }

@@ -30,7 +30,7 @@ class DemoIT {
     assertTrue(text.contains("failed fetch(es) in a row"), text);
     assertTrue(text.contains("still serving 4 members"), text);
     assertTrue(text.contains("haproxy.cfg has no 'evil' line"), text);
-    assertTrue(text.contains("guard: fetch would remove 2 of 3 members"), text);
+    assertTrue(text.contains("guard: held: fetch would remove 2 of 3 members"), text);
     for (String file : List.of("haproxy.cfg", "upstreams.conf", "dispatcher.list")) {
       assertTrue(Files.exists(dir.resolve(file)), file);
     }
