@@ -651,20 +651,14 @@ public final class Discovery implements AutoCloseable {
      * fleet settle. Unless {@link #waitMax} is set, it is 4 x this value.
      */
     public Builder waitMin(Duration waitMin) {
-      Objects.requireNonNull(waitMin, "waitMin");
-      if (waitMin.isNegative()) {
-        throw new IllegalArgumentException("waitMin must not be negative: " + waitMin);
-      }
+      requireNotNegative("waitMin", waitMin);
       this.waitMin = waitMin;
       return this;
     }
 
     /** The longest a change waits for quiet after it was first seen; must be >= waitMin. */
     public Builder waitMax(Duration waitMax) {
-      Objects.requireNonNull(waitMax, "waitMax");
-      if (waitMax.isNegative()) {
-        throw new IllegalArgumentException("waitMax must not be negative: " + waitMax);
-      }
+      requireNotNegative("waitMax", waitMax);
       this.waitMax = waitMax;
       return this;
     }
@@ -687,10 +681,7 @@ public final class Discovery implements AutoCloseable {
      * not only a count, so that a short interval cannot confirm a wrong view in seconds.
      */
     public Builder holdMin(Duration holdMin) {
-      Objects.requireNonNull(holdMin, "holdMin");
-      if (holdMin.isNegative()) {
-        throw new IllegalArgumentException("holdMin must not be negative: " + holdMin);
-      }
+      requireNotNegative("holdMin", holdMin);
       this.holdMin = holdMin;
       return this;
     }
@@ -788,6 +779,13 @@ public final class Discovery implements AutoCloseable {
             + "waitMin (" + waitMin + ")");
       }
       return new Discovery(this);
+    }
+
+    private static void requireNotNegative(String setting, Duration value) {
+      Objects.requireNonNull(value, setting);
+      if (value.isNegative()) {
+        throw new IllegalArgumentException(setting + " must not be negative: " + value);
+      }
     }
 
     private static void requirePositive(String setting, Duration value) {
