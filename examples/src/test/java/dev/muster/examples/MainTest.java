@@ -251,6 +251,25 @@ class MainTest {
   }
 
   @Test
+  void aSlowMetadataServiceForExcludeSelfIsOneLineAndExitOne() {
+    String self = ec2.fleet().running().get(0).instanceId();
+    try (dev.muster.testkit.FakeImds imds = dev.muster.testkit.FakeImds.start(ec2.fleet(),
+        self).hangTokens(true)) {
+      System.setProperty("aws.ec2MetadataServiceEndpoint", imds.endpoint().toString());
+      try {
+        assertEquals(1, run(common("nginx", "--exclude-self", "--once", "--dry-run")));
+      } finally {
+        System.clearProperty("aws.ec2MetadataServiceEndpoint");
+      }
+    }
+
+    String said = err.toString(StandardCharsets.UTF_8);
+    assertTrue(said.startsWith("muster: reading this instance's identity from IMDS failed "
+        + "(needed for --exclude-self)"), said);
+    assertEquals(1, said.lines().count(), said);
+  }
+
+  @Test
   void anAwsErrorShowsItsCodeAndMessage() {
     ec2.failNext(1, 401, "AuthFailure",
         "AWS was not able to validate the provided access credentials");
