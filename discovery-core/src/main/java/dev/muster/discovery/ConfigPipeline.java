@@ -20,8 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Joins one or more discovery loops into one configuration: each loop feeds a named backend,
- * and every publication re-renders the whole file and applies it through the {@link Target}.
+ * Joins one or more discovery loops into one output: each loop feeds a named backend, and
+ * every publication hands all the backends' memberships to the output's {@link Sink} (a file
+ * rendered and applied through a {@link Target}, or a proxy's runtime API).
  *
  * <pre>{@code
  * ConfigPipeline pipeline = ConfigPipeline.newBuilder()
@@ -37,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Nothing is rendered until every backend has published once, so a file never goes out
- * with a backend missing.
+ * with a backend missing. Runtime-API sinks plug in the same way:
+ * {@code ConfigPipeline.newBuilder().sink(haproxyRuntime)}.
  *
  * <p><b>Level-triggered.</b> The pipeline remembers which memberships it last applied. While
  * that differs from the latest published memberships (a render or apply failed: the proxy was
@@ -49,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>One instance cannot block the fleet.</b> When the proxy's checker refuses a candidate
  * ({@link ApplyException#rejected()}), the pipeline finds the members that make it invalid
  * among those new or changed since the last accepted candidate (halving the suspects, with
- * {@link Target#check}), leaves them out with a warning each, and applies the rest. A member
+ * {@link Sink#check}), leaves them out with a warning each, and applies the rest. A member
  * left out is tried again once it changes (its tags are fixed); {@link #rejectedMembers()}
  * lists them.
  *
@@ -62,8 +64,7 @@ public final class ConfigPipeline implements AutoCloseable {
   private static final int SEARCH_BUDGET = 64;
 
   private final String name;
-  private final Renderer renderer;
-  private final Target target;
+  private final Sink sink;
   private final ReentrantLock lock = new ReentrantLock();
   private final Set<String> backends = new LinkedHashSet<>();
   private final Map<String, Snapshot> latest = new TreeMap<>();
@@ -90,8 +91,7 @@ public final class ConfigPipeline implements AutoCloseable {
 
   private ConfigPipeline(Builder b) {
     this.name = b.name;
-    this.renderer = b.renderer;
-    this.target = b.target;
+    this.sink = b.sink != null ? b.sink : Sink.of(b.renderer, b.target);
     this.clock = b.clock;
     this.retryMin = b.retryMin;
     this.retryMax = b.retryMax;
@@ -99,7 +99,7 @@ public final class ConfigPipeline implements AutoCloseable {
     this.givenScheduler = b.scheduler;
   }
 
-  /** A new builder; renderer and target are required. */
+  /** A new builder; a sink, or a renderer and a target, are required. */
   public static Builder newBuilder() {
     return new Builder();
   }
@@ -337,7 +337,7 @@ public final class ConfigPipeline implements AutoCloseable {
       ApplyException refusal) {
     BadMemberSearch search = new BadMemberSearch(memberships, accepted, candidate -> {
       try {
-        target.check(renderer.render(candidate));
+        sink.check(candidate);
         return true;
       } catch (RenderException | ApplyException e) {
         return false;
@@ -391,13 +391,13 @@ public final class ConfigPipeline implements AutoCloseable {
       Map<String, Snapshot> memberships = effective();
       ApplyResult result;
       try {
-        result = target.apply(renderer.render(memberships));
+        result = sink.apply(memberships);
       } catch (ApplyException e) {
         if (!e.rejected() || !leaveOutRefusedMembers(memberships, e)) {
           throw e;
         }
         memberships = effective();
-        result = target.apply(renderer.render(memberships));
+        result = sink.apply(memberships);
       }
       Map<String, String> fingerprints = fingerprints(memberships);
       accepted = memberships;
@@ -435,6 +435,7 @@ public final class ConfigPipeline implements AutoCloseable {
     private String name = "config";
     private Renderer renderer;
     private Target target;
+    private Sink sink;
     private Clock clock = Clock.systemUTC();
     private Duration retryMin = Duration.ofSeconds(1);
     private Duration retryMax = Duration.ofSeconds(60);
@@ -486,13 +487,22 @@ public final class ConfigPipeline implements AutoCloseable {
       return this;
     }
 
-    /** How memberships become text. Required. */
+    /**
+     * The output, for a sink other than a file (a proxy's runtime API). Exclusive with
+     * {@link #renderer} and {@link #target}, which make a file sink.
+     */
+    public Builder sink(Sink sink) {
+      this.sink = Objects.requireNonNull(sink, "sink");
+      return this;
+    }
+
+    /** How memberships become text, for a file sink; with {@link #target}. */
     public Builder renderer(Renderer renderer) {
       this.renderer = Objects.requireNonNull(renderer, "renderer");
       return this;
     }
 
-    /** Where the text goes. Required. */
+    /** Where the text goes, for a file sink; with {@link #renderer}. */
     public Builder target(Target target) {
       this.target = Objects.requireNonNull(target, "target");
       return this;
@@ -504,11 +514,20 @@ public final class ConfigPipeline implements AutoCloseable {
      * @throws IllegalStateException naming the missing setting
      */
     public ConfigPipeline build() {
+      if (sink != null) {
+        if (renderer != null || target != null) {
+          throw new IllegalStateException("sink(...) is exclusive with renderer and target, "
+              + "which make a file sink");
+        }
+        return new ConfigPipeline(this);
+      }
       if (renderer == null) {
-        throw new IllegalStateException("renderer is not set: call renderer(Renderer)");
+        throw new IllegalStateException("renderer is not set: call renderer(Renderer), or "
+            + "sink(Sink)");
       }
       if (target == null) {
-        throw new IllegalStateException("target is not set: call target(Target)");
+        throw new IllegalStateException("target is not set: call target(Target), or "
+            + "sink(Sink)");
       }
       return new ConfigPipeline(this);
     }

@@ -2,8 +2,9 @@ package dev.muster.discovery;
 
 /**
  * Where rendered text goes, and how the proxy picks it up. {@link FileTarget} writes a file,
- * validates it with the proxy's own checker, reloads, and rolls back on failure; renderer
- * modules add targets that apply changes through a proxy's runtime API.
+ * validates it with the proxy's own checker, reloads, and rolls back on failure. With a
+ * {@link Renderer} it makes a file {@link Sink} ({@link Sink#of}); a proxy's runtime API is a
+ * {@link Sink} of its own.
  *
  * <p>Contract: after {@code apply} returns or throws, the proxy runs either the new
  * configuration or the previous one, never a mix and never a half-written file. Calls are

@@ -47,7 +47,12 @@ public final class MasterCliReloader implements Reloader {
   public void reload() {
     try {
       long[] before = counters(cli.send("show proc"));
-      cli.send("reload");
+      try {
+        cli.send("reload");
+      } catch (IOException e) {
+        // The master re-executes itself on reload and may drop this connection before it
+        // answers ("Connection reset"): whether the reload happened is what the counters say.
+      }
       long deadline = System.nanoTime() + timeout.toNanos();
       while (System.nanoTime() < deadline) {
         long[] now = counters(cli.send("show proc"));

@@ -169,7 +169,8 @@ class HaproxyRecoveryIT {
     pipeline = pipeline(); // the next run
     pipeline.backend("web").onChange(source.fetch(), Changes.NONE);
 
-    assertEquals(null, pipeline.lastFailure());
+    Await.until(() -> pipeline.pendingSince() == null, Duration.ofSeconds(30),
+        "the reload of the unchanged file");
     assertTrue(Files.notExists(dir.resolve(".haproxy.cfg.muster-pending")));
     awaitServed(servers.get(2));
   }
