@@ -5,6 +5,7 @@ import dev.muster.discovery.RenderException;
 import dev.muster.discovery.Renderer;
 import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.TemplateRenderer;
+import dev.muster.haproxy.internal.Slots;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -17,6 +18,8 @@ import java.util.regex.Pattern;
  */
 final class DefaultHaproxyRenderer implements Renderer {
   private static final Pattern MAXCONN = Pattern.compile("[0-9]{1,6}");
+  /** Where a free slot points: nothing listens there, and the slot is disabled anyway. */
+  private static final String FREE_ADDRESS = "127.0.0.1:1";
 
   private final String header;
   private final String serverOptions;
@@ -42,37 +45,76 @@ final class DefaultHaproxyRenderer implements Renderer {
     try {
       for (Map.Entry<String, Snapshot> backend : new TreeMap<>(memberships).entrySet()) {
         String name = backend.getKey();
-        out.append("\nbackend ").append(esc(TemplateRenderer.safeName(name))).append('\n');
-        String options = backendOptions.get(name);
-        if (options != null) {
-          out.append(options).append('\n');
-        }
-        String server = backendServerOptions.getOrDefault(name, serverOptions);
+        String server = backendStart(out, name);
         Snapshot snapshot = backend.getValue();
         List<String> names = TemplateRenderer.memberNames(snapshot);
         List<Member> members = snapshot.members();
         for (int i = 0; i < members.size(); i++) {
-          Member m = members.get(i);
-          // Names (letters, digits, _ . -), validated host:port, and digits are plain HAProxy
-          // tokens, which the escaper leaves as they are: no need to scan them again.
-          out.append("    server ").append(names.get(i)).append(' ');
-          m.appendHostPort(out);
-          out.append(" weight ").append(m.weight());
-          String maxconn = m.tag("muster:maxconn");
-          if (maxconn != null && MAXCONN.matcher(maxconn).matches()) {
-            out.append(" maxconn ").append(maxconn);
-          }
-          if (!server.isEmpty()) {
-            out.append(' ').append(server);
-          }
-          out.append('\n');
+          appendServer(out, names.get(i), members.get(i), server);
         }
       }
     } catch (IllegalArgumentException e) {
-      throw new RenderException("haproxy default renderer: value refused: " + e.getMessage(),
-          e);
+      throw refused(e);
     }
     return out.toString();
+  }
+
+  /**
+   * Runtime mode's file: the same header, backends and server lines, but servers named after
+   * their slots ({@code srv1..srvN}) and free slots {@code disabled} at a placeholder address.
+   *
+   * @param slots per backend, every slot in order, {@code null} for a free one
+   */
+  String renderSlots(Map<String, List<Member>> slots) {
+    StringBuilder out = new StringBuilder(header.length() + 64 + slots.size() * 1600);
+    out.append(header).append('\n');
+    try {
+      for (Map.Entry<String, List<Member>> backend : new TreeMap<>(slots).entrySet()) {
+        String server = backendStart(out, backend.getKey());
+        List<Member> members = backend.getValue();
+        for (int i = 0; i < members.size(); i++) {
+          appendServer(out, Slots.name(i), members.get(i), server);
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      throw refused(e);
+    }
+    return out.toString();
+  }
+
+  /** Writes the backend line and its options; returns the server options for its servers. */
+  private String backendStart(StringBuilder out, String name) {
+    out.append("\nbackend ").append(esc(TemplateRenderer.safeName(name))).append('\n');
+    String options = backendOptions.get(name);
+    if (options != null) {
+      out.append(options).append('\n');
+    }
+    return backendServerOptions.getOrDefault(name, serverOptions);
+  }
+
+  /** One server line; a {@code null} member is a free slot, disabled. */
+  private static void appendServer(StringBuilder out, String name, Member m, String options) {
+    // Names (letters, digits, _ . -), validated host:port, and digits are plain HAProxy
+    // tokens, which the escaper leaves as they are: no need to scan them again.
+    out.append("    server ").append(name).append(' ');
+    if (m == null) {
+      out.append(FREE_ADDRESS).append(" disabled");
+    } else {
+      m.appendHostPort(out);
+      out.append(" weight ").append(m.weight());
+      String maxconn = m.tag("muster:maxconn");
+      if (maxconn != null && MAXCONN.matcher(maxconn).matches()) {
+        out.append(" maxconn ").append(maxconn);
+      }
+    }
+    if (!options.isEmpty()) {
+      out.append(' ').append(options);
+    }
+    out.append('\n');
+  }
+
+  private static RenderException refused(IllegalArgumentException e) {
+    return new RenderException("haproxy default renderer: value refused: " + e.getMessage(), e);
   }
 
   private static String esc(String text) {

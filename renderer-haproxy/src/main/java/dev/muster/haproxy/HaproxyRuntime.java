@@ -1,17 +1,24 @@
 package dev.muster.haproxy;
 
 import dev.muster.discovery.ApplyException;
+import dev.muster.discovery.ApplyResult;
 import dev.muster.discovery.FileTarget;
 import dev.muster.discovery.Member;
-import dev.muster.discovery.MembershipListener;
 import dev.muster.discovery.Reloader;
+import dev.muster.discovery.Sink;
 import dev.muster.discovery.Snapshot;
-import dev.muster.discovery.Validator;
 import dev.muster.discovery.TemplateRenderer;
+import dev.muster.discovery.Validator;
 import dev.muster.haproxy.internal.RuntimeApi;
 import dev.muster.haproxy.internal.RuntimeApi.ServerState;
+import dev.muster.haproxy.internal.SlotPlan;
+import dev.muster.haproxy.internal.Slots;
+import dev.muster.haproxy.internal.StatsSocketApi;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -20,68 +27,93 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runtime-API mode (hitless): HAProxy keeps running while membership changes become runtime
- * commands on its stats socket, so nothing reloads in the common case.
+ * Runtime-API mode (hitless), a {@link Sink}: HAProxy keeps running while membership changes
+ * become runtime commands on its stats socket, so nothing reloads in the common case.
  *
- * <p>Each backend has slots {@code srv1..srvN} in the configuration file: members in
- * enabled slots, free slots {@code disabled}. On every publication:
+ * <pre>{@code
+ * HaproxyRuntime runtime = HaproxyRuntime.newBuilder()
+ *     .statsSocket(Path.of("/run/haproxy/admin.sock"))
+ *     .configFile(Path.of("/etc/haproxy/haproxy.cfg"))
+ *     .reloader(new MasterCliReloader(Path.of("/run/haproxy-master.sock")))
+ *     .headerText(header)
+ *     .build();
+ * ConfigPipeline pipeline = ConfigPipeline.newBuilder().sink(runtime).build();
+ * Discovery web = Discovery.newBuilder().source(source).listener(pipeline.backend("web")).build();
+ * }</pre>
+ *
+ * <p>Each backend has slots {@code srv1..srvN} in the configuration file: members in enabled
+ * slots, free slots {@code disabled}. The file is rendered by the same renderer as
+ * config-file mode ({@link HaproxyConfig}: header, backend options, per-backend server
+ * options, {@code muster:maxconn}), with slot names. On every {@link #apply}, per backend
+ * ({@link SlotPlan} decides, this class carries it out):
  * <ol>
+ *   <li><b>Changed</b> weights are set in place; a changed address or port drains the old
+ *       slot and warms a new one.
  *   <li><b>Removed</b> members are set to {@code drain} (no new sessions), then to
  *       {@code maint} once their current and queued sessions reach zero, or after the drain
  *       timeout. The instance must stay alive until then: in-flight requests to it complete.
+ *   <li>When free slots run out, the file is rewritten with twice as many and HAProxy is
+ *       reloaded once (the only reload).
  *   <li><b>Added</b> members get a free slot: {@code set server ... addr A port P}, their
  *       weight, then {@code drain}, so health checks run while no traffic flows. Once the
- *       check passes they are set {@code ready}. One that never passes within the warm-up
- *       timeout stays drained (never forced UP, as {@code ready} would) and is retried at the
- *       next publication or {@link #verify}.
- *   <li><b>Changed</b> weights are set in place; a changed address or port drains the old
- *       slot and warms a new one.
- *   <li>When free slots run out, the file is rewritten with twice as many and HAProxy is
- *       reloaded once (the only reload), then the additions proceed.
+ *       check passes they are set {@code ready}.
  *   <li>The file is rewritten to match (validated, not reloaded), so a restart comes up with
  *       the current members; then HAProxy's view is read back and any drift (a server
  *       edited by hand) is repaired and logged.
  * </ol>
  *
- * <p>Requires {@code stats socket PATH level admin} in the header. Publications are handled
- * one at a time; drains and warm-ups wait on the calling discovery thread (bounded by their
- * timeouts). Thread-safe.
+ * <p><b>Level-triggered.</b> Any failure (HAProxy restarting, a socket that does not answer)
+ * throws, and the pipeline calls {@code apply} again: the plan is made afresh from the slots
+ * and the read-back repairs what the failure left half done. A new member that has not passed
+ * its health check within the warm-up timeout stays drained (never forced UP) and the apply
+ * reports it as pending, so the pipeline keeps checking until it passes. If the configuration
+ * file does not exist yet, the first apply writes it first, so HAProxy can start with it.
+ *
+ * <p>Requires {@code stats socket PATH level admin} in the header. Waits use the injected
+ * clock. Thread-safe; the pipeline serialises calls.
  */
-public final class HaproxyRuntime {
+public final class HaproxyRuntime implements Sink {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.haproxy");
-  private static final String FREE_ADDRESS = "127.0.0.1:1";
+
+  /** Pauses between polls of HAProxy; tests pass one that moves a fake clock. */
+  interface Sleeper {
+    void sleep(Duration duration) throws InterruptedException;
+  }
 
   private final RuntimeApi api;
   private final FileTarget file;
   private final Reloader reloader;
-  private final String header;
-  private final String serverOptions;
-  private final Map<String, String> backendOptions;
+  private final DefaultHaproxyRenderer renderer;
   private final int initialSlots;
   private final Duration drainTimeout;
   private final Duration warmupTimeout;
   private final Duration pollInterval;
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Map<String, Slots> backends = new LinkedHashMap<>();
+  private final Clock clock;
+  private final Sleeper sleeper;
+  /** Slots per HAProxy backend name (safe name). */
+  private final Map<String, Slots> backends = new TreeMap<>();
+  /** Raw backend name per safe name, for the renderer. */
+  private final Map<String, String> rawNames = new TreeMap<>();
   private int reloads;
   private int repairs;
 
   private HaproxyRuntime(Builder b) {
-    this.api = new RuntimeApi(b.statsSocket);
+    this.api = b.api != null ? b.api : new StatsSocketApi(b.statsSocket);
     this.file = FileTarget.newBuilder(b.configFile).validator(b.validator).build();
     this.reloader = b.reloader;
-    this.header = b.header;
-    this.serverOptions = b.serverOptions;
-    this.backendOptions = Map.copyOf(b.backendOptions);
+    this.renderer = new DefaultHaproxyRenderer(b.header, b.serverOptions,
+        Map.copyOf(b.backendOptions), Map.copyOf(b.backendServerOptions));
     this.initialSlots = b.slots;
     this.drainTimeout = b.drainTimeout;
     this.warmupTimeout = b.warmupTimeout;
     this.pollInterval = b.pollInterval;
+    this.clock = b.clock;
+    this.sleeper = b.sleeper;
   }
 
   /** A new builder; stats socket, configuration file and reloader are required. */
@@ -89,151 +121,153 @@ public final class HaproxyRuntime {
     return new Builder();
   }
 
-  /** The listener for backend {@code name}; register every backend before starting. */
-  public MembershipListener backend(String name) {
-    Objects.requireNonNull(name, "name");
-    String safe = TemplateRenderer.safeName(name);
-    lock.lock();
-    try {
-      if (backends.containsKey(safe)) {
-        throw new IllegalArgumentException("backend " + name + " is registered twice");
-      }
-      backends.put(safe, new Slots(initialSlots));
-    } finally {
-      lock.unlock();
+  /**
+   * Brings HAProxy's servers to {@code memberships}, as described above.
+   *
+   * @return {@code APPLIED} if any server or the file changed, {@code UNCHANGED} otherwise
+   * @throws ApplyException if HAProxy cannot be reached or refuses a command, or a new member
+   *     has not passed its health check yet; the next call continues from there
+   */
+  @Override
+  public synchronized ApplyResult apply(Map<String, Snapshot> memberships) {
+    if (!Files.exists(file.path())) {
+      bootstrap(memberships);
     }
-    return new MembershipListener() {
-      @Override
-      public void onChange(Snapshot snapshot, dev.muster.discovery.Changes changes) {
-        apply(safe, snapshot);
+    Map<String, SlotPlan> plans = new TreeMap<>();
+    for (Map.Entry<String, Snapshot> e : new TreeMap<>(memberships).entrySet()) {
+      String backend = register(e.getKey());
+      Slots slots = backends.get(backend);
+      if (!slots.learned()) {
+        learn(backend, slots, e.getValue());
       }
-
-      @Override
-      public String toString() {
-        return "HAProxy runtime API " + safe;
-      }
-    };
+      plans.put(backend, SlotPlan.of(slots, e.getValue()));
+    }
+    if (plans.values().stream().anyMatch(p -> !p.isEmpty())) {
+      // HAProxy's checker sees the resulting file before any server changes, so a member it
+      // would refuse fails here (rejected: the pipeline can leave it out), not half way.
+      check(memberships);
+    }
+    int changes = 0;
+    for (Map.Entry<String, SlotPlan> e : plans.entrySet()) {
+      changes += execute(e.getKey(), backends.get(e.getKey()), e.getValue());
+    }
+    boolean written = writeFile();
+    List<String> warming = new ArrayList<>();
+    for (Map.Entry<String, Slots> e : backends.entrySet()) {
+      changes += verify(e.getKey(), e.getValue(), warming);
+    }
+    if (!warming.isEmpty()) {
+      throw new ApplyException("runtime apply pending: " + warming.size() + " new member(s) "
+          + "have not passed their health check within " + warmupTimeout.toMillis() + " ms and "
+          + "stay drained: " + String.join(", ", warming));
+    }
+    return changes > 0 || written ? new ApplyResult(ApplyResult.Outcome.APPLIED,
+        changes + " runtime change(s)" + (written ? ", " + file.path() + " rewritten" : ""))
+        : ApplyResult.UNCHANGED;
   }
 
   /**
-   * Writes the configuration file for these first memberships without touching HAProxy,
-   * for starting HAProxy the first time. Backends must be registered.
+   * Renders the file these memberships would lead to and runs the validator on it, changing
+   * nothing: how the pipeline finds members HAProxy would refuse.
    */
-  public void bootstrap(Map<String, Snapshot> memberships) {
-    lock.lock();
-    try {
-      memberships.forEach((name, snapshot) -> {
-        Slots slots = slots(TemplateRenderer.safeName(name));
-        for (Member m : snapshot.members()) {
-          if (slots.indexOf(m.instanceId()) < 0) {
-            if (slots.free() == 0) {
-              slots.grow(Math.max(slots.size() * 2, snapshot.size()));
-            }
-            slots.assign(slots.firstFree(), m);
-          }
-        }
-        slots.learned = true;
-      });
-      writeFile();
-    } finally {
-      lock.unlock();
-    }
+  @Override
+  public synchronized void check(Map<String, Snapshot> memberships) {
+    Map<String, List<Member>> after = new TreeMap<>();
+    memberships.forEach((name, snapshot) -> {
+      Slots slots = backends.get(TemplateRenderer.safeName(name));
+      Slots current = slots != null ? slots : new Slots(initialSlots);
+      after.put(name, SlotPlan.of(current, snapshot).result(current).asList());
+    });
+    file.check(renderer.renderSlots(after));
+  }
+
+  /**
+   * Writes the configuration file for these first memberships without touching HAProxy, for
+   * starting HAProxy the first time. {@link #apply} does this by itself when the file does not
+   * exist.
+   */
+  public synchronized void bootstrap(Map<String, Snapshot> memberships) {
+    memberships.forEach((name, snapshot) -> {
+      Slots slots = backends.get(register(name));
+      Slots after = SlotPlan.of(slots, snapshot).result(slots);
+      backends.put(TemplateRenderer.safeName(name), after);
+      after.learned(true);
+    });
+    writeFile();
   }
 
   /**
    * Reads HAProxy's view of {@code backend} back and repairs drift: a member's slot with
    * another address, port or weight, a member left drained after a warm-up timeout whose
-   * check now passes, or a free slot someone enabled by hand.
+   * check now passes, or a free slot someone enabled by hand. {@link #apply} does this after
+   * every change.
    *
    * @return how many servers needed a repair
    */
-  public int verify(String backend) {
-    lock.lock();
-    try {
-      return verify(TemplateRenderer.safeName(backend), slots(TemplateRenderer.safeName(backend)));
-    } finally {
-      lock.unlock();
+  public synchronized int verify(String backend) {
+    String safe = TemplateRenderer.safeName(backend);
+    Slots slots = backends.get(safe);
+    if (slots == null) {
+      throw new IllegalArgumentException("backend " + backend + " has not been applied yet");
     }
+    return verify(safe, slots, new ArrayList<>());
   }
 
   /** How many reloads slot growth needed so far. */
-  public int reloadCount() {
-    lock.lock();
-    try {
-      return reloads;
-    } finally {
-      lock.unlock();
-    }
+  public synchronized int reloadCount() {
+    return reloads;
   }
 
   /** How many drifted servers {@link #verify} repaired so far. */
-  public int repairCount() {
-    lock.lock();
-    try {
-      return repairs;
-    } finally {
-      lock.unlock();
-    }
+  public synchronized int repairCount() {
+    return repairs;
   }
 
-  /** The slot count of {@code backend}. */
-  public int slotCount(String backend) {
-    lock.lock();
-    try {
-      return slots(TemplateRenderer.safeName(backend)).size();
-    } finally {
-      lock.unlock();
-    }
+  /** The slot count of {@code backend}, or 0 if it has not been applied yet. */
+  public synchronized int slotCount(String backend) {
+    Slots slots = backends.get(TemplateRenderer.safeName(backend));
+    return slots == null ? 0 : slots.size();
   }
 
-  private void apply(String backend, Snapshot snapshot) {
-    lock.lock();
-    try {
-      Slots slots = slots(backend);
-      if (!slots.learned) {
-        learn(backend, slots, snapshot);
-      }
-      Map<String, Member> desired = new LinkedHashMap<>();
-      snapshot.members().forEach(m -> desired.put(m.instanceId(), m));
+  private String register(String name) {
+    String safe = TemplateRenderer.safeName(name);
+    String earlier = rawNames.putIfAbsent(safe, name);
+    if (earlier != null && !earlier.equals(name)) {
+      throw new ApplyException("backends " + earlier + " and " + name + " have the same "
+          + "HAProxy name " + safe);
+    }
+    backends.computeIfAbsent(safe, k -> new Slots(initialSlots));
+    return safe;
+  }
 
-      List<Integer> leaving = new ArrayList<>();
-      for (int i = 0; i < slots.size(); i++) {
-        Member current = slots.member(i);
-        if (current == null) {
-          continue;
-        }
-        Member wanted = desired.get(current.instanceId());
-        if (wanted == null || !wanted.address().equals(current.address())
-            || wanted.port() != current.port()) {
-          leaving.add(i);
-        } else {
-          if (wanted.weight() != current.weight()) {
-            api.setServer(backend, slotName(i), "weight " + wanted.weight());
-            log.info("{}: {} weight {} -> {}", backend, wanted.instanceId(), current.weight(),
-                wanted.weight());
-          }
-          slots.assign(i, wanted);
-          desired.remove(current.instanceId());
-        }
+  private int execute(String backend, Slots slots, SlotPlan plan) {
+    plan.weights().forEach((i, m) -> {
+      Member current = slots.member(i);
+      if (current.weight() != m.weight()) {
+        api.setServer(backend, Slots.name(i), "weight " + m.weight());
+        log.info("{}: {} weight {} -> {}", backend, m.instanceId(), current.weight(),
+            m.weight());
       }
-      drain(backend, slots, leaving);
-
-      List<Member> arriving = new ArrayList<>(desired.values());
-      if (arriving.size() > slots.free()) {
-        int size = Math.max(slots.size() * 2, slots.used() + arriving.size());
-        log.info("{}: {} free slots for {} new members: growing to {} slots (one reload)",
-            backend, slots.free(), arriving.size(), size);
-        slots.grow(size);
-        writeFile();
-        reloader.reload();
-        reloads++;
-      }
-      warmUp(backend, slots, arriving);
+      slots.assign(i, m);
+    });
+    drain(backend, slots, plan.leaving());
+    if (plan.growTo() > 0) {
+      log.info("{}: {} free slots for {} new members: growing to {} slots (one reload)",
+          backend, slots.free(), plan.arriving().size(), plan.growTo());
+      slots.grow(plan.growTo());
       writeFile();
-      verify(backend, slots);
-    } finally {
-      lock.unlock();
+      reloader.reload();
+      reloads++;
     }
+    for (Member m : plan.arriving()) {
+      int i = slots.firstFree();
+      // The slot is ours from here: a failure below leaves it for the read-back to finish.
+      slots.assign(i, m);
+      api.setServer(backend, Slots.name(i), "addr " + m.address() + " port " + m.port());
+      api.setServer(backend, Slots.name(i), "weight " + m.weight());
+      warm(backend, Slots.name(i));
+    }
+    return plan.leaving().size() + plan.weights().size() + plan.arriving().size();
   }
 
   private void drain(String backend, Slots slots, List<Integer> leaving) {
@@ -241,82 +275,91 @@ public final class HaproxyRuntime {
       return;
     }
     for (int i : leaving) {
-      api.setServer(backend, slotName(i), "state drain");
+      api.setServer(backend, Slots.name(i), "state drain");
     }
-    long deadline = System.nanoTime() + drainTimeout.toNanos();
+    Instant deadline = clock.instant().plus(drainTimeout);
     Set<Integer> busy = new HashSet<>(leaving);
-    while (!busy.isEmpty() && System.nanoTime() < deadline) {
+    while (!busy.isEmpty() && clock.instant().isBefore(deadline)) {
       Map<String, Long> sessions = api.sessions(backend);
-      busy.removeIf(i -> sessions.getOrDefault(slotName(i), 0L) == 0);
+      busy.removeIf(i -> sessions.getOrDefault(Slots.name(i), 0L) == 0);
       if (!busy.isEmpty()) {
         pause();
       }
     }
     for (int i : leaving) {
       Member m = slots.member(i);
-      api.setServer(backend, slotName(i), "state maint");
+      api.setServer(backend, Slots.name(i), "state maint");
       if (busy.contains(i)) {
         log.warn("{}: - {} {} drain timed out after {} ms with sessions open; set to maint",
             backend, m.instanceId(), m.hostPort(), drainTimeout.toMillis());
       } else {
         log.info("{}: - {} {} drained ({})", backend, m.instanceId(), m.hostPort(),
-            slotName(i));
+            Slots.name(i));
       }
       slots.release(i);
     }
   }
 
-  private void warmUp(String backend, Slots slots, List<Member> arriving) {
-    if (arriving.isEmpty()) {
-      return;
+  /**
+   * Puts a slot in {@code drain} so that health checks run while no traffic flows. Leaving
+   * maintenance shows a never-checked slot as UP at once; forcing its health down (only where
+   * a check exists, or it would stay down) makes "running" mean that a check against the new
+   * address passed.
+   */
+  private void warm(String backend, String server) {
+    api.setServer(backend, server, "state drain");
+    ServerState state = api.serversState(backend).get(server);
+    if (state != null && state.hasCheck()) {
+      api.setServer(backend, server, "health down");
     }
-    List<Integer> warming = new ArrayList<>();
-    for (Member m : arriving) {
-      int i = slots.firstFree();
-      String server = slotName(i);
-      api.setServer(backend, server, "addr " + m.address() + " port " + m.port());
-      api.setServer(backend, server, "weight " + m.weight());
-      api.setServer(backend, server, "state drain");
-      // Leaving maintenance shows a never-checked slot as UP at once; forcing its health down
-      // (only where a check exists, or it would stay down) makes "running" mean that a check
-      // against the new address passed.
-      if (api.serversState(backend).get(server).hasCheck()) {
-        api.setServer(backend, server, "health down");
-      }
-      slots.assign(i, m);
-      warming.add(i);
-    }
-    long deadline = System.nanoTime() + warmupTimeout.toNanos();
-    while (!warming.isEmpty() && System.nanoTime() < deadline) {
+  }
+
+  /**
+   * Waits up to the warm-up timeout for the drained members in {@code warming} to pass their
+   * health check, and sets each {@code ready} when it does. Those still failing stay drained
+   * and are added to {@code late}.
+   */
+  private void awaitReady(String backend, Slots slots, List<Integer> warming,
+      List<String> late) {
+    Instant deadline = clock.instant().plus(warmupTimeout);
+    while (!warming.isEmpty()) {
       Map<String, ServerState> state = api.serversState(backend);
       for (var it = warming.iterator(); it.hasNext(); ) {
         int i = it.next();
-        ServerState s = state.get(slotName(i));
+        ServerState s = state.get(Slots.name(i));
         if (s != null && s.healthy()) {
-          api.setServer(backend, slotName(i), "state ready");
+          api.setServer(backend, Slots.name(i), "state ready");
           Member m = slots.member(i);
           log.info("{}: + {} {} ready ({})", backend, m.instanceId(), m.hostPort(),
-              slotName(i));
+              Slots.name(i));
           it.remove();
         }
       }
-      if (!warming.isEmpty()) {
-        pause();
+      if (warming.isEmpty() || !clock.instant().isBefore(deadline)) {
+        break;
       }
+      pause();
     }
     for (int i : warming) {
       Member m = slots.member(i);
       log.warn("{}: {} {} has not passed its health check after {} ms; it stays drained "
-          + "and is retried later", backend, m.instanceId(), m.hostPort(),
+          + "and is checked again", backend, m.instanceId(), m.hostPort(),
           warmupTimeout.toMillis());
+      late.add(backend + "/" + m.instanceId());
     }
   }
 
-  private int verify(String backend, Slots slots) {
+  /**
+   * Reads HAProxy's view back, repairs what differs from the slots, and waits for members
+   * that are not ready yet (new, or repaired out of maintenance) to pass their check; those
+   * that do not are added to {@code late}.
+   */
+  private int verify(String backend, Slots slots, List<String> late) {
     Map<String, ServerState> state = api.serversState(backend);
     int repaired = 0;
+    List<Integer> warming = new ArrayList<>();
     for (int i = 0; i < slots.size(); i++) {
-      String server = slotName(i);
+      String server = Slots.name(i);
       ServerState s = state.get(server);
       if (s == null) {
         throw new ApplyException("HAProxy has no server " + backend + "/" + server
@@ -342,14 +385,13 @@ public final class HaproxyRuntime {
         drift.add("weight " + s.weight());
       }
       if (s.maint()) {
-        // Put in maintenance by hand: warm it up again rather than forcing it UP.
-        api.setServer(backend, server, "state drain");
+        // In maintenance (by hand, or a warm-up cut short): warm it up again, never force UP.
+        warm(backend, server);
         drift.add("maint");
-      } else if (!s.ready() && s.healthy()) {
-        // A warm-up that timed out earlier, or a drain by hand, and the check passes now.
-        api.setServer(backend, server, "state ready");
-        log.info("{}: + {} {} ready ({}), its health check passes now", backend,
-            m.instanceId(), m.hostPort(), server);
+        warming.add(i);
+      } else if (!s.ready()) {
+        // Warming up (now, or since a warm-up timed out), or drained by hand.
+        warming.add(i);
       }
       if (!drift.isEmpty()) {
         log.warn("{}: drift: {} ({}) had {}; repaired to {} weight {}", backend, server,
@@ -358,6 +400,7 @@ public final class HaproxyRuntime {
       }
     }
     repairs += repaired;
+    awaitReady(backend, slots, warming, late);
     return repaired;
   }
 
@@ -375,6 +418,9 @@ public final class HaproxyRuntime {
     if (size > slots.size()) {
       slots.grow(size);
     }
+    for (int i = 0; i < slots.size(); i++) {
+      slots.release(i);
+    }
     for (ServerState s : state.values()) {
       if (!s.name().matches("srv\\d+") || s.maint()) {
         continue;
@@ -385,118 +431,28 @@ public final class HaproxyRuntime {
         slots.assign(i, m.toBuilder().weight(s.weight()).build());
       }
     }
-    slots.learned = true;
+    slots.learned(true);
   }
 
-  private void writeFile() {
-    StringBuilder out = new StringBuilder(header);
-    if (!header.isEmpty() && !header.endsWith("\n")) {
-      out.append('\n');
-    }
-    backends.forEach((name, slots) -> {
-      out.append("\nbackend ").append(name).append('\n');
-      String options = backendOptions.get(name);
-      if (options != null) {
-        out.append(options).append(options.endsWith("\n") ? "" : "\n");
-      }
-      for (int i = 0; i < slots.size(); i++) {
-        Member m = slots.member(i);
-        out.append("    server ").append(slotName(i)).append(' ');
-        if (m == null) {
-          out.append(FREE_ADDRESS).append(" disabled");
-        } else {
-          out.append(m.hostPort()).append(" weight ").append(m.weight());
-        }
-        if (!serverOptions.isEmpty()) {
-          out.append(' ').append(serverOptions);
-        }
-        out.append('\n');
-      }
-    });
-    file.apply(out.toString());
-  }
-
-  private Slots slots(String backend) {
-    Slots slots = backends.get(backend);
-    if (slots == null) {
-      throw new IllegalArgumentException("backend " + backend + " is not registered");
-    }
-    return slots;
+  /** Writes the file for the current slots (validated, not reloaded); true if it changed. */
+  private boolean writeFile() {
+    Map<String, List<Member>> slots = new LinkedHashMap<>();
+    backends.forEach((safe, s) -> slots.put(rawNames.get(safe), s.asList()));
+    return file.apply(renderer.renderSlots(slots)).outcome() == ApplyResult.Outcome.APPLIED;
   }
 
   private void pause() {
     try {
-      Thread.sleep(pollInterval.toMillis());
+      sleeper.sleep(pollInterval);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ApplyException("interrupted", e);
     }
   }
 
-  private static String slotName(int index) {
-    return "srv" + (index + 1);
-  }
-
-  /** Which member holds which slot. */
-  private static final class Slots {
-    private Member[] members;
-    boolean learned;
-
-    Slots(int size) {
-      members = new Member[size];
-    }
-
-    int size() {
-      return members.length;
-    }
-
-    Member member(int i) {
-      return members[i];
-    }
-
-    void assign(int i, Member m) {
-      members[i] = m;
-    }
-
-    void release(int i) {
-      members[i] = null;
-    }
-
-    int indexOf(String instanceId) {
-      for (int i = 0; i < members.length; i++) {
-        if (members[i] != null && members[i].instanceId().equals(instanceId)) {
-          return i;
-        }
-      }
-      return -1;
-    }
-
-    int firstFree() {
-      for (int i = 0; i < members.length; i++) {
-        if (members[i] == null) {
-          return i;
-        }
-      }
-      throw new IllegalStateException("no free slot");
-    }
-
-    int free() {
-      int free = 0;
-      for (Member m : members) {
-        if (m == null) {
-          free++;
-        }
-      }
-      return free;
-    }
-
-    int used() {
-      return members.length - free();
-    }
-
-    void grow(int size) {
-      members = java.util.Arrays.copyOf(members, size);
-    }
+  @Override
+  public String toString() {
+    return "HAProxy runtime API, " + file.path();
   }
 
   /** Builds a {@link HaproxyRuntime}. Not thread-safe. */
@@ -508,10 +464,14 @@ public final class HaproxyRuntime {
     private String header = "";
     private String serverOptions = HaproxyConfig.DEFAULT_SERVER_OPTIONS;
     private final Map<String, String> backendOptions = new HashMap<>();
+    private final Map<String, String> backendServerOptions = new HashMap<>();
     private int slots = 16;
     private Duration drainTimeout = Duration.ofSeconds(30);
     private Duration warmupTimeout = Duration.ofSeconds(30);
     private Duration pollInterval = Duration.ofMillis(100);
+    private Clock clock = Clock.systemUTC();
+    private Sleeper sleeper = d -> Thread.sleep(d.toMillis());
+    private RuntimeApi api;
 
     private Builder() {}
 
@@ -547,16 +507,21 @@ public final class HaproxyRuntime {
 
     /** Options after every server line; include {@code check} for warm-up. Trusted. */
     public Builder serverOptions(String options) {
-      if (Objects.requireNonNull(options, "serverOptions").contains("\n")) {
-        throw new IllegalArgumentException("serverOptions must be one line: " + options);
-      }
-      this.serverOptions = options;
+      this.serverOptions = oneLine("serverOptions", options);
+      return this;
+    }
+
+    /** Options after the server lines of one backend, replacing the global ones. Trusted. */
+    public Builder serverOptions(String backend, String options) {
+      backendServerOptions.put(Objects.requireNonNull(backend, "backend"),
+          oneLine("serverOptions of " + backend, options));
       return this;
     }
 
     /** Lines at the top of one backend, e.g. {@code option httpchk GET /health}. Trusted. */
     public Builder backendOptions(String backend, String lines) {
-      backendOptions.put(TemplateRenderer.safeName(backend), Objects.requireNonNull(lines));
+      backendOptions.put(Objects.requireNonNull(backend, "backend"),
+          Objects.requireNonNull(lines, "lines"));
       return this;
     }
 
@@ -587,13 +552,26 @@ public final class HaproxyRuntime {
       return this;
     }
 
+    /** For tests: the runtime API instead of the stats socket. */
+    Builder api(RuntimeApi api) {
+      this.api = Objects.requireNonNull(api, "api");
+      return this;
+    }
+
+    /** For tests: the clock and the pause that drains and warm-ups wait with. */
+    Builder time(Clock clock, Sleeper sleeper) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+      return this;
+    }
+
     /**
      * Builds it.
      *
      * @throws IllegalStateException naming a missing setting
      */
     public HaproxyRuntime build() {
-      if (statsSocket == null) {
+      if (statsSocket == null && api == null) {
         throw new IllegalStateException("statsSocket is not set");
       }
       if (configFile == null) {
@@ -604,6 +582,14 @@ public final class HaproxyRuntime {
             + "new MasterCliReloader(masterSocket)");
       }
       return new HaproxyRuntime(this);
+    }
+
+    private static String oneLine(String setting, String text) {
+      Objects.requireNonNull(text, setting);
+      if (text.indexOf('\n') >= 0 || text.indexOf('\r') >= 0) {
+        throw new IllegalArgumentException(setting + " must be one line: " + text);
+      }
+      return text;
     }
 
     private static Duration positive(String setting, Duration value) {

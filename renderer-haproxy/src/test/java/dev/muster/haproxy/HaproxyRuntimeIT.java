@@ -3,11 +3,13 @@ package dev.muster.haproxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.muster.discovery.ConfigPipeline;
 import dev.muster.discovery.Discovery;
 import dev.muster.discovery.Ec2MembershipSource;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import dev.muster.haproxy.internal.RuntimeApi;
+import dev.muster.haproxy.internal.StatsSocketApi;
 import dev.muster.haproxy.internal.UnixSocketCli;
 import dev.muster.testkit.Await;
 import dev.muster.testkit.FakeEc2;
@@ -47,7 +49,8 @@ class HaproxyRuntimeIT {
   private HaproxyProcess haproxy;
   private Discovery discovery;
   private HaproxyRuntime runtime;
-  private RuntimeApi api;
+  private ConfigPipeline pipeline;
+  private StatsSocketApi api;
   private int port;
 
   private void start(int slots, int initialMembers) throws Exception {
@@ -74,10 +77,12 @@ class HaproxyRuntimeIT {
     Ec2MembershipSource source = Ec2MembershipSource.newBuilder().client(ec2.client())
         .query(Query.newBuilder().tag("role", "web").build())
         .mapping(MemberMapping.newBuilder().port(80).build()).build();
-    var listener = runtime.backend("web");
+    pipeline = ConfigPipeline.newBuilder().name("haproxy").sink(runtime)
+        .retryBackoff(Duration.ofMillis(500), Duration.ofSeconds(2)).build();
+    var listener = pipeline.backend("web");
     runtime.bootstrap(Map.of("web", source.fetch()));
     haproxy = HaproxyProcess.start(config, master, port);
-    api = new RuntimeApi(admin);
+    api = new StatsSocketApi(admin);
     discovery = Discovery.newBuilder().name("web").source(source)
         .listener(listener)
         .listener((s, c) -> publications.incrementAndGet())
@@ -90,6 +95,9 @@ class HaproxyRuntimeIT {
   void stop() {
     if (discovery != null) {
       discovery.close();
+    }
+    if (pipeline != null) {
+      pipeline.close();
     }
     if (haproxy != null) {
       haproxy.close();

@@ -1,0 +1,103 @@
+package dev.muster.haproxy.internal;
+
+import dev.muster.discovery.ApplyException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@link RuntimeApi} over the stats socket ({@code stats socket PATH level admin}), one
+ * command per connection, each bounded by a 5 s timeout. Column positions are found by name
+ * from the header lines, not assumed.
+ */
+public final class StatsSocketApi implements RuntimeApi {
+  private final UnixSocketCli cli;
+
+  public StatsSocketApi(Path statsSocket) {
+    this.cli = new UnixSocketCli(statsSocket, Duration.ofSeconds(5));
+  }
+
+  /** Sends a command and returns the answer. */
+  public String command(String command) {
+    try {
+      return cli.send(command);
+    } catch (IOException e) {
+      throw new ApplyException("HAProxy runtime API " + cli.socket() + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void setServer(String backend, String server, String args) {
+    String command = "set server " + backend + "/" + server + " " + args;
+    String answer = command(command).strip();
+    if (!answer.isEmpty() && !answer.contains("changed from")
+        && !answer.startsWith("no need to change")) {
+      throw new ApplyException("HAProxy refused `" + command + "`: " + answer);
+    }
+  }
+
+  @Override
+  public Map<String, ServerState> serversState(String backend) {
+    String answer = command("show servers state " + backend);
+    List<String> lines = answer.lines().toList();
+    List<String> header = null;
+    Map<String, ServerState> servers = new LinkedHashMap<>();
+    for (String line : lines) {
+      if (line.startsWith("# be_id")) {
+        header = Arrays.asList(line.substring(2).split(" "));
+        continue;
+      }
+      if (header == null || line.isBlank() || line.startsWith("#")) {
+        continue;
+      }
+      String[] f = line.split(" ");
+      if (f.length < header.size()) {
+        continue;
+      }
+      String name = f[header.indexOf("srv_name")];
+      servers.put(name, new ServerState(name, f[header.indexOf("srv_addr")],
+          Integer.parseInt(f[header.indexOf("srv_port")]),
+          Integer.parseInt(f[header.indexOf("srv_op_state")]),
+          Integer.parseInt(f[header.indexOf("srv_admin_state")]),
+          Integer.parseInt(f[header.indexOf("srv_uweight")]),
+          Integer.parseInt(f[header.indexOf("srv_check_state")]),
+          Integer.parseInt(f[header.indexOf("srv_check_result")])));
+    }
+    if (header == null) {
+      throw new ApplyException("HAProxy has no backend " + backend + " (show servers state: "
+          + answer.strip() + ")");
+    }
+    return servers;
+  }
+
+  @Override
+  public Map<String, Long> sessions(String backend) {
+    String answer = command("show stat " + backend + " 4 -1");
+    Map<String, Long> sessions = new HashMap<>();
+    List<String> header = null;
+    for (String line : answer.lines().toList()) {
+      if (line.startsWith("# pxname")) {
+        header = Arrays.asList(line.substring(2).split(","));
+        continue;
+      }
+      if (header == null || line.isBlank()) {
+        continue;
+      }
+      String[] f = line.split(",", -1);
+      String server = f[header.indexOf("svname")];
+      long scur = parse(f[header.indexOf("scur")]);
+      long qcur = parse(f[header.indexOf("qcur")]);
+      sessions.put(server, scur + qcur);
+    }
+    return sessions;
+  }
+
+  private static long parse(String text) {
+    return text.isEmpty() ? 0 : Long.parseLong(text);
+  }
+}
