@@ -1,7 +1,7 @@
 package dev.muster.discovery;
 
 import dev.muster.discovery.internal.Changelog;
-import dev.muster.discovery.internal.Debouncer;
+import dev.muster.discovery.internal.Decision;
 import dev.muster.discovery.internal.Guard;
 import dev.muster.discovery.internal.SnapshotFile;
 import java.io.IOException;
@@ -57,10 +57,14 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Debounce</b> (consul-template's {@code wait}): publish once nothing changed for
  *       {@link Builder#waitMin}, and at the latest {@link Builder#waitMax} after the first
  *       unpublished change. The first publication is never delayed.
- *   <li><b>Publish</b> to every listener in order, each isolated from the others' failures;
- *       log the changes ({@code + i-0abc 10.0.1.5:8080 us-east-1a}); save the snapshot when a
- *       {@link Builder#stateFile} is set.
+ *   <li><b>Publish</b>: log the changes ({@code + i-0abc 10.0.1.5:8080 us-east-1a}, with the
+ *       reasons the fetch found), hand the membership to every listener in order, each
+ *       isolated from the others' failures, then save it when a {@link Builder#stateFile} is
+ *       set.
  * </ol>
+ *
+ * <p>Steps 2 to 4 are one decision, made apart from the scheduling
+ * ({@code internal.Decision}); this class fetches, schedules, backs off and delivers.
  *
  * <p>Ticks run on the scheduler, every {@link Builder#interval} with {@link Builder#jitter}
  * so that a fleet of proxies does not poll EC2 in lockstep. All listener calls and fetches
@@ -81,8 +85,7 @@ public final class Discovery implements AutoCloseable {
   private final boolean ownsScheduler;
   private final Random random;
   private final Path stateFile;
-  private final Debouncer debouncer;
-  private final Guard guard;
+  private final Decision.State decisions;
 
   /** Serialises ticks, publications and listener calls. */
   private final ReentrantLock loop = new ReentrantLock();
@@ -122,9 +125,9 @@ public final class Discovery implements AutoCloseable {
     this.random = b.random;
     this.stateFile = b.stateFile;
     Duration waitMax = b.waitMax != null ? b.waitMax : b.waitMin.multipliedBy(4);
-    this.debouncer = new Debouncer(b.waitMin, waitMax);
-    this.guard = new Guard(b.name, new Guard.Policy(b.minMembers, b.allowEmpty,
-        b.maxRemovalFraction, b.confirmations, b.holdMin, b.removalWindow));
+    this.decisions = new Decision.State(new Guard(b.name, new Guard.Policy(b.minMembers,
+        b.allowEmpty, b.maxRemovalFraction, b.confirmations, b.holdMin, b.removalWindow)),
+        b.waitMin, waitMax);
     this.status = new DiscoveryStatus(name, null, null, 0, null, Duration.ZERO, 0, null, null,
         null);
   }
@@ -222,7 +225,7 @@ public final class Discovery implements AutoCloseable {
       Snapshot baseline = loadState();
       if (overrideRequested) {
         overrideRequested = false;
-        guard.acceptNext();
+        decisions.guard().acceptNext();
       }
       Instant start = clock.instant();
       lastAttempt = start;
@@ -240,16 +243,17 @@ public final class Discovery implements AutoCloseable {
       Changes changes = baseline == null ? Changes.allAdded(candidate)
           : Changes.between(baseline, candidate);
       if (baseline != null) {
-        guard.published(baseline, baseline.takenAt());
+        decisions.guard().published(baseline, baseline.takenAt());
       }
-      Guard.Verdict verdict = guard.check(baseline, candidate, changes, lastSuccess);
+      Guard.Verdict verdict = decisions.guard().check(baseline, candidate, changes,
+          lastSuccess);
       if (!verdict.accepted()) {
         held = verdict.reason();
         published = baseline;
         return Outcome.HELD;
       }
       published = baseline;
-      publish(candidate);
+      publish(candidate, changes);
       return Outcome.PUBLISHED;
     } finally {
       updateStatus();
@@ -309,7 +313,7 @@ public final class Discovery implements AutoCloseable {
     if (saved != null) {
       log.warn("{}: starting from the STALE membership saved at {} ({} members) until EC2 "
           + "answers", name, saved.takenAt(), saved.size());
-      publish(saved);
+      publish(saved, Changes.allAdded(saved));
     }
   }
 
@@ -375,7 +379,7 @@ public final class Discovery implements AutoCloseable {
       }
       if (overrideRequested) {
         overrideRequested = false;
-        guard.acceptNext();
+        decisions.guard().acceptNext();
       }
       Instant start = clock.instant();
       lastAttempt = start;
@@ -414,42 +418,27 @@ public final class Discovery implements AutoCloseable {
   }
 
   private void consider(Snapshot candidate, Instant now) {
-    if (published != null && candidate.sameMembersAs(published)) {
-      if (published.isStale()) {
-        log.info("{}: EC2 confirms the saved membership ({} members)", name, candidate.size());
-        published = candidate;
-      }
-      guard.reset();
-      held = null;
-      debouncer.cancel();
-      cancelPublishTimer();
-      return;
+    if (published != null && published.isStale() && candidate.sameMembersAs(published)) {
+      log.info("{}: EC2 confirms the saved membership ({} members)", name, candidate.size());
+      published = candidate;
     }
-    Changes changes = published == null ? Changes.allAdded(candidate)
-        : Changes.between(published, candidate);
-    Guard.Verdict verdict = guard.check(published, candidate, changes, now);
-    if (!verdict.accepted()) {
-      held = verdict.reason();
-      debouncer.cancel();
-      cancelPublishTimer();
-      return;
-    }
-    held = null;
-    if (published == null) {
-      publish(candidate);
-      return;
-    }
-    Instant due = debouncer.offer(candidate, now);
-    if (!due.isAfter(now)) {
-      publish(debouncer.takeIfDue(now));
-      return;
-    }
+    act(Decision.decide(decisions, published, candidate, now), now);
+  }
+
+  /** Carries a decision out: the only place that publishes, holds or waits. */
+  private void act(Decision decision, Instant now) {
+    held = decision.kind() == Decision.Kind.HOLD ? decision.reason() : null;
     synchronized (scheduling) {
       cancel(publishTimer);
-      if (!closed) {
+      publishTimer = null;
+      if (decision.kind() == Decision.Kind.WAIT && !closed) {
         publishTimer = scheduler.schedule(this::publishIfDue,
-            Math.max(0, Duration.between(now, due).toMillis()), TimeUnit.MILLISECONDS);
+            Math.max(0, Duration.between(now, decision.due()).toMillis()),
+            TimeUnit.MILLISECONDS);
       }
+    }
+    if (decision.kind() == Decision.Kind.PUBLISH) {
+      publish(decision.snapshot(), decision.changes());
     }
   }
 
@@ -459,10 +448,8 @@ public final class Discovery implements AutoCloseable {
     }
     loop.lock();
     try {
-      Snapshot due = debouncer.takeIfDue(clock.instant());
-      if (due != null) {
-        publish(due);
-      }
+      Instant now = clock.instant();
+      act(Decision.due(decisions, published, now), now);
     } catch (RuntimeException e) {
       log.error("{}: unexpected failure while publishing", name, e);
     } finally {
@@ -471,14 +458,16 @@ public final class Discovery implements AutoCloseable {
     }
   }
 
-  private void publish(Snapshot snapshot) {
-    Changes changes = published == null ? Changes.allAdded(snapshot)
-        : Changes.between(published, snapshot);
+  /**
+   * Publishes: logs the change, hands the membership to every listener (the outputs apply it
+   * there), then saves it to the state file.
+   */
+  private void publish(Snapshot snapshot, Changes changes) {
     Map<String, String> reasons = Map.of();
     if (!changes.removed().isEmpty() && !snapshot.isStale()) {
       Set<String> ids = new HashSet<>();
       changes.removed().forEach(m -> ids.add(m.instanceId()));
-      reasons = source.departureReasons(ids);
+      reasons = source.departureReasons(ids); // what the fetch learned; no request
     }
     log.info("{}: {} members{} (+{} -{} ~{})", name, snapshot.size(),
         snapshot.isStale() ? " (stale)" : "", changes.added().size(), changes.removed().size(),
@@ -487,20 +476,20 @@ public final class Discovery implements AutoCloseable {
       log.info("{}: {}", name, line);
     }
     published = snapshot;
-    guard.published(snapshot, clock.instant());
-    if (stateFile != null && !snapshot.isStale()) {
-      try {
-        SnapshotFile.save(stateFile, snapshot);
-      } catch (IOException e) {
-        log.warn("{}: could not save the membership to {}: {}", name, stateFile, e.toString());
-      }
-    }
+    decisions.guard().published(snapshot, clock.instant());
     updateStatus();
     for (MembershipListener listener : listeners) {
       try {
         listener.onChange(snapshot, changes);
       } catch (RuntimeException e) {
         log.error("{}: listener {} failed; the others still run", name, listener, e);
+      }
+    }
+    if (stateFile != null && !snapshot.isStale()) {
+      try {
+        SnapshotFile.save(stateFile, snapshot);
+      } catch (IOException e) {
+        log.warn("{}: could not save the membership to {}: {}", name, stateFile, e.toString());
       }
     }
   }
@@ -532,19 +521,12 @@ public final class Discovery implements AutoCloseable {
     Snapshot current = published;
     status = new DiscoveryStatus(name, lastAttempt, lastSuccess, consecutiveFailures, lastError,
         lastFetchDuration, current == null ? 0 : current.size(), current, held,
-        debouncer.deadline());
+        decisions.pendingUntil());
   }
 
   private boolean isClosed() {
     synchronized (scheduling) {
       return closed;
-    }
-  }
-
-  private void cancelPublishTimer() {
-    synchronized (scheduling) {
-      cancel(publishTimer);
-      publishTimer = null;
     }
   }
 
