@@ -54,8 +54,17 @@ public final class MasterCliReloader implements Reloader {
         // answers ("Connection reset"): whether the reload happened is what the counters say.
       }
       long deadline = System.nanoTime() + timeout.toNanos();
+      IOException last = null;
       while (System.nanoTime() < deadline) {
-        long[] now = counters(cli.send("show proc"));
+        long[] now;
+        try {
+          now = counters(cli.send("show proc"));
+        } catch (IOException e) {
+          // While the master re-executes, its socket refuses or resets connections: ask again.
+          last = e;
+          Thread.sleep(20);
+          continue;
+        }
         if (now[0] > before[0]) {
           if (now[1] > before[1]) {
             throw new ApplyException("reload failed: HAProxy rejected the new configuration "
@@ -66,7 +75,8 @@ public final class MasterCliReloader implements Reloader {
         Thread.sleep(20);
       }
       throw new ApplyException("reload failed: HAProxy did not finish reloading within "
-          + timeout.toMillis() + " ms");
+          + timeout.toMillis() + " ms" + (last == null ? "" : " (master CLI " + cli.socket()
+          + ": " + last.getMessage() + ")"));
     } catch (IOException e) {
       throw new ApplyException("reload failed: master CLI " + cli.socket() + ": "
           + e.getMessage(), e);

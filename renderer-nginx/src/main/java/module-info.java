@@ -1,0 +1,8 @@
+/** nginx for Muster: upstream include files, {@code nginx -t} in your main config, reload. */
+module dev.muster.nginx {
+  requires transitive dev.muster.discovery;
+
+  exports dev.muster.nginx;
+  // FreeMarker reads the default template from this package's resources.
+  opens dev.muster.nginx to freemarker;
+}
