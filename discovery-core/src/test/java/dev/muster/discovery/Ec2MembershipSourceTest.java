@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.muster.fixtures.ManualScheduler;
+import dev.muster.fixtures.MutableClock;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
 import dev.muster.testkit.RecordedRequest;

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.muster.fixtures.ManualScheduler;
+import dev.muster.fixtures.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -2,6 +2,8 @@ package dev.muster.discovery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.muster.fixtures.ManualScheduler;
+import dev.muster.fixtures.MutableClock;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
 import java.nio.file.Path;

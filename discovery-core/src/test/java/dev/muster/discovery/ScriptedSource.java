@@ -1,5 +1,6 @@
 package dev.muster.discovery;
 
+import dev.muster.fixtures.MutableClock;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.muster.haproxy;
 
-import dev.muster.testkit.Await;
-import dev.muster.testkit.ExternalProcess;
+import dev.muster.fixtures.Await;
+import dev.muster.fixtures.ExternalProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -10,13 +10,11 @@ import dev.muster.discovery.ApplyResult;
 import dev.muster.discovery.Member;
 import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.Validator;
+import dev.muster.fixtures.MutableClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,26 +31,9 @@ class HaproxyRuntimeTest {
 
   private final FakeRuntimeApi api = new FakeRuntimeApi();
   private final List<Runnable> onPause = new ArrayList<>();
-  private Instant now = T;
+  private final MutableClock clock = new MutableClock(T);
   private Path config;
   private int pauses;
-
-  private final Clock clock = new Clock() {
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  };
 
   @BeforeEach
   void paths() {
@@ -70,7 +51,7 @@ class HaproxyRuntimeTest {
         .pollInterval(Duration.ofMillis(100))
         .api(api)
         .time(clock, d -> {
-          now = now.plus(d);
+          clock.advance(d);
           pauses++;
           onPause.forEach(Runnable::run);
         })
@@ -129,7 +110,7 @@ class HaproxyRuntimeTest {
     FakeRuntimeApi.Server srv2 = api.server("web", "srv2");
     assertEquals("10.0.0.2", srv2.address);
     assertFalse(srv2.drain || srv2.maint, "ready");
-    assertEquals(Duration.ofMillis(300), Duration.between(T, now), "three polls of 100 ms");
+    assertEquals(Duration.ofMillis(300), Duration.between(T, clock.instant()), "three polls of 100 ms");
   }
 
   @Test
@@ -141,7 +122,7 @@ class HaproxyRuntimeTest {
 
     assertTrue(e.getMessage().contains("web/i-002"), e.getMessage());
     assertTrue(api.server("web", "srv2").drain, "no traffic before the check passes");
-    assertEquals(Duration.ofSeconds(5), Duration.between(T, now), "the warm-up timeout");
+    assertEquals(Duration.ofSeconds(5), Duration.between(T, clock.instant()), "the warm-up timeout");
     api.healthy.add("10.0.0.2");
     runtime.apply(web(member(1), member(2)));
     assertFalse(api.server("web", "srv2").drain, "set ready by the next apply");
@@ -156,7 +137,7 @@ class HaproxyRuntimeTest {
     runtime.apply(web(member(1)));
 
     assertTrue(api.server("web", "srv2").maint);
-    assertEquals(Duration.ofMillis(300), Duration.between(T, now), "until the 3 sessions ended");
+    assertEquals(Duration.ofMillis(300), Duration.between(T, clock.instant()), "until the 3 sessions ended");
   }
 
   @Test
@@ -167,7 +148,7 @@ class HaproxyRuntimeTest {
     runtime.apply(web(member(1)));
 
     assertTrue(api.server("web", "srv2").maint);
-    assertEquals(Duration.ofSeconds(10), Duration.between(T, now));
+    assertEquals(Duration.ofSeconds(10), Duration.between(T, clock.instant()));
   }
 
   @Test

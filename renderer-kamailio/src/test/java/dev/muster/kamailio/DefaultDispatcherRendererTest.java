@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.muster.discovery.Member;
 import dev.muster.discovery.RenderException;
 import dev.muster.discovery.Snapshot;
+import dev.muster.discovery.testing.RandomMemberships;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +27,7 @@ class DefaultDispatcherRendererTest {
             .withAttrs(random.nextBoolean() ? "" : "socket=udp:10.0.0.9:5060"))
         .set("b 2", DispatcherSet.of(7));
 
-    Map<String, Snapshot> memberships = memberships(random);
+    Map<String, Snapshot> memberships = RandomMemberships.of(random);
 
     String fast = null;
     String reference = null;
@@ -71,38 +72,4 @@ class DefaultDispatcherRendererTest {
     }
   }
 
-  /** The same generator as the HAProxy module's differential test. */
-  static Map<String, Snapshot> memberships(Random random) {
-    Map<String, Snapshot> memberships = new TreeMap<>();
-    for (String name : List.of("web", "api", "b 2")) {
-      if (random.nextInt(3) == 0) {
-        continue;
-      }
-      List<Member> members = new ArrayList<>();
-      int count = random.nextInt(8);
-      for (int i = 0; i < count; i++) {
-        String id = random.nextInt(10) == 0 ? "i-" + i + (random.nextBoolean() ? " x" : ";x")
-            : String.format("i-%017x", random.nextLong() & 0xFFFFFFFFFFFFFL);
-        Member.Builder m = Member.newBuilder(id)
-            .address(random.nextInt(4) == 0 ? "2600:1f18::" + Integer.toHexString(i + 1)
-                : "10.0." + random.nextInt(256) + "." + (1 + random.nextInt(254)))
-            .port(1 + random.nextInt(65535))
-            .weight(List.of(0, 1, 50, 100, 256).get(random.nextInt(5)))
-            .state(random.nextInt(5) == 0 ? "stopping" : "running");
-        for (String[] tag : new String[][] {{"muster:maxconn", "10", "abc", "10 backup",
-            "1234567"}, {"muster:max_conns", "20", "x"}, {"muster:backup", "true", "false"},
-            {"muster:drain", "true", "yes"}, {"muster:priority", "5", "99999", "p", "080", "0", "9999"},
-            {"note", "a b", "#"}}) {
-          if (random.nextInt(3) == 0) {
-            m.tag(tag[0], tag[1 + random.nextInt(tag.length - 1)]);
-          }
-        }
-        members.add(m.build());
-      }
-      Map<String, Member> unique = new TreeMap<>();
-      members.forEach(m -> unique.put(m.instanceId(), m));
-      memberships.put(name, Snapshot.of(unique.values(), Instant.EPOCH));
-    }
-    return memberships;
-  }
 }

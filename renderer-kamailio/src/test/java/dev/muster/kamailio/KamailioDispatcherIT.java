@@ -12,7 +12,7 @@ import dev.muster.discovery.FileTarget;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import dev.muster.discovery.Snapshot;
-import dev.muster.testkit.Await;
+import dev.muster.fixtures.Await;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
 import java.io.IOException;

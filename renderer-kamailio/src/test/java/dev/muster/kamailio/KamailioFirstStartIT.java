@@ -10,7 +10,7 @@ import dev.muster.discovery.Ec2MembershipSource;
 import dev.muster.discovery.FileTarget;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
-import dev.muster.testkit.Await;
+import dev.muster.fixtures.Await;
 import dev.muster.testkit.FakeEc2;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,6 @@
 package dev.muster.kamailio;
 
-import dev.muster.testkit.ExternalProcess;
+import dev.muster.fixtures.ExternalProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
