@@ -16,7 +16,7 @@ import java.util.TreeMap;
  * values contain no control, format or line-separator characters and respect EC2's length
  * limits (128 and 256 characters), the address is an IP literal or a well-formed host name, the
  * port is 1 to 65535 and the weight 0 to {@value #MAX_WEIGHT}. Text from tags is still user
- * data ({@code ;}, {@code {}, {@code #} and quotes are allowed): renderers escape it for their
+ * data ({@code ;}, <code>{</code>, {@code #} and quotes are allowed): renderers escape it for their
  * own syntax.
  *
  * @param instanceId the EC2 instance id, never {@code null}

@@ -24,7 +24,7 @@ import java.util.Objects;
  * The server name is the instance id, so it stays the same across reloads. Per instance, the
  * tag {@code muster:maxconn} (digits only) adds {@code maxconn N}; port and weight come from
  * the member ({@code muster:port}, {@code muster:weight}). A whole-file template of your own
- * replaces the default with {@link #template(Path)}.
+ * replaces the default with {@link Builder#template(Path)}.
  *
  * <pre>{@code
  * Renderer renderer = HaproxyConfig.newBuilder()
