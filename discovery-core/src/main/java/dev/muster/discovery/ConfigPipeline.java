@@ -1,5 +1,6 @@
 package dev.muster.discovery;
 
+import dev.muster.discovery.internal.BadMemberSearch;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,7 +16,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import dev.muster.discovery.internal.BadMemberSearch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -8,16 +8,16 @@ import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import dev.muster.discovery.Reloader;
 import dev.muster.discovery.Validator;
+import dev.muster.fixtures.HttpBackend;
+import dev.muster.fixtures.LoadClient;
+import dev.muster.haproxy.Haproxy;
 import dev.muster.haproxy.HaproxyConfig;
-import dev.muster.haproxy.MasterCliReloader;
 import dev.muster.kamailio.DispatcherList;
-import dev.muster.kamailio.DispatcherListValidator;
 import dev.muster.kamailio.DispatcherSet;
+import dev.muster.kamailio.Kamailio;
 import dev.muster.nginx.NginxConfig;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
-import dev.muster.fixtures.HttpBackend;
-import dev.muster.fixtures.LoadClient;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -108,7 +108,7 @@ final class Demo {
         .query(Query.newBuilder().autoScalingGroup(GROUP).build())
         .mapping(MemberMapping.newBuilder().port(8080).build())
         .build();
-    Validator haproxyCheck = haveHaproxy ? HaproxyConfig.validator() : Validator.NONE;
+    Validator haproxyCheck = haveHaproxy ? Haproxy.validator() : Validator.NONE;
     FileTarget.newBuilder(haproxyCfg).validator(haproxyCheck).build()
         .apply(haproxyRenderer.render(Map.of("web", source.fetch())));
     if (haveHaproxy) {
@@ -126,7 +126,7 @@ final class Demo {
     ConfigPipeline haproxyPipeline = ConfigPipeline.newBuilder().name("haproxy")
         .renderer(haproxyRenderer)
         .target(FileTarget.newBuilder(haproxyCfg).validator(haproxyCheck)
-            .reloader(haveHaproxy ? new MasterCliReloader(master) : Reloader.NONE).build())
+            .reloader(haveHaproxy ? Haproxy.reloader(master) : Reloader.NONE).build())
         .build();
     ConfigPipeline nginxPipeline = ConfigPipeline.newBuilder().name("nginx")
         .renderer(NginxConfig.newBuilder().build())
@@ -134,7 +134,7 @@ final class Demo {
     ConfigPipeline kamailioPipeline = ConfigPipeline.newBuilder().name("kamailio")
         .renderer(DispatcherList.newBuilder().set("web", DispatcherSet.of(1)).build())
         .target(FileTarget.newBuilder(dir.resolve("dispatcher.list"))
-            .validator(new DispatcherListValidator()).build()).build();
+            .validator(Kamailio.validator()).build()).build();
     discovery = Discovery.newBuilder().name("web").source(source)
         .listener(haproxyPipeline.backend("web"))
         .listener(nginxPipeline.backend("web"))

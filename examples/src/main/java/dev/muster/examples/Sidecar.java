@@ -12,20 +12,19 @@ import dev.muster.discovery.InstanceIdentity;
 import dev.muster.discovery.InstanceMetadataException;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
+import dev.muster.discovery.Reloader;
 import dev.muster.discovery.RenderException;
 import dev.muster.discovery.Renderer;
-import dev.muster.discovery.Reloader;
 import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.Validator;
 import dev.muster.discovery.internal.Validation;
+import dev.muster.haproxy.Haproxy;
 import dev.muster.haproxy.HaproxyConfig;
-import dev.muster.haproxy.MasterCliReloader;
 import dev.muster.kamailio.DispatcherList;
-import dev.muster.kamailio.DispatcherListValidator;
-import dev.muster.kamailio.DispatcherReloader;
 import dev.muster.kamailio.DispatcherSet;
+import dev.muster.kamailio.Kamailio;
+import dev.muster.nginx.Nginx;
 import dev.muster.nginx.NginxConfig;
-import dev.muster.nginx.NginxValidator;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
@@ -325,10 +324,10 @@ final class Sidecar {
 
   private Validator validator(Path file) {
     return switch (proxy) {
-      case "haproxy" -> options.has("no-validate") ? Validator.NONE : HaproxyConfig.validator();
+      case "haproxy" -> options.has("no-validate") ? Validator.NONE : Haproxy.validator();
       case "nginx" -> options.has("main-config")
-          ? new NginxValidator(options.path("main-config"), file) : Validator.NONE;
-      default -> new DispatcherListValidator(options.integer("max-entries", 5000, 1, 100_000),
+          ? Nginx.validator(options.path("main-config"), file) : Validator.NONE;
+      default -> Kamailio.validator(options.integer("max-entries", 5000, 1, 100_000),
           false);
     };
   }
@@ -340,11 +339,11 @@ final class Sidecar {
     }
     return switch (proxy) {
       case "haproxy" -> options.has("master-socket")
-          ? new MasterCliReloader(options.path("master-socket")) : Reloader.NONE;
+          ? Haproxy.reloader(options.path("master-socket")) : Reloader.NONE;
       case "nginx" -> options.has("main-config")
-          ? NginxConfig.reloader(options.path("main-config")) : Reloader.NONE;
+          ? Nginx.reloader(options.path("main-config")) : Reloader.NONE;
       default -> options.has("rpc")
-          ? DispatcherReloader.newBuilder(URI.create(options.get("rpc")), file).build()
+          ? Kamailio.reloader(URI.create(options.get("rpc")), file).build()
           : Reloader.NONE;
     };
   }

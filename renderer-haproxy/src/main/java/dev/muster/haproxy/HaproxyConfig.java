@@ -1,6 +1,5 @@
 package dev.muster.haproxy;
 
-import dev.muster.discovery.Command;
 import dev.muster.discovery.Renderer;
 import dev.muster.discovery.TemplateRenderer;
 import java.io.IOException;
@@ -42,11 +41,6 @@ public final class HaproxyConfig {
   /** A new builder. */
   public static Builder newBuilder() {
     return new Builder();
-  }
-
-  /** {@code haproxy -c -f FILE}, the validator for a file target. */
-  public static Command validator() {
-    return Command.validator("haproxy", "-c", "-f", Command.FILE);
   }
 
   /** Builds the renderer for config-file mode. Not thread-safe. */
@@ -113,6 +107,20 @@ public final class HaproxyConfig {
     public Renderer build() {
       if (template != null) {
         return templateRenderer(template);
+      }
+      return new DefaultHaproxyRenderer(header, serverOptions, Map.copyOf(backendOptions),
+          Map.copyOf(backendServerOptions));
+    }
+
+    /**
+     * The default renderer with these settings, for runtime mode, which renders slots.
+     *
+     * @throws IllegalStateException if a whole-file template was set
+     */
+    DefaultHaproxyRenderer buildDefault() {
+      if (template != null) {
+        throw new IllegalStateException("runtime mode writes its slots with the default "
+            + "renderer: a whole-file template is not supported there");
       }
       return new DefaultHaproxyRenderer(header, serverOptions, Map.copyOf(backendOptions),
           Map.copyOf(backendServerOptions));

@@ -9,8 +9,8 @@ import dev.muster.discovery.Sink;
 import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.TemplateRenderer;
 import dev.muster.discovery.Validator;
-import dev.muster.haproxy.internal.RuntimeApi;
 import dev.muster.haproxy.internal.RuntimeApi.ServerState;
+import dev.muster.haproxy.internal.RuntimeApi;
 import dev.muster.haproxy.internal.SlotPlan;
 import dev.muster.haproxy.internal.Slots;
 import dev.muster.haproxy.internal.StatsSocketApi;
@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * HaproxyRuntime runtime = HaproxyRuntime.newBuilder()
  *     .statsSocket(Path.of("/run/haproxy/admin.sock"))
  *     .configFile(Path.of("/etc/haproxy/haproxy.cfg"))
- *     .reloader(new MasterCliReloader(Path.of("/run/haproxy-master.sock")))
- *     .headerText(header)
+ *     .reloader(Haproxy.reloader(Path.of("/run/haproxy-master.sock")))
+ *     .config(Haproxy.renderer().headerText(header))
  *     .build();
  * ConfigPipeline pipeline = ConfigPipeline.newBuilder().sink(runtime).build();
  * Discovery web = Discovery.newBuilder().source(source).listener(pipeline.backend("web")).build();
@@ -106,8 +106,7 @@ public final class HaproxyRuntime implements Sink {
     this.api = b.api != null ? b.api : new StatsSocketApi(b.statsSocket);
     this.file = FileTarget.newBuilder(b.configFile).validator(b.validator).build();
     this.reloader = b.reloader;
-    this.renderer = new DefaultHaproxyRenderer(b.header, b.serverOptions,
-        Map.copyOf(b.backendOptions), Map.copyOf(b.backendServerOptions));
+    this.renderer = b.config.buildDefault();
     this.initialSlots = b.slots;
     this.drainTimeout = b.drainTimeout;
     this.warmupTimeout = b.warmupTimeout;
@@ -460,11 +459,8 @@ public final class HaproxyRuntime implements Sink {
     private Path statsSocket;
     private Path configFile;
     private Reloader reloader;
-    private Validator validator = HaproxyConfig.validator();
-    private String header = "";
-    private String serverOptions = HaproxyConfig.DEFAULT_SERVER_OPTIONS;
-    private final Map<String, String> backendOptions = new HashMap<>();
-    private final Map<String, String> backendServerOptions = new HashMap<>();
+    private Validator validator = Haproxy.validator();
+    private HaproxyConfig.Builder config;
     private int slots = 16;
     private Duration drainTimeout = Duration.ofSeconds(30);
     private Duration warmupTimeout = Duration.ofSeconds(30);
@@ -499,29 +495,13 @@ public final class HaproxyRuntime implements Sink {
       return this;
     }
 
-    /** The text before the backends; must contain the admin-level stats socket. Trusted. */
-    public Builder headerText(String text) {
-      this.header = Objects.requireNonNull(text, "header");
-      return this;
-    }
-
-    /** Options after every server line; include {@code check} for warm-up. Trusted. */
-    public Builder serverOptions(String options) {
-      this.serverOptions = oneLine("serverOptions", options);
-      return this;
-    }
-
-    /** Options after the server lines of one backend, replacing the global ones. Trusted. */
-    public Builder serverOptions(String backend, String options) {
-      backendServerOptions.put(Objects.requireNonNull(backend, "backend"),
-          oneLine("serverOptions of " + backend, options));
-      return this;
-    }
-
-    /** Lines at the top of one backend, e.g. {@code option httpchk GET /health}. Trusted. */
-    public Builder backendOptions(String backend, String lines) {
-      backendOptions.put(Objects.requireNonNull(backend, "backend"),
-          Objects.requireNonNull(lines, "lines"));
+    /**
+     * The file's settings, as for config-file mode: the header (which must contain
+     * {@code stats socket PATH level admin}), backend options and server options (include
+     * {@code check} for warm-up). A whole-file template is not supported here. Required.
+     */
+    public Builder config(HaproxyConfig.Builder config) {
+      this.config = Objects.requireNonNull(config, "config");
       return this;
     }
 
@@ -579,18 +559,11 @@ public final class HaproxyRuntime implements Sink {
       }
       if (reloader == null) {
         throw new IllegalStateException("reloader is not set: slots grow by a reload, e.g. "
-            + "new MasterCliReloader(masterSocket)");
+            + "Haproxy.reloader(masterSocket)");
       }
       return new HaproxyRuntime(this);
     }
 
-    private static String oneLine(String setting, String text) {
-      Objects.requireNonNull(text, setting);
-      if (text.indexOf('\n') >= 0 || text.indexOf('\r') >= 0) {
-        throw new IllegalArgumentException(setting + " must be one line: " + text);
-      }
-      return text;
-    }
 
     private static Duration positive(String setting, Duration value) {
       Objects.requireNonNull(value, setting);

@@ -31,7 +31,7 @@ public final class MasterCliReloader implements Reloader {
    * @param masterSocket the path given to {@code -S}
    * @param timeout how long a reload may take before it counts as failed
    */
-  public MasterCliReloader(Path masterSocket, Duration timeout) {
+  MasterCliReloader(Path masterSocket, Duration timeout) {
     // Each command is bounded too: a socket that accepts and never answers is a failed reload.
     this.cli = new UnixSocketCli(masterSocket,
         timeout.compareTo(Duration.ofSeconds(5)) < 0 ? timeout : Duration.ofSeconds(5));
@@ -39,7 +39,7 @@ public final class MasterCliReloader implements Reloader {
   }
 
   /** With a 10 s timeout. */
-  public MasterCliReloader(Path masterSocket) {
+  MasterCliReloader(Path masterSocket) {
     this(masterSocket, Duration.ofSeconds(10));
   }
 

@@ -71,7 +71,7 @@ class HaproxyConfigTest {
     Path file = dir.resolve("haproxy.cfg");
     Files.writeString(file, cfg);
 
-    HaproxyConfig.validator().validate(file);
+    Haproxy.validator().validate(file);
   }
 
   @Test
@@ -105,7 +105,7 @@ class HaproxyConfigTest {
     assertEquals(corpus.size(), serverLines);
     assertEquals(corpus.size(), headerLines);
     assertEquals(HEADER.lines().count() + 1 + 2L * corpus.size() + 1, cfg.lines().count(), cfg);
-    HaproxyConfig.validator().validate(file);
+    Haproxy.validator().validate(file);
   }
 
   @Test

@@ -13,8 +13,8 @@ import dev.muster.discovery.MembershipListener;
 import dev.muster.discovery.Query;
 import dev.muster.discovery.Renderer;
 import dev.muster.fixtures.Await;
-import dev.muster.testkit.FakeEc2;
 import dev.muster.fixtures.HttpBackend;
+import dev.muster.testkit.FakeEc2;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -85,8 +85,8 @@ class HaproxyRecoveryIT {
   }
 
   private FileTarget target() {
-    return FileTarget.newBuilder(config).validator(HaproxyConfig.validator())
-        .reloader(new MasterCliReloader(master, Duration.ofSeconds(3))).build();
+    return FileTarget.newBuilder(config).validator(Haproxy.validator())
+        .reloader(Haproxy.reloader(master, Duration.ofSeconds(3))).build();
   }
 
   private ConfigPipeline pipeline() {
@@ -153,7 +153,7 @@ class HaproxyRecoveryIT {
 
   @Test
   void aCrashBetweenTheWriteAndTheReloadIsReloadedByTheNextRun() throws Exception {
-    FileTarget.newBuilder(config).validator(HaproxyConfig.validator()).build()
+    FileTarget.newBuilder(config).validator(Haproxy.validator()).build()
         .apply(renderer.render(Map.of("web", source.fetch())));
     haproxy = HaproxyProcess.start(config, master, port);
     launch(servers.get(2));

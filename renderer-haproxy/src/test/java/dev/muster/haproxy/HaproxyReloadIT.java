@@ -15,10 +15,10 @@ import dev.muster.discovery.Renderer;
 import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.TemplateRenderer;
 import dev.muster.fixtures.Await;
-import dev.muster.testkit.FakeEc2;
-import dev.muster.testkit.FakeInstance;
 import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.LoadClient;
+import dev.muster.testkit.FakeEc2;
+import dev.muster.testkit.FakeInstance;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,13 +79,13 @@ class HaproxyReloadIT {
         .mapping(MemberMapping.newBuilder().port(80).build()).build();
     // Bootstrap: HAProxy needs a file before it can start; later renders of the same fleet
     // are byte-identical, so the loop's first publication changes nothing.
-    FileTarget.newBuilder(config).validator(HaproxyConfig.validator()).build()
+    FileTarget.newBuilder(config).validator(Haproxy.validator()).build()
         .apply(renderer.render(Map.of("web", source.fetch())));
     haproxy = HaproxyProcess.start(config, master, port);
 
     pipeline = ConfigPipeline.newBuilder().name("haproxy").renderer(renderer)
-        .target(FileTarget.newBuilder(config).validator(HaproxyConfig.validator())
-            .reloader(new MasterCliReloader(master)).build())
+        .target(FileTarget.newBuilder(config).validator(Haproxy.validator())
+            .reloader(Haproxy.reloader(master)).build())
         .build();
     discovery = Discovery.newBuilder().name("web").source(source)
         .listener(pipeline.backend("web"))
@@ -224,8 +224,8 @@ class HaproxyReloadIT {
     Renderer broken = HaproxyConfig.newBuilder().headerText(header(port))
         .backendOptions("web", "    no_such_keyword 1").build();
     ConfigPipeline bad = ConfigPipeline.newBuilder().renderer(broken)
-        .target(FileTarget.newBuilder(config).validator(HaproxyConfig.validator())
-            .reloader(new MasterCliReloader(haproxy.masterSocket)).build())
+        .target(FileTarget.newBuilder(config).validator(Haproxy.validator())
+            .reloader(Haproxy.reloader(haproxy.masterSocket)).build())
         .build();
     bad.backend("web").onChange(discovery.current().orElseThrow(),
         dev.muster.discovery.Changes.NONE);

@@ -8,14 +8,14 @@ import dev.muster.discovery.Discovery;
 import dev.muster.discovery.Ec2MembershipSource;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
+import dev.muster.fixtures.Await;
+import dev.muster.fixtures.HttpBackend;
+import dev.muster.fixtures.LoadClient;
 import dev.muster.haproxy.internal.RuntimeApi;
 import dev.muster.haproxy.internal.StatsSocketApi;
 import dev.muster.haproxy.internal.UnixSocketCli;
-import dev.muster.fixtures.Await;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
-import dev.muster.fixtures.HttpBackend;
-import dev.muster.fixtures.LoadClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,11 +66,11 @@ class HaproxyRuntimeIT {
     Path master = dir.resolve("master.sock");
     Path config = dir.resolve("haproxy.cfg");
     runtime = HaproxyRuntime.newBuilder()
-        .statsSocket(admin).configFile(config).reloader(new MasterCliReloader(master))
-        .headerText(HaproxyReloadIT.header(port).replace("global\n",
-            "global\n    stats socket " + admin + " mode 600 level admin\n"))
-        .backendOptions("web", "    balance roundrobin\n    option httpchk GET /health")
-        .serverOptions("check inter 200ms fall 2 rise 1")
+        .statsSocket(admin).configFile(config).reloader(Haproxy.reloader(master))
+        .config(Haproxy.renderer().headerText(HaproxyReloadIT.header(port).replace("global\n",
+                "global\n    stats socket " + admin + " mode 600 level admin\n"))
+            .backendOptions("web", "    balance roundrobin\n    option httpchk GET /health")
+            .serverOptions("check inter 200ms fall 2 rise 1"))
         .slots(slots).drainTimeout(Duration.ofSeconds(10)).warmupTimeout(Duration.ofSeconds(3))
         .pollInterval(Duration.ofMillis(50))
         .build();

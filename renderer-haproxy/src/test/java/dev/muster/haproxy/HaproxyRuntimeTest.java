@@ -43,10 +43,10 @@ class HaproxyRuntimeTest {
   private HaproxyRuntime runtime(int slots) {
     return HaproxyRuntime.newBuilder().configFile(config).validator(Validator.NONE)
         .reloader(() -> api.load(config)) // HAProxy rereads the file on reload
-        .headerText("global\n    stats socket admin.sock level admin\n")
-        .serverOptions("check inter 1s")
-        .serverOptions("api", "check inter 5s")
-        .backendOptions("web", "    option httpchk GET /health")
+        .config(Haproxy.renderer().headerText("global\n    stats socket admin.sock level admin\n")
+            .serverOptions("check inter 1s")
+            .serverOptions("api", "check inter 5s")
+            .backendOptions("web", "    option httpchk GET /health"))
         .slots(slots).drainTimeout(Duration.ofSeconds(10)).warmupTimeout(Duration.ofSeconds(5))
         .pollInterval(Duration.ofMillis(100))
         .api(api)

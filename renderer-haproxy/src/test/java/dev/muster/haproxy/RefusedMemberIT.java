@@ -60,7 +60,7 @@ class RefusedMemberIT {
 
   private ConfigPipeline pipeline() {
     return ConfigPipeline.newBuilder().renderer(renderer)
-        .target(FileTarget.newBuilder(config).validator(HaproxyConfig.validator()).build())
+        .target(FileTarget.newBuilder(config).validator(Haproxy.validator()).build())
         .build();
   }
 

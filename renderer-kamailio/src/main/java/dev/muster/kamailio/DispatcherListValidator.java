@@ -29,7 +29,7 @@ public final class DispatcherListValidator implements Validator {
    * @param maxEntries the most destinations the list may hold, 1 to 100,000
    * @param allowEmpty whether a list without destinations may be applied
    */
-  public DispatcherListValidator(int maxEntries, boolean allowEmpty) {
+  DispatcherListValidator(int maxEntries, boolean allowEmpty) {
     if (maxEntries < 1 || maxEntries > 100_000) {
       throw new IllegalArgumentException("maxEntries must be 1 to 100000: " + maxEntries);
     }
@@ -38,7 +38,7 @@ public final class DispatcherListValidator implements Validator {
   }
 
   /** At most 5,000 destinations, never empty. */
-  public DispatcherListValidator() {
+  DispatcherListValidator() {
     this(5000, false);
   }
 

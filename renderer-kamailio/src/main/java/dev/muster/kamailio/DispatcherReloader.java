@@ -55,7 +55,7 @@ public final class DispatcherReloader implements Reloader {
    * A builder for Kamailio's JSON-RPC {@code endpoint} (for example
    * {@code http://127.0.0.1:5071/RPC}) and the live {@code listFile} it loads.
    */
-  public static Builder newBuilder(URI endpoint, Path listFile) {
+  static Builder newBuilder(URI endpoint, Path listFile) {
     return new Builder(endpoint, listFile);
   }
 

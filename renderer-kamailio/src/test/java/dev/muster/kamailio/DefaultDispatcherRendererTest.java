@@ -66,7 +66,7 @@ class DefaultDispatcherRendererTest {
     java.nio.file.Path file = java.nio.file.Files.createTempFile("dispatcher", ".list");
     try {
       java.nio.file.Files.writeString(file, text);
-      new DispatcherListValidator(10, false).validate(file);
+      Kamailio.validator(10, false).validate(file);
     } finally {
       java.nio.file.Files.delete(file);
     }

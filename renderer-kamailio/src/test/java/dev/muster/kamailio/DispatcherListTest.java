@@ -32,7 +32,7 @@ class DispatcherListTest {
   private void validate(String text) throws IOException {
     Path file = dir.resolve("candidate");
     Files.writeString(file, text);
-    new DispatcherListValidator().validate(file);
+    Kamailio.validator().validate(file);
   }
 
   @Test
@@ -132,10 +132,10 @@ class DispatcherListTest {
     Files.writeString(file, "# nothing\n");
 
     ApplyException e = assertThrows(ApplyException.class,
-        () -> new DispatcherListValidator().validate(file));
+        () -> Kamailio.validator().validate(file));
 
     assertTrue(e.getMessage().contains("503"), e.getMessage());
-    new DispatcherListValidator(10, true).validate(file);
+    Kamailio.validator(10, true).validate(file);
   }
 
   @Test
@@ -143,12 +143,12 @@ class DispatcherListTest {
     Path file = dir.resolve("list");
     Files.writeString(file, "1 sip:10.0.0.1:5060\n1 sip:10.0.0.2:5060\n1 sip:10.0.0.3:5060\n");
     ApplyException cap = assertThrows(ApplyException.class,
-        () -> new DispatcherListValidator(2, false).validate(file));
+        () -> Kamailio.validator(2, false).validate(file));
     assertTrue(cap.getMessage().contains("more than the cap of 2"), cap.getMessage());
 
     Files.writeString(file, "1 sip:10.0.0.1:5060\n1 sip:10.0.0.1:5060\n");
     ApplyException dup = assertThrows(ApplyException.class,
-        () -> new DispatcherListValidator().validate(file));
+        () -> Kamailio.validator().validate(file));
     assertTrue(dup.getMessage().contains("listed twice"), dup.getMessage());
   }
 

@@ -87,14 +87,14 @@ class KamailioDispatcherIT {
     Ec2MembershipSource source = Ec2MembershipSource.newBuilder().client(ec2.client())
         .query(Query.newBuilder().tag("role", "acd").build())
         .mapping(MemberMapping.newBuilder().port(5060).weight(50).build()).build();
-    FileTarget.newBuilder(list).validator(new DispatcherListValidator()).build()
+    FileTarget.newBuilder(list).validator(Kamailio.validator()).build()
         .apply(renderer.render(Map.of("acd", source.fetch())));
     processes.add(SipProcess.kamailio(config, dir, rpcPort));
 
-    reloader = DispatcherReloader.newBuilder(URI.create("http://127.0.0.1:" + rpcPort + "/RPC"),
+    reloader = Kamailio.reloader(URI.create("http://127.0.0.1:" + rpcPort + "/RPC"),
         list).build();
     pipeline = ConfigPipeline.newBuilder().name("kamailio").renderer(renderer)
-        .target(FileTarget.newBuilder(list).validator(new DispatcherListValidator())
+        .target(FileTarget.newBuilder(list).validator(Kamailio.validator())
             .reloader(reloader).build())
         .build();
     discovery = Discovery.newBuilder().name("acd").source(source)
@@ -215,7 +215,7 @@ class KamailioDispatcherIT {
 
     assertTrue(discovery.status().held().contains("0 members"), discovery.status().held());
     assertEquals(before, Files.readString(list));
-    FileTarget target = FileTarget.newBuilder(list).validator(new DispatcherListValidator())
+    FileTarget target = FileTarget.newBuilder(list).validator(Kamailio.validator())
         .reloader(reloader).build();
     ApplyException e = assertThrows(ApplyException.class,
         () -> target.apply(renderer.render(Map.of("acd", Snapshot.empty(Instant.now())))));
@@ -226,7 +226,7 @@ class KamailioDispatcherIT {
   @Test
   void malformedListIsCaughtBeforeKamailioSeesIt() throws Exception {
     String before = Files.readString(list);
-    FileTarget target = FileTarget.newBuilder(list).validator(new DispatcherListValidator())
+    FileTarget target = FileTarget.newBuilder(list).validator(Kamailio.validator())
         .reloader(reloader).build();
 
     ApplyException e = assertThrows(ApplyException.class, () -> target.apply(

@@ -70,8 +70,8 @@ class KamailioFirstStartIT {
     pipeline = ConfigPipeline.newBuilder().name("kamailio")
         .renderer(DispatcherList.newBuilder().set("acd", DispatcherSet.of(1)).build())
         .retryBackoff(Duration.ofMillis(200), Duration.ofSeconds(1))
-        .target(FileTarget.newBuilder(list).validator(new DispatcherListValidator())
-            .reloader(DispatcherReloader.newBuilder(
+        .target(FileTarget.newBuilder(list).validator(Kamailio.validator())
+            .reloader(Kamailio.reloader(
                 URI.create("http://127.0.0.1:" + rpcPort + "/RPC"), list).build()).build())
         .build();
 

@@ -1,6 +1,5 @@
 package dev.muster.nginx;
 
-import dev.muster.discovery.Command;
 import dev.muster.discovery.Renderer;
 import dev.muster.discovery.TemplateRenderer;
 import java.nio.file.Path;
@@ -36,13 +35,6 @@ public final class NginxConfig {
     return new Builder();
   }
 
-  /**
-   * Reloads nginx gracefully: {@code nginx -s reload -c MAIN}; nginx parses the whole
-   * configuration first and refuses a bad one. Old workers finish their requests.
-   */
-  public static Command reloader(Path mainConfig) {
-    return Command.reloader("nginx", "-s", "reload", "-c", mainConfig.toString());
-  }
 
   /** Builds the renderer for upstream include files. Not thread-safe. */
   public static final class Builder {

@@ -30,7 +30,7 @@ public final class NginxValidator implements Validator {
    * @param mainConfig the main configuration, as given to {@code nginx -c}
    * @param liveInclude the include file Muster writes
    */
-  public NginxValidator(Path mainConfig, Path liveInclude) {
+  NginxValidator(Path mainConfig, Path liveInclude) {
     this(mainConfig, liveInclude, Duration.ofSeconds(30), List.of());
   }
 

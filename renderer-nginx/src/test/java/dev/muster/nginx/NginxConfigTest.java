@@ -74,7 +74,7 @@ class NginxConfigTest {
     Files.writeString(include, out);
     Path candidate = dir.resolve(".candidate");
     Files.writeString(candidate, out);
-    new NginxValidator(mainConfig(include), include).validate(candidate);
+    Nginx.validator(mainConfig(include), include).validate(candidate);
   }
 
   @Test
@@ -85,7 +85,7 @@ class NginxConfigTest {
     Files.writeString(candidate, "upstream web { server 127.0.0.1:1; bogus_directive; }\n");
 
     ApplyException e = assertThrows(ApplyException.class,
-        () -> new NginxValidator(main, include).validate(candidate));
+        () -> Nginx.validator(main, include).validate(candidate));
 
     assertTrue(e.getMessage().startsWith("validation failed"), e.getMessage());
     assertTrue(e.getMessage().contains("bogus_directive"), e.getMessage());
@@ -96,7 +96,7 @@ class NginxConfigTest {
     Path main = mainConfig(dir.resolve("upstreams.conf"));
 
     ApplyException e = assertThrows(ApplyException.class,
-        () -> new NginxValidator(main, dir.resolve("other.conf")).validate(main));
+        () -> Nginx.validator(main, dir.resolve("other.conf")).validate(main));
 
     assertTrue(e.getMessage().contains("does not include"), e.getMessage());
   }
@@ -133,7 +133,7 @@ class NginxConfigTest {
     Path include = dir.resolve("upstreams.conf");
     Path candidate = dir.resolve(".candidate");
     Files.writeString(candidate, out);
-    new NginxValidator(mainConfig(include), include).validate(candidate);
+    Nginx.validator(mainConfig(include), include).validate(candidate);
   }
 
   @Test

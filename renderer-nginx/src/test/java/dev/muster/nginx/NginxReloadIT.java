@@ -14,10 +14,10 @@ import dev.muster.discovery.Query;
 import dev.muster.discovery.Renderer;
 import dev.muster.discovery.TemplateRenderer;
 import dev.muster.fixtures.Await;
-import dev.muster.testkit.FakeEc2;
-import dev.muster.testkit.FakeInstance;
 import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.LoadClient;
+import dev.muster.testkit.FakeEc2;
+import dev.muster.testkit.FakeInstance;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -88,12 +88,12 @@ class NginxReloadIT {
     Ec2MembershipSource source = Ec2MembershipSource.newBuilder().client(ec2.client())
         .query(Query.newBuilder().tag("role", "web").build())
         .mapping(MemberMapping.newBuilder().port(80).build()).build();
-    FileTarget.newBuilder(include).validator(new NginxValidator(main, include)).build()
+    FileTarget.newBuilder(include).validator(Nginx.validator(main, include)).build()
         .apply(renderer.render(Map.of("web", source.fetch())));
     nginx = NginxProcess.start(main, port);
     pipeline = ConfigPipeline.newBuilder().name("nginx").renderer(renderer)
-        .target(FileTarget.newBuilder(include).validator(new NginxValidator(main, include))
-            .reloader(NginxConfig.reloader(main)).build())
+        .target(FileTarget.newBuilder(include).validator(Nginx.validator(main, include))
+            .reloader(Nginx.reloader(main)).build())
         .build();
     discovery = Discovery.newBuilder().name("web").source(source)
         .listener(pipeline.backend("web"))
@@ -234,8 +234,8 @@ class NginxReloadIT {
     ConfigPipeline bad = ConfigPipeline.newBuilder()
         .renderer(NginxConfig.newBuilder().upstreamOptions("web", "    bogus_directive on;")
             .build())
-        .target(FileTarget.newBuilder(include).validator(new NginxValidator(main, include))
-            .reloader(NginxConfig.reloader(main)).build())
+        .target(FileTarget.newBuilder(include).validator(Nginx.validator(main, include))
+            .reloader(Nginx.reloader(main)).build())
         .build();
 
     bad.backend("web").onChange(discovery.current().orElseThrow(), Changes.NONE);

@@ -1,0 +1,58 @@
+package dev.muster.haproxy;
+
+import dev.muster.discovery.Command;
+import dev.muster.discovery.Escaper;
+import dev.muster.discovery.Reloader;
+import dev.muster.discovery.Validator;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything this module offers for HAProxy, by role; the Nginx and Kamailio modules have the
+ * same shape ({@code Nginx}, {@code Kamailio}).
+ *
+ * <pre>{@code
+ * ConfigPipeline fileMode = ConfigPipeline.newBuilder()
+ *     .renderer(Haproxy.renderer().header(Path.of("/etc/muster/header.cfg")).build())
+ *     .target(FileTarget.newBuilder(Path.of("/etc/haproxy/haproxy.cfg"))
+ *         .validator(Haproxy.validator())
+ *         .reloader(Haproxy.reloader(Path.of("/run/haproxy-master.sock"))).build())
+ *     .build();
+ * ConfigPipeline runtimeMode = ConfigPipeline.newBuilder()
+ *     .sink(Haproxy.runtime().statsSocket(admin).configFile(cfg).reloader(reloader).build())
+ *     .build();
+ * }</pre>
+ */
+public final class Haproxy {
+  private Haproxy() {}
+
+  /** Config-file mode's renderer: a header of yours plus one backend per discovery backend. */
+  public static HaproxyConfig.Builder renderer() {
+    return HaproxyConfig.newBuilder();
+  }
+
+  /** {@code haproxy -c -f FILE} on each candidate, 30 s at most. */
+  public static Validator validator() {
+    return Command.validator("haproxy", "-c", "-f", Command.FILE);
+  }
+
+  /** Reloads through the master CLI ({@code haproxy -W -S SOCKET}), 10 s at most. */
+  public static Reloader reloader(Path masterSocket) {
+    return new MasterCliReloader(masterSocket);
+  }
+
+  /** As {@link #reloader(Path)}, allowing a reload {@code timeout}. */
+  public static Reloader reloader(Path masterSocket, Duration timeout) {
+    return new MasterCliReloader(masterSocket, timeout);
+  }
+
+  /** Runtime-API mode (hitless, with draining): a {@code Sink} for a {@code ConfigPipeline}. */
+  public static HaproxyRuntime.Builder runtime() {
+    return HaproxyRuntime.newBuilder();
+  }
+
+  /** HAProxy's quoting, for templates of your own. */
+  public static Escaper escaper() {
+    return HaproxySyntax.INSTANCE;
+  }
+}

@@ -1,0 +1,55 @@
+package dev.muster.kamailio;
+
+import dev.muster.discovery.Escaper;
+import dev.muster.discovery.Validator;
+import java.net.URI;
+import java.nio.file.Path;
+
+/**
+ * Everything this module offers for Kamailio's dispatcher, by role; the HAProxy and nginx
+ * modules have the same shape ({@code Haproxy}, {@code Nginx}).
+ *
+ * <pre>{@code
+ * Path list = Path.of("/etc/kamailio/dispatcher.list");
+ * ConfigPipeline pipeline = ConfigPipeline.newBuilder()
+ *     .renderer(Kamailio.renderer().set("acd", DispatcherSet.of(1)).build())
+ *     .target(FileTarget.newBuilder(list).validator(Kamailio.validator())
+ *         .reloader(Kamailio.reloader(URI.create("http://127.0.0.1:5071/RPC"), list).build())
+ *         .build())
+ *     .build();
+ * }</pre>
+ */
+public final class Kamailio {
+  private Kamailio() {}
+
+  /** The renderer of the dispatcher list: one set per discovery backend. */
+  public static DispatcherList.Builder renderer() {
+    return DispatcherList.newBuilder();
+  }
+
+  /** Checks every line as Kamailio would not; at most 5,000 destinations, never empty. */
+  public static Validator validator() {
+    return new DispatcherListValidator(5000, false);
+  }
+
+  /**
+   * As {@link #validator()}, with at most {@code maxEntries} destinations (1 to 100,000) and
+   * an empty list allowed if {@code allowEmpty}.
+   */
+  public static Validator validator(int maxEntries, boolean allowEmpty) {
+    return new DispatcherListValidator(maxEntries, allowEmpty);
+  }
+
+  /**
+   * {@code dispatcher.reload} over JSON-RPC at {@code rpc} (for example
+   * {@code http://127.0.0.1:5071/RPC}), then a read-back of {@code list}.
+   */
+  public static DispatcherReloader.Builder reloader(URI rpc, Path list) {
+    return DispatcherReloader.newBuilder(rpc, list);
+  }
+
+  /** The dispatcher list's token rules, for templates of your own. */
+  public static Escaper escaper() {
+    return KamailioSyntax.INSTANCE;
+  }
+}
