@@ -1,6 +1,5 @@
 package dev.muster.discovery;
 
-import dev.muster.discovery.internal.SystemProcessRunner;
 import java.time.Duration;
 import java.util.List;
 

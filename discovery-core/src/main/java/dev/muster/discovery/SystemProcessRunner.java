@@ -1,6 +1,5 @@
-package dev.muster.discovery.internal;
+package dev.muster.discovery;
 
-import dev.muster.discovery.ProcessRunner;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,8 +9,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Runs real processes, draining both output streams so a chatty process cannot block. */
-public final class SystemProcessRunner implements ProcessRunner {
+/**
+ * {@link ProcessRunner#SYSTEM}: runs real processes, draining both output streams so a chatty
+ * process cannot block. Package-private: the interface is the API.
+ */
+final class SystemProcessRunner implements ProcessRunner {
   private static final int MAX_CAPTURE = 64 * 1024;
 
   @Override
