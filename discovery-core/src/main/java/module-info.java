@@ -1,7 +1,7 @@
 /**
  * Muster's discovery core: membership from EC2, the guarded discovery loop, and the
- * render-and-apply pipeline. The API is {@code dev.muster.discovery}; {@code internal} is open
- * only to Muster's own renderer modules.
+ * render-and-apply pipeline. The API is {@code dev.muster.discovery}; {@code internal} is open only
+ * to Muster's own renderer modules.
  */
 // The AWS SDK, FreeMarker are automatic modules; the renderer modules named in the qualified
 // export are compiled after this one.
@@ -23,5 +23,7 @@ module dev.muster.discovery {
 
   exports dev.muster.discovery;
   exports dev.muster.discovery.internal to
-      dev.muster.haproxy, dev.muster.nginx, dev.muster.kamailio;
+      dev.muster.haproxy,
+      dev.muster.nginx,
+      dev.muster.kamailio;
 }

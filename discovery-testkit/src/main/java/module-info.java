@@ -1,6 +1,6 @@
 /**
- * Muster's test kit: protocol-faithful stand-ins for EC2 and IMDSv2 on loopback, for the real
- * AWS SDK, and a simulated fleet. The API is {@code dev.muster.testkit}.
+ * Muster's test kit: protocol-faithful stand-ins for EC2 and IMDSv2 on loopback, for the real AWS
+ * SDK, and a simulated fleet. The API is {@code dev.muster.testkit}.
  */
 // The AWS SDK is made of automatic modules.
 @SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})

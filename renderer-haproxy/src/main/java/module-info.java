@@ -7,6 +7,8 @@ module dev.muster.haproxy {
   requires org.slf4j;
 
   exports dev.muster.haproxy;
+
   // FreeMarker reads the default template from this package's resources.
-  opens dev.muster.haproxy to freemarker;
+  opens dev.muster.haproxy to
+      freemarker;
 }

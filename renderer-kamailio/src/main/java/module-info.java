@@ -8,6 +8,8 @@ module dev.muster.kamailio {
   requires org.slf4j;
 
   exports dev.muster.kamailio;
+
   // FreeMarker reads the default template from this package's resources.
-  opens dev.muster.kamailio to freemarker;
+  opens dev.muster.kamailio to
+      freemarker;
 }

@@ -3,6 +3,8 @@ module dev.muster.nginx {
   requires transitive dev.muster.discovery;
 
   exports dev.muster.nginx;
+
   // FreeMarker reads the default template from this package's resources.
-  opens dev.muster.nginx to freemarker;
+  opens dev.muster.nginx to
+      freemarker;
 }

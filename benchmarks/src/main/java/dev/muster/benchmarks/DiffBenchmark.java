@@ -18,12 +18,12 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * The diff between two snapshots ({@code Changes.between}: a linear merge of two id-sorted
- * lists, or O(1) when the fingerprints are equal) beside a baseline: the map-based diff a
- * straightforward implementation would write.
+ * The diff between two snapshots ({@code Changes.between}: a linear merge of two id-sorted lists,
+ * or O(1) when the fingerprints are equal) beside a baseline: the map-based diff a straightforward
+ * implementation would write.
  *
- * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar DiffBenchmark -f 1 -wi 2 -w 1s
- * -i 3 -r 1s}
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar DiffBenchmark -f 1 -wi 2 -w 1s -i 3 -r
+ * 1s}
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

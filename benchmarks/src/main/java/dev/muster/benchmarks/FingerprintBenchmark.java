@@ -14,12 +14,12 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * "Did anything change?": comparing two fingerprints ({@code sameMembersAs}) beside the
- * baseline of comparing the member lists; and, for honesty, what the fingerprint costs once
- * per fetch ({@code Snapshot.of}: sort and SHA-256 over every field).
+ * "Did anything change?": comparing two fingerprints ({@code sameMembersAs}) beside the baseline of
+ * comparing the member lists; and, for honesty, what the fingerprint costs once per fetch ({@code
+ * Snapshot.of}: sort and SHA-256 over every field).
  *
- * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar FingerprintBenchmark -f 1 -wi 2
- * -w 1s -i 3 -r 1s}
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar FingerprintBenchmark -f 1 -wi 2 -w 1s
+ * -i 3 -r 1s}
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

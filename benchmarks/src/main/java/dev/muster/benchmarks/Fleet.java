@@ -15,12 +15,16 @@ final class Fleet {
   static Member member(int n, int weight) {
     return Member.newBuilder(String.format("i-%017x", n * 2654435761L & 0xFFFFFFFFFFFFFL))
         .address(String.format("10.%d.%d.%d", (n >> 16) & 255, (n >> 8) & 255, n & 255))
-        .port(8080).weight(weight)
+        .port(8080)
+        .weight(weight)
         .privateIp(String.format("10.%d.%d.%d", (n >> 16) & 255, (n >> 8) & 255, n & 255))
         .availabilityZone("us-east-1" + (char) ('a' + n % 3))
-        .subnetId("subnet-0123456789abcdef" + n % 3).vpcId("vpc-0a1b2c3d4e5f60718")
+        .subnetId("subnet-0123456789abcdef" + n % 3)
+        .vpcId("vpc-0a1b2c3d4e5f60718")
         .launchTime(T.plusSeconds(n))
-        .tag("role", "web").tag("env", "prod").tag("aws:autoscaling:groupName", "web-asg")
+        .tag("role", "web")
+        .tag("env", "prod")
+        .tag("aws:autoscaling:groupName", "web-asg")
         .build();
   }
 

@@ -24,14 +24,14 @@ import software.amazon.awssdk.services.ec2.model.DescribeInstancesResponse;
 
 /**
  * A full poll of 1,000 and 10,000 instances (pages of 1,000) from the test kit's fake EC2 on
- * loopback, through the real SDK, split to show where the time goes: the fake server's XML
- * work alone ({@code serverXmlOnly}), the SDK's request, signing, HTTP and XML parsing without
- * Muster ({@code sdkPagesOnly}), and Muster's whole fetch ({@code fetch}: the SDK plus mapping,
- * validation, sorting and the SHA-256 fingerprint). Server and client share this JVM and its
- * two cores.
+ * loopback, through the real SDK, split to show where the time goes: the fake server's XML work
+ * alone ({@code serverXmlOnly}), the SDK's request, signing, HTTP and XML parsing without Muster
+ * ({@code sdkPagesOnly}), and Muster's whole fetch ({@code fetch}: the SDK plus mapping,
+ * validation, sorting and the SHA-256 fingerprint). Server and client share this JVM and its two
+ * cores.
  *
- * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar PollBenchmark -f 1 -wi 2 -w 2s
- * -i 3 -r 2s}
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar PollBenchmark -f 1 -wi 2 -w 2s -i 3 -r
+ * 2s}
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -53,9 +53,12 @@ public class PollBenchmark {
     }
     fleet = ec2.fleet().instances();
     client = ec2.client();
-    source = Ec2MembershipSource.newBuilder().client(client)
-        .query(Query.newBuilder().tag("role", "web").build())
-        .mapping(MemberMapping.newBuilder().port(8080).build()).build();
+    source =
+        Ec2MembershipSource.newBuilder()
+            .client(client)
+            .query(Query.newBuilder().tag("role", "web").build())
+            .mapping(MemberMapping.newBuilder().port(8080).build())
+            .build();
     if (source.fetch().size() != instances) {
       throw new IllegalStateException("the fake did not serve every instance");
     }
@@ -74,9 +77,13 @@ public class PollBenchmark {
   @Benchmark
   public int sdkPagesOnly() {
     int count = 0;
-    for (DescribeInstancesResponse page : client.describeInstancesPaginator(
-        b -> b.maxResults(1000).filters(f -> f.name("tag:role").values("web"),
-            f -> f.name("instance-state-name").values("running")))) {
+    for (DescribeInstancesResponse page :
+        client.describeInstancesPaginator(
+            b ->
+                b.maxResults(1000)
+                    .filters(
+                        f -> f.name("tag:role").values("web"),
+                        f -> f.name("instance-state-name").values("running")))) {
       count += page.reservations().size();
     }
     return count;
@@ -86,8 +93,12 @@ public class PollBenchmark {
   public int serverXmlOnly() {
     int bytes = 0;
     for (int from = 0; from < fleet.size(); from += 1000) {
-      bytes += Ec2Xml.describeInstances("r", fleet.subList(from, Math.min(fleet.size(),
-          from + 1000)), from + 1000 < fleet.size() ? "next" : null).length();
+      bytes +=
+          Ec2Xml.describeInstances(
+                  "r",
+                  fleet.subList(from, Math.min(fleet.size(), from + 1000)),
+                  from + 1000 < fleet.size() ? "next" : null)
+              .length();
     }
     return bytes;
   }

@@ -19,13 +19,13 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * Each proxy's default renderer (the default template written out in Java, every value
- * escaped), the same default template run by FreeMarker (what a custom template costs), and
- * a hand-written StringBuilder emitter without escaping producing the same bytes, the
- * closest thing to the floor. Setup checks all three outputs are identical.
+ * Each proxy's default renderer (the default template written out in Java, every value escaped),
+ * the same default template run by FreeMarker (what a custom template costs), and a hand-written
+ * StringBuilder emitter without escaping producing the same bytes, the closest thing to the floor.
+ * Setup checks all three outputs are identical.
  *
- * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar RenderBenchmark -f 1 -wi 2 -w 1s
- * -i 3 -r 1s}
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar RenderBenchmark -f 1 -wi 2 -w 1s -i 3
+ * -r 1s}
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -67,9 +67,13 @@ public class RenderBenchmark {
     String template = defaultRenderer();
     String baseline = baseline();
     if (!template.equals(baseline) || !template.equals(freemarkerTemplate())) {
-      throw new IllegalStateException("baseline differs from the template for " + proxy
-          + ":\n--- template\n" + template.substring(0, Math.min(600, template.length()))
-          + "\n--- baseline\n" + baseline.substring(0, Math.min(600, baseline.length())));
+      throw new IllegalStateException(
+          "baseline differs from the template for "
+              + proxy
+              + ":\n--- template\n"
+              + template.substring(0, Math.min(600, template.length()))
+              + "\n--- baseline\n"
+              + baseline.substring(0, Math.min(600, baseline.length())));
     }
   }
 
@@ -91,15 +95,24 @@ public class RenderBenchmark {
       case "haproxy" -> {
         out.append(HEADER).append("\n\nbackend web\n");
         for (Member m : web.members()) {
-          out.append("    server ").append(m.instanceId()).append(' ').append(m.hostPort())
-              .append(" weight ").append(m.weight()).append(' ')
-              .append(HaproxyConfig.DEFAULT_SERVER_OPTIONS).append('\n');
+          out.append("    server ")
+              .append(m.instanceId())
+              .append(' ')
+              .append(m.hostPort())
+              .append(" weight ")
+              .append(m.weight())
+              .append(' ')
+              .append(HaproxyConfig.DEFAULT_SERVER_OPTIONS)
+              .append('\n');
         }
       }
       case "nginx" -> {
         out.append(GENERATED).append("upstream web {\n");
         for (Member m : web.members()) {
-          out.append("    server ").append(m.hostPort()).append(" weight=").append(m.weight())
+          out.append("    server ")
+              .append(m.hostPort())
+              .append(" weight=")
+              .append(m.weight())
               .append(" max_fails=3 fail_timeout=10s;\n");
         }
         out.append("}\n");
@@ -107,8 +120,12 @@ public class RenderBenchmark {
       default -> {
         out.append(GENERATED).append("# setid uri flags priority attrs\n");
         for (Member m : web.members()) {
-          out.append("1 sip:").append(m.hostPort()).append(" 0 0 duid=")
-              .append(m.instanceId()).append(";weight=").append(Math.min(100, m.weight()))
+          out.append("1 sip:")
+              .append(m.hostPort())
+              .append(" 0 0 duid=")
+              .append(m.instanceId())
+              .append(";weight=")
+              .append(Math.min(100, m.weight()))
               .append('\n');
         }
       }

@@ -1,10 +1,10 @@
 package dev.muster.discovery;
 
 /**
- * Applying a configuration failed. The message says at which step (validate, write, reload),
- * what the proxy said, and whether the previous configuration was restored.
- * {@link #rejected()} tells a candidate that the proxy's own checker refused (the same text
- * will be refused again) from a failure that may pass when tried again.
+ * Applying a configuration failed. The message says at which step (validate, write, reload), what
+ * the proxy said, and whether the previous configuration was restored. {@link #rejected()} tells a
+ * candidate that the proxy's own checker refused (the same text will be refused again) from a
+ * failure that may pass when tried again.
  */
 public final class ApplyException extends RuntimeException {
   private final boolean rejected;

@@ -6,8 +6,8 @@ import java.util.Objects;
  * What a {@link Target} did with rendered text.
  *
  * @param outcome what happened
- * @param detail for {@link Outcome#DRY_RUN} the unified diff that would be applied; for
- *     {@link Outcome#APPLIED} a one-line summary; empty for {@link Outcome#UNCHANGED}
+ * @param detail for {@link Outcome#DRY_RUN} the unified diff that would be applied; for {@link
+ *     Outcome#APPLIED} a one-line summary; empty for {@link Outcome#UNCHANGED}
  */
 public record ApplyResult(Outcome outcome, String detail) {
 

@@ -8,8 +8,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * What differs between two snapshots: members added, removed and changed. Computed in one
- * linear pass over both sorted member lists. Immutable.
+ * What differs between two snapshots: members added, removed and changed. Computed in one linear
+ * pass over both sorted member lists. Immutable.
  *
  * @param added members only in the newer snapshot, sorted by instance id
  * @param removed members only in the older snapshot (as they were there), sorted by id
@@ -70,9 +70,9 @@ public record Changes(List<Member> added, List<Member> removed, List<Change> cha
   }
 
   /**
-   * The changes from {@code before} to {@code after}: O(n + m), a merge of the two id-sorted
-   * member lists that compares members present in both by their SHA-256 digests. Returns
-   * {@link #NONE} at once when the fingerprints are equal.
+   * The changes from {@code before} to {@code after}: O(n + m), a merge of the two id-sorted member
+   * lists that compares members present in both by their SHA-256 digests. Returns {@link #NONE} at
+   * once when the fingerprints are equal.
    */
   public static Changes between(Snapshot before, Snapshot after) {
     if (before.sameMembersAs(after)) {

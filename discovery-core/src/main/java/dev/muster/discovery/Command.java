@@ -7,10 +7,10 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Validators and reloaders that run a command, for example
- * {@code Command.validator("haproxy", "-c", "-f", Command.FILE)} or
- * {@code Command.reloader("systemctl", "reload", "haproxy")}. The command runs without a shell;
- * a failure names the command, its exit code and the tail of its output.
+ * Validators and reloaders that run a command, for example {@code Command.validator("haproxy",
+ * "-c", "-f", Command.FILE)} or {@code Command.reloader("systemctl", "reload", "haproxy")}. The
+ * command runs without a shell; a failure names the command, its exit code and the tail of its
+ * output.
  *
  * <p>Immutable and thread-safe.
  */
@@ -41,8 +41,12 @@ public final class Command implements Validator, Reloader {
   public static Command validator(String... argv) {
     Command command = new Command(List.of(argv), DEFAULT_TIMEOUT, ProcessRunner.SYSTEM);
     if (!command.argv.contains(FILE)) {
-      throw new IllegalArgumentException("a validator command must name the candidate file "
-          + "with " + FILE + ": " + String.join(" ", argv));
+      throw new IllegalArgumentException(
+          "a validator command must name the candidate file "
+              + "with "
+              + FILE
+              + ": "
+              + String.join(" ", argv));
     }
     return command;
   }
@@ -86,14 +90,22 @@ public final class Command implements Validator, Reloader {
       throw new ApplyException(step + " failed: " + e.getMessage(), e);
     }
     if (!result.succeeded()) {
-      String how = result.timedOut() ? "timed out after " + timeout.toMillis() + " ms"
-          : "exited " + result.exitCode();
+      String how =
+          result.timedOut()
+              ? "timed out after " + timeout.toMillis() + " ms"
+              : "exited " + result.exitCode();
       String output = (result.stderr() + result.stdout()).strip();
-      String message = step + " failed: `" + String.join(" ", command) + "` " + how
-          + (output.isEmpty() ? "" : ": " + tail(output));
+      String message =
+          step
+              + " failed: `"
+              + String.join(" ", command)
+              + "` "
+              + how
+              + (output.isEmpty() ? "" : ": " + tail(output));
       // A checker that ran and said no refused the candidate; a timeout says nothing about it.
       throw step.equals("validation") && !result.timedOut()
-          ? ApplyException.rejected(message, null) : new ApplyException(message);
+          ? ApplyException.rejected(message, null)
+          : new ApplyException(message);
     }
   }
 

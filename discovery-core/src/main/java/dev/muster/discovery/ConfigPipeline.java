@@ -20,9 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Joins one or more discovery loops into one output: each loop feeds a named backend, and
- * every publication hands all the backends' memberships to the output's {@link Sink} (a file
- * rendered and applied through a {@link Target}, or a proxy's runtime API).
+ * Joins one or more discovery loops into one output: each loop feeds a named backend, and every
+ * publication hands all the backends' memberships to the output's {@link Sink} (a file rendered and
+ * applied through a {@link Target}, or a proxy's runtime API).
  *
  * <pre>{@code
  * ConfigPipeline pipeline = ConfigPipeline.newBuilder()
@@ -37,29 +37,33 @@ import org.slf4j.LoggerFactory;
  *     .listener(pipeline.backend("api")).build();
  * }</pre>
  *
- * <p>Nothing is rendered until every backend has published once, so a file never goes out
- * with a backend missing. Runtime-API sinks plug in the same way:
- * {@code ConfigPipeline.newBuilder().sink(haproxyRuntime)}.
+ * <p>Nothing is rendered until every backend has published once, so a file never goes out with a
+ * backend missing. Runtime-API sinks plug in the same way: {@code
+ * ConfigPipeline.newBuilder().sink(haproxyRuntime)}.
  *
- * <p><b>Level-triggered.</b> The pipeline remembers which memberships it last applied. While
- * that differs from the latest published memberships (a render or apply failed: the proxy was
- * down, the disk full, a socket hung), it tries again on its own, with jittered exponential
- * backoff from {@link Builder#retryBackoff} min to max, until the target holds the latest
- * memberships; a new publication in between is applied at once. {@link #pendingSince()} and
- * {@link #lastFailure()} say since when and why an apply is pending.
+ * <p><b>Level-triggered.</b> The pipeline remembers which memberships it last applied. While that
+ * differs from the latest published memberships (a render or apply failed: the proxy was down, the
+ * disk full, a socket hung), it tries again on its own, with jittered exponential backoff from
+ * {@link Builder#retryBackoff} min to max, until the target holds the latest memberships; a new
+ * publication in between is applied at once. {@link #pendingSince()} and {@link #lastFailure()} say
+ * since when and why an apply is pending.
  *
  * <p><b>One instance cannot block the fleet.</b> When the proxy's checker refuses a candidate
- * ({@link ApplyException#rejected()}), the pipeline finds the members that make it invalid
- * among those new or changed since the last accepted candidate (halving the suspects, with
- * {@link Sink#check}), leaves them out with a warning each, and applies the rest. A member
- * left out is tried again once it changes (its tags are fixed); {@link #rejectedMembers()}
- * lists them.
+ * ({@link ApplyException#rejected()}), the pipeline finds the members that make it invalid among
+ * those new or changed since the last accepted candidate (halving the suspects, with {@link
+ * Sink#check}), leaves them out with a warning each, and applies the rest. A member left out is
+ * tried again once it changes (its tags are fixed); {@link #rejectedMembers()} lists them.
  *
- * <p>Thread-safe: loops on different threads and the retry timer are serialised here.
- * {@link #close()} stops the retries.
+ * <p>Thread-safe: loops on different threads and the retry timer are serialised here. {@link
+ * #close()} stops the retries.
+ *
+ * <p>Why one class of this size: joining backends, level-triggered retries and leaving out refused
+ * members all guard the same "what the target holds" state under one lock; the search for refused
+ * members is its own class ({@code internal.BadMemberSearch}).
  */
 public final class ConfigPipeline implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.apply");
+
   /** Checks one search for refused members may spend: enough for a few bad members in 10k. */
   private static final int SEARCH_BUDGET = 64;
 
@@ -77,12 +81,16 @@ public final class ConfigPipeline implements AutoCloseable {
   private volatile ApplyResult lastResult;
   private volatile RuntimeException lastFailure;
   private volatile Instant pendingSince;
+
   /** The fingerprints of the memberships the target holds, or {@code null}. */
   private Map<String, String> applied;
+
   /** The memberships of the last candidate the target accepted; empty before the first. */
   private Map<String, Snapshot> accepted = Map.of();
+
   /** Members the proxy's checker refused, left out until they change. */
   private final Set<BadMemberSearch.Suspect> rejected = new java.util.HashSet<>();
+
   private ScheduledFuture<?> retry;
   private int failedInARow;
   private boolean closed;
@@ -105,8 +113,8 @@ public final class ConfigPipeline implements AutoCloseable {
   }
 
   /**
-   * The listener that feeds backend {@code backendName}; register every backend before any
-   * loop starts.
+   * The listener that feeds backend {@code backendName}; register every backend before any loop
+   * starts.
    *
    * @throws IllegalArgumentException if the name is taken
    */
@@ -134,8 +142,8 @@ public final class ConfigPipeline implements AutoCloseable {
   }
 
   /**
-   * Renders and applies the latest memberships now, for example after a failed reload was
-   * fixed by hand. Does nothing until every backend has published.
+   * Renders and applies the latest memberships now, for example after a failed reload was fixed by
+   * hand. Does nothing until every backend has published.
    *
    * @return the result, or {@code null} if not every backend has published yet
    * @throws RenderException or {@link ApplyException} as the render or apply fails
@@ -153,9 +161,9 @@ public final class ConfigPipeline implements AutoCloseable {
   }
 
   /**
-   * Since when the target has not held the latest memberships because applying them failed,
-   * or {@code null} when it holds them (or nothing was published yet). {@link #lastFailure()}
-   * says why.
+   * Since when the target has not held the latest memberships because applying them failed, or
+   * {@code null} when it holds them (or nothing was published yet). {@link #lastFailure()} says
+   * why.
    */
   public Instant pendingSince() {
     return pendingSince;
@@ -271,8 +279,12 @@ public final class ConfigPipeline implements AutoCloseable {
     long base = retryMin.toMillis() << Math.min(failedInARow - 1, 20);
     long delay = Math.min(retryMax.toMillis(), base);
     delay = Math.round(delay * (0.8 + 0.4 * random.nextDouble()));
-    log.error("{}: {}; apply pending since {}, next try in {} ms", name, failure.getMessage(),
-        pendingSince, delay);
+    log.error(
+        "{}: {}; apply pending since {}, next try in {} ms",
+        name,
+        failure.getMessage(),
+        pendingSince,
+        delay);
     if (closed) {
       return;
     }
@@ -287,11 +299,13 @@ public final class ConfigPipeline implements AutoCloseable {
       return givenScheduler;
     }
     if (ownScheduler == null) {
-      ownScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "muster-apply-" + name);
-        t.setDaemon(true);
-        return t;
-      });
+      ownScheduler =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "muster-apply-" + name);
+                t.setDaemon(true);
+                return t;
+              });
     }
     return ownScheduler;
   }
@@ -303,54 +317,66 @@ public final class ConfigPipeline implements AutoCloseable {
   }
 
   /**
-   * The latest memberships without the members the proxy's checker refused (a refused member
-   * that changed keeps its accepted version).
+   * The latest memberships without the members the proxy's checker refused (a refused member that
+   * changed keeps its accepted version).
    */
   private Map<String, Snapshot> effective() {
     Map<String, Snapshot> out = new TreeMap<>();
-    latest.forEach((backend, snapshot) -> {
-      if (rejected.isEmpty()) {
-        out.put(backend, snapshot);
-        return;
-      }
-      Snapshot before = accepted.get(backend);
-      java.util.List<Member> kept = new java.util.ArrayList<>(snapshot.size());
-      for (Member m : snapshot.members()) {
-        if (!rejected.contains(new BadMemberSearch.Suspect(backend, m))) {
-          kept.add(m);
-        } else if (before != null) {
-          // A changed member keeps the version the proxy accepted.
-          before.member(m.instanceId()).ifPresent(kept::add);
-        }
-      }
-      out.put(backend, kept.equals(snapshot.members()) ? snapshot
-          : Snapshot.of(kept, snapshot.takenAt()));
-    });
+    latest.forEach(
+        (backend, snapshot) -> {
+          if (rejected.isEmpty()) {
+            out.put(backend, snapshot);
+            return;
+          }
+          Snapshot before = accepted.get(backend);
+          java.util.List<Member> kept = new java.util.ArrayList<>(snapshot.size());
+          for (Member m : snapshot.members()) {
+            if (!rejected.contains(new BadMemberSearch.Suspect(backend, m))) {
+              kept.add(m);
+            } else if (before != null) {
+              // A changed member keeps the version the proxy accepted.
+              before.member(m.instanceId()).ifPresent(kept::add);
+            }
+          }
+          out.put(
+              backend,
+              kept.equals(snapshot.members()) ? snapshot : Snapshot.of(kept, snapshot.takenAt()));
+        });
     return Collections.unmodifiableMap(out);
   }
 
   /**
-   * After the proxy's checker refused {@code memberships}: finds the members that make it
-   * invalid and marks them rejected. Returns whether it found any.
+   * After the proxy's checker refused {@code memberships}: finds the members that make it invalid
+   * and marks them rejected. Returns whether it found any.
    */
-  private boolean leaveOutRefusedMembers(Map<String, Snapshot> memberships,
-      ApplyException refusal) {
-    BadMemberSearch search = new BadMemberSearch(memberships, accepted, candidate -> {
-      try {
-        sink.check(candidate);
-        return true;
-      } catch (RenderException | ApplyException e) {
-        return false;
-      }
-    }, SEARCH_BUDGET);
+  private boolean leaveOutRefusedMembers(
+      Map<String, Snapshot> memberships, ApplyException refusal) {
+    BadMemberSearch search =
+        new BadMemberSearch(
+            memberships,
+            accepted,
+            candidate -> {
+              try {
+                sink.check(candidate);
+                return true;
+              } catch (RenderException | ApplyException e) {
+                return false;
+              }
+            },
+            SEARCH_BUDGET);
     Set<BadMemberSearch.Suspect> bad = search.find();
     if (bad == null) {
       return false;
     }
     for (BadMemberSearch.Suspect s : bad) {
-      log.warn("{}: LEFT OUT {} ({}) of backend {}: the proxy's checker refuses the "
-          + "configuration with it ({}); the others are applied, and it is tried again once it "
-          + "changes", name, s.member().instanceId(), s.member().hostPort(), s.backend(),
+      log.warn(
+          "{}: LEFT OUT {} ({}) of backend {}: the proxy's checker refuses the "
+              + "configuration with it ({}); the others are applied, and it is tried again once it "
+              + "changes",
+          name,
+          s.member().instanceId(),
+          s.member().hostPort(),
+          s.backend(),
           refusal.getMessage());
     }
     rejected.addAll(bad);
@@ -358,8 +384,8 @@ public final class ConfigPipeline implements AutoCloseable {
   }
 
   /**
-   * Members left out because the proxy's checker refused the configuration with them, as
-   * {@code backend/instance-id}; they are tried again once they change.
+   * Members left out because the proxy's checker refused the configuration with them, as {@code
+   * backend/instance-id}; they are tried again once they change.
    */
   public Set<String> rejectedMembers() {
     lock.lock();
@@ -374,11 +400,12 @@ public final class ConfigPipeline implements AutoCloseable {
 
   /** Forgets refusals of members that changed or left: they get another chance. */
   private void pruneRejected() {
-    rejected.removeIf(s -> {
-      Snapshot snapshot = latest.get(s.backend());
-      return snapshot == null
-          || !snapshot.member(s.member().instanceId()).map(s.member()::equals).orElse(false);
-    });
+    rejected.removeIf(
+        s -> {
+          Snapshot snapshot = latest.get(s.backend());
+          return snapshot == null
+              || !snapshot.member(s.member().instanceId()).map(s.member()::equals).orElse(false);
+        });
   }
 
   private boolean ready() {
@@ -445,15 +472,15 @@ public final class ConfigPipeline implements AutoCloseable {
     private Builder() {}
 
     /**
-     * The first and the longest delay between tries of a failed apply; 1 s and 60 s unless
-     * set. Each delay is spread by ±20%.
+     * The first and the longest delay between tries of a failed apply; 1 s and 60 s unless set.
+     * Each delay is spread by ±20%.
      */
     public Builder retryBackoff(Duration min, Duration max) {
       Objects.requireNonNull(min, "retryBackoff min");
       Objects.requireNonNull(max, "retryBackoff max");
       if (min.toMillis() < 1 || max.compareTo(min) < 0) {
-        throw new IllegalArgumentException("retryBackoff must be at least 1 ms, min <= max: "
-            + min + ", " + max);
+        throw new IllegalArgumentException(
+            "retryBackoff must be at least 1 ms, min <= max: " + min + ", " + max);
       }
       this.retryMin = min;
       this.retryMax = max;
@@ -467,8 +494,8 @@ public final class ConfigPipeline implements AutoCloseable {
     }
 
     /**
-     * Runs retries on this scheduler, which the caller owns; a private daemon thread, made on
-     * the first failure, unless set.
+     * Runs retries on this scheduler, which the caller owns; a private daemon thread, made on the
+     * first failure, unless set.
      */
     public Builder scheduler(ScheduledExecutorService scheduler) {
       this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
@@ -488,8 +515,8 @@ public final class ConfigPipeline implements AutoCloseable {
     }
 
     /**
-     * The output, for a sink other than a file (a proxy's runtime API). Exclusive with
-     * {@link #renderer} and {@link #target}, which make a file sink.
+     * The output, for a sink other than a file (a proxy's runtime API). Exclusive with {@link
+     * #renderer} and {@link #target}, which make a file sink.
      */
     public Builder sink(Sink sink) {
       this.sink = Objects.requireNonNull(sink, "sink");
@@ -516,18 +543,18 @@ public final class ConfigPipeline implements AutoCloseable {
     public ConfigPipeline build() {
       if (sink != null) {
         if (renderer != null || target != null) {
-          throw new IllegalStateException("sink(...) is exclusive with renderer and target, "
-              + "which make a file sink");
+          throw new IllegalStateException(
+              "sink(...) is exclusive with renderer and target, " + "which make a file sink");
         }
         return new ConfigPipeline(this);
       }
       if (renderer == null) {
-        throw new IllegalStateException("renderer is not set: call renderer(Renderer), or "
-            + "sink(Sink)");
+        throw new IllegalStateException(
+            "renderer is not set: call renderer(Renderer), or " + "sink(Sink)");
       }
       if (target == null) {
-        throw new IllegalStateException("target is not set: call target(Target), or "
-            + "sink(Sink)");
+        throw new IllegalStateException(
+            "target is not set: call target(Target), or " + "sink(Sink)");
       }
       return new ConfigPipeline(this);
     }

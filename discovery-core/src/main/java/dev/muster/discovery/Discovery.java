@@ -27,8 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The discovery loop: fetches the membership on an interval, guards it, debounces it, and
- * publishes changes to listeners.
+ * The discovery loop: fetches the membership on an interval, guards it, debounces it, and publishes
+ * changes to listeners.
  *
  * <pre>{@code
  * Discovery discovery = Discovery.newBuilder()
@@ -42,33 +42,37 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>One pass ("tick"):
+ *
  * <ol>
- *   <li><b>Fetch</b> from the {@link MembershipSource}. A failure keeps the published
- *       membership, counts a failure and backs off exponentially (interval x 2, x 4, ... up to
- *       {@link Builder#maxBackoff}); an empty or partial result never replaces it.
+ *   <li><b>Fetch</b> from the {@link MembershipSource}. A failure keeps the published membership,
+ *       counts a failure and backs off exponentially (interval x 2, x 4, ... up to {@link
+ *       Builder#maxBackoff}); an empty or partial result never replaces it.
  *   <li><b>Unchanged?</b> The fingerprint equals the published one: stop, nothing happens.
- *   <li><b>Guard.</b> A view with fewer than {@link Builder#minMembers} members is refused,
- *       the first one included (an empty one is allowed only with {@link Builder#allowEmpty},
- *       and then held like a mass removal). A view that removes more than
- *       {@link Builder#maxRemovalFraction} of the published members, or shrinks the largest
- *       membership published within {@link Builder#removalWindow} by more than that, is held
- *       until seen {@link Builder#confirmations} fetches in a row <em>and</em> for at least
- *       {@link Builder#holdMin}, or until {@link #acceptHeld()}.
- *   <li><b>Debounce</b> (consul-template's {@code wait}): publish once nothing changed for
- *       {@link Builder#waitMin}, and at the latest {@link Builder#waitMax} after the first
- *       unpublished change. The first publication is never delayed.
+ *   <li><b>Guard.</b> A view with fewer than {@link Builder#minMembers} members is refused, the
+ *       first one included (an empty one is allowed only with {@link Builder#allowEmpty}, and then
+ *       held like a mass removal). A view that removes more than {@link Builder#maxRemovalFraction}
+ *       of the published members, or shrinks the largest membership published within {@link
+ *       Builder#removalWindow} by more than that, is held until seen {@link Builder#confirmations}
+ *       fetches in a row <em>and</em> for at least {@link Builder#holdMin}, or until {@link
+ *       #acceptHeld()}.
+ *   <li><b>Debounce</b> (consul-template's {@code wait}): publish once nothing changed for {@link
+ *       Builder#waitMin}, and at the latest {@link Builder#waitMax} after the first unpublished
+ *       change. The first publication is never delayed.
  *   <li><b>Publish</b>: log the changes ({@code + i-0abc 10.0.1.5:8080 us-east-1a}, with the
- *       reasons the fetch found), hand the membership to every listener in order, each
- *       isolated from the others' failures, then save it when a {@link Builder#stateFile} is
- *       set.
+ *       reasons the fetch found), hand the membership to every listener in order, each isolated
+ *       from the others' failures, then save it when a {@link Builder#stateFile} is set.
  * </ol>
  *
- * <p>Steps 2 to 4 are one decision, made apart from the scheduling
- * ({@code internal.Decision}); this class fetches, schedules, backs off and delivers.
+ * <p>Steps 2 to 4 are one decision, made apart from the scheduling ({@code internal.Decision});
+ * this class fetches, schedules, backs off and delivers.
  *
- * <p>Ticks run on the scheduler, every {@link Builder#interval} with {@link Builder#jitter}
- * so that a fleet of proxies does not poll EC2 in lockstep. All listener calls and fetches
- * happen one at a time. The public methods are thread-safe and do not wait for a fetch.
+ * <p>Ticks run on the scheduler, every {@link Builder#interval} with {@link Builder#jitter} so that
+ * a fleet of proxies does not poll EC2 in lockstep. All listener calls and fetches happen one at a
+ * time. The public methods are thread-safe and do not wait for a fetch.
+ *
+ * <p>Why one class of this size: the loop, {@link #runOnce()} and the status share one lock and one
+ * state; a third of the file is the {@link Builder}'s documented settings, and the decision itself
+ * is a separate step ({@code internal.Decision}, {@code internal.Guard}).
  */
 public final class Discovery implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.discovery");
@@ -89,6 +93,7 @@ public final class Discovery implements AutoCloseable {
 
   /** Serialises ticks, publications and listener calls. */
   private final ReentrantLock loop = new ReentrantLock();
+
   private Snapshot published;
   private int consecutiveFailures;
   private Instant lastAttempt;
@@ -101,6 +106,7 @@ public final class Discovery implements AutoCloseable {
 
   /** Guards the scheduling state below; never held during a fetch. */
   private final Object scheduling = new Object();
+
   private boolean started;
   private boolean closed;
   private boolean refreshQueued;
@@ -113,23 +119,37 @@ public final class Discovery implements AutoCloseable {
     this.listeners = List.copyOf(b.listeners);
     this.interval = b.interval;
     this.jitter = b.jitter;
-    this.maxBackoff = b.maxBackoff != null ? b.maxBackoff
-        : max(Builder.DEFAULT_MAX_BACKOFF, b.interval);
+    this.maxBackoff =
+        b.maxBackoff != null ? b.maxBackoff : max(Builder.DEFAULT_MAX_BACKOFF, b.interval);
     this.clock = b.clock;
     this.ownsScheduler = b.scheduler == null;
-    this.scheduler = ownsScheduler ? Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "muster-discovery-" + b.name);
-      t.setDaemon(true);
-      return t;
-    }) : b.scheduler;
+    this.scheduler =
+        ownsScheduler
+            ? Executors.newSingleThreadScheduledExecutor(
+                r -> {
+                  Thread t = new Thread(r, "muster-discovery-" + b.name);
+                  t.setDaemon(true);
+                  return t;
+                })
+            : b.scheduler;
     this.random = b.random;
     this.stateFile = b.stateFile;
     Duration waitMax = b.waitMax != null ? b.waitMax : b.waitMin.multipliedBy(4);
-    this.decisions = new Decision.State(new Guard(b.name, new Guard.Policy(b.minMembers,
-        b.allowEmpty, b.maxRemovalFraction, b.confirmations, b.holdMin, b.removalWindow)),
-        b.waitMin, waitMax);
-    this.status = new DiscoveryStatus(name, null, null, 0, null, Duration.ZERO, 0, null, null,
-        null);
+    this.decisions =
+        new Decision.State(
+            new Guard(
+                b.name,
+                new Guard.Policy(
+                    b.minMembers,
+                    b.allowEmpty,
+                    b.maxRemovalFraction,
+                    b.confirmations,
+                    b.holdMin,
+                    b.removalWindow)),
+            b.waitMin,
+            waitMax);
+    this.status =
+        new DiscoveryStatus(name, null, null, 0, null, Duration.ZERO, 0, null, null, null);
   }
 
   /** A new builder; {@link Builder#source} is required. */
@@ -138,8 +158,8 @@ public final class Discovery implements AutoCloseable {
   }
 
   /**
-   * Starts the loop: restores the saved snapshot if a state file is set (published to the
-   * listeners as stale), then fetches at once and on every interval after.
+   * Starts the loop: restores the saved snapshot if a state file is set (published to the listeners
+   * as stale), then fetches at once and on every interval after.
    *
    * @throws IllegalStateException if already started or closed
    */
@@ -157,8 +177,8 @@ public final class Discovery implements AutoCloseable {
   }
 
   /**
-   * Fetches as soon as possible instead of waiting for the next interval, for example when an
-   * Auto Scaling notification arrived. Several calls before the fetch starts cause one fetch.
+   * Fetches as soon as possible instead of waiting for the next interval, for example when an Auto
+   * Scaling notification arrived. Several calls before the fetch starts cause one fetch.
    *
    * @throws IllegalStateException if not started or closed
    */
@@ -179,8 +199,8 @@ public final class Discovery implements AutoCloseable {
   }
 
   /**
-   * Accepts what the guard holds back (an empty result or a mass removal) at the next fetch,
-   * which starts at once: the operator's explicit confirmation.
+   * Accepts what the guard holds back (an empty result or a mass removal) at the next fetch, which
+   * starts at once: the operator's explicit confirmation.
    */
   public void acceptHeld() {
     overrideRequested = true;
@@ -203,12 +223,12 @@ public final class Discovery implements AutoCloseable {
   }
 
   /**
-   * One guarded pass on the caller's thread, for one-shot runs such as a cron job: takes the
-   * state file's membership (if any) as the guard's baseline, fetches, and publishes the view
-   * to every listener if the guard accepts it, then saves it to the state file. Unlike the
-   * loop, it publishes even a view equal to the baseline, so listeners can repair an output
-   * that drifted. A hold cannot be confirmed within one pass: a held view is refused unless
-   * {@link #acceptHeld()} was called first; the floor ({@link Builder#minMembers}) always holds.
+   * One guarded pass on the caller's thread, for one-shot runs such as a cron job: takes the state
+   * file's membership (if any) as the guard's baseline, fetches, and publishes the view to every
+   * listener if the guard accepts it, then saves it to the state file. Unlike the loop, it
+   * publishes even a view equal to the baseline, so listeners can repair an output that drifted. A
+   * hold cannot be confirmed within one pass: a held view is refused unless {@link #acceptHeld()}
+   * was called first; the floor ({@link Builder#minMembers}) always holds.
    *
    * @return what happened; {@link DiscoveryStatus#held()} or {@link DiscoveryStatus#lastError()}
    *     says why when it is not {@link Outcome#PUBLISHED}
@@ -240,13 +260,12 @@ public final class Discovery implements AutoCloseable {
       }
       lastSuccess = clock.instant();
       lastFetchDuration = Duration.between(start, lastSuccess);
-      Changes changes = baseline == null ? Changes.allAdded(candidate)
-          : Changes.between(baseline, candidate);
+      Changes changes =
+          baseline == null ? Changes.allAdded(candidate) : Changes.between(baseline, candidate);
       if (baseline != null) {
         decisions.guard().published(baseline, baseline.takenAt());
       }
-      Guard.Verdict verdict = decisions.guard().check(baseline, candidate, changes,
-          lastSuccess);
+      Guard.Verdict verdict = decisions.guard().check(baseline, candidate, changes, lastSuccess);
       if (!verdict.accepted()) {
         held = verdict.reason();
         published = baseline;
@@ -272,8 +291,8 @@ public final class Discovery implements AutoCloseable {
   }
 
   /**
-   * Stops the loop: no fetch or publication starts after this returns (one in progress
-   * finishes). Shuts the scheduler down if the loop created it, and closes the source.
+   * Stops the loop: no fetch or publication starts after this returns (one in progress finishes).
+   * Shuts the scheduler down if the loop created it, and closes the source.
    */
   @Override
   public void close() {
@@ -311,8 +330,11 @@ public final class Discovery implements AutoCloseable {
   private void restore() {
     Snapshot saved = loadState();
     if (saved != null) {
-      log.warn("{}: starting from the STALE membership saved at {} ({} members) until EC2 "
-          + "answers", name, saved.takenAt(), saved.size());
+      log.warn(
+          "{}: starting from the STALE membership saved at {} ({} members) until EC2 " + "answers",
+          name,
+          saved.takenAt(),
+          saved.size());
       publish(saved, Changes.allAdded(saved));
     }
   }
@@ -325,15 +347,17 @@ public final class Discovery implements AutoCloseable {
     try {
       return SnapshotFile.load(stateFile);
     } catch (IOException e) {
-      log.error("{}: IGNORING the state file, the first view is guarded by minMembers only: "
-          + "{}", name, e.getMessage());
+      log.error(
+          "{}: IGNORING the state file, the first view is guarded by minMembers only: " + "{}",
+          name,
+          e.getMessage());
       return null;
     }
   }
 
   /**
-   * The failure's message with every cause that adds something, and for an AWS error its
-   * HTTP status, error code and message (the SDK's own message may have none of them).
+   * The failure's message with every cause that adds something, and for an AWS error its HTTP
+   * status, error code and message (the SDK's own message may have none of them).
    */
   static String describe(RuntimeException e) {
     if (e instanceof software.amazon.awssdk.awscore.exception.AwsServiceException aws) {
@@ -350,16 +374,19 @@ public final class Discovery implements AutoCloseable {
       if (code == null && aws.statusCode() == 401) {
         // The JDK's HTTP client drops the body of a 401, so EC2's AuthFailure is not seen.
         code = "(AuthFailure)";
-        message = "the credentials were not accepted; check the instance role or the AWS_* "
-            + "keys, and that the system clock is right";
+        message =
+            "the credentials were not accepted; check the instance role or the AWS_* "
+                + "keys, and that the system clock is right";
       }
-      return "AWS answered HTTP " + aws.statusCode()
+      return "AWS answered HTTP "
+          + aws.statusCode()
           + (code == null ? " without an error code" : " " + code)
           + (message == null || message.isBlank() ? "" : ": " + message)
           + (aws.requestId() == null ? "" : " (request id " + aws.requestId() + ")");
     }
     StringBuilder text = new StringBuilder(String.valueOf(e.getMessage()));
-    for (Throwable cause = e.getCause(); cause != null && cause != cause.getCause();
+    for (Throwable cause = e.getCause();
+        cause != null && cause != cause.getCause();
         cause = cause.getCause()) {
       if (cause.getMessage() != null && !text.toString().contains(cause.getMessage())) {
         text.append(": ").append(cause.getMessage());
@@ -391,9 +418,12 @@ public final class Discovery implements AutoCloseable {
         consecutiveFailures++;
         lastError = describe(e);
         Duration next = scheduleNextTick();
-        log.warn("{}: fetch failed ({} in a row), keeping {}; next attempt in {} s: {}", name,
-            consecutiveFailures, published == null ? "no membership yet"
-                : published.size() + " published members", next.toMillis() / 1000.0,
+        log.warn(
+            "{}: fetch failed ({} in a row), keeping {}; next attempt in {} s: {}",
+            name,
+            consecutiveFailures,
+            published == null ? "no membership yet" : published.size() + " published members",
+            next.toMillis() / 1000.0,
             lastError);
         return;
       }
@@ -432,9 +462,11 @@ public final class Discovery implements AutoCloseable {
       cancel(publishTimer);
       publishTimer = null;
       if (decision.kind() == Decision.Kind.WAIT && !closed) {
-        publishTimer = scheduler.schedule(this::publishIfDue,
-            Math.max(0, Duration.between(now, decision.due()).toMillis()),
-            TimeUnit.MILLISECONDS);
+        publishTimer =
+            scheduler.schedule(
+                this::publishIfDue,
+                Math.max(0, Duration.between(now, decision.due()).toMillis()),
+                TimeUnit.MILLISECONDS);
       }
     }
     if (decision.kind() == Decision.Kind.PUBLISH) {
@@ -469,8 +501,13 @@ public final class Discovery implements AutoCloseable {
       changes.removed().forEach(m -> ids.add(m.instanceId()));
       reasons = source.departureReasons(ids); // what the fetch learned; no request
     }
-    log.info("{}: {} members{} (+{} -{} ~{})", name, snapshot.size(),
-        snapshot.isStale() ? " (stale)" : "", changes.added().size(), changes.removed().size(),
+    log.info(
+        "{}: {} members{} (+{} -{} ~{})",
+        name,
+        snapshot.size(),
+        snapshot.isStale() ? " (stale)" : "",
+        changes.added().size(),
+        changes.removed().size(),
         changes.changed().size());
     for (String line : Changelog.lines(changes, reasons, CHANGELOG_LINES)) {
       log.info("{}: {}", name, line);
@@ -519,9 +556,18 @@ public final class Discovery implements AutoCloseable {
 
   private void updateStatus() {
     Snapshot current = published;
-    status = new DiscoveryStatus(name, lastAttempt, lastSuccess, consecutiveFailures, lastError,
-        lastFetchDuration, current == null ? 0 : current.size(), current, held,
-        decisions.pendingUntil());
+    status =
+        new DiscoveryStatus(
+            name,
+            lastAttempt,
+            lastSuccess,
+            consecutiveFailures,
+            lastError,
+            lastFetchDuration,
+            current == null ? 0 : current.size(),
+            current,
+            held,
+            decisions.pendingUntil());
   }
 
   private boolean isClosed() {
@@ -531,8 +577,9 @@ public final class Discovery implements AutoCloseable {
   }
 
   private static String xmlText(String body, String element) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("<" + element
-        + ">([^<]{1,300})</" + element + ">").matcher(body);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("<" + element + ">([^<]{1,300})</" + element + ">")
+            .matcher(body);
     return m.find() ? dev.muster.discovery.internal.Validation.printable(m.group(1)) : null;
   }
 
@@ -595,14 +642,18 @@ public final class Discovery implements AutoCloseable {
     }
 
     /**
-     * Time between fetches; 15 s unless set. Every fetch costs one {@code DescribeInstances}
-     * call per 1,000 instances against the account's shared EC2 request budget.
+     * Time between fetches; 15 s unless set. Every fetch costs one {@code DescribeInstances} call
+     * per 1,000 instances against the account's shared EC2 request budget.
      */
     public Builder interval(Duration interval) {
       requirePositive("interval", interval);
       if (interval.compareTo(MIN_INTERVAL) < 0) {
-        throw new IllegalArgumentException("interval must be at least " + MIN_INTERVAL.toMillis()
-            + " ms: " + interval.toMillis() + " ms");
+        throw new IllegalArgumentException(
+            "interval must be at least "
+                + MIN_INTERVAL.toMillis()
+                + " ms: "
+                + interval.toMillis()
+                + " ms");
       }
       this.interval = interval;
       return this;
@@ -618,8 +669,8 @@ public final class Discovery implements AutoCloseable {
     }
 
     /**
-     * The longest delay between fetches while they fail; 5 minutes or the interval, whichever
-     * is longer, unless set.
+     * The longest delay between fetches while they fail; 5 minutes or the interval, whichever is
+     * longer, unless set.
      */
     public Builder maxBackoff(Duration maxBackoff) {
       requirePositive("maxBackoff", maxBackoff);
@@ -628,9 +679,9 @@ public final class Discovery implements AutoCloseable {
     }
 
     /**
-     * Quiet period: publish a change once the membership stayed the same this long; 0 (publish
-     * at once) unless set. Useful when it exceeds the interval, so several fetches see the
-     * fleet settle. Unless {@link #waitMax} is set, it is 4 x this value.
+     * Quiet period: publish a change once the membership stayed the same this long; 0 (publish at
+     * once) unless set. Useful when it exceeds the interval, so several fetches see the fleet
+     * settle. Unless {@link #waitMax} is set, it is 4 x this value.
      */
     public Builder waitMin(Duration waitMin) {
       requireNotNegative("waitMin", waitMin);
@@ -646,8 +697,8 @@ public final class Discovery implements AutoCloseable {
     }
 
     /**
-     * Fetches in a row that must show an empty membership or a mass removal before it is
-     * published; 3 unless set. 1 publishes at once (no holding).
+     * Fetches in a row that must show an empty membership or a mass removal before it is published;
+     * 3 unless set. 1 publishes at once (no holding).
      */
     public Builder confirmations(int confirmations) {
       if (confirmations < 1 || confirmations > 1000) {
@@ -658,9 +709,9 @@ public final class Discovery implements AutoCloseable {
     }
 
     /**
-     * How long a held view (mass removal, or an empty view with {@link #allowEmpty}) must have
-     * been seen before it is published, besides {@link #confirmations}; 60 s unless set. Time,
-     * not only a count, so that a short interval cannot confirm a wrong view in seconds.
+     * How long a held view (mass removal, or an empty view with {@link #allowEmpty}) must have been
+     * seen before it is published, besides {@link #confirmations}; 60 s unless set. Time, not only
+     * a count, so that a short interval cannot confirm a wrong view in seconds.
      */
     public Builder holdMin(Duration holdMin) {
       requireNotNegative("holdMin", holdMin);
@@ -669,8 +720,8 @@ public final class Discovery implements AutoCloseable {
     }
 
     /**
-     * How far back the cumulative mass-removal rule looks for the largest published
-     * membership; 10 minutes unless set.
+     * How far back the cumulative mass-removal rule looks for the largest published membership; 10
+     * minutes unless set.
      */
     public Builder removalWindow(Duration removalWindow) {
       requirePositive("removalWindow", removalWindow);
@@ -679,21 +730,23 @@ public final class Discovery implements AutoCloseable {
     }
 
     /**
-     * The fewest members a published view may have, the first view included; 1 unless set.
-     * A smaller view is refused (not held: neither time nor {@link #acceptHeld()} lifts it).
+     * The fewest members a published view may have, the first view included; 1 unless set. A
+     * smaller view is refused (not held: neither time nor {@link #acceptHeld()} lifts it).
      */
     public Builder minMembers(int minMembers) {
       if (minMembers < 1 || minMembers > 1_000_000) {
-        throw new IllegalArgumentException("minMembers must be 1 to 1000000: " + minMembers
-            + " (use allowEmpty(true) to allow an empty membership)");
+        throw new IllegalArgumentException(
+            "minMembers must be 1 to 1000000: "
+                + minMembers
+                + " (use allowEmpty(true) to allow an empty membership)");
       }
       this.minMembers = minMembers;
       return this;
     }
 
     /**
-     * Allows an empty membership (a service scaled to zero); off unless set. An empty view is
-     * still held like a mass removal until confirmed, so an API error cannot empty a proxy.
+     * Allows an empty membership (a service scaled to zero); off unless set. An empty view is still
+     * held like a mass removal until confirmed, so an API error cannot empty a proxy.
      */
     public Builder allowEmpty(boolean allowEmpty) {
       this.allowEmpty = allowEmpty;
@@ -701,21 +754,21 @@ public final class Discovery implements AutoCloseable {
     }
 
     /**
-     * The largest share of published members one change may remove before it is held, from
-     * more than 0 to 1 (1 never holds); 0.5 unless set.
+     * The largest share of published members one change may remove before it is held, from more
+     * than 0 to 1 (1 never holds); 0.5 unless set.
      */
     public Builder maxRemovalFraction(double fraction) {
       if (!(fraction > 0 && fraction <= 1)) {
-        throw new IllegalArgumentException("maxRemovalFraction must be above 0 and at most 1: "
-            + fraction);
+        throw new IllegalArgumentException(
+            "maxRemovalFraction must be above 0 and at most 1: " + fraction);
       }
       this.maxRemovalFraction = fraction;
       return this;
     }
 
     /**
-     * Saves each published membership to this file and, at start, restores it (as stale)
-     * so that a restart while EC2 is unreachable keeps serving the last known members.
+     * Saves each published membership to this file and, at start, restores it (as stale) so that a
+     * restart while EC2 is unreachable keeps serving the last known members.
      */
     public Builder stateFile(Path stateFile) {
       this.stateFile = Objects.requireNonNull(stateFile, "stateFile");
@@ -753,12 +806,17 @@ public final class Discovery implements AutoCloseable {
         throw new IllegalStateException("source is not set: call source(MembershipSource)");
       }
       if (maxBackoff != null && maxBackoff.compareTo(interval) < 0) {
-        throw new IllegalStateException("maxBackoff (" + maxBackoff + ") must not be shorter "
-            + "than interval (" + interval + ")");
+        throw new IllegalStateException(
+            "maxBackoff ("
+                + maxBackoff
+                + ") must not be shorter "
+                + "than interval ("
+                + interval
+                + ")");
       }
       if (waitMax != null && waitMax.compareTo(waitMin) < 0) {
-        throw new IllegalStateException("waitMax (" + waitMax + ") must not be shorter than "
-            + "waitMin (" + waitMin + ")");
+        throw new IllegalStateException(
+            "waitMax (" + waitMax + ") must not be shorter than " + "waitMin (" + waitMin + ")");
       }
       return new Discovery(this);
     }

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -42,30 +41,32 @@ import software.amazon.awssdk.services.ec2.model.Reservation;
  *     .build();
  * }</pre>
  *
- * <p><b>Requests.</b> Filters go to EC2 (server side); each page asks for up to 1,000
- * instances and the SDK paginator follows {@code NextToken} to the end. A failure on any page
- * fails the whole fetch: a partial membership is never returned. Needs only the IAM permission
- * {@code ec2:DescribeInstances}.
+ * <p><b>Requests.</b> Filters go to EC2 (server side); each page asks for up to 1,000 instances and
+ * the SDK paginator follows {@code NextToken} to the end. A failure on any page fails the whole
+ * fetch: a partial membership is never returned. Needs only the IAM permission {@code
+ * ec2:DescribeInstances}.
  *
  * <p><b>Departures are confirmed.</b> EC2 does not promise a consistent view across pages: an
- * instance that terminates while the pages are walked shifts the later pages, and a member
- * that still runs and matches can be on none of them. So every member of the previous fetch
- * (and of the membership the caller holds, see {@link #fetch(Snapshot)}) that is missing
- * from this one is looked up by instance id with the same filters (one call
- * per 200 missing): one found there is kept, and only the others leave, with the reason that
- * a second lookup finds ({@code terminated}, {@code no longer matches ...}, {@code gone}). If a
- * lookup fails, the fetch fails.
+ * instance that terminates while the pages are walked shifts the later pages, and a member that
+ * still runs and matches can be on none of them. So every member of the previous fetch (and of the
+ * membership the caller holds, see {@link #fetch(Snapshot)}) that is missing from this one is
+ * looked up by instance id with the same filters (one call per 200 missing): one found there is
+ * kept, and only the others leave, with the reason that a second lookup finds ({@code terminated},
+ * {@code no longer matches ...}, {@code gone}). If a lookup fails, the fetch fails.
  *
- * <p><b>Retries and timeouts.</b> A client built here uses the SDK's STANDARD retry strategy:
- * 3 attempts, exponential backoff with jitter, a 1 s base delay for throttling errors such as
- * {@code RequestLimitExceeded}; {@link Builder#maxAttempts(int)} changes the count. It also
- * retries a response that cannot be parsed (a body cut short), which the SDK alone does not.
- * Each attempt is bounded (5 s to connect, 30 s per read, 60 s in all; 3 minutes per call
- * with retries). That is the only retry layer: when the attempts are spent the fetch fails
- * and the discovery loop tries again at its next tick, with its own backoff. A client passed
- * in with {@link Builder#client(Ec2Client)} keeps its own retry and timeout configuration.
+ * <p><b>Retries and timeouts.</b> A client built here uses the SDK's STANDARD retry strategy: 3
+ * attempts, exponential backoff with jitter, a 1 s base delay for throttling errors such as {@code
+ * RequestLimitExceeded}; {@link Builder#maxAttempts(int)} changes the count. It also retries a
+ * response that cannot be parsed (a body cut short), which the SDK alone does not. Each attempt is
+ * bounded (5 s to connect, 30 s per read, 60 s in all; 3 minutes per call with retries). That is
+ * the only retry layer: when the attempts are spent the fetch fails and the discovery loop tries
+ * again at its next tick, with its own backoff. A client passed in with {@link
+ * Builder#client(Ec2Client)} keeps its own retry and timeout configuration.
  *
  * <p>Thread-safe for one caller at a time (the discovery loop); the client is shared safely.
+ *
+ * <p>Why this size: a third of it is the {@link Builder}; the rest is the walk and the confirmation
+ * of departures, which must see the same request and mapper.
  */
 public final class Ec2MembershipSource implements MembershipSource {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.discovery");
@@ -87,26 +88,26 @@ public final class Ec2MembershipSource implements MembershipSource {
     this.query = b.query;
     this.excluded = Set.copyOf(b.excluded);
     this.clock = b.clock;
-    this.request = DescribeInstancesRequest.builder()
-        .filters(filters(b.query))
-        .maxResults(b.pageSize)
-        .build();
+    this.request =
+        DescribeInstancesRequest.builder().filters(filters(b.query)).maxResults(b.pageSize).build();
     this.mapper = new InstanceMapper(b.mapping);
   }
 
-  /** A new builder. {@link Builder#query}, {@link Builder#mapping} and a client or region
-   *  are required. */
+  /**
+   * A new builder. {@link Builder#query}, {@link Builder#mapping} and a client or region are
+   * required.
+   */
   public static Builder newBuilder() {
     return new Builder();
   }
 
   /**
-   * Fetches every page and returns the members, sorted by instance id. Instances the mapping
-   * cannot use are skipped with a warning; excluded instance ids are left out. Members of the
-   * previous fetch that no page listed are looked up before they are let go (see above).
+   * Fetches every page and returns the members, sorted by instance id. Instances the mapping cannot
+   * use are skipped with a warning; excluded instance ids are left out. Members of the previous
+   * fetch that no page listed are looked up before they are let go (see above).
    *
-   * @throws software.amazon.awssdk.core.exception.SdkException if any page or lookup fails
-   *     after the SDK's retries
+   * @throws software.amazon.awssdk.core.exception.SdkException if any page or lookup fails after
+   *     the SDK's retries
    */
   @Override
   public Snapshot fetch() {
@@ -157,8 +158,8 @@ public final class Ec2MembershipSource implements MembershipSource {
   }
 
   /**
-   * Looks up members of the previous fetch that this walk did not list: those that still run
-   * and match are put back into {@code members}; the others get a reason.
+   * Looks up members of the previous fetch that this walk did not list: those that still run and
+   * match are put back into {@code members}; the others get a reason.
    */
   private Map<String, String> confirm(Set<String> missing, Map<String, Member> members) {
     List<String> ids = new ArrayList<>(missing);
@@ -172,15 +173,21 @@ public final class Ec2MembershipSource implements MembershipSource {
       same.add(byId);
       walk(DescribeInstancesRequest.builder().filters(same).build(), found, listed);
       if (!found.isEmpty()) {
-        log.info("{}: kept {} member(s) that no page listed but that still run and match "
-            + "(the fleet changed while the pages were read): {}", query, found.size(),
+        log.info(
+            "{}: kept {} member(s) that no page listed but that still run and match "
+                + "(the fleet changed while the pages were read): {}",
+            query,
+            found.size(),
             new TreeSet<>(found.keySet()));
         members.putAll(found);
       }
       for (String id : listed) {
         if (!found.containsKey(id)) {
-          reasons.put(id, excluded.contains(id) ? "excluded"
-              : "still matches, but skipped (see the warning about it)");
+          reasons.put(
+              id,
+              excluded.contains(id)
+                  ? "excluded"
+                  : "still matches, but skipped (see the warning about it)");
         }
       }
       List<String> gone = chunk.stream().filter(id -> !listed.contains(id)).toList();
@@ -194,19 +201,20 @@ public final class Ec2MembershipSource implements MembershipSource {
   private Map<String, String> reasons(List<String> ids) {
     Map<String, String> reasons = new HashMap<>();
     Set<String> unseen = new HashSet<>(ids);
-    DescribeInstancesRequest lookup = DescribeInstancesRequest.builder()
-        .filters(Filter.builder().name("instance-id").values(ids).build())
-        .build();
+    DescribeInstancesRequest lookup =
+        DescribeInstancesRequest.builder()
+            .filters(Filter.builder().name("instance-id").values(ids).build())
+            .build();
     List<String> wanted = query.filters().get("instance-state-name");
     for (DescribeInstancesResponse page : client.describeInstancesPaginator(lookup)) {
       for (Reservation reservation : page.reservations()) {
         for (Instance instance : reservation.instances()) {
           unseen.remove(instance.instanceId());
-          String state = instance.state() == null ? "unknown"
-              : instance.state().nameAsString();
+          String state = instance.state() == null ? "unknown" : instance.state().nameAsString();
           boolean stateStillWanted = wanted == null || wanted.contains(state);
-          reasons.put(instance.instanceId(), stateStillWanted ? "no longer matches " + query
-              : Validation.printable(state));
+          reasons.put(
+              instance.instanceId(),
+              stateStillWanted ? "no longer matches " + query : Validation.printable(state));
         }
       }
     }
@@ -217,8 +225,8 @@ public final class Ec2MembershipSource implements MembershipSource {
   }
 
   /**
-   * Why members of the previous fetch left in the last one, as the last fetch found out
-   * ({@code terminated}, {@code no longer matches ...}, {@code gone}); no request is made.
+   * Why members of the previous fetch left in the last one, as the last fetch found out ({@code
+   * terminated}, {@code no longer matches ...}, {@code gone}); no request is made.
    */
   @Override
   public Map<String, String> departureReasons(Set<String> instanceIds) {
@@ -247,18 +255,20 @@ public final class Ec2MembershipSource implements MembershipSource {
   }
 
   /**
-   * A 200 response whose body could not be parsed (cut short on the way): worth another
-   * attempt, which the SDK's own conditions do not make.
+   * A 200 response whose body could not be parsed (cut short on the way): worth another attempt,
+   * which the SDK's own conditions do not make.
    */
   static boolean isUnparsableResponse(Throwable failure) {
-    return failure instanceof SdkClientException && failure.getMessage() != null
+    return failure instanceof SdkClientException
+        && failure.getMessage() != null
         && failure.getMessage().startsWith("Unable to unmarshall response");
   }
 
   private static List<Filter> filters(Query query) {
     List<Filter> filters = new ArrayList<>();
-    query.filters().forEach((name, values) ->
-        filters.add(Filter.builder().name(name).values(values).build()));
+    query
+        .filters()
+        .forEach((name, values) -> filters.add(Filter.builder().name(name).values(values).build()));
     return filters;
   }
 
@@ -278,9 +288,9 @@ public final class Ec2MembershipSource implements MembershipSource {
     private Builder() {}
 
     /**
-     * Uses this client, as configured (region, credentials, retries). The source does not
-     * close it. Exclusive with {@link #region}, {@link #endpoint}, {@link #credentials} and
-     * {@link #maxAttempts}.
+     * Uses this client, as configured (region, credentials, retries). The source does not close it.
+     * Exclusive with {@link #region}, {@link #endpoint}, {@link #credentials} and {@link
+     * #maxAttempts}.
      */
     public Builder client(Ec2Client client) {
       this.client = Objects.requireNonNull(client, "client");
@@ -303,8 +313,8 @@ public final class Ec2MembershipSource implements MembershipSource {
     }
 
     /**
-     * Credentials for a client built here; the SDK's default chain (environment, profile,
-     * container or instance role) unless set.
+     * Credentials for a client built here; the SDK's default chain (environment, profile, container
+     * or instance role) unless set.
      */
     public Builder credentials(AwsCredentialsProvider credentials) {
       this.credentials = Objects.requireNonNull(credentials, "credentials");
@@ -365,34 +375,41 @@ public final class Ec2MembershipSource implements MembershipSource {
         throw new IllegalStateException("query is not set: call query(Query)");
       }
       if (mapping == null) {
-        throw new IllegalStateException("mapping is not set: call mapping(MemberMapping), "
-            + "at least with a port");
+        throw new IllegalStateException(
+            "mapping is not set: call mapping(MemberMapping), " + "at least with a port");
       }
       if (client != null) {
         if (region != null || endpoint != null || credentials != null) {
-          throw new IllegalStateException("client(...) is exclusive with region, endpoint "
-              + "and credentials: configure those on the client");
+          throw new IllegalStateException(
+              "client(...) is exclusive with region, endpoint "
+                  + "and credentials: configure those on the client");
         }
         return new Ec2MembershipSource(this, client, false);
       }
       if (region == null) {
-        throw new IllegalStateException("region is not set: call region(\"us-east-1\"), or "
-            + "InstanceIdentity.fetch().region() on EC2");
+        throw new IllegalStateException(
+            "region is not set: call region(\"us-east-1\"), or "
+                + "InstanceIdentity.fetch().region() on EC2");
       }
-      Ec2ClientBuilder builder = Ec2Client.builder()
-          .region(Region.of(region))
-          .credentialsProvider(credentials != null ? credentials
-              : DefaultCredentialsProvider.builder().build())
-          .httpClient(UrlConnectionHttpClient.builder()
-              .connectionTimeout(Duration.ofSeconds(5))
-              .socketTimeout(Duration.ofSeconds(30))
-              .build())
-          .overrideConfiguration(o -> o
-              .apiCallAttemptTimeout(Duration.ofSeconds(60))
-              .apiCallTimeout(Duration.ofMinutes(3))
-              .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
-                  .retryOnException(Ec2MembershipSource::isUnparsableResponse)
-                  .maxAttempts(maxAttempts).build()));
+      Ec2ClientBuilder builder =
+          Ec2Client.builder()
+              .region(Region.of(region))
+              .credentialsProvider(
+                  credentials != null ? credentials : DefaultCredentialsProvider.builder().build())
+              .httpClient(
+                  UrlConnectionHttpClient.builder()
+                      .connectionTimeout(Duration.ofSeconds(5))
+                      .socketTimeout(Duration.ofSeconds(30))
+                      .build())
+              .overrideConfiguration(
+                  o ->
+                      o.apiCallAttemptTimeout(Duration.ofSeconds(60))
+                          .apiCallTimeout(Duration.ofMinutes(3))
+                          .retryStrategy(
+                              AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                                  .retryOnException(Ec2MembershipSource::isUnparsableResponse)
+                                  .maxAttempts(maxAttempts)
+                                  .build()));
       if (endpoint != null) {
         builder.endpointOverride(endpoint);
       }

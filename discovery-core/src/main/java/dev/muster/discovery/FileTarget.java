@@ -19,29 +19,27 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>Byte-identical to the live file: nothing is written or reloaded.
- *   <li>The candidate is written beside the live file (same directory, mode and owner) and
- *       forced to disk.
- *   <li>The {@link Validator} checks the candidate (for example {@code haproxy -c -f FILE});
- *       if it fails, the candidate is deleted and the live file is untouched.
+ *   <li>The candidate is written beside the live file (same directory, mode and owner) and forced
+ *       to disk.
+ *   <li>The {@link Validator} checks the candidate (for example {@code haproxy -c -f FILE}); if it
+ *       fails, the candidate is deleted and the live file is untouched.
  *   <li>The live file is copied to {@code FILE.bak}, then atomically replaced by the candidate.
- *   <li>The {@link Reloader} runs. If it fails, the previous file is restored and reloaded
- *       again, and the failure is reported with whether that second reload worked. If there
- *       was no previous file, the new one (already validated) is kept: the proxy needs it to
- *       start.
+ *   <li>The {@link Reloader} runs. If it fails, the previous file is restored and reloaded again,
+ *       and the failure is reported with whether that second reload worked. If there was no
+ *       previous file, the new one (already validated) is kept: the proxy needs it to start.
  * </ol>
  *
- * <p><b>Crash safety.</b> Before the new file replaces the live one, a marker
- * {@code .FILE.muster-pending} is written beside it, and it is removed once the proxy has
- * reloaded. If the process dies in between, or the reload failed, the next {@code apply} of
- * the same text reloads although the file is unchanged, so the proxy never stays on an old
- * configuration with a new file on disk. Hidden candidates left by a crash are deleted at the
- * first {@code apply}.
+ * <p><b>Crash safety.</b> Before the new file replaces the live one, a marker {@code
+ * .FILE.muster-pending} is written beside it, and it is removed once the proxy has reloaded. If the
+ * process dies in between, or the reload failed, the next {@code apply} of the same text reloads
+ * although the file is unchanged, so the proxy never stays on an old configuration with a new file
+ * on disk. Hidden candidates left by a crash are deleted at the first {@code apply}.
  *
- * <p><b>Symlinks.</b> If the path is a symbolic link, the file it points to is replaced (the
- * link stays). Candidates, the backup and the new file keep the live file's mode and owner.
+ * <p><b>Symlinks.</b> If the path is a symbolic link, the file it points to is replaced (the link
+ * stays). Candidates, the backup and the new file keep the live file's mode and owner.
  *
- * <p>In dry-run mode it computes a unified diff of what would change, hands it to the
- * dry-run output (the log unless set) and touches nothing.
+ * <p>In dry-run mode it computes a unified diff of what would change, hands it to the dry-run
+ * output (the log unless set) and touches nothing.
  *
  * <p>Not thread-safe; {@link ConfigPipeline} serialises calls.
  */
@@ -86,9 +84,12 @@ public final class FileTarget implements Target {
       if (current != null && Arrays.equals(current, next)) {
         return ApplyResult.UNCHANGED;
       }
-      String diff = UnifiedDiff.of(current == null ? "/dev/null" : path.toString(),
-          current == null ? "" : new String(current, StandardCharsets.UTF_8),
-          path.toString(), content);
+      String diff =
+          UnifiedDiff.of(
+              current == null ? "/dev/null" : path.toString(),
+              current == null ? "" : new String(current, StandardCharsets.UTF_8),
+              path.toString(),
+              content);
       dryRunOutput.accept(diff);
       return new ApplyResult(ApplyResult.Outcome.DRY_RUN, diff);
     }
@@ -102,21 +103,22 @@ public final class FileTarget implements Target {
       try {
         reloader.reload();
       } catch (ApplyException e) {
-        throw new ApplyException(e.getMessage() + " (" + path + " is written but the proxy may "
-            + "not run it yet)", e);
+        throw new ApplyException(
+            e.getMessage() + " (" + path + " is written but the proxy may " + "not run it yet)", e);
       }
       clearMarker();
       log.info("reloaded {}: an earlier reload of it had not completed", path);
-      return new ApplyResult(ApplyResult.Outcome.APPLIED, path + ": reloaded, an earlier "
-          + "reload of it had not completed");
+      return new ApplyResult(
+          ApplyResult.Outcome.APPLIED,
+          path + ": reloaded, an earlier " + "reload of it had not completed");
     }
 
     Path candidate;
     try {
       candidate = AtomicFiles.stage(live, next, ".candidate");
     } catch (IOException e) {
-      throw new ApplyException("write failed: cannot write a candidate beside " + live + ": "
-          + describe(e), e);
+      throw new ApplyException(
+          "write failed: cannot write a candidate beside " + live + ": " + describe(e), e);
     }
     try {
       validate(candidate);
@@ -137,44 +139,64 @@ public final class FileTarget implements Target {
       throw rollBack(live, current, e);
     }
     clearMarker();
-    String summary = String.format("%s: %d bytes, %d lines", path, next.length,
-        content.isEmpty() ? 0 : content.split("\n", -1).length - (content.endsWith("\n") ? 1 : 0));
+    String summary =
+        String.format(
+            "%s: %d bytes, %d lines",
+            path,
+            next.length,
+            content.isEmpty()
+                ? 0
+                : content.split("\n", -1).length - (content.endsWith("\n") ? 1 : 0));
     return new ApplyResult(ApplyResult.Outcome.APPLIED, summary);
   }
 
   private ApplyException rollBack(Path live, byte[] previous, ApplyException failure) {
     if (previous == null) {
       // Deleting it would leave a proxy that is not running yet nothing to start with.
-      return new ApplyException(failure.getMessage() + "; kept the new " + path + " (there was "
-          + "no previous file; it passed validation); the reload is tried again", failure);
+      return new ApplyException(
+          failure.getMessage()
+              + "; kept the new "
+              + path
+              + " (there was "
+              + "no previous file; it passed validation); the reload is tried again",
+          failure);
     }
     try {
       AtomicFiles.write(live, previous);
     } catch (IOException e) {
-      return new ApplyException(failure.getMessage() + "; restoring the previous " + path
-          + " ALSO FAILED: " + describe(e), failure);
+      return new ApplyException(
+          failure.getMessage()
+              + "; restoring the previous "
+              + path
+              + " ALSO FAILED: "
+              + describe(e),
+          failure);
     }
     try {
       reloader.reload();
     } catch (ApplyException second) {
-      return new ApplyException(failure.getMessage() + "; restored the previous " + path
-          + ", but reloading it failed too: " + second.getMessage(), failure);
+      return new ApplyException(
+          failure.getMessage()
+              + "; restored the previous "
+              + path
+              + ", but reloading it failed too: "
+              + second.getMessage(),
+          failure);
     }
     clearMarker();
     log.warn("restored the previous {} and reloaded it", path);
-    return new ApplyException(failure.getMessage() + "; restored the previous " + path
-        + " and reloaded it", failure);
+    return new ApplyException(
+        failure.getMessage() + "; restored the previous " + path + " and reloaded it", failure);
   }
 
   @Override
   public void check(String content) {
     Path candidate;
     try {
-      candidate = AtomicFiles.stage(live(), content.getBytes(StandardCharsets.UTF_8),
-          ".candidate");
+      candidate = AtomicFiles.stage(live(), content.getBytes(StandardCharsets.UTF_8), ".candidate");
     } catch (IOException e) {
-      throw new ApplyException("write failed: cannot write a candidate beside " + path + ": "
-          + describe(e), e);
+      throw new ApplyException(
+          "write failed: cannot write a candidate beside " + path + ": " + describe(e), e);
     }
     try {
       validate(candidate);
@@ -195,11 +217,10 @@ public final class FileTarget implements Target {
     try {
       return path.toRealPath();
     } catch (NoSuchFileException e) {
-      throw new ApplyException(path + " is a symbolic link to a file that does not exist ("
-          + describe(e) + ")", e);
+      throw new ApplyException(
+          path + " is a symbolic link to a file that does not exist (" + describe(e) + ")", e);
     } catch (IOException e) {
-      throw new ApplyException("cannot resolve the symbolic link " + path + ": " + describe(e),
-          e);
+      throw new ApplyException("cannot resolve the symbolic link " + path + ": " + describe(e), e);
     }
   }
 
@@ -225,8 +246,7 @@ public final class FileTarget implements Target {
     try {
       Files.deleteIfExists(marker);
     } catch (IOException e) {
-      log.warn("could not delete {}: {} (the next apply reloads once more)", marker,
-          describe(e));
+      log.warn("could not delete {}: {} (the next apply reloads once more)", marker, describe(e));
     }
   }
 

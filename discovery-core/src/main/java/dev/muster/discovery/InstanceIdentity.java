@@ -18,8 +18,8 @@ import software.amazon.awssdk.imds.Ec2MetadataClientException;
  * Who this host is, from the EC2 instance metadata service (IMDSv2): region, instance id,
  * availability zone, and the instance's own tags when instance-metadata tags are enabled.
  *
- * <p>Uses: pick the region automatically, {@linkplain Ec2MembershipSource.Builder#exclude
- * exclude} the proxy's own instance, and discover "the layer named in my own tag":
+ * <p>Uses: pick the region automatically, {@linkplain Ec2MembershipSource.Builder#exclude exclude}
+ * the proxy's own instance, and discover "the layer named in my own tag":
  *
  * <pre>{@code
  * InstanceIdentity me = InstanceIdentity.fetch();
@@ -35,13 +35,18 @@ import software.amazon.awssdk.imds.Ec2MetadataClientException;
  * @param tags this instance's tags, valid ones only; empty when not {@code tagsAvailable}
  * @param tagsAvailable whether instance-metadata tags are enabled on this instance
  */
-public record InstanceIdentity(String region, String instanceId, String availabilityZone,
-    Map<String, String> tags, boolean tagsAvailable) {
+public record InstanceIdentity(
+    String region,
+    String instanceId,
+    String availabilityZone,
+    Map<String, String> tags,
+    boolean tagsAvailable) {
 
   private static final Pattern DOCUMENT_REGION =
       Pattern.compile("\"region\"\\s*:\\s*\"([a-z0-9-]+)\"");
-  private static final String HOW_TO_AVOID = "Off EC2, or without IMDS, set the region "
-      + "explicitly (Ec2MembershipSource.Builder.region(\"us-east-1\"), or --region).";
+  private static final String HOW_TO_AVOID =
+      "Off EC2, or without IMDS, set the region "
+          + "explicitly (Ec2MembershipSource.Builder.region(\"us-east-1\"), or --region).";
 
   /** Copies the tags. */
   public InstanceIdentity {
@@ -84,8 +89,13 @@ public record InstanceIdentity(String region, String instanceId, String availabi
       zone = client.get("/latest/meta-data/placement/availability-zone").asString().strip();
       region = region(client);
     } catch (RuntimeException e) {
-      throw new InstanceMetadataException("The EC2 instance metadata service (IMDSv2) did not "
-          + "answer: " + e.getMessage() + ". " + HOW_TO_AVOID, e);
+      throw new InstanceMetadataException(
+          "The EC2 instance metadata service (IMDSv2) did not "
+              + "answer: "
+              + e.getMessage()
+              + ". "
+              + HOW_TO_AVOID,
+          e);
     }
     Map<String, String> tags = new TreeMap<>();
     boolean tagsAvailable = true;
@@ -102,14 +112,14 @@ public record InstanceIdentity(String region, String instanceId, String availabi
       }
     } catch (Ec2MetadataClientException e) {
       if (e.statusCode() != 404) {
-        throw new InstanceMetadataException("reading this instance's tags from IMDS failed: "
-            + e.getMessage(), e);
+        throw new InstanceMetadataException(
+            "reading this instance's tags from IMDS failed: " + e.getMessage(), e);
       }
       tagsAvailable = false;
       tags.clear();
     } catch (RuntimeException e) {
-      throw new InstanceMetadataException("reading this instance's tags from IMDS failed: "
-          + e.getMessage(), e);
+      throw new InstanceMetadataException(
+          "reading this instance's tags from IMDS failed: " + e.getMessage(), e);
     }
     return new InstanceIdentity(region, instanceId, zone, tags, tagsAvailable);
   }
@@ -122,20 +132,25 @@ public record InstanceIdentity(String region, String instanceId, String availabi
   /**
    * This instance's tag {@code key}.
    *
-   * @throws InstanceMetadataException if tags are unavailable or the tag is missing, with a
-   *     message that says how to fix it
+   * @throws InstanceMetadataException if tags are unavailable or the tag is missing, with a message
+   *     that says how to fix it
    */
   public String requireTag(String key) {
     if (!tagsAvailable) {
-      throw new InstanceMetadataException("instance-metadata tags are not enabled on "
-          + instanceId + "; enable them (aws ec2 modify-instance-metadata-options "
-          + "--instance-id " + instanceId + " --instance-metadata-tags enabled) or configure "
-          + "the value instead of tag " + key, null);
+      throw new InstanceMetadataException(
+          "instance-metadata tags are not enabled on "
+              + instanceId
+              + "; enable them (aws ec2 modify-instance-metadata-options "
+              + "--instance-id "
+              + instanceId
+              + " --instance-metadata-tags enabled) or configure "
+              + "the value instead of tag "
+              + key,
+          null);
     }
     String value = tags.get(key);
     if (value == null) {
-      throw new InstanceMetadataException("instance " + instanceId + " has no tag " + key,
-          null);
+      throw new InstanceMetadataException("instance " + instanceId + " has no tag " + key, null);
     }
     return value;
   }
@@ -157,13 +172,15 @@ public record InstanceIdentity(String region, String instanceId, String availabi
   }
 
   private static Ec2MetadataClient shortTimeouts(URI endpoint) {
-    Ec2MetadataClient.Builder builder = Ec2MetadataClient.builder()
-        .httpClient(UrlConnectionHttpClient.builder()
-            .connectionTimeout(Duration.ofSeconds(1))
-            .socketTimeout(Duration.ofSeconds(1))
-            .build())
-        .retryPolicy(p -> p.numRetries(1))
-        .tokenTtl(Duration.ofMinutes(5));
+    Ec2MetadataClient.Builder builder =
+        Ec2MetadataClient.builder()
+            .httpClient(
+                UrlConnectionHttpClient.builder()
+                    .connectionTimeout(Duration.ofSeconds(1))
+                    .socketTimeout(Duration.ofSeconds(1))
+                    .build())
+            .retryPolicy(p -> p.numRetries(1))
+            .tokenTtl(Duration.ofMinutes(5));
     if (endpoint != null) {
       builder.endpoint(endpoint);
     }

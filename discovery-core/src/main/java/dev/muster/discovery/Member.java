@@ -9,15 +9,14 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * One discovered instance, with the {@code address}, {@code port} and {@code weight} that
- * renderers use already resolved (see {@link MemberMapping}). Immutable.
+ * One discovered instance, with the {@code address}, {@code port} and {@code weight} that renderers
+ * use already resolved (see {@link MemberMapping}). Immutable.
  *
  * <p>The constructor enforces what renderers rely on, whoever builds the member: tag keys and
- * values contain no control, format or line-separator characters and respect EC2's length
- * limits (128 and 256 characters), the address is an IP literal or a well-formed host name, the
- * port is 1 to 65535 and the weight 0 to {@value #MAX_WEIGHT}. Text from tags is still user
- * data ({@code ;}, <code>{</code>, {@code #} and quotes are allowed): renderers escape it for their
- * own syntax.
+ * values contain no control, format or line-separator characters and respect EC2's length limits
+ * (128 and 256 characters), the address is an IP literal or a well-formed host name, the port is 1
+ * to 65535 and the weight 0 to {@value #MAX_WEIGHT}. Text from tags is still user data ({@code ;},
+ * <code>{</code>, {@code #} and quotes are allowed): renderers escape it for their own syntax.
  *
  * @param instanceId the EC2 instance id, never {@code null}
  * @param address the address renderers connect to, never {@code null}
@@ -59,25 +58,25 @@ public record Member(
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(state, "state");
     if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException("port must be 1 to 65535: " + port + " for "
-          + instanceId);
+      throw new IllegalArgumentException("port must be 1 to 65535: " + port + " for " + instanceId);
     }
     if (weight < 0 || weight > MAX_WEIGHT) {
-      throw new IllegalArgumentException("weight must be 0 to " + MAX_WEIGHT + ": " + weight
-          + " for " + instanceId);
+      throw new IllegalArgumentException(
+          "weight must be 0 to " + MAX_WEIGHT + ": " + weight + " for " + instanceId);
     }
     String addressProblem = Validation.addressProblem(address);
     if (addressProblem != null) {
       throw new IllegalArgumentException("address of " + instanceId + ": " + addressProblem);
     }
     SortedMap<String, String> copy = new TreeMap<>(tags);
-    copy.forEach((key, value) -> {
-      String problem = Validation.tagProblem(key, value);
-      if (problem != null) {
-        throw new IllegalArgumentException("tag " + Validation.printable(key) + " of "
-            + instanceId + ": " + problem);
-      }
-    });
+    copy.forEach(
+        (key, value) -> {
+          String problem = Validation.tagProblem(key, value);
+          if (problem != null) {
+            throw new IllegalArgumentException(
+                "tag " + Validation.printable(key) + " of " + instanceId + ": " + problem);
+          }
+        });
     tags = Collections.unmodifiableMap(copy);
   }
 
@@ -130,8 +129,8 @@ public record Member(
   }
 
   /**
-   * Builds a {@link Member}. Defaults: state {@code running}, weight 100, no tags. Address and
-   * port must be set. Not thread-safe.
+   * Builds a {@link Member}. Defaults: state {@code running}, weight 100, no tags. Address and port
+   * must be set. Not thread-safe.
    */
   public static final class Builder {
     private final String instanceId;
@@ -242,12 +241,25 @@ public record Member(
      * Builds the member.
      *
      * @throws NullPointerException if the address is not set
-     * @throws IllegalArgumentException if port or weight is out of range, the address is
-     *     malformed, or a tag breaks the rules above
+     * @throws IllegalArgumentException if port or weight is out of range, the address is malformed,
+     *     or a tag breaks the rules above
      */
     public Member build() {
-      return new Member(instanceId, address, port, weight, privateIp, publicIp, privateDnsName,
-          ipv6, availabilityZone, subnetId, vpcId, state, launchTime, tags);
+      return new Member(
+          instanceId,
+          address,
+          port,
+          weight,
+          privateIp,
+          publicIp,
+          privateDnsName,
+          ipv6,
+          availabilityZone,
+          subnetId,
+          vpcId,
+          state,
+          launchTime,
+          tags);
     }
   }
 }

@@ -3,22 +3,22 @@ package dev.muster.discovery;
 import java.util.Objects;
 
 /**
- * How an EC2 instance becomes a {@link Member}: which address renderers connect to, and the
- * port and weight, each with a default that a tag on the instance may override.
+ * How an EC2 instance becomes a {@link Member}: which address renderers connect to, and the port
+ * and weight, each with a default that a tag on the instance may override.
  *
  * <ul>
  *   <li><b>address</b>: {@link AddressSource#PRIVATE_IP} by default; or the public IPv4, the
  *       private DNS name, the IPv6 address, or the value of a tag ({@link
- *       Builder#addressTag(String)}). An instance without that address is skipped with a
- *       warning, never rendered with an empty address. A tag must hold an IP address (a
- *       proxy resolves a name when it loads its configuration, and one name that does not
- *       resolve fails the whole file) unless {@link Builder#addressTagHostNames(boolean)}.
- *   <li><b>port</b>: {@link Builder#port(int)}, overridden by the tag {@code muster:port}. A
- *       tag that is not a whole number from 1 to 65535 skips the instance with a warning: a
- *       wrong port sends traffic to the wrong service, which is worse than one fewer member.
- *   <li><b>weight</b>: {@link Builder#weight(int)} (default 100), overridden by the tag
- *       {@code muster:weight}, 0 to {@value Member#MAX_WEIGHT}. A bad weight tag falls back to
- *       the default with a warning.
+ *       Builder#addressTag(String)}). An instance without that address is skipped with a warning,
+ *       never rendered with an empty address. A tag must hold an IP address (a proxy resolves a
+ *       name when it loads its configuration, and one name that does not resolve fails the whole
+ *       file) unless {@link Builder#addressTagHostNames(boolean)}.
+ *   <li><b>port</b>: {@link Builder#port(int)}, overridden by the tag {@code muster:port}. A tag
+ *       that is not a whole number from 1 to 65535 skips the instance with a warning: a wrong port
+ *       sends traffic to the wrong service, which is worse than one fewer member.
+ *   <li><b>weight</b>: {@link Builder#weight(int)} (default 100), overridden by the tag {@code
+ *       muster:weight}, 0 to {@value Member#MAX_WEIGHT}. A bad weight tag falls back to the default
+ *       with a warning.
  * </ul>
  *
  * <p>Immutable and thread-safe.
@@ -31,8 +31,14 @@ import java.util.Objects;
  * @param weight the default weight
  * @param weightTag the tag that overrides the weight, or {@code null} for none
  */
-public record MemberMapping(AddressSource addressSource, String addressTag,
-    boolean addressTagHostNames, int port, String portTag, int weight, String weightTag) {
+public record MemberMapping(
+    AddressSource addressSource,
+    String addressTag,
+    boolean addressTagHostNames,
+    int port,
+    String portTag,
+    int weight,
+    String weightTag) {
 
   /** Where a member's address comes from. */
   public enum AddressSource {
@@ -58,15 +64,15 @@ public record MemberMapping(AddressSource addressSource, String addressTag,
   public MemberMapping {
     Objects.requireNonNull(addressSource, "addressSource");
     if (addressSource == AddressSource.TAG && (addressTag == null || addressTag.isEmpty())) {
-      throw new IllegalArgumentException("addressTag must be set when the address comes from "
-          + "a tag");
+      throw new IllegalArgumentException(
+          "addressTag must be set when the address comes from " + "a tag");
     }
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("port must be 1 to 65535: " + port);
     }
     if (weight < 0 || weight > Member.MAX_WEIGHT) {
-      throw new IllegalArgumentException("weight must be 0 to " + Member.MAX_WEIGHT + ": "
-          + weight);
+      throw new IllegalArgumentException(
+          "weight must be 0 to " + Member.MAX_WEIGHT + ": " + weight);
     }
   }
 
@@ -90,8 +96,8 @@ public record MemberMapping(AddressSource addressSource, String addressTag,
     /** Where the address comes from; for {@link AddressSource#TAG} use {@link #addressTag}. */
     public Builder address(AddressSource source) {
       if (Objects.requireNonNull(source, "address") == AddressSource.TAG) {
-        throw new IllegalArgumentException("use addressTag(name) to take the address from "
-            + "a tag");
+        throw new IllegalArgumentException(
+            "use addressTag(name) to take the address from " + "a tag");
       }
       this.addressSource = source;
       this.addressTag = null;
@@ -106,9 +112,9 @@ public record MemberMapping(AddressSource addressSource, String addressTag,
     }
 
     /**
-     * Lets the address tag hold a host name too; off unless set, so that a value such as
-     * {@code abc} or {@code true} skips its instance instead of failing the proxy's check of
-     * the whole file. Turn it on only for names that resolve where the proxy runs.
+     * Lets the address tag hold a host name too; off unless set, so that a value such as {@code
+     * abc} or {@code true} skips its instance instead of failing the proxy's check of the whole
+     * file. Turn it on only for names that resolve where the proxy runs.
      */
     public Builder addressTagHostNames(boolean allowed) {
       this.addressTagHostNames = allowed;
@@ -145,8 +151,8 @@ public record MemberMapping(AddressSource addressSource, String addressTag,
      * @throws IllegalArgumentException naming the setting that is out of range or missing
      */
     public MemberMapping build() {
-      return new MemberMapping(addressSource, addressTag, addressTagHostNames, port, portTag,
-          weight, weightTag);
+      return new MemberMapping(
+          addressSource, addressTag, addressTagHostNames, port, portTag, weight, weightTag);
     }
   }
 }

@@ -8,9 +8,9 @@ import java.util.Set;
  * systems can implement this interface.
  *
  * <p>Contract: {@link #fetch()} returns the <em>complete</em> membership or throws. It never
- * returns part of a result (for example the first pages of a paginated answer) and never
- * returns an empty snapshot in place of an error. The discovery loop calls it from one thread
- * at a time; implementations need not be thread-safe unless shared between loops.
+ * returns part of a result (for example the first pages of a paginated answer) and never returns an
+ * empty snapshot in place of an error. The discovery loop calls it from one thread at a time;
+ * implementations need not be thread-safe unless shared between loops.
  */
 public interface MembershipSource extends AutoCloseable {
 
@@ -23,11 +23,11 @@ public interface MembershipSource extends AutoCloseable {
   Snapshot fetch();
 
   /**
-   * Fetches the current membership, knowing what the caller holds: the loop passes the
-   * membership it published (or restored from its state file). A source whose answers can
-   * miss a member that still belongs (EC2's paged answers shift when the fleet changes) must
-   * confirm that each member of {@code known} that is missing from its answer has really left
-   * before it returns. The default ignores {@code known}.
+   * Fetches the current membership, knowing what the caller holds: the loop passes the membership
+   * it published (or restored from its state file). A source whose answers can miss a member that
+   * still belongs (EC2's paged answers shift when the fleet changes) must confirm that each member
+   * of {@code known} that is missing from its answer has really left before it returns. The default
+   * ignores {@code known}.
    *
    * @param known the membership the caller holds, or {@code null} if none
    * @return every member, never {@code null}
@@ -38,10 +38,10 @@ public interface MembershipSource extends AutoCloseable {
   }
 
   /**
-   * Why these instances are no longer members, for the change log: for example
-   * {@code terminated} or {@code tag removed}. Called between a decision and its publication,
-   * so it must not block: return what the last {@link #fetch()} found out, make no request,
-   * never throw. The default knows nothing.
+   * Why these instances are no longer members, for the change log: for example {@code terminated}
+   * or {@code tag removed}. Called between a decision and its publication, so it must not block:
+   * return what the last {@link #fetch()} found out, make no request, never throw. The default
+   * knows nothing.
    *
    * @param instanceIds instances that left since the last publication
    * @return a reason per instance id it knows about

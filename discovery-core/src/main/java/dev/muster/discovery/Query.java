@@ -11,8 +11,8 @@ import java.util.StringJoiner;
 
 /**
  * Which instances belong: a set of EC2 {@code DescribeInstances} filters, applied server side.
- * Values within one filter are ORed; filters are ANDed. Values are case-sensitive, and
- * {@code *} and {@code ?} are wildcards (a backslash escapes them), exactly as in EC2.
+ * Values within one filter are ORed; filters are ANDed. Values are case-sensitive, and {@code *}
+ * and {@code ?} are wildcards (a backslash escapes them), exactly as in EC2.
  *
  * <pre>{@code
  * Query web = Query.newBuilder()
@@ -42,8 +42,8 @@ public final class Query {
   }
 
   /**
-   * The filters as sent to EC2, in the order they were given, ending with
-   * {@code instance-state-name} unless {@link Builder#anyState()} was used. Unmodifiable.
+   * The filters as sent to EC2, in the order they were given, ending with {@code
+   * instance-state-name} unless {@link Builder#anyState()} was used. Unmodifiable.
    */
   public Map<String, List<String>> filters() {
     return filters;
@@ -86,14 +86,14 @@ public final class Query {
     }
 
     /**
-     * Members of these EC2 Auto Scaling groups (their {@code aws:autoscaling:groupName} tag).
-     * Group names are matched exactly: {@code *}, {@code ?} and {@code \} in a name are
-     * escaped, so {@code web*} does not also match {@code web-canary}.
+     * Members of these EC2 Auto Scaling groups (their {@code aws:autoscaling:groupName} tag). Group
+     * names are matched exactly: {@code *}, {@code ?} and {@code \} in a name are escaped, so
+     * {@code web*} does not also match {@code web-canary}.
      */
     public Builder autoScalingGroup(String... groupNames) {
       List<String> names = values(AUTO_SCALING_GROUP_FILTER, groupNames);
-      return filter(AUTO_SCALING_GROUP_FILTER,
-          names.stream().map(Builder::literal).toArray(String[]::new));
+      return filter(
+          AUTO_SCALING_GROUP_FILTER, names.stream().map(Builder::literal).toArray(String[]::new));
     }
 
     /** {@code value} with EC2's filter wildcards escaped, to match only itself. */
@@ -125,17 +125,16 @@ public final class Query {
     }
 
     /**
-     * Instances in one of these states ({@code pending}, {@code running},
-     * {@code shutting-down}, {@code terminated}, {@code stopping}, {@code stopped}). The
-     * default is {@code running} alone.
+     * Instances in one of these states ({@code pending}, {@code running}, {@code shutting-down},
+     * {@code terminated}, {@code stopping}, {@code stopped}). The default is {@code running} alone.
      */
     public Builder states(String... stateNames) {
       List<String> checked = values(STATE_FILTER, stateNames);
       for (String state : checked) {
-        if (!List.of("pending", "running", "shutting-down", "terminated", "stopping",
-            "stopped").contains(state)) {
-          throw new IllegalArgumentException("instance-state-name: unknown state '"
-              + Validation.printable(state) + "'");
+        if (!List.of("pending", "running", "shutting-down", "terminated", "stopping", "stopped")
+            .contains(state)) {
+          throw new IllegalArgumentException(
+              "instance-state-name: unknown state '" + Validation.printable(state) + "'");
         }
       }
       this.states = checked;
@@ -149,8 +148,8 @@ public final class Query {
     }
 
     /**
-     * Any other {@code DescribeInstances} filter, for example
-     * {@code filter("instance-type", "c7g.*")}. The name is passed to EC2 as it is.
+     * Any other {@code DescribeInstances} filter, for example {@code filter("instance-type",
+     * "c7g.*")}. The name is passed to EC2 as it is.
      */
     public Builder filter(String name, String... values) {
       requireText("filter name", name);
@@ -158,8 +157,11 @@ public final class Query {
         return states(values);
       }
       if (filters.containsKey(name)) {
-        throw new IllegalArgumentException("filter " + name + " is given twice; "
-            + "give all its values in one call (they are ORed)");
+        throw new IllegalArgumentException(
+            "filter "
+                + name
+                + " is given twice; "
+                + "give all its values in one call (they are ORed)");
       }
       filters.put(name, values(name, values));
       return this;
@@ -194,8 +196,8 @@ public final class Query {
       }
       String problem = Validation.characterProblem(text);
       if (problem != null) {
-        throw new IllegalArgumentException(what + " '" + Validation.printable(text) + "': "
-            + problem);
+        throw new IllegalArgumentException(
+            what + " '" + Validation.printable(text) + "': " + problem);
       }
     }
   }

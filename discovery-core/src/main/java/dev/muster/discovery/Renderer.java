@@ -6,9 +6,9 @@ import java.util.Map;
  * Turns memberships into the text of a configuration file. {@link TemplateRenderer} is the
  * FreeMarker-backed implementation; the renderer modules supply default templates for it.
  *
- * <p>Contract: the output depends only on the memberships (and the renderer's fixed
- * settings), so rendering the same memberships twice gives the same text: no timestamps, no
- * random ids. Implementations are thread-safe.
+ * <p>Contract: the output depends only on the memberships (and the renderer's fixed settings), so
+ * rendering the same memberships twice gives the same text: no timestamps, no random ids.
+ * Implementations are thread-safe.
  */
 @FunctionalInterface
 public interface Renderer {

@@ -4,17 +4,17 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * One output that published memberships go to: a configuration file a proxy reads
- * ({@link #of(Renderer, Target)}: render, write, validate, reload, roll back), or a proxy's
- * runtime API (for example {@code HaproxyRuntime}: set addresses and weights, drain, warm up).
- * A {@link ConfigPipeline} joins the backends of one output and drives its sink.
+ * One output that published memberships go to: a configuration file a proxy reads ({@link
+ * #of(Renderer, Target)}: render, write, validate, reload, roll back), or a proxy's runtime API
+ * (for example {@code HaproxyRuntime}: set addresses and weights, drain, warm up). A {@link
+ * ConfigPipeline} joins the backends of one output and drives its sink.
  *
  * <p>Contract: {@link #apply} makes the output hold exactly the memberships it is given, every
  * backend of the output at once; it is <em>level-triggered</em>, so a sink compares what it is
- * given with what the output holds, not with what it was given last time, and the same call
- * after a failure repairs whatever the failure left. After it returns or throws, the proxy
- * runs a complete configuration, never a half-written one. Calls are serialised by the
- * pipeline; implementations need not be thread-safe.
+ * given with what the output holds, not with what it was given last time, and the same call after a
+ * failure repairs whatever the failure left. After it returns or throws, the proxy runs a complete
+ * configuration, never a half-written one. Calls are serialised by the pipeline; implementations
+ * need not be thread-safe.
  */
 public interface Sink {
 
@@ -29,12 +29,12 @@ public interface Sink {
   ApplyResult apply(Map<String, Snapshot> memberships);
 
   /**
-   * Checks whether the output would accept {@code memberships}, changing nothing; the
-   * pipeline uses it to find the members that make the proxy refuse a configuration. The
-   * default accepts everything.
+   * Checks whether the output would accept {@code memberships}, changing nothing; the pipeline uses
+   * it to find the members that make the proxy refuse a configuration. The default accepts
+   * everything.
    *
-   * @throws ApplyException {@linkplain ApplyException#rejected() rejected} if the proxy's
-   *     checker refuses it
+   * @throws ApplyException {@linkplain ApplyException#rejected() rejected} if the proxy's checker
+   *     refuses it
    * @throws RenderException if the memberships cannot be written in the output's syntax
    */
   default void check(Map<String, Snapshot> memberships) {}

@@ -10,12 +10,11 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * An immutable membership at one moment: members sorted by instance id, with a fingerprint
- * computed once so that "did anything change?" is a comparison of two short strings.
+ * An immutable membership at one moment: members sorted by instance id, with a fingerprint computed
+ * once so that "did anything change?" is a comparison of two short strings.
  *
- * <p>A snapshot is <em>stale</em> when it was read back from a file at start-up instead of
- * fetched; staleness and the time taken do not take part in {@link #sameMembersAs(Snapshot)}.
- * Thread-safe.
+ * <p>A snapshot is <em>stale</em> when it was read back from a file at start-up instead of fetched;
+ * staleness and the time taken do not take part in {@link #sameMembersAs(Snapshot)}. Thread-safe.
  */
 public final class Snapshot {
   private static final Comparator<Member> BY_ID = Comparator.comparing(Member::instanceId);
@@ -26,8 +25,8 @@ public final class Snapshot {
   private final Instant takenAt;
   private final boolean stale;
 
-  private Snapshot(List<Member> members, Fingerprint.Digests digests, Instant takenAt,
-      boolean stale) {
+  private Snapshot(
+      List<Member> members, Fingerprint.Digests digests, Instant takenAt, boolean stale) {
     this.members = members;
     this.fingerprint = digests.fingerprint();
     this.memberDigests = digests.memberDigests();
@@ -46,8 +45,8 @@ public final class Snapshot {
     sorted.sort(BY_ID);
     for (int i = 1; i < sorted.size(); i++) {
       if (sorted.get(i).instanceId().equals(sorted.get(i - 1).instanceId())) {
-        throw new IllegalArgumentException("instance " + sorted.get(i).instanceId()
-            + " appears twice");
+        throw new IllegalArgumentException(
+            "instance " + sorted.get(i).instanceId() + " appears twice");
       }
     }
     List<Member> copy = List.copyOf(sorted);
@@ -93,8 +92,8 @@ public final class Snapshot {
   }
 
   /**
-   * 32 hex digits, from a SHA-256 digest of every field of every member. Equal for equal
-   * member lists; different ones collide with negligible probability, even on purpose.
+   * 32 hex digits, from a SHA-256 digest of every field of every member. Equal for equal member
+   * lists; different ones collide with negligible probability, even on purpose.
    */
   public String fingerprint() {
     return fingerprint;
@@ -112,8 +111,8 @@ public final class Snapshot {
 
   /** The same members, marked stale. */
   public Snapshot asStale() {
-    return new Snapshot(members, new Fingerprint.Digests(fingerprint, memberDigests), takenAt,
-        true);
+    return new Snapshot(
+        members, new Fingerprint.Digests(fingerprint, memberDigests), takenAt, true);
   }
 
   /**
@@ -132,7 +131,13 @@ public final class Snapshot {
 
   @Override
   public String toString() {
-    return "Snapshot[" + members.size() + " members, " + fingerprint.substring(0, 8)
-        + (stale ? ", stale" : "") + ", taken " + takenAt + "]";
+    return "Snapshot["
+        + members.size()
+        + " members, "
+        + fingerprint.substring(0, 8)
+        + (stale ? ", stale" : "")
+        + ", taken "
+        + takenAt
+        + "]";
   }
 }

@@ -22,8 +22,8 @@ final class SystemProcessRunner implements ProcessRunner {
     try {
       process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.PIPE).start();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start " + String.join(" ", command) + ": "
-          + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot start " + String.join(" ", command) + ": " + e.getMessage(), e);
     }
     try {
       process.getOutputStream().close();

@@ -27,21 +27,20 @@ import java.util.TimeZone;
 /**
  * A {@link Renderer} backed by a FreeMarker template.
  *
- * <p><b>What templates see.</b> {@code backends}: a list in name order, each with
- * {@code name}, {@code safeName}, {@code size} and {@code members}; {@code backend[NAME]}: the
- * same by name. Each member has {@code id}, {@code name} (the id made safe as a config
- * identifier), {@code address}, {@code port}, {@code weight}, {@code hostPort}, {@code state},
- * {@code tags}, and when set {@code zone}, {@code privateIp}, {@code publicIp},
- * {@code privateDnsName}, {@code ipv6}, {@code subnetId}, {@code vpcId}. User variables from
- * {@link Builder#variable} sit beside them.
+ * <p><b>What templates see.</b> {@code backends}: a list in name order, each with {@code name},
+ * {@code safeName}, {@code size} and {@code members}; {@code backend[NAME]}: the same by name. Each
+ * member has {@code id}, {@code name} (the id made safe as a config identifier), {@code address},
+ * {@code port}, {@code weight}, {@code hostPort}, {@code state}, {@code tags}, and when set {@code
+ * zone}, {@code privateIp}, {@code publicIp}, {@code privateDnsName}, {@code ipv6}, {@code
+ * subnetId}, {@code vpcId}. User variables from {@link Builder#variable} sit beside them.
  *
  * <p><b>Safety.</b> Every {@code ${...}} goes through the {@link Escaper} of the target syntax;
  * trusted text is marked {@code ${header?no_esc}}. Numbers print as plain digits ({@code 8080},
  * never {@code 8,080}), whatever the locale.
  *
- * <p><b>Strict.</b> A missing variable or any template error fails the render with the
- * template's name and line; the template is parsed when the renderer is built, so a syntax
- * error fails at start-up. The same memberships always give the same text.
+ * <p><b>Strict.</b> A missing variable or any template error fails the render with the template's
+ * name and line; the template is parsed when the renderer is built, so a syntax error fails at
+ * start-up. The same memberships always give the same text.
  *
  * <p>Thread-safe.
  */
@@ -75,9 +74,9 @@ public final class TemplateRenderer implements Renderer {
   }
 
   /**
-   * {@code text} as a configuration identifier, as templates get it in {@code name} and
-   * {@code safeName}: letters, digits and {@code _ . -} only (others become {@code _}), at
-   * most 64 characters, never empty.
+   * {@code text} as a configuration identifier, as templates get it in {@code name} and {@code
+   * safeName}: letters, digits and {@code _ . -} only (others become {@code _}), at most 64
+   * characters, never empty.
    */
   public static String safeName(String text) {
     return TemplateModel.safeName(text);
@@ -107,8 +106,14 @@ public final class TemplateRenderer implements Renderer {
     if (cause instanceof IllegalArgumentException && cause.getMessage() != null) {
       message = "value refused: " + cause.getMessage();
     }
-    return "template " + e.getTemplateSourceName() + " line " + e.getLineNumber() + ", column "
-        + e.getColumnNumber() + ": " + message.strip();
+    return "template "
+        + e.getTemplateSourceName()
+        + " line "
+        + e.getLineNumber()
+        + ", column "
+        + e.getColumnNumber()
+        + ": "
+        + message.strip();
   }
 
   /** Builds a {@link TemplateRenderer}. Not thread-safe. */
@@ -140,8 +145,8 @@ public final class TemplateRenderer implements Renderer {
     }
 
     /**
-     * Renders the classpath resource at the absolute {@code path} (for example
-     * {@code /dev/muster/haproxy/haproxy.cfg.ftl}), loaded through {@code base}'s class loader.
+     * Renders the classpath resource at the absolute {@code path} (for example {@code
+     * /dev/muster/haproxy/haproxy.cfg.ftl}), loaded through {@code base}'s class loader.
      */
     public Builder classpathTemplate(Class<?> base, String path) {
       Objects.requireNonNull(path, "path");
@@ -153,7 +158,8 @@ public final class TemplateRenderer implements Renderer {
     /** Renders {@code text} as a template called {@code templateName}. */
     public Builder templateText(String templateName, String text) {
       StringTemplateLoader strings = new StringTemplateLoader();
-      strings.putTemplate(Objects.requireNonNull(templateName, "templateName"),
+      strings.putTemplate(
+          Objects.requireNonNull(templateName, "templateName"),
           Objects.requireNonNull(text, "text"));
       this.loader = strings;
       this.name = templateName;
@@ -174,8 +180,8 @@ public final class TemplateRenderer implements Renderer {
     public Builder variable(String name, Object value) {
       Objects.requireNonNull(name, "name");
       if (RESERVED.contains(name)) {
-        throw new IllegalArgumentException("variable name '" + name + "' is reserved for the "
-            + "memberships");
+        throw new IllegalArgumentException(
+            "variable name '" + name + "' is reserved for the " + "memberships");
       }
       variables.put(name, Objects.requireNonNull(value, "value of " + name));
       return this;
@@ -189,8 +195,9 @@ public final class TemplateRenderer implements Renderer {
      */
     public TemplateRenderer build() {
       if (loader == null) {
-        throw new IllegalStateException("template is not set: call template(Path), "
-            + "classpathTemplate(...) or templateText(...)");
+        throw new IllegalStateException(
+            "template is not set: call template(Path), "
+                + "classpathTemplate(...) or templateText(...)");
       }
       if (escaper == null) {
         throw new IllegalStateException("escaper is not set: call escaper(name, Escaper)");
@@ -206,7 +213,7 @@ public final class TemplateRenderer implements Renderer {
       cfg.setLogTemplateExceptions(false);
       cfg.setWrapUncheckedExceptions(true);
       cfg.setFallbackOnNullLoopVariable(false);
-      cfg.setAttemptExceptionReporter((e, env) -> { });
+      cfg.setAttemptExceptionReporter((e, env) -> {});
       cfg.setAPIBuiltinEnabled(false);
       cfg.setNewBuiltinClassResolver(TemplateClassResolver.ALLOWS_NOTHING_RESOLVER);
       cfg.setRecognizeStandardFileExtensions(false);
@@ -216,9 +223,16 @@ public final class TemplateRenderer implements Renderer {
       try {
         return new TemplateRenderer(cfg.getTemplate(name), Map.copyOf(variables));
       } catch (freemarker.core.ParseException e) {
-        throw new RenderException("template " + e.getTemplateName() + " line "
-            + e.getLineNumber() + ", column " + e.getColumnNumber() + ": "
-            + e.getEditorMessage(), e);
+        throw new RenderException(
+            "template "
+                + e.getTemplateName()
+                + " line "
+                + e.getLineNumber()
+                + ", column "
+                + e.getColumnNumber()
+                + ": "
+                + e.getEditorMessage(),
+            e);
       } catch (IOException e) {
         throw new RenderException("cannot load template " + name + ": " + e.getMessage(), e);
       }

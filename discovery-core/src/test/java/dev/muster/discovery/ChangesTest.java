@@ -34,11 +34,18 @@ class ChangesTest {
   @Test
   void reportsWhichAspectsChanged() {
     Member before = member("i-1", "10.0.0.1").toBuilder().tag("role", "web").build();
-    Member after = before.toBuilder().address("10.0.0.2").port(81).weight(5).state("stopping")
-        .tag("role", "api").availabilityZone("us-east-1b").build();
+    Member after =
+        before.toBuilder()
+            .address("10.0.0.2")
+            .port(81)
+            .weight(5)
+            .state("stopping")
+            .tag("role", "api")
+            .availabilityZone("us-east-1b")
+            .build();
 
-    Changes changes = Changes.between(Snapshot.of(List.of(before), T),
-        Snapshot.of(List.of(after), T));
+    Changes changes =
+        Changes.between(Snapshot.of(List.of(before), T), Snapshot.of(List.of(after), T));
 
     assertEquals(1, changes.changed().size());
     assertEquals(EnumSet.allOf(Changes.Aspect.class), changes.changed().get(0).aspects());
@@ -83,15 +90,15 @@ class ChangesTest {
     Set<String> removed = new java.util.TreeSet<>(a.keySet());
     removed.removeAll(b.keySet());
     Set<String> changed = new java.util.TreeSet<>();
-    a.forEach((id, m) -> {
-      if (b.containsKey(id) && !b.get(id).equals(m)) {
-        changed.add(id);
-      }
-    });
+    a.forEach(
+        (id, m) -> {
+          if (b.containsKey(id) && !b.get(id).equals(m)) {
+            changed.add(id);
+          }
+        });
     assertEquals(List.copyOf(added), changes.added().stream().map(Member::instanceId).toList());
-    assertEquals(List.copyOf(removed),
-        changes.removed().stream().map(Member::instanceId).toList());
-    assertEquals(List.copyOf(changed),
-        changes.changed().stream().map(c -> c.after().instanceId()).toList());
+    assertEquals(List.copyOf(removed), changes.removed().stream().map(Member::instanceId).toList());
+    assertEquals(
+        List.copyOf(changed), changes.changed().stream().map(c -> c.after().instanceId()).toList());
   }
 }

@@ -18,8 +18,13 @@ class CommandTest {
 
   @Test
   void failureNamesTheCommandExitCodeAndOutput() {
-    ApplyException e = assertThrows(ApplyException.class, () -> Command.reloader("/bin/sh",
-        "-c", "echo 'config line 3: unknown keyword' >&2; exit 3").reload());
+    ApplyException e =
+        assertThrows(
+            ApplyException.class,
+            () ->
+                Command.reloader(
+                        "/bin/sh", "-c", "echo 'config line 3: unknown keyword' >&2; exit 3")
+                    .reload());
 
     assertTrue(e.getMessage().startsWith("reload failed: `/bin/sh -c"), e.getMessage());
     assertTrue(e.getMessage().contains("exited 3"), e.getMessage());
@@ -28,16 +33,20 @@ class CommandTest {
 
   @Test
   void overrunningCommandIsKilledAndReported() {
-    ApplyException e = assertThrows(ApplyException.class, () -> Command.reloader("/bin/sleep",
-        "30").withTimeout(Duration.ofMillis(200)).reload());
+    ApplyException e =
+        assertThrows(
+            ApplyException.class,
+            () ->
+                Command.reloader("/bin/sleep", "30").withTimeout(Duration.ofMillis(200)).reload());
 
     assertTrue(e.getMessage().contains("timed out after 200 ms"), e.getMessage());
   }
 
   @Test
   void missingProgramIsAnApplyFailure() {
-    ApplyException e = assertThrows(ApplyException.class,
-        () -> Command.reloader("/nonexistent/muster-proxy").reload());
+    ApplyException e =
+        assertThrows(
+            ApplyException.class, () -> Command.reloader("/nonexistent/muster-proxy").reload());
 
     assertTrue(e.getMessage().contains("cannot start"), e.getMessage());
   }

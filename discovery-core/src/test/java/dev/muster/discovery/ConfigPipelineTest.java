@@ -24,22 +24,26 @@ class ConfigPipelineTest {
 
   private ConfigPipeline pipeline() {
     return ConfigPipeline.newBuilder()
-        .clock(clock).scheduler(scheduler).random(new java.util.Random(7))
+        .clock(clock)
+        .scheduler(scheduler)
+        .random(new java.util.Random(7))
         .retryBackoff(Duration.ofSeconds(1), Duration.ofSeconds(30))
-        .renderer(memberships -> {
-          StringBuilder out = new StringBuilder();
-          memberships.forEach((name, s) -> out.append(name).append('=').append(s.size())
-              .append(';'));
-          return out.toString();
-        })
-        .target(content -> {
-          attempts++;
-          if (failApply) {
-            throw new ApplyException("reload failed: no");
-          }
-          applied.add(content);
-          return new ApplyResult(ApplyResult.Outcome.APPLIED, content);
-        })
+        .renderer(
+            memberships -> {
+              StringBuilder out = new StringBuilder();
+              memberships.forEach(
+                  (name, s) -> out.append(name).append('=').append(s.size()).append(';'));
+              return out.toString();
+            })
+        .target(
+            content -> {
+              attempts++;
+              if (failApply) {
+                throw new ApplyException("reload failed: no");
+              }
+              applied.add(content);
+              return new ApplyResult(ApplyResult.Outcome.APPLIED, content);
+            })
         .build();
   }
 

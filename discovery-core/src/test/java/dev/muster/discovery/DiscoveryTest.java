@@ -32,17 +32,19 @@ class DiscoveryTest {
   private Discovery discovery;
 
   private Discovery start(Consumer<Discovery.Builder> settings) {
-    Discovery.Builder builder = Discovery.newBuilder()
-        .name("test")
-        .source(source)
-        .clock(clock)
-        .scheduler(scheduler)
-        .interval(INTERVAL)
-        .jitter(0)
-        .listener((snapshot, change) -> {
-          published.add(snapshot);
-          changes.add(change);
-        });
+    Discovery.Builder builder =
+        Discovery.newBuilder()
+            .name("test")
+            .source(source)
+            .clock(clock)
+            .scheduler(scheduler)
+            .interval(INTERVAL)
+            .jitter(0)
+            .listener(
+                (snapshot, change) -> {
+                  published.add(snapshot);
+                  changes.add(change);
+                });
     settings.accept(builder);
     discovery = builder.build();
     discovery.start();
@@ -75,7 +77,7 @@ class DiscoveryTest {
   @Test
   void unchangedMembershipPublishesNothing() {
     source.then(members(3));
-    start(b -> { });
+    start(b -> {});
 
     for (int i = 0; i < 20; i++) {
       tick();
@@ -88,22 +90,21 @@ class DiscoveryTest {
   @Test
   void publishesAddedAndRemovedMembers() {
     source.then(members(3)).then(members(1, 4));
-    start(b -> { });
+    start(b -> {});
 
     tick();
 
     assertEquals(2, published.size());
     Changes second = changes.get(1);
-    assertEquals(List.of("i-00000000000000003"),
-        second.added().stream().map(Member::instanceId).toList());
-    assertEquals(List.of("i-00000000000000000"),
-        second.removed().stream().map(Member::instanceId).toList());
+    assertEquals(
+        List.of("i-00000000000000003"), second.added().stream().map(Member::instanceId).toList());
+    assertEquals(
+        List.of("i-00000000000000000"), second.removed().stream().map(Member::instanceId).toList());
   }
 
   @Test
   void failedFetchKeepsTheLastGoodMembershipAndBacksOff() {
-    source.then(members(4)).thenFail("boom").thenFail("boom").thenFail("boom")
-        .then(members(4));
+    source.then(members(4)).thenFail("boom").thenFail("boom").thenFail("boom").then(members(4));
     start(b -> b.maxBackoff(Duration.ofSeconds(50)));
 
     tick(); // fails: next in 20 s
@@ -135,15 +136,15 @@ class DiscoveryTest {
 
     assertEquals(1, published.size());
     assertEquals(5, discovery.current().orElseThrow().size());
-    assertTrue(discovery.status().held().contains("fewer than minMembers 1"),
-        discovery.status().held());
+    assertTrue(
+        discovery.status().held().contains("fewer than minMembers 1"), discovery.status().held());
   }
 
   @Test
   void firstViewBelowTheFloorIsRefusedAndNothingIsPublished() {
     source.then(List.of());
 
-    start(b -> { });
+    start(b -> {});
     for (int i = 0; i < 10; i++) {
       tick();
     }
@@ -168,7 +169,7 @@ class DiscoveryTest {
   @Test
   void acceptHeldNeverLiftsTheFloor() {
     source.then(members(5)).then(List.of());
-    start(b -> { });
+    start(b -> {});
     tick();
 
     discovery.acceptHeld();
@@ -194,8 +195,13 @@ class DiscoveryTest {
 
   @Test
   void massRemovalStreakIsBrokenByANormalResult() {
-    source.then(members(10)).then(members(3)).then(members(3)).then(members(10))
-        .then(members(3)).then(members(3));
+    source
+        .then(members(10))
+        .then(members(3))
+        .then(members(3))
+        .then(members(10))
+        .then(members(3))
+        .then(members(3));
     start(b -> b.confirmations(3).holdMin(Duration.ZERO));
 
     for (int i = 0; i < 5; i++) {
@@ -236,15 +242,24 @@ class DiscoveryTest {
 
   @Test
   void staircaseOfSmallRemovalsIsHeldAsOneMassRemoval() {
-    source.then(members(50)).then(members(26)).then(members(14)).then(members(8))
-        .then(members(5)).then(members(3));
+    source
+        .then(members(50))
+        .then(members(26))
+        .then(members(14))
+        .then(members(8))
+        .then(members(5))
+        .then(members(3));
     start(b -> b.interval(Duration.ofMillis(2500)));
 
     scheduler.advance(Duration.ofMillis(2500));
     assertEquals(26, discovery.current().orElseThrow().size(), "48% is under the limit");
     scheduler.advance(Duration.ofMillis(2500));
-    assertTrue(discovery.status().held().contains("shrink the membership from 50 (the largest "
-        + "within 10 min) to 14"), discovery.status().held());
+    assertTrue(
+        discovery
+            .status()
+            .held()
+            .contains("shrink the membership from 50 (the largest " + "within 10 min) to 14"),
+        discovery.status().held());
     for (int i = 0; i < 6; i++) {
       scheduler.advance(Duration.ofMillis(2500));
     }
@@ -279,8 +294,12 @@ class DiscoveryTest {
   @Test
   void runOnceRefusesAnEmptyFirstView() {
     source.then(List.of());
-    discovery = Discovery.newBuilder().source(source).clock(clock)
-        .listener((s, c) -> published.add(s)).build();
+    discovery =
+        Discovery.newBuilder()
+            .source(source)
+            .clock(clock)
+            .listener((s, c) -> published.add(s))
+            .build();
 
     assertEquals(Discovery.Outcome.HELD, discovery.runOnce());
 
@@ -292,17 +311,32 @@ class DiscoveryTest {
   void runOnceRefusesAMassRemovalAgainstTheStateFileUnlessAccepted(@TempDir Path dir) {
     Path state = dir.resolve("web.state");
     source.then(members(5)).then(members(2)).then(members(2));
-    Discovery first = Discovery.newBuilder().source(source).clock(clock).stateFile(state)
-        .listener((s, c) -> published.add(s)).build();
+    Discovery first =
+        Discovery.newBuilder()
+            .source(source)
+            .clock(clock)
+            .stateFile(state)
+            .listener((s, c) -> published.add(s))
+            .build();
     assertEquals(Discovery.Outcome.PUBLISHED, first.runOnce());
 
-    Discovery second = Discovery.newBuilder().source(source).clock(clock).stateFile(state)
-        .listener((s, c) -> published.add(s)).build();
+    Discovery second =
+        Discovery.newBuilder()
+            .source(source)
+            .clock(clock)
+            .stateFile(state)
+            .listener((s, c) -> published.add(s))
+            .build();
     assertEquals(Discovery.Outcome.HELD, second.runOnce());
     assertTrue(second.status().held().contains("remove 3 of 5"), second.status().held());
 
-    Discovery third = Discovery.newBuilder().source(source).clock(clock).stateFile(state)
-        .listener((s, c) -> published.add(s)).build();
+    Discovery third =
+        Discovery.newBuilder()
+            .source(source)
+            .clock(clock)
+            .stateFile(state)
+            .listener((s, c) -> published.add(s))
+            .build();
     third.acceptHeld();
     assertEquals(Discovery.Outcome.PUBLISHED, third.runOnce());
 
@@ -314,8 +348,13 @@ class DiscoveryTest {
     Path state = dir.resolve("web.state");
     source.then(members(3));
     for (int i = 0; i < 2; i++) {
-      Discovery once = Discovery.newBuilder().source(source).clock(clock).stateFile(state)
-          .listener((s, c) -> published.add(s)).build();
+      Discovery once =
+          Discovery.newBuilder()
+              .source(source)
+              .clock(clock)
+              .stateFile(state)
+              .listener((s, c) -> published.add(s))
+              .build();
       assertEquals(Discovery.Outcome.PUBLISHED, once.runOnce());
     }
 
@@ -335,13 +374,19 @@ class DiscoveryTest {
   void failingListenerDoesNotStopTheOthersOrTheLoop() {
     List<Integer> seen = new ArrayList<>();
     source.then(members(1)).then(members(2)).then(members(3));
-    discovery = Discovery.newBuilder().source(source).clock(clock).scheduler(scheduler)
-        .interval(INTERVAL).jitter(0)
-        .listener((s, c) -> {
-          throw new IllegalStateException("listener bug");
-        })
-        .listener((s, c) -> seen.add(s.size()))
-        .build();
+    discovery =
+        Discovery.newBuilder()
+            .source(source)
+            .clock(clock)
+            .scheduler(scheduler)
+            .interval(INTERVAL)
+            .jitter(0)
+            .listener(
+                (s, c) -> {
+                  throw new IllegalStateException("listener bug");
+                })
+            .listener((s, c) -> seen.add(s.size()))
+            .build();
     discovery.start();
     scheduler.runDue();
 
@@ -403,7 +448,7 @@ class DiscoveryTest {
   @Test
   void refreshFetchesAtOnceAndCoalesces() {
     source.then(members(1)).then(members(2));
-    start(b -> { });
+    start(b -> {});
 
     discovery.refresh();
     discovery.refresh();
@@ -418,7 +463,7 @@ class DiscoveryTest {
   void statusReportsFetchesAndMembers() {
     source.then(members(7));
 
-    start(b -> { });
+    start(b -> {});
 
     DiscoveryStatus status = discovery.status();
     assertEquals("test", status.name());
@@ -438,9 +483,16 @@ class DiscoveryTest {
     published.clear();
 
     ScriptedSource down = new ScriptedSource(clock).thenFail("no route to EC2");
-    discovery = Discovery.newBuilder().source(down).clock(clock).scheduler(scheduler)
-        .interval(INTERVAL).jitter(0).stateFile(state)
-        .listener((s, c) -> published.add(s)).build();
+    discovery =
+        Discovery.newBuilder()
+            .source(down)
+            .clock(clock)
+            .scheduler(scheduler)
+            .interval(INTERVAL)
+            .jitter(0)
+            .stateFile(state)
+            .listener((s, c) -> published.add(s))
+            .build();
     discovery.start();
     scheduler.runDue();
 
@@ -460,21 +512,30 @@ class DiscoveryTest {
     published.clear();
 
     ScriptedSource empty = new ScriptedSource(clock).then(List.of());
-    discovery = Discovery.newBuilder().source(empty).clock(clock).scheduler(scheduler)
-        .interval(INTERVAL).jitter(0).stateFile(state).confirmations(3)
-        .listener((s, c) -> published.add(s)).build();
+    discovery =
+        Discovery.newBuilder()
+            .source(empty)
+            .clock(clock)
+            .scheduler(scheduler)
+            .interval(INTERVAL)
+            .jitter(0)
+            .stateFile(state)
+            .confirmations(3)
+            .listener((s, c) -> published.add(s))
+            .build();
     discovery.start();
     scheduler.runDue();
 
     assertEquals(1, published.size(), "only the restored membership");
-    assertTrue(discovery.status().held().contains("fewer than minMembers 1 (4 are published)"),
+    assertTrue(
+        discovery.status().held().contains("fewer than minMembers 1 (4 are published)"),
         discovery.status().held());
   }
 
   @Test
   void closeStopsTheLoopAndClosesTheSource() {
     source.then(members(1));
-    start(b -> { });
+    start(b -> {});
 
     discovery.close();
     scheduler.advance(Duration.ofMinutes(5));
@@ -491,25 +552,40 @@ class DiscoveryTest {
 
     for (int i = 0; i < 50; i++) {
       Duration next = Duration.between(clock.instant(), scheduler.pending().get(0));
-      assertTrue(next.compareTo(Duration.ofSeconds(8)) >= 0
-          && next.compareTo(Duration.ofSeconds(12)) <= 0, next.toString());
+      assertTrue(
+          next.compareTo(Duration.ofSeconds(8)) >= 0 && next.compareTo(Duration.ofSeconds(12)) <= 0,
+          next.toString());
       scheduler.advance(next);
     }
   }
 
   @Test
   void badSettingsFailAtBuildTimeNamingTheSetting() {
-    assertEquals("source is not set: call source(MembershipSource)",
+    assertEquals(
+        "source is not set: call source(MembershipSource)",
         assertThrows(IllegalStateException.class, () -> Discovery.newBuilder().build())
             .getMessage());
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> Discovery.newBuilder().interval(Duration.ZERO)).getMessage()
-        .startsWith("interval"));
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> Discovery.newBuilder().maxRemovalFraction(0)).getMessage()
-        .startsWith("maxRemovalFraction"));
-    assertTrue(assertThrows(IllegalStateException.class,
-        () -> Discovery.newBuilder().source(source).waitMin(Duration.ofSeconds(5))
-            .waitMax(Duration.ofSeconds(1)).build()).getMessage().startsWith("waitMax"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> Discovery.newBuilder().interval(Duration.ZERO))
+            .getMessage()
+            .startsWith("interval"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class, () -> Discovery.newBuilder().maxRemovalFraction(0))
+            .getMessage()
+            .startsWith("maxRemovalFraction"));
+    assertTrue(
+        assertThrows(
+                IllegalStateException.class,
+                () ->
+                    Discovery.newBuilder()
+                        .source(source)
+                        .waitMin(Duration.ofSeconds(5))
+                        .waitMax(Duration.ofSeconds(1))
+                        .build())
+            .getMessage()
+            .startsWith("waitMax"));
   }
 }

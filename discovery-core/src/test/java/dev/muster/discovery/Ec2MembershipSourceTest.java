@@ -37,14 +37,17 @@ class Ec2MembershipSourceTest {
   }
 
   private Ec2MembershipSource source(Query query) {
-    return source(query, m -> { });
+    return source(query, m -> {});
   }
 
   private Ec2MembershipSource source(Query query, Consumer<MemberMapping.Builder> mapping) {
     MemberMapping.Builder m = MemberMapping.newBuilder().port(8080);
     mapping.accept(m);
-    return Ec2MembershipSource.newBuilder().client(ec2.client()).query(query)
-        .mapping(m.build()).build();
+    return Ec2MembershipSource.newBuilder()
+        .client(ec2.client())
+        .query(query)
+        .mapping(m.build())
+        .build();
   }
 
   private static Set<String> ids(Snapshot snapshot) {
@@ -57,19 +60,39 @@ class Ec2MembershipSourceTest {
 
   @Test
   void sendsEveryFilterServerSide() {
-    source(Query.newBuilder().tag("role", "web", "api").tagKey("muster")
-        .vpcId("vpc-1").subnetId("subnet-1").availabilityZone("us-east-1a")
-        .autoScalingGroup("web-asg").filter("instance-type", "t3.*").build()).fetch();
+    source(
+            Query.newBuilder()
+                .tag("role", "web", "api")
+                .tagKey("muster")
+                .vpcId("vpc-1")
+                .subnetId("subnet-1")
+                .availabilityZone("us-east-1a")
+                .autoScalingGroup("web-asg")
+                .filter("instance-type", "t3.*")
+                .build())
+        .fetch();
 
     RecordedRequest request = ec2.requests().get(0);
     Map<String, String> sent = request.params();
     assertEquals("DescribeInstances", request.action());
     assertEquals("1000", sent.get("MaxResults"));
-    List<String> names = sent.entrySet().stream()
-        .filter(e -> e.getKey().matches("Filter\\.\\d+\\.Name")).map(Map.Entry::getValue)
-        .sorted().toList();
-    assertEquals(List.of("availability-zone", "instance-state-name", "instance-type",
-        "subnet-id", "tag-key", "tag:aws:autoscaling:groupName", "tag:role", "vpc-id"), names);
+    List<String> names =
+        sent.entrySet().stream()
+            .filter(e -> e.getKey().matches("Filter\\.\\d+\\.Name"))
+            .map(Map.Entry::getValue)
+            .sorted()
+            .toList();
+    assertEquals(
+        List.of(
+            "availability-zone",
+            "instance-state-name",
+            "instance-type",
+            "subnet-id",
+            "tag-key",
+            "tag:aws:autoscaling:groupName",
+            "tag:role",
+            "vpc-id"),
+        names);
     assertTrue(sent.containsValue("web") && sent.containsValue("api"));
     assertTrue(sent.containsValue("running"));
   }
@@ -97,8 +120,7 @@ class Ec2MembershipSourceTest {
 
   @Test
   void autoScalingGroupNamesMatchExactlyNotAsWildcards() {
-    List<FakeInstance> web = ec2.fleet().launch(2,
-        Map.of("aws:autoscaling:groupName", "web*"));
+    List<FakeInstance> web = ec2.fleet().launch(2, Map.of("aws:autoscaling:groupName", "web*"));
     ec2.fleet().launch(2, Map.of("aws:autoscaling:groupName", "web-canary"));
 
     Snapshot snapshot = source(Query.newBuilder().autoScalingGroup("web*").build()).fetch();
@@ -121,8 +143,8 @@ class Ec2MembershipSourceTest {
     assertEquals(2500, snapshot.size());
     assertEquals(ids(ec2.fleet().instances()), ids(snapshot));
     assertEquals(358, ec2.describeInstancesCalls(), "ceil(2500 / 7) pages");
-    System.out.printf("fetch of 2,500 instances in 358 pages of 7 through the SDK: %d ms%n",
-        millis);
+    System.out.printf(
+        "fetch of 2,500 instances in 358 pages of 7 through the SDK: %d ms%n", millis);
   }
 
   @Test
@@ -139,8 +161,8 @@ class Ec2MembershipSourceTest {
 
   @Test
   void fillsEveryMemberFieldThatEc2Sets() {
-    FakeInstance i = ec2.fleet().launch(1, s -> s.tag("role", "web").publicIp(true)
-        .ipv6(true)).get(0);
+    FakeInstance i =
+        ec2.fleet().launch(1, s -> s.tag("role", "web").publicIp(true).ipv6(true)).get(0);
 
     Member m = source(Query.newBuilder().build()).fetch().members().get(0);
 
@@ -163,21 +185,33 @@ class Ec2MembershipSourceTest {
 
   @Test
   void resolvesEachAddressSource() {
-    FakeInstance i = ec2.fleet().launch(1, s -> s.publicIp(true).ipv6(true)
-        .tag("svc-address", "10.9.8.7")).get(0);
+    FakeInstance i =
+        ec2.fleet()
+            .launch(1, s -> s.publicIp(true).ipv6(true).tag("svc-address", "10.9.8.7"))
+            .get(0);
     Query all = Query.newBuilder().build();
 
-    assertEquals(i.publicIp(), source(all, m -> m.address(MemberMapping.AddressSource.PUBLIC_IP))
-        .fetch().members().get(0).address());
-    assertEquals(i.privateDnsName(), source(all,
-        m -> m.address(MemberMapping.AddressSource.PRIVATE_DNS)).fetch().members().get(0)
-        .address());
-    Member v6 = source(all, m -> m.address(MemberMapping.AddressSource.IPV6)).fetch()
-        .members().get(0);
+    assertEquals(
+        i.publicIp(),
+        source(all, m -> m.address(MemberMapping.AddressSource.PUBLIC_IP))
+            .fetch()
+            .members()
+            .get(0)
+            .address());
+    assertEquals(
+        i.privateDnsName(),
+        source(all, m -> m.address(MemberMapping.AddressSource.PRIVATE_DNS))
+            .fetch()
+            .members()
+            .get(0)
+            .address());
+    Member v6 =
+        source(all, m -> m.address(MemberMapping.AddressSource.IPV6)).fetch().members().get(0);
     assertEquals(i.ipv6(), v6.address());
     assertEquals("[" + i.ipv6() + "]:8080", v6.hostPort());
-    assertEquals("10.9.8.7", source(all, m -> m.addressTag("svc-address")).fetch().members()
-        .get(0).address());
+    assertEquals(
+        "10.9.8.7",
+        source(all, m -> m.addressTag("svc-address")).fetch().members().get(0).address());
   }
 
   @Test
@@ -185,8 +219,9 @@ class Ec2MembershipSourceTest {
     ec2.fleet().launch(1, s -> s.publicIp(true));
     ec2.fleet().launch(1, s -> s.publicIp(false));
 
-    Snapshot snapshot = source(Query.newBuilder().build(),
-        m -> m.address(MemberMapping.AddressSource.PUBLIC_IP)).fetch();
+    Snapshot snapshot =
+        source(Query.newBuilder().build(), m -> m.address(MemberMapping.AddressSource.PUBLIC_IP))
+            .fetch();
 
     assertEquals(1, snapshot.size());
   }
@@ -216,11 +251,26 @@ class Ec2MembershipSourceTest {
 
   @Test
   void hostileTagValuesNeverReachAMemberUnvalidated() {
-    List<String> hostile = List.of("web\nserver evil 6.6.6.6:80", "a\rb", "x\u2028y",
-        "x\u0085y", "rtl\u202Eoverride", "zero\u200Bwidth", "tab\tbed", "x".repeat(300_000),
-        "x".repeat(257));
-    List<String> harmless = List.of("a;b", "{brace}", "#hash", "$dollar", "\"quoted\"",
-        "caf\u00e9 \u65e5\u672c", "emoji \uD83D\uDE00");
+    List<String> hostile =
+        List.of(
+            "web\nserver evil 6.6.6.6:80",
+            "a\rb",
+            "x\u2028y",
+            "x\u0085y",
+            "rtl\u202Eoverride",
+            "zero\u200Bwidth",
+            "tab\tbed",
+            "x".repeat(300_000),
+            "x".repeat(257));
+    List<String> harmless =
+        List.of(
+            "a;b",
+            "{brace}",
+            "#hash",
+            "$dollar",
+            "\"quoted\"",
+            "caf\u00e9 \u65e5\u672c",
+            "emoji \uD83D\uDE00");
     for (String value : hostile) {
       ec2.fleet().launch(1, Map.of("role", "web", "note", value));
     }
@@ -232,20 +282,28 @@ class Ec2MembershipSourceTest {
 
     Snapshot snapshot = source(Query.newBuilder().tag("role", "web").build()).fetch();
 
-    assertEquals(hostile.size() + harmless.size() + 1, snapshot.size(),
+    assertEquals(
+        hostile.size() + harmless.size() + 1,
+        snapshot.size(),
         "dropping a bad tag keeps the member; a bad port tag skips it");
     for (Member m : snapshot.members()) {
       for (Map.Entry<String, String> tag : m.tags().entrySet()) {
-        assertTrue(tag.getValue().chars().noneMatch(c -> c < 0x20 || c == 0x85
-            || c == 0x2028 || c == 0x202E || c == 0x200B), tag.getValue());
+        assertTrue(
+            tag.getValue()
+                .chars()
+                .noneMatch(c -> c < 0x20 || c == 0x85 || c == 0x2028 || c == 0x202E || c == 0x200B),
+            tag.getValue());
         assertTrue(tag.getValue().length() <= 256);
       }
     }
-    Set<String> notes = snapshot.members().stream().map(m -> m.tag("note"))
-        .filter(n -> n != null).collect(Collectors.toSet());
+    Set<String> notes =
+        snapshot.members().stream()
+            .map(m -> m.tag("note"))
+            .filter(n -> n != null)
+            .collect(Collectors.toSet());
     assertEquals(Set.copyOf(harmless), notes, "harmless text passes unchanged");
-    Snapshot byTag = source(Query.newBuilder().tag("svc", "*").build(),
-        m -> m.addressTag("svc")).fetch();
+    Snapshot byTag =
+        source(Query.newBuilder().tag("svc", "*").build(), m -> m.addressTag("svc")).fetch();
     assertEquals(0, byTag.size(), "a hostile address tag skips the instance");
   }
 
@@ -263,8 +321,8 @@ class Ec2MembershipSourceTest {
     ec2.fleet().launch(30, Map.of());
     ec2.pageSize(10).failPage(2);
 
-    Ec2Exception e = assertThrows(Ec2Exception.class,
-        () -> source(Query.newBuilder().build()).fetch());
+    Ec2Exception e =
+        assertThrows(Ec2Exception.class, () -> source(Query.newBuilder().build()).fetch());
 
     assertEquals("InternalError", e.awsErrorDetails().errorCode());
   }
@@ -282,12 +340,16 @@ class Ec2MembershipSourceTest {
     ec2.fleet().launch(3, Map.of());
     ec2.malformedNext(1);
 
-    try (Ec2MembershipSource source = Ec2MembershipSource.newBuilder()
-        .region("us-east-1").endpoint(ec2.endpoint())
-        .credentials(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
-            software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("a", "b")))
-        .query(Query.newBuilder().build()).mapping(MemberMapping.newBuilder().port(80).build())
-        .build()) {
+    try (Ec2MembershipSource source =
+        Ec2MembershipSource.newBuilder()
+            .region("us-east-1")
+            .endpoint(ec2.endpoint())
+            .credentials(
+                software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                    software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("a", "b")))
+            .query(Query.newBuilder().build())
+            .mapping(MemberMapping.newBuilder().port(80).build())
+            .build()) {
       assertEquals(3, source.fetch().size());
     }
     assertEquals(2, ec2.describeInstancesCalls());
@@ -295,30 +357,42 @@ class Ec2MembershipSourceTest {
 
   @Test
   void anAddressTagMustHoldAnIpAddressUnlessHostNamesAreAllowed() {
-    String[] values = {"10.0.0.7", "abc", "true", "1e3", "0x7f000001", "127.1", "2600:1f18::9",
-        "backend.internal"};
+    String[] values = {
+      "10.0.0.7", "abc", "true", "1e3", "0x7f000001", "127.1", "2600:1f18::9", "backend.internal"
+    };
     for (String value : values) {
       ec2.fleet().launch(1, Map.of("role", "web", "addr", value));
     }
     Query web = Query.newBuilder().tag("role", "web").build();
 
-    Set<String> strict = source(web, m -> m.addressTag("addr")).fetch().members().stream()
-        .map(Member::address).collect(Collectors.toSet());
-    Set<String> names = source(web, m -> m.addressTag("addr").addressTagHostNames(true))
-        .fetch().members().stream().map(Member::address).collect(Collectors.toSet());
+    Set<String> strict =
+        source(web, m -> m.addressTag("addr")).fetch().members().stream()
+            .map(Member::address)
+            .collect(Collectors.toSet());
+    Set<String> names =
+        source(web, m -> m.addressTag("addr").addressTagHostNames(true)).fetch().members().stream()
+            .map(Member::address)
+            .collect(Collectors.toSet());
 
     assertEquals(Set.of("10.0.0.7", "2600:1f18::9"), strict);
-    assertEquals(Set.of("10.0.0.7", "2600:1f18::9", "abc", "true", "1e3", "backend.internal"),
-        names, "0x7f000001 and 127.1 are addresses in disguise, never names");
+    assertEquals(
+        Set.of("10.0.0.7", "2600:1f18::9", "abc", "true", "1e3", "backend.internal"),
+        names,
+        "0x7f000001 and 127.1 are addresses in disguise, never names");
   }
 
   @Test
   void excludesTheGivenInstances() {
     List<FakeInstance> launched = ec2.fleet().launch(3, Map.of());
 
-    Snapshot snapshot = Ec2MembershipSource.newBuilder().client(ec2.client())
-        .query(Query.newBuilder().build()).mapping(MemberMapping.newBuilder().port(80).build())
-        .exclude(launched.get(0).instanceId()).build().fetch();
+    Snapshot snapshot =
+        Ec2MembershipSource.newBuilder()
+            .client(ec2.client())
+            .query(Query.newBuilder().build())
+            .mapping(MemberMapping.newBuilder().port(80).build())
+            .exclude(launched.get(0).instanceId())
+            .build()
+            .fetch();
 
     assertEquals(ids(launched.subList(1, 3)), ids(snapshot));
   }
@@ -371,10 +445,15 @@ class Ec2MembershipSourceTest {
     MutableClock clock = new MutableClock();
     ManualScheduler scheduler = new ManualScheduler(clock);
     List<Changes> published = new java.util.ArrayList<>();
-    try (Discovery discovery = Discovery.newBuilder()
-        .source(source(Query.newBuilder().tag("role", "web").build()))
-        .clock(clock).scheduler(scheduler).interval(Duration.ofSeconds(10)).jitter(0)
-        .listener((snapshot, changes) -> published.add(changes)).build()) {
+    try (Discovery discovery =
+        Discovery.newBuilder()
+            .source(source(Query.newBuilder().tag("role", "web").build()))
+            .clock(clock)
+            .scheduler(scheduler)
+            .interval(Duration.ofSeconds(10))
+            .jitter(0)
+            .listener((snapshot, changes) -> published.add(changes))
+            .build()) {
       discovery.start();
       scheduler.runDue();
       for (int i = 0; i < 3; i++) {
@@ -397,12 +476,16 @@ class Ec2MembershipSourceTest {
   void buildsItsOwnClientWithRegionAndEndpoint() {
     ec2.fleet().launch(2, Map.of());
 
-    try (Ec2MembershipSource source = Ec2MembershipSource.newBuilder()
-        .region("us-east-1").endpoint(ec2.endpoint())
-        .credentials(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
-            software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("a", "b")))
-        .query(Query.newBuilder().build()).mapping(MemberMapping.newBuilder().port(80).build())
-        .build()) {
+    try (Ec2MembershipSource source =
+        Ec2MembershipSource.newBuilder()
+            .region("us-east-1")
+            .endpoint(ec2.endpoint())
+            .credentials(
+                software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                    software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("a", "b")))
+            .query(Query.newBuilder().build())
+            .mapping(MemberMapping.newBuilder().port(80).build())
+            .build()) {
       assertEquals(2, source.fetch().size());
     }
   }
@@ -412,17 +495,34 @@ class Ec2MembershipSourceTest {
     Query q = Query.newBuilder().build();
     MemberMapping m = MemberMapping.newBuilder().port(80).build();
 
-    assertTrue(assertThrows(IllegalStateException.class,
-        () -> Ec2MembershipSource.newBuilder().query(q).mapping(m).build()).getMessage()
-        .startsWith("region is not set"));
-    assertTrue(assertThrows(IllegalStateException.class,
-        () -> Ec2MembershipSource.newBuilder().mapping(m).region("us-east-1").build())
-        .getMessage().startsWith("query is not set"));
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> MemberMapping.newBuilder().build()).getMessage().startsWith("port"));
-    assertTrue(assertThrows(IllegalStateException.class,
-        () -> Ec2MembershipSource.newBuilder().client(ec2.client()).region("us-east-1")
-            .query(q).mapping(m).build()).getMessage().contains("exclusive"));
+    assertTrue(
+        assertThrows(
+                IllegalStateException.class,
+                () -> Ec2MembershipSource.newBuilder().query(q).mapping(m).build())
+            .getMessage()
+            .startsWith("region is not set"));
+    assertTrue(
+        assertThrows(
+                IllegalStateException.class,
+                () -> Ec2MembershipSource.newBuilder().mapping(m).region("us-east-1").build())
+            .getMessage()
+            .startsWith("query is not set"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> MemberMapping.newBuilder().build())
+            .getMessage()
+            .startsWith("port"));
+    assertTrue(
+        assertThrows(
+                IllegalStateException.class,
+                () ->
+                    Ec2MembershipSource.newBuilder()
+                        .client(ec2.client())
+                        .region("us-east-1")
+                        .query(q)
+                        .mapping(m)
+                        .build())
+            .getMessage()
+            .contains("exclusive"));
   }
 
   @Test
@@ -431,10 +531,14 @@ class Ec2MembershipSourceTest {
     ec2.pageSize(7);
     MutableClock clock = new MutableClock();
     ManualScheduler scheduler = new ManualScheduler(clock);
-    try (Discovery discovery = Discovery.newBuilder().source(
-            source(Query.newBuilder().tag("role", "web").build()))
-        .clock(clock).scheduler(scheduler).interval(Duration.ofSeconds(10)).jitter(0)
-        .build()) {
+    try (Discovery discovery =
+        Discovery.newBuilder()
+            .source(source(Query.newBuilder().tag("role", "web").build()))
+            .clock(clock)
+            .scheduler(scheduler)
+            .interval(Duration.ofSeconds(10))
+            .jitter(0)
+            .build()) {
       discovery.start();
       scheduler.runDue();
       assertEquals(20, discovery.current().orElseThrow().size());

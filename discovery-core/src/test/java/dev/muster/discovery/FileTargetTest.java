@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class FileTargetTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final List<String> validated = new ArrayList<>();
   private int reloads;
@@ -26,23 +25,25 @@ class FileTargetTest {
 
   private FileTarget target(Path file) {
     return FileTarget.newBuilder(file)
-        .validator(candidate -> {
-          try {
-            validated.add(Files.readString(candidate));
-          } catch (IOException e) {
-            throw new AssertionError(e);
-          }
-          if (failValidation) {
-            throw new ApplyException("validation failed: bad config");
-          }
-        })
-        .reloader(() -> {
-          reloads++;
-          if (failReloads > 0) {
-            failReloads--;
-            throw new ApplyException("reload failed: proxy said no");
-          }
-        })
+        .validator(
+            candidate -> {
+              try {
+                validated.add(Files.readString(candidate));
+              } catch (IOException e) {
+                throw new AssertionError(e);
+              }
+              if (failValidation) {
+                throw new ApplyException("validation failed: bad config");
+              }
+            })
+        .reloader(
+            () -> {
+              reloads++;
+              if (failReloads > 0) {
+                failReloads--;
+                throw new ApplyException("reload failed: proxy said no");
+              }
+            })
         .build();
   }
 
@@ -144,8 +145,7 @@ class FileTargetTest {
 
     target(file).apply("new\n");
 
-    assertEquals("rw-r-----", PosixFilePermissions.toString(
-        Files.getPosixFilePermissions(file)));
+    assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
   }
 
   @Test
@@ -154,8 +154,7 @@ class FileTargetTest {
 
     target(file).apply("new\n");
 
-    assertEquals("rw-r--r--", PosixFilePermissions.toString(
-        Files.getPosixFilePermissions(file)));
+    assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
   }
 
   @Test
@@ -163,14 +162,18 @@ class FileTargetTest {
     Path file = dir.resolve("proxy.cfg");
     Files.writeString(file, "a\nb\nc\n");
     List<String> printed = new ArrayList<>();
-    FileTarget dry = FileTarget.newBuilder(file).dryRun(true).dryRunOutput(printed::add)
-        .reloader(() -> reloads++).build();
+    FileTarget dry =
+        FileTarget.newBuilder(file)
+            .dryRun(true)
+            .dryRunOutput(printed::add)
+            .reloader(() -> reloads++)
+            .build();
 
     ApplyResult result = dry.apply("a\nB\nc\n");
 
     assertEquals(ApplyResult.Outcome.DRY_RUN, result.outcome());
-    assertEquals("--- " + file + "\n+++ " + file + "\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n",
-        result.detail());
+    assertEquals(
+        "--- " + file + "\n+++ " + file + "\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n", result.detail());
     assertEquals(List.of(result.detail()), printed);
     assertEquals("a\nb\nc\n", Files.readString(file));
     assertEquals(0, reloads);
@@ -252,15 +255,18 @@ class FileTargetTest {
 
     target(file).apply("new\n");
 
-    assertEquals("rw-r-----", PosixFilePermissions.toString(
-        Files.getPosixFilePermissions(dir.resolve("proxy.cfg.bak"))));
+    assertEquals(
+        "rw-r-----",
+        PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("proxy.cfg.bak"))));
   }
 
   @Test
   void describeNamesTheKindOfIoError() {
-    assertEquals("/x: Permission denied",
+    assertEquals(
+        "/x: Permission denied",
         FileTarget.describe(new java.nio.file.AccessDeniedException("/x")));
-    assertEquals("/nope: No such file or directory",
+    assertEquals(
+        "/nope: No such file or directory",
         FileTarget.describe(new java.nio.file.NoSuchFileException("/nope")));
   }
 }

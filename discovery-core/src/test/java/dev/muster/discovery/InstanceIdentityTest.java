@@ -52,8 +52,8 @@ class InstanceIdentityTest {
 
     assertFalse(me.tagsAvailable());
     assertTrue(me.tag("layer").isEmpty());
-    InstanceMetadataException e = assertThrows(InstanceMetadataException.class,
-        () -> me.requireTag("layer"));
+    InstanceMetadataException e =
+        assertThrows(InstanceMetadataException.class, () -> me.requireTag("layer"));
     assertTrue(e.getMessage().contains("--instance-metadata-tags enabled"), e.getMessage());
   }
 
@@ -61,8 +61,9 @@ class InstanceIdentityTest {
   void refusedTokenFailsWithAMessageThatSaysHowToSetTheRegion() {
     imds.refuseTokens(true);
 
-    InstanceMetadataException e = assertThrows(InstanceMetadataException.class,
-        () -> InstanceIdentity.fetch(imds.endpoint()));
+    InstanceMetadataException e =
+        assertThrows(
+            InstanceMetadataException.class, () -> InstanceIdentity.fetch(imds.endpoint()));
 
     assertTrue(e.getMessage().contains("set the region explicitly"), e.getMessage());
   }
@@ -81,11 +82,14 @@ class InstanceIdentityTest {
     ec2.fleet().launch(2, Map.of("layer", "edge"));
     InstanceIdentity me = InstanceIdentity.fetch(imds.endpoint());
 
-    Snapshot edge = Ec2MembershipSource.newBuilder().client(ec2.client())
-        .query(Query.newBuilder().tag("layer", me.requireTag("muster:upstream")).build())
-        .mapping(MemberMapping.newBuilder().port(80).build())
-        .exclude(me.instanceId())
-        .build().fetch();
+    Snapshot edge =
+        Ec2MembershipSource.newBuilder()
+            .client(ec2.client())
+            .query(Query.newBuilder().tag("layer", me.requireTag("muster:upstream")).build())
+            .mapping(MemberMapping.newBuilder().port(80).build())
+            .exclude(me.instanceId())
+            .build()
+            .fetch();
 
     assertEquals(2, edge.size());
     assertTrue(edge.member(proxy.instanceId()).isEmpty(), "the proxy excludes itself");

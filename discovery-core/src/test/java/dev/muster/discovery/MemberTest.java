@@ -16,8 +16,19 @@ class MemberTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"a\nb", "a\rb", "a\u0000b", "a\u0085b", "a\u2028b", "a\u2029b",
-      "a\u202Eb", "a\u200Bb", "a\u007Fb", "\uD800"})
+  @ValueSource(
+      strings = {
+        "a\nb",
+        "a\rb",
+        "a\u0000b",
+        "a\u0085b",
+        "a\u2028b",
+        "a\u2029b",
+        "a\u202Eb",
+        "a\u200Bb",
+        "a\u007Fb",
+        "\uD800"
+      })
   void refusesTagValuesThatCouldBreakALine(String value) {
     assertThrows(IllegalArgumentException.class, () -> valid().tag("k", value).build());
     assertThrows(IllegalArgumentException.class, () -> valid().tag(value, "v").build());
@@ -31,22 +42,45 @@ class MemberTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"a;b", "{x}", "#", "$var", "\"q\"", "'q'", "caf\u00e9",
-      "\uD83D\uDE00", "a b", ""})
+  @ValueSource(
+      strings = {"a;b", "{x}", "#", "$var", "\"q\"", "'q'", "caf\u00e9", "\uD83D\uDE00", "a b", ""})
   void acceptsPrintableText(String value) {
     assertEquals(value, valid().tag("k", value).build().tag("k"));
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"10.0.0.1 ", "10.0.0.256", "010.0.0.1", "evil host", "a;b",
-      "x\ny", "-bad.example", "1.2.3", "::1::2", ":::", "fe80::1%eth0", "[::1]", ""})
+  @ValueSource(
+      strings = {
+        "10.0.0.1 ",
+        "10.0.0.256",
+        "010.0.0.1",
+        "evil host",
+        "a;b",
+        "x\ny",
+        "-bad.example",
+        "1.2.3",
+        "::1::2",
+        ":::",
+        "fe80::1%eth0",
+        "[::1]",
+        ""
+      })
   void refusesMalformedAddresses(String address) {
     assertThrows(IllegalArgumentException.class, () -> valid().address(address).build());
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"10.0.0.1", "255.255.255.255", "::1", "2600:1f18::5",
-      "2001:db8:0:0:0:0:0:1", "::ffff:10.0.0.1", "ip-10-0-0-1.ec2.internal", "localhost"})
+  @ValueSource(
+      strings = {
+        "10.0.0.1",
+        "255.255.255.255",
+        "::1",
+        "2600:1f18::5",
+        "2001:db8:0:0:0:0:0:1",
+        "::ffff:10.0.0.1",
+        "ip-10-0-0-1.ec2.internal",
+        "localhost"
+      })
   void acceptsWellFormedAddresses(String address) {
     assertEquals(address, valid().address(address).build().address());
   }

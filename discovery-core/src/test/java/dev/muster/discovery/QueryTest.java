@@ -17,36 +17,55 @@ class QueryTest {
 
   @Test
   void keepsFilterOrderAndOrsValues() {
-    Query q = Query.newBuilder().tag("role", "web", "api").autoScalingGroup("asg")
-        .states("running", "pending").build();
+    Query q =
+        Query.newBuilder()
+            .tag("role", "web", "api")
+            .autoScalingGroup("asg")
+            .states("running", "pending")
+            .build();
 
-    assertEquals("tag:role=web|api, tag:aws:autoscaling:groupName=asg, "
-        + "instance-state-name=running|pending", q.toString());
+    assertEquals(
+        "tag:role=web|api, tag:aws:autoscaling:groupName=asg, "
+            + "instance-state-name=running|pending",
+        q.toString());
   }
 
   @Test
   void anyStateDropsTheStateFilter() {
-    assertFalse(Query.newBuilder().anyState().build().filters()
-        .containsKey("instance-state-name"));
+    assertFalse(Query.newBuilder().anyState().build().filters().containsKey("instance-state-name"));
   }
 
   @Test
   void rawStateFilterIsTheSameAsStates() {
-    assertEquals(List.of("stopped"), Query.newBuilder().filter("instance-state-name", "stopped")
-        .build().filters().get("instance-state-name"));
+    assertEquals(
+        List.of("stopped"),
+        Query.newBuilder()
+            .filter("instance-state-name", "stopped")
+            .build()
+            .filters()
+            .get("instance-state-name"));
   }
 
   @Test
   void refusesBadFiltersNamingThem() {
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> Query.newBuilder().tag("role", "a").tag("role", "b")).getMessage()
-        .contains("tag:role is given twice"));
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> Query.newBuilder().tag("role")).getMessage().contains("at least one value"));
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> Query.newBuilder().tag("role", "a\nb")).getMessage().contains("U+000A"));
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> Query.newBuilder().states("runing")).getMessage().contains("unknown state"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> Query.newBuilder().tag("role", "a").tag("role", "b"))
+            .getMessage()
+            .contains("tag:role is given twice"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> Query.newBuilder().tag("role"))
+            .getMessage()
+            .contains("at least one value"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> Query.newBuilder().tag("role", "a\nb"))
+            .getMessage()
+            .contains("U+000A"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> Query.newBuilder().states("runing"))
+            .getMessage()
+            .contains("unknown state"));
     assertThrows(IllegalArgumentException.class, () -> Query.newBuilder().tag("", "x"));
   }
 }

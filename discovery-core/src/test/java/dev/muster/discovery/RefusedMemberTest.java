@@ -17,8 +17,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * One instance whose tags make the proxy's checker refuse the configuration must not block
- * the rest of the fleet: the pipeline finds it, leaves it out and applies the others.
+ * One instance whose tags make the proxy's checker refuse the configuration must not block the rest
+ * of the fleet: the pipeline finds it, leaves it out and applies the others.
  */
 class RefusedMemberTest {
   private static final Instant T = Instant.parse("2026-01-01T00:00:00Z");
@@ -29,36 +29,44 @@ class RefusedMemberTest {
   private int checks;
 
   /** Renders "id=note" per member; the "proxy" refuses any line whose note is "bad". */
-  private final Target proxy = new Target() {
-    @Override
-    public ApplyResult apply(String content) {
-      check(content);
-      live.add(content);
-      return new ApplyResult(ApplyResult.Outcome.APPLIED, "");
-    }
+  private final Target proxy =
+      new Target() {
+        @Override
+        public ApplyResult apply(String content) {
+          check(content);
+          live.add(content);
+          return new ApplyResult(ApplyResult.Outcome.APPLIED, "");
+        }
 
-    @Override
-    public void check(String content) {
-      checks++;
-      if (content.contains("=bad")) {
-        throw ApplyException.rejected("validation failed: [ALERT] unknown word 'bad'", null);
-      }
-    }
-  };
+        @Override
+        public void check(String content) {
+          checks++;
+          if (content.contains("=bad")) {
+            throw ApplyException.rejected("validation failed: [ALERT] unknown word 'bad'", null);
+          }
+        }
+      };
 
   private ConfigPipeline pipeline() {
-    return ConfigPipeline.newBuilder().clock(clock).scheduler(scheduler)
-        .renderer(memberships -> memberships.values().stream()
-            .flatMap(s -> s.members().stream())
-            .map(m -> m.instanceId() + "=" + m.tags().getOrDefault("note", "ok"))
-            .collect(Collectors.joining("\n")))
-        .target(proxy).build();
+    return ConfigPipeline.newBuilder()
+        .clock(clock)
+        .scheduler(scheduler)
+        .renderer(
+            memberships ->
+                memberships.values().stream()
+                    .flatMap(s -> s.members().stream())
+                    .map(m -> m.instanceId() + "=" + m.tags().getOrDefault("note", "ok"))
+                    .collect(Collectors.joining("\n")))
+        .target(proxy)
+        .build();
   }
 
   private static Member member(int i, String note) {
     return Member.newBuilder(String.format("i-%03d", i))
-        .address("10.0." + (i / 250) + "." + (i % 250 + 1)).port(80)
-        .tag("note", note).build();
+        .address("10.0." + (i / 250) + "." + (i % 250 + 1))
+        .port(80)
+        .tag("note", note)
+        .build();
   }
 
   private static Snapshot snapshot(int count, Set<Integer> bad) {

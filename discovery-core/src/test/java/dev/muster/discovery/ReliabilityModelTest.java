@@ -23,16 +23,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Model-based test of the whole path, through the real SDK against the test kit's EC2: random
- * sequences of fleet changes (normal change, scale-out, mass removal, staircase), wrong or
- * failed fetches (an empty answer, a failing page, pages that shift under a termination) and
- * apply outcomes (proxy down, hung socket, a restart of the agent) drive one discovery loop
- * and its pipeline, while a model proxy checks after every apply that:
+ * sequences of fleet changes (normal change, scale-out, mass removal, staircase), wrong or failed
+ * fetches (an empty answer, a failing page, pages that shift under a termination) and apply
+ * outcomes (proxy down, hung socket, a restart of the agent) drive one discovery loop and its
+ * pipeline, while a model proxy checks after every apply that:
  *
  * <ol>
  *   <li>it never holds fewer than {@code minMembers} members;
  *   <li>no member that still runs and matches is ever removed from it;
- *   <li>once fetches and applies can succeed again, it holds exactly the running, matching
- *       fleet within one hold period plus one retry period.
+ *   <li>once fetches and applies can succeed again, it holds exactly the running, matching fleet
+ *       within one hold period plus one retry period.
  * </ol>
  *
  * Time is driven by hand; each sequence is repeatable from its seed.
@@ -43,8 +43,7 @@ class ReliabilityModelTest {
   private static final Duration RETRY_MAX = Duration.ofSeconds(30);
   private static final int MIN_MEMBERS = 1;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private FakeEc2 ec2;
   private final MutableClock clock = new MutableClock();
@@ -67,8 +66,7 @@ class ReliabilityModelTest {
       if (failure != null) {
         throw new ApplyException(failure);
       }
-      Set<String> next = content.isEmpty() ? Set.of()
-          : new TreeSet<>(List.of(content.split("\n")));
+      Set<String> next = content.isEmpty() ? Set.of() : new TreeSet<>(List.of(content.split("\n")));
       if (next.size() < MIN_MEMBERS) {
         violations.add("holds " + next.size() + " members, fewer than minMembers");
       }
@@ -80,8 +78,7 @@ class ReliabilityModelTest {
       }
       boolean changed = !next.equals(live);
       live = next;
-      return changed ? new ApplyResult(ApplyResult.Outcome.APPLIED, "")
-          : ApplyResult.UNCHANGED;
+      return changed ? new ApplyResult(ApplyResult.Outcome.APPLIED, "") : ApplyResult.UNCHANGED;
     }
   }
 
@@ -98,46 +95,70 @@ class ReliabilityModelTest {
   }
 
   private Set<String> running() {
-    return ec2.fleet().running().stream().filter(i -> "web".equals(i.tags().get("role")))
-        .map(FakeInstance::instanceId).collect(Collectors.toCollection(TreeSet::new));
+    return ec2.fleet().running().stream()
+        .filter(i -> "web".equals(i.tags().get("role")))
+        .map(FakeInstance::instanceId)
+        .collect(Collectors.toCollection(TreeSet::new));
   }
 
   private void startAgent() {
-    Ec2MembershipSource ec2Source = Ec2MembershipSource.newBuilder().client(ec2.client())
-        .query(Query.newBuilder().tag("role", "web").build())
-        .mapping(MemberMapping.newBuilder().port(80).build()).clock(clock).build();
-    MembershipSource source = new MembershipSource() {
-      @Override
-      public Snapshot fetch() {
-        return fetch(null);
-      }
+    Ec2MembershipSource ec2Source =
+        Ec2MembershipSource.newBuilder()
+            .client(ec2.client())
+            .query(Query.newBuilder().tag("role", "web").build())
+            .mapping(MemberMapping.newBuilder().port(80).build())
+            .clock(clock)
+            .build();
+    MembershipSource source =
+        new MembershipSource() {
+          @Override
+          public Snapshot fetch() {
+            return fetch(null);
+          }
 
-      @Override
-      public Snapshot fetch(Snapshot known) {
-        if (wrongEmptyFetches > 0) {
-          wrongEmptyFetches--;
-          return Snapshot.empty(clock.instant()); // as from a wrong region or a tag typo
-        }
-        return ec2Source.fetch(known);
-      }
+          @Override
+          public Snapshot fetch(Snapshot known) {
+            if (wrongEmptyFetches > 0) {
+              wrongEmptyFetches--;
+              return Snapshot.empty(clock.instant()); // as from a wrong region or a tag typo
+            }
+            return ec2Source.fetch(known);
+          }
 
-      @Override
-      public Map<String, String> departureReasons(Set<String> ids) {
-        return ec2Source.departureReasons(ids);
-      }
-    };
-    pipeline = ConfigPipeline.newBuilder().name("model").clock(clock).scheduler(scheduler)
-        .random(new Random(random.nextLong()))
-        .retryBackoff(Duration.ofSeconds(1), RETRY_MAX)
-        .renderer(m -> m.get("web").members().stream().map(Member::instanceId)
-            .collect(Collectors.joining("\n")))
-        .target(proxy).build();
-    discovery = Discovery.newBuilder().name("web").source(source).clock(clock)
-        .scheduler(scheduler).random(new Random(random.nextLong()))
-        .interval(INTERVAL).holdMin(HOLD_MIN).confirmations(3).minMembers(MIN_MEMBERS)
-        .waitMin(random.nextBoolean() ? Duration.ZERO : Duration.ofSeconds(5))
-        .stateFile(dir.resolve("web.state"))
-        .listener(pipeline.backend("web")).build();
+          @Override
+          public Map<String, String> departureReasons(Set<String> ids) {
+            return ec2Source.departureReasons(ids);
+          }
+        };
+    pipeline =
+        ConfigPipeline.newBuilder()
+            .name("model")
+            .clock(clock)
+            .scheduler(scheduler)
+            .random(new Random(random.nextLong()))
+            .retryBackoff(Duration.ofSeconds(1), RETRY_MAX)
+            .renderer(
+                m ->
+                    m.get("web").members().stream()
+                        .map(Member::instanceId)
+                        .collect(Collectors.joining("\n")))
+            .target(proxy)
+            .build();
+    discovery =
+        Discovery.newBuilder()
+            .name("web")
+            .source(source)
+            .clock(clock)
+            .scheduler(scheduler)
+            .random(new Random(random.nextLong()))
+            .interval(INTERVAL)
+            .holdMin(HOLD_MIN)
+            .confirmations(3)
+            .minMembers(MIN_MEMBERS)
+            .waitMin(random.nextBoolean() ? Duration.ZERO : Duration.ofSeconds(5))
+            .stateFile(dir.resolve("web.state"))
+            .listener(pipeline.backend("web"))
+            .build();
     discovery.start();
     scheduler.runDue();
   }
@@ -197,7 +218,7 @@ class ReliabilityModelTest {
           startAgent();
         }
         case 10 -> launch(5);
-        default -> { }
+        default -> {}
       }
       scheduler.advance(Duration.ofSeconds(1 + random.nextInt(30)));
       assertEquals(List.of(), proxy.violations, String.join("\n", trace));

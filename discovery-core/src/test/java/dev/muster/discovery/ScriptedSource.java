@@ -26,9 +26,10 @@ final class ScriptedSource implements MembershipSource {
 
   /** Queues a failure. */
   ScriptedSource thenFail(String message) {
-    answers.add(() -> {
-      throw new IllegalStateException(message);
-    });
+    answers.add(
+        () -> {
+          throw new IllegalStateException(message);
+        });
     return this;
   }
 
@@ -57,8 +58,11 @@ final class ScriptedSource implements MembershipSource {
   static List<Member> members(int from, int to) {
     List<Member> list = new java.util.ArrayList<>();
     for (int i = from; i < to; i++) {
-      list.add(Member.newBuilder(String.format("i-%017d", i))
-          .address("10.0." + (i / 250) + "." + (i % 250 + 1)).port(8080).build());
+      list.add(
+          Member.newBuilder(String.format("i-%017d", i))
+              .address("10.0." + (i / 250) + "." + (i % 250 + 1))
+              .port(8080)
+              .build());
     }
     return list;
   }

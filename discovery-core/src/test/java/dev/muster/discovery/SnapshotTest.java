@@ -18,9 +18,17 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class SnapshotTest {
   private static final Instant T = Instant.parse("2026-01-01T00:00:00Z");
-  private static final Member BASE = Member.newBuilder("i-1").address("10.0.0.1").port(80)
-      .privateIp("10.0.0.1").availabilityZone("us-east-1a").subnetId("subnet-1")
-      .vpcId("vpc-1").launchTime(T).tag("role", "web").build();
+  private static final Member BASE =
+      Member.newBuilder("i-1")
+          .address("10.0.0.1")
+          .port(80)
+          .privateIp("10.0.0.1")
+          .availabilityZone("us-east-1a")
+          .subnetId("subnet-1")
+          .vpcId("vpc-1")
+          .launchTime(T)
+          .tag("role", "web")
+          .build();
 
   @Test
   void sortsMembersByInstanceId() {
@@ -52,12 +60,21 @@ class SnapshotTest {
   }
 
   static Stream<UnaryOperator<Member.Builder>> everyField() {
-    return Stream.of(b -> b.address("10.0.0.9"), b -> b.port(81), b -> b.weight(99),
-        b -> b.privateIp("10.0.0.9"), b -> b.publicIp("198.51.100.1"),
-        b -> b.privateDnsName("ip-10-0-0-1.ec2.internal"), b -> b.ipv6("2600::1"),
-        b -> b.availabilityZone("us-east-1b"), b -> b.subnetId("subnet-2"),
-        b -> b.vpcId("vpc-2"), b -> b.state("stopping"), b -> b.launchTime(T.plusSeconds(1)),
-        b -> b.tag("role", "api"), b -> b.tag("extra", ""));
+    return Stream.of(
+        b -> b.address("10.0.0.9"),
+        b -> b.port(81),
+        b -> b.weight(99),
+        b -> b.privateIp("10.0.0.9"),
+        b -> b.publicIp("198.51.100.1"),
+        b -> b.privateDnsName("ip-10-0-0-1.ec2.internal"),
+        b -> b.ipv6("2600::1"),
+        b -> b.availabilityZone("us-east-1b"),
+        b -> b.subnetId("subnet-2"),
+        b -> b.vpcId("vpc-2"),
+        b -> b.state("stopping"),
+        b -> b.launchTime(T.plusSeconds(1)),
+        b -> b.tag("role", "api"),
+        b -> b.tag("extra", ""));
   }
 
   @ParameterizedTest
@@ -75,7 +92,7 @@ class SnapshotTest {
     Member ab = BASE.toBuilder().tags(java.util.Map.of("a", "bc")).build();
     Member abc = BASE.toBuilder().tags(java.util.Map.of("ab", "c")).build();
 
-    assertNotEquals(Snapshot.of(List.of(ab), T).fingerprint(),
-        Snapshot.of(List.of(abc), T).fingerprint());
+    assertNotEquals(
+        Snapshot.of(List.of(ab), T).fingerprint(), Snapshot.of(List.of(abc), T).fingerprint());
   }
 }

@@ -11,16 +11,20 @@ import org.junit.jupiter.api.Test;
 
 class TemplateRendererTest {
   private static final Instant T = Instant.parse("2026-01-01T00:00:00Z");
-  private static final Escaper BRACKETS = text -> {
-    if (text.contains("!")) {
-      throw new IllegalArgumentException("'!' cannot be written here");
-    }
-    return "[" + text + "]";
-  };
+  private static final Escaper BRACKETS =
+      text -> {
+        if (text.contains("!")) {
+          throw new IllegalArgumentException("'!' cannot be written here");
+        }
+        return "[" + text + "]";
+      };
 
   private static TemplateRenderer renderer(String text) {
-    return TemplateRenderer.newBuilder().templateText("t.ftl", text).escaper("test", BRACKETS)
-        .variable("header", "global\n  maxconn 100").build();
+    return TemplateRenderer.newBuilder()
+        .templateText("t.ftl", text)
+        .escaper("test", BRACKETS)
+        .variable("header", "global\n  maxconn 100")
+        .build();
   }
 
   private static Map<String, Snapshot> web(Member... members) {
@@ -28,24 +32,35 @@ class TemplateRendererTest {
   }
 
   private static Member member(String id, String note) {
-    return Member.newBuilder(id).address("10.0.0.1").port(8080).weight(1000 / 10)
-        .tag("note", note).build();
+    return Member.newBuilder(id)
+        .address("10.0.0.1")
+        .port(8080)
+        .weight(1000 / 10)
+        .tag("note", note)
+        .build();
   }
 
   @Test
   void escapesEveryInterpolationUnlessMarkedTrusted() {
-    String out = renderer("${header?no_esc}\n<#list backend.web.members as m>"
-        + "server ${m.name?no_esc} ${m.tags.note}\n</#list>")
-        .render(web(member("i-1", "a b")));
+    String out =
+        renderer(
+                "${header?no_esc}\n<#list backend.web.members as m>"
+                    + "server ${m.name?no_esc} ${m.tags.note}\n</#list>")
+            .render(web(member("i-1", "a b")));
 
     assertEquals("global\n  maxconn 100\nserver i-1 [a b]\n", out);
   }
 
   @Test
   void refusedValueFailsTheRenderNamingTemplateAndLine() {
-    RenderException e = assertThrows(RenderException.class,
-        () -> renderer("x\n<#list backends as b><#list b.members as m>${m.tags.note}"
-            + "</#list></#list>").render(web(member("i-1", "hi!"))));
+    RenderException e =
+        assertThrows(
+            RenderException.class,
+            () ->
+                renderer(
+                        "x\n<#list backends as b><#list b.members as m>${m.tags.note}"
+                            + "</#list></#list>")
+                    .render(web(member("i-1", "hi!"))));
 
     assertTrue(e.getMessage().startsWith("template t.ftl line 2"), e.getMessage());
     assertTrue(e.getMessage().contains("'!' cannot be written here"), e.getMessage());
@@ -53,8 +68,8 @@ class TemplateRendererTest {
 
   @Test
   void missingVariableIsAnErrorWithTemplateAndLine() {
-    RenderException e = assertThrows(RenderException.class,
-        () -> renderer("a\nb ${nope}\n").render(web()));
+    RenderException e =
+        assertThrows(RenderException.class, () -> renderer("a\nb ${nope}\n").render(web()));
 
     assertTrue(e.getMessage().startsWith("template t.ftl line 2, column 5"), e.getMessage());
     assertTrue(e.getMessage().contains("nope"), e.getMessage());
@@ -62,10 +77,15 @@ class TemplateRendererTest {
 
   @Test
   void absentOptionalFieldNeedsADefault() {
-    assertThrows(RenderException.class, () -> renderer(
-        "<#list backend.web.members as m>${m.publicIp}</#list>").render(web(member("i-1", ""))));
-    assertEquals("[-]", renderer("<#list backend.web.members as m>${m.publicIp!\"-\"}</#list>")
-        .render(web(member("i-1", ""))));
+    assertThrows(
+        RenderException.class,
+        () ->
+            renderer("<#list backend.web.members as m>${m.publicIp}</#list>")
+                .render(web(member("i-1", ""))));
+    assertEquals(
+        "[-]",
+        renderer("<#list backend.web.members as m>${m.publicIp!\"-\"}</#list>")
+            .render(web(member("i-1", ""))));
   }
 
   @Test
@@ -79,17 +99,22 @@ class TemplateRendererTest {
   void numbersPrintAsPlainDigits() {
     Member m = Member.newBuilder("i-1").address("10.0.0.1").port(65535).weight(256).build();
 
-    assertEquals("65535 256", renderer("<#list backend.web.members as m>${m.port?no_esc} "
-        + "${m.weight?no_esc}</#list>").render(web(m)));
+    assertEquals(
+        "65535 256",
+        renderer("<#list backend.web.members as m>${m.port?no_esc} " + "${m.weight?no_esc}</#list>")
+            .render(web(m)));
   }
 
   @Test
   void sameMembershipsRenderTheSameBytes() {
-    TemplateRenderer r = renderer("<#list backends as b>${b.name}:<#list b.members as m>"
-        + "${m.id}<#list m.tags as k, v>${k}=${v}</#list></#list>;</#list>");
-    Map<String, Snapshot> memberships = Map.of(
-        "b", Snapshot.of(List.of(member("i-2", "x"), member("i-1", "y")), T),
-        "a", Snapshot.of(List.of(member("i-3", "z")), T));
+    TemplateRenderer r =
+        renderer(
+            "<#list backends as b>${b.name}:<#list b.members as m>"
+                + "${m.id}<#list m.tags as k, v>${k}=${v}</#list></#list>;</#list>");
+    Map<String, Snapshot> memberships =
+        Map.of(
+            "b", Snapshot.of(List.of(member("i-2", "x"), member("i-1", "y")), T),
+            "a", Snapshot.of(List.of(member("i-3", "z")), T));
 
     String first = r.render(memberships);
 
@@ -100,7 +125,8 @@ class TemplateRendererTest {
 
   @Test
   void reservedVariableNamesAreRefused() {
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> TemplateRenderer.newBuilder().variable("backends", "x"));
   }
 
@@ -109,7 +135,9 @@ class TemplateRendererTest {
     Member a = Member.newBuilder("i-1 x").address("10.0.0.1").port(1).build();
     Member b = Member.newBuilder("i-1;x").address("10.0.0.2").port(1).build();
 
-    assertEquals("i-1_x i-1_x_ ", renderer("<#list backend.web.members as m>${m.name?no_esc} "
-        + "</#list>").render(web(a, b)));
+    assertEquals(
+        "i-1_x i-1_x_ ",
+        renderer("<#list backend.web.members as m>${m.name?no_esc} " + "</#list>")
+            .render(web(a, b)));
   }
 }

@@ -21,8 +21,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -33,9 +33,9 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.Ec2ClientBuilder;
 
 /**
- * A stand-in for the EC2 Query API on 127.0.0.1, serving {@code DescribeInstances} from a
- * {@link SimulatedFleet} in the wire format the real AWS SDK parses, so the SDK's signing,
- * retries, pagination and XML unmarshalling all run for real.
+ * A stand-in for the EC2 Query API on 127.0.0.1, serving {@code DescribeInstances} from a {@link
+ * SimulatedFleet} in the wire format the real AWS SDK parses, so the SDK's signing, retries,
+ * pagination and XML unmarshalling all run for real.
  *
  * <pre>{@code
  * try (FakeEc2 ec2 = FakeEc2.start()) {
@@ -46,16 +46,16 @@ import software.amazon.awssdk.services.ec2.Ec2ClientBuilder;
  * }</pre>
  *
  * <p>What it serves: server-side filters ({@code tag:KEY}, {@code tag-key}, {@code tag-value},
- * {@code instance-state-name}, {@code instance-state-code}, {@code instance-id},
- * {@code vpc-id}, {@code subnet-id}, {@code availability-zone}, {@code private-ip-address},
- * {@code ip-address}, {@code instance-type}, {@code image-id}, {@code reservation-id},
- * {@code private-dns-name}, {@code dns-name}) with {@code *} and {@code ?} wildcards;
- * {@code InstanceId.N}; {@code MaxResults} (5 to 1000) and {@code NextToken} paging; EC2's error
- * bodies. An unknown filter name is an {@code InvalidParameterValue} error, as in EC2.
+ * {@code instance-state-name}, {@code instance-state-code}, {@code instance-id}, {@code vpc-id},
+ * {@code subnet-id}, {@code availability-zone}, {@code private-ip-address}, {@code ip-address},
+ * {@code instance-type}, {@code image-id}, {@code reservation-id}, {@code private-dns-name}, {@code
+ * dns-name}) with {@code *} and {@code ?} wildcards; {@code InstanceId.N}; {@code MaxResults} (5 to
+ * 1000) and {@code NextToken} paging; EC2's error bodies. An unknown filter name is an {@code
+ * InvalidParameterValue} error, as in EC2.
  *
  * <p>Faults for tests: {@link #throttleNext(int)}, {@link #failNext(int, int, String, String)},
- * {@link #failPage(int)}, {@link #malformedNext(int)}, {@link #delay(Duration)}, and a forced
- * small page size ({@link #pageSize(int)}). Every request is recorded ({@link #requests()}).
+ * {@link #failPage(int)}, {@link #malformedNext(int)}, {@link #delay(Duration)}, and a forced small
+ * page size ({@link #pageSize(int)}). Every request is recorded ({@link #requests()}).
  *
  * <p>Thread-safe. Close it to free the port; the client from {@link #client()} closes with it.
  */
@@ -68,8 +68,7 @@ public final class FakeEc2 implements AutoCloseable {
   private final LoopbackServer server;
   private final AtomicLong requestIds = new AtomicLong();
   private final Deque<Fault> nextFaults = new ArrayDeque<>();
-  private final Map<Integer, Consumer<SimulatedFleet>> pageChanges =
-      new HashMap<>();
+  private final Map<Integer, Consumer<SimulatedFleet>> pageChanges = new HashMap<>();
   private final Set<Integer> failingPages = new HashSet<>();
   private final List<RecordedRequest> requests = new ArrayList<>();
   private Duration delay = Duration.ZERO;
@@ -108,45 +107,52 @@ public final class FakeEc2 implements AutoCloseable {
   }
 
   /**
-   * A builder preset for this fake: endpoint, region {@code us-east-1}, static dummy
-   * credentials and the URLConnection HTTP client with 5 s timeouts. Nothing else is set, so
-   * the SDK's own retry defaults apply unless the caller sets a strategy.
+   * A builder preset for this fake: endpoint, region {@code us-east-1}, static dummy credentials
+   * and the URLConnection HTTP client with 5 s timeouts. Nothing else is set, so the SDK's own
+   * retry defaults apply unless the caller sets a strategy.
    */
   public Ec2ClientBuilder clientBuilder() {
     return Ec2Client.builder()
         .endpointOverride(endpoint())
         .region(REGION)
-        .credentialsProvider(StaticCredentialsProvider.create(
-            AwsBasicCredentials.create("AKIDMUSTERTESTKIT", "muster-testkit-secret")))
-        .httpClient(UrlConnectionHttpClient.builder()
-            .connectionTimeout(Duration.ofSeconds(5))
-            .socketTimeout(Duration.ofSeconds(5))
-            .build());
+        .credentialsProvider(
+            StaticCredentialsProvider.create(
+                AwsBasicCredentials.create("AKIDMUSTERTESTKIT", "muster-testkit-secret")))
+        .httpClient(
+            UrlConnectionHttpClient.builder()
+                .connectionTimeout(Duration.ofSeconds(5))
+                .socketTimeout(Duration.ofSeconds(5))
+                .build());
   }
 
   /**
-   * A shared client for this fake, built on first use from {@link #clientBuilder()} with the
-   * SDK's standard retry strategy (3 attempts, throttling recognised) but backoffs of 10 to
-   * 100 ms instead of seconds, so tests that throttle stay fast. Closed by {@link #close()}.
+   * A shared client for this fake, built on first use from {@link #clientBuilder()} with the SDK's
+   * standard retry strategy (3 attempts, throttling recognised) but backoffs of 10 to 100 ms
+   * instead of seconds, so tests that throttle stay fast. Closed by {@link #close()}.
    */
   public synchronized Ec2Client client() {
     if (client == null) {
-      client = clientBuilder()
-          .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy()
-              .toBuilder()
-              .backoffStrategy(BackoffStrategy.exponentialDelay(
-                  Duration.ofMillis(10), Duration.ofMillis(100)))
-              .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(
-                  Duration.ofMillis(10), Duration.ofMillis(100)))
-              .build()))
-          .build();
+      client =
+          clientBuilder()
+              .overrideConfiguration(
+                  o ->
+                      o.retryStrategy(
+                          AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                              .backoffStrategy(
+                                  BackoffStrategy.exponentialDelay(
+                                      Duration.ofMillis(10), Duration.ofMillis(100)))
+                              .throttlingBackoffStrategy(
+                                  BackoffStrategy.exponentialDelay(
+                                      Duration.ofMillis(10), Duration.ofMillis(100)))
+                              .build()))
+              .build();
     }
     return client;
   }
 
   /**
-   * Caps every page at {@code size} instances whatever {@code MaxResults} asks, as EC2 may
-   * return fewer than asked; 0 removes the cap.
+   * Caps every page at {@code size} instances whatever {@code MaxResults} asks, as EC2 may return
+   * fewer than asked; 0 removes the cap.
    */
   public synchronized FakeEc2 pageSize(int size) {
     if (size < 0) {
@@ -162,8 +168,8 @@ public final class FakeEc2 implements AutoCloseable {
   }
 
   /**
-   * Answers the next {@code count} requests with an EC2 error body, for example 500
-   * {@code InternalError} or 400 {@code UnauthorizedOperation}.
+   * Answers the next {@code count} requests with an EC2 error body, for example 500 {@code
+   * InternalError} or 400 {@code UnauthorizedOperation}.
    */
   public synchronized FakeEc2 failNext(int count, int status, String code, String message) {
     for (int i = 0; i < count; i++) {
@@ -181,8 +187,8 @@ public final class FakeEc2 implements AutoCloseable {
   }
 
   /**
-   * Fails every request for page {@code page} (1 is the first page) with 500
-   * {@code InternalError}, retries included, until {@link #clearFaults()}.
+   * Fails every request for page {@code page} (1 is the first page) with 500 {@code InternalError},
+   * retries included, until {@link #clearFaults()}.
    */
   public synchronized FakeEc2 failPage(int page) {
     if (page < 1) {
@@ -193,14 +199,13 @@ public final class FakeEc2 implements AutoCloseable {
   }
 
   /**
-   * Changes the fleet once, just before page {@code page} (2 or later) of the next paged walk
-   * is answered, as when an instance terminates while a client pages through
-   * {@code DescribeInstances}. Tokens hold an offset into the matching instances, as EC2's do
-   * not promise a consistent view across pages: an instance that leaves an earlier page shifts
-   * the later ones, so one instance that still matches is on no page at all.
+   * Changes the fleet once, just before page {@code page} (2 or later) of the next paged walk is
+   * answered, as when an instance terminates while a client pages through {@code
+   * DescribeInstances}. Tokens hold an offset into the matching instances, as EC2's do not promise
+   * a consistent view across pages: an instance that leaves an earlier page shifts the later ones,
+   * so one instance that still matches is on no page at all.
    */
-  public synchronized FakeEc2 beforePage(int page, Consumer<SimulatedFleet>
-      change) {
+  public synchronized FakeEc2 beforePage(int page, Consumer<SimulatedFleet> change) {
     if (page < 2) {
       throw new IllegalArgumentException("page must be 2 or later: " + page);
     }
@@ -257,20 +262,25 @@ public final class FakeEc2 implements AutoCloseable {
     try (exchange) {
       Map<String, String> params = new TreeMap<>();
       FormBody.parse(exchange.getRequestURI().getRawQuery(), params);
-      FormBody.parse(new String(exchange.getRequestBody().readAllBytes(),
-          StandardCharsets.UTF_8), params);
+      FormBody.parse(
+          new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8), params);
       Map<String, String> headers = new TreeMap<>();
-      exchange.getRequestHeaders().forEach((name, values) ->
-          headers.put(name.toLowerCase(Locale.ROOT), values.isEmpty() ? "" : values.get(0)));
-      String requestId = String.format("00000000-0000-4000-8000-%012d",
-          requestIds.incrementAndGet());
+      exchange
+          .getRequestHeaders()
+          .forEach(
+              (name, values) ->
+                  headers.put(
+                      name.toLowerCase(Locale.ROOT), values.isEmpty() ? "" : values.get(0)));
+      String requestId =
+          String.format("00000000-0000-4000-8000-%012d", requestIds.incrementAndGet());
 
       Fault fault;
       Duration wait;
       int cap;
       synchronized (this) {
-        requests.add(new RecordedRequest(exchange.getRequestMethod(),
-            exchange.getRequestURI().getPath(), params, headers));
+        requests.add(
+            new RecordedRequest(
+                exchange.getRequestMethod(), exchange.getRequestURI().getPath(), params, headers));
         fault = nextFaults.poll();
         wait = delay;
         cap = pageSize;
@@ -284,12 +294,18 @@ public final class FakeEc2 implements AutoCloseable {
         }
       }
       if (fault instanceof ErrorFault error) {
-        LoopbackServer.respond(exchange, error.status(), "text/xml;charset=UTF-8",
+        LoopbackServer.respond(
+            exchange,
+            error.status(),
+            "text/xml;charset=UTF-8",
             Ec2Xml.error(requestId, error.code(), error.message()));
         return;
       }
       if (fault instanceof MalformedFault) {
-        LoopbackServer.respond(exchange, 200, "text/xml;charset=UTF-8",
+        LoopbackServer.respond(
+            exchange,
+            200,
+            "text/xml;charset=UTF-8",
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeInstancesResponse "
                 + "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><reservationSet><item>");
         return;
@@ -298,7 +314,10 @@ public final class FakeEc2 implements AutoCloseable {
         String body = answer(requestId, params, cap);
         LoopbackServer.respond(exchange, 200, "text/xml;charset=UTF-8", body);
       } catch (Ec2Error error) {
-        LoopbackServer.respond(exchange, error.status(), "text/xml;charset=UTF-8",
+        LoopbackServer.respond(
+            exchange,
+            error.status(),
+            "text/xml;charset=UTF-8",
             Ec2Xml.error(requestId, error.code(), error.getMessage()));
       }
     }
@@ -307,12 +326,12 @@ public final class FakeEc2 implements AutoCloseable {
   private String answer(String requestId, Map<String, String> params, int cap) {
     String action = params.get("Action");
     if (!"DescribeInstances".equals(action)) {
-      throw new Ec2Error(400, "InvalidAction",
-          "The action " + action + " is not valid for this web service.");
+      throw new Ec2Error(
+          400, "InvalidAction", "The action " + action + " is not valid for this web service.");
     }
     if (!"2016-11-15".equals(params.get("Version"))) {
-      throw new Ec2Error(400, "InvalidParameterValue",
-          "Unsupported API version: " + params.get("Version"));
+      throw new Ec2Error(
+          400, "InvalidParameterValue", "Unsupported API version: " + params.get("Version"));
     }
     DescribeInstances.Request request = DescribeInstances.parse(params);
     Consumer<SimulatedFleet> change;
@@ -324,7 +343,9 @@ public final class FakeEc2 implements AutoCloseable {
     }
     synchronized (this) {
       if (failingPages.contains(request.pageNumber())) {
-        throw new Ec2Error(500, "InternalError",
+        throw new Ec2Error(
+            500,
+            "InternalError",
             "An internal error has occurred (injected on page " + request.pageNumber() + ").");
       }
     }

@@ -21,18 +21,17 @@ import software.amazon.awssdk.imds.Ec2MetadataClient;
  * A stand-in for the EC2 instance metadata service (IMDSv2 only) on 127.0.0.1, describing one
  * instance of a {@link SimulatedFleet}, read afresh on every request so retagging shows.
  *
- * <p>Protocol: {@code PUT /latest/api/token} with {@code X-aws-ec2-metadata-token-ttl-seconds}
- * (1 to 21600) returns a token; every GET must carry it in {@code X-aws-ec2-metadata-token}, or
- * gets 401, as an instance with IMDSv2 required answers IMDSv1 requests. Paths:
- * {@code /latest/meta-data/instance-id}, {@code .../local-ipv4},
- * {@code .../placement/availability-zone}, {@code .../placement/region},
- * {@code /latest/dynamic/instance-identity/document}, and, when instance-metadata tags are on,
- * {@code /latest/meta-data/tags/instance} (keys, one a line) and {@code .../tags/instance/KEY}.
- * Unknown paths, and tags while they are off, answer 404.
+ * <p>Protocol: {@code PUT /latest/api/token} with {@code X-aws-ec2-metadata-token-ttl-seconds} (1
+ * to 21600) returns a token; every GET must carry it in {@code X-aws-ec2-metadata-token}, or gets
+ * 401, as an instance with IMDSv2 required answers IMDSv1 requests. Paths: {@code
+ * /latest/meta-data/instance-id}, {@code .../local-ipv4}, {@code .../placement/availability-zone},
+ * {@code .../placement/region}, {@code /latest/dynamic/instance-identity/document}, and, when
+ * instance-metadata tags are on, {@code /latest/meta-data/tags/instance} (keys, one a line) and
+ * {@code .../tags/instance/KEY}. Unknown paths, and tags while they are off, answer 404.
  *
- * <p>Faults: {@link #refuseTokens(boolean)} (403 on the token, as when IMDS is disabled or the
- * hop limit is exceeded) and {@link #hangTokens(boolean)} (the token request never answers
- * until the fake closes, at most 60 s). Thread-safe.
+ * <p>Faults: {@link #refuseTokens(boolean)} (403 on the token, as when IMDS is disabled or the hop
+ * limit is exceeded) and {@link #hangTokens(boolean)} (the token request never answers until the
+ * fake closes, at most 60 s). Thread-safe.
  */
 public final class FakeImds implements AutoCloseable {
   private static final String TOKEN_TTL = "X-aws-ec2-metadata-token-ttl-seconds";
@@ -58,8 +57,10 @@ public final class FakeImds implements AutoCloseable {
   public static FakeImds start(SimulatedFleet fleet, String instanceId) {
     Objects.requireNonNull(fleet, "fleet");
     Objects.requireNonNull(instanceId, "instanceId");
-    fleet.get(instanceId).orElseThrow(() ->
-        new IllegalArgumentException("no instance " + instanceId + " in the fleet"));
+    fleet
+        .get(instanceId)
+        .orElseThrow(
+            () -> new IllegalArgumentException("no instance " + instanceId + " in the fleet"));
     return new FakeImds(() -> fleet.get(instanceId).orElseThrow(), fleet.region());
   }
 
@@ -68,16 +69,15 @@ public final class FakeImds implements AutoCloseable {
     return server.uri();
   }
 
-  /**
-   * A new metadata client for this fake (1 s timeouts, no retries). The caller closes it.
-   */
+  /** A new metadata client for this fake (1 s timeouts, no retries). The caller closes it. */
   public Ec2MetadataClient client() {
     return Ec2MetadataClient.builder()
         .endpoint(endpoint())
-        .httpClient(UrlConnectionHttpClient.builder()
-            .connectionTimeout(Duration.ofSeconds(1))
-            .socketTimeout(Duration.ofSeconds(1))
-            .build())
+        .httpClient(
+            UrlConnectionHttpClient.builder()
+                .connectionTimeout(Duration.ofSeconds(1))
+                .socketTimeout(Duration.ofSeconds(1))
+                .build())
         .retryPolicy(p -> p.numRetries(0))
         .build();
   }
@@ -127,8 +127,8 @@ public final class FakeImds implements AutoCloseable {
       }
       String body = metadata(path);
       if (body == null) {
-        LoopbackServer.respond(exchange, 404, "text/html", "<html><body>404 - Not Found"
-            + "</body></html>");
+        LoopbackServer.respond(
+            exchange, 404, "text/html", "<html><body>404 - Not Found" + "</body></html>");
       } else {
         LoopbackServer.respond(exchange, 200, "text/plain", body);
       }
@@ -192,14 +192,27 @@ public final class FakeImds implements AutoCloseable {
     return "{\n"
         + "  \"accountId\" : \"123456789012\",\n"
         + "  \"architecture\" : \"x86_64\",\n"
-        + "  \"availabilityZone\" : \"" + i.availabilityZone() + "\",\n"
-        + "  \"imageId\" : \"" + i.imageId() + "\",\n"
-        + "  \"instanceId\" : \"" + i.instanceId() + "\",\n"
-        + "  \"instanceType\" : \"" + i.instanceType() + "\",\n"
-        + "  \"pendingTime\" : \"" + DateTimeFormatter.ISO_INSTANT.format(
-            i.launchTime().truncatedTo(ChronoUnit.SECONDS)) + "\",\n"
-        + "  \"privateIp\" : \"" + i.privateIp() + "\",\n"
-        + "  \"region\" : \"" + region + "\",\n"
+        + "  \"availabilityZone\" : \""
+        + i.availabilityZone()
+        + "\",\n"
+        + "  \"imageId\" : \""
+        + i.imageId()
+        + "\",\n"
+        + "  \"instanceId\" : \""
+        + i.instanceId()
+        + "\",\n"
+        + "  \"instanceType\" : \""
+        + i.instanceType()
+        + "\",\n"
+        + "  \"pendingTime\" : \""
+        + DateTimeFormatter.ISO_INSTANT.format(i.launchTime().truncatedTo(ChronoUnit.SECONDS))
+        + "\",\n"
+        + "  \"privateIp\" : \""
+        + i.privateIp()
+        + "\",\n"
+        + "  \"region\" : \""
+        + region
+        + "\",\n"
         + "  \"version\" : \"2017-09-30\"\n"
         + "}";
   }

@@ -6,16 +6,16 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * One EC2 instance as the fake endpoint serves it. Immutable; a {@link SimulatedFleet} replaces
- * the whole value when something changes.
+ * One EC2 instance as the fake endpoint serves it. Immutable; a {@link SimulatedFleet} replaces the
+ * whole value when something changes.
  *
  * <p>Optional attributes ({@code publicIp}, {@code publicDnsName}, {@code ipv6}) are {@code null}
  * when absent, and are then left out of the XML exactly as EC2 leaves them out. Tag values are
  * served as given, hostile ones included: that is what the test kit is for.
  *
  * @param instanceId the id, {@code i-} followed by 17 hex digits
- * @param reservationId the reservation this instance was launched in; instances launched
- *     together share it and are served in one {@code reservationSet} item
+ * @param reservationId the reservation this instance was launched in; instances launched together
+ *     share it and are served in one {@code reservationSet} item
  * @param imageId the AMI id
  * @param instanceType the instance type, for example {@code t3.micro}
  * @param state the lifecycle state
@@ -93,16 +93,42 @@ public record FakeInstance(
 
   /** A copy in another state. */
   public FakeInstance withState(State newState) {
-    return new FakeInstance(instanceId, reservationId, imageId, instanceType, newState, privateIp,
-        publicIp, privateDnsName, publicDnsName, ipv6, availabilityZone, subnetId, vpcId,
-        launchTime, tags);
+    return new FakeInstance(
+        instanceId,
+        reservationId,
+        imageId,
+        instanceType,
+        newState,
+        privateIp,
+        publicIp,
+        privateDnsName,
+        publicDnsName,
+        ipv6,
+        availabilityZone,
+        subnetId,
+        vpcId,
+        launchTime,
+        tags);
   }
 
   /** A copy with these tags instead of the current ones. */
   public FakeInstance withTags(Map<String, String> newTags) {
-    return new FakeInstance(instanceId, reservationId, imageId, instanceType, state, privateIp,
-        publicIp, privateDnsName, publicDnsName, ipv6, availabilityZone, subnetId, vpcId,
-        launchTime, newTags);
+    return new FakeInstance(
+        instanceId,
+        reservationId,
+        imageId,
+        instanceType,
+        state,
+        privateIp,
+        publicIp,
+        privateDnsName,
+        publicDnsName,
+        ipv6,
+        availabilityZone,
+        subnetId,
+        vpcId,
+        launchTime,
+        newTags);
   }
 
   /** A copy with one tag set (added or replaced). */
@@ -121,10 +147,22 @@ public record FakeInstance(
 
   /** A copy with other addresses; {@code publicIp} and {@code ipv6} may be {@code null}. */
   public FakeInstance withAddresses(String newPrivateIp, String newPublicIp, String newIpv6) {
-    return new FakeInstance(instanceId, reservationId, imageId, instanceType, state, newPrivateIp,
-        newPublicIp, privateDnsNameFor(newPrivateIp), newPublicIp == null ? null
-            : publicDnsNameFor(newPublicIp), newIpv6, availabilityZone, subnetId, vpcId,
-        launchTime, tags);
+    return new FakeInstance(
+        instanceId,
+        reservationId,
+        imageId,
+        instanceType,
+        state,
+        newPrivateIp,
+        newPublicIp,
+        privateDnsNameFor(newPrivateIp),
+        newPublicIp == null ? null : publicDnsNameFor(newPublicIp),
+        newIpv6,
+        availabilityZone,
+        subnetId,
+        vpcId,
+        launchTime,
+        tags);
   }
 
   static String privateDnsNameFor(String privateIp) {

@@ -11,8 +11,8 @@ import java.util.Map;
  * @param params the form and query parameters, decoded, sorted by name
  * @param headers the request headers, names in lower case, first value of each
  */
-public record RecordedRequest(String method, String path, Map<String, String> params,
-    Map<String, String> headers) {
+public record RecordedRequest(
+    String method, String path, Map<String, String> params, Map<String, String> headers) {
 
   /** Copies the maps. */
   public RecordedRequest {

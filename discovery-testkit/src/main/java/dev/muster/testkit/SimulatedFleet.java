@@ -15,14 +15,14 @@ import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
- * A mutable set of EC2 instances that {@link FakeEc2} serves. Tests and the demo play
- * autoscaling with it: launch, terminate, change state, retag, one step at a time or several
- * changes at once with {@link #atomically(Consumer)}.
+ * A mutable set of EC2 instances that {@link FakeEc2} serves. Tests and the demo play autoscaling
+ * with it: launch, terminate, change state, retag, one step at a time or several changes at once
+ * with {@link #atomically(Consumer)}.
  *
- * <p>Thread-safe: every method locks the fleet, and the fake endpoint reads it under the same
- * lock, so a request never sees half of an {@code atomically} block. Ids, addresses and launch
- * times are generated deterministically from counters, so two runs of a test see the same
- * fleet. Instances are served in launch order, grouped by reservation.
+ * <p>Thread-safe: every method locks the fleet, and the fake endpoint reads it under the same lock,
+ * so a request never sees half of an {@code atomically} block. Ids, addresses and launch times are
+ * generated deterministically from counters, so two runs of a test see the same fleet. Instances
+ * are served in launch order, grouped by reservation.
  */
 public final class SimulatedFleet {
 
@@ -66,8 +66,8 @@ public final class SimulatedFleet {
    * Launches {@code count} instances in one reservation, shaped by {@code spec}.
    *
    * @return the new instances, in launch order
-   * @throws IllegalArgumentException if {@code count} is not positive, or the spec names a
-   *     number of private addresses other than {@code count}
+   * @throws IllegalArgumentException if {@code count} is not positive, or the spec names a number
+   *     of private addresses other than {@code count}
    */
   public synchronized List<FakeInstance> launch(int count, Consumer<LaunchSpec> spec) {
     if (count < 1) {
@@ -76,8 +76,12 @@ public final class SimulatedFleet {
     LaunchSpec launch = new LaunchSpec();
     spec.accept(launch);
     if (!launch.privateIps.isEmpty() && launch.privateIps.size() != count) {
-      throw new IllegalArgumentException("privateIps names " + launch.privateIps.size()
-          + " addresses for " + count + " instances");
+      throw new IllegalArgumentException(
+          "privateIps names "
+              + launch.privateIps.size()
+              + " addresses for "
+              + count
+              + " instances");
     }
     launch.tags.forEach(SimulatedFleet::requireServable);
     String reservationId = String.format("r-%017x", mix(++reservations));
@@ -85,27 +89,28 @@ public final class SimulatedFleet {
     for (int i = 0; i < count; i++) {
       long n = ++launched;
       String zone = launch.zone != null ? launch.zone : zones.get((int) ((n - 1) % zones.size()));
-      String privateIp = launch.privateIps.isEmpty() ? allocatePrivateIp(n)
-          : launch.privateIps.get(i);
-      String publicIp = launch.publicIp ? String.format("198.51.%d.%d", (n / 250) % 256,
-          n % 250 + 1) : null;
+      String privateIp =
+          launch.privateIps.isEmpty() ? allocatePrivateIp(n) : launch.privateIps.get(i);
+      String publicIp =
+          launch.publicIp ? String.format("198.51.%d.%d", (n / 250) % 256, n % 250 + 1) : null;
       String ipv6 = launch.ipv6 ? String.format("2600:1f18:4a3:6c00::%x", n) : null;
-      FakeInstance instance = new FakeInstance(
-          String.format("i-%017x", mix(n)),
-          reservationId,
-          "ami-0abcdef1234567890",
-          launch.instanceType,
-          launch.state,
-          privateIp,
-          publicIp,
-          FakeInstance.privateDnsNameFor(privateIp),
-          publicIp == null ? null : FakeInstance.publicDnsNameFor(publicIp),
-          ipv6,
-          zone,
-          "subnet-" + String.format("%017x", zone.hashCode() & 0xffffffffL),
-          launch.vpcId,
-          FIRST_LAUNCH.plus(Duration.ofSeconds(n)),
-          launch.tags);
+      FakeInstance instance =
+          new FakeInstance(
+              String.format("i-%017x", mix(n)),
+              reservationId,
+              "ami-0abcdef1234567890",
+              launch.instanceType,
+              launch.state,
+              privateIp,
+              publicIp,
+              FakeInstance.privateDnsNameFor(privateIp),
+              publicIp == null ? null : FakeInstance.publicDnsNameFor(publicIp),
+              ipv6,
+              zone,
+              "subnet-" + String.format("%017x", zone.hashCode() & 0xffffffffL),
+              launch.vpcId,
+              FIRST_LAUNCH.plus(Duration.ofSeconds(n)),
+              launch.tags);
       instances.put(instance.instanceId(), instance);
       result.add(instance);
     }
@@ -119,8 +124,8 @@ public final class SimulatedFleet {
   }
 
   /**
-   * Puts the instance in the {@code terminated} state. Like EC2, it stays visible to
-   * {@code DescribeInstances} (without a state filter) until {@link #remove(String)}.
+   * Puts the instance in the {@code terminated} state. Like EC2, it stays visible to {@code
+   * DescribeInstances} (without a state filter) until {@link #remove(String)}.
    */
   public FakeInstance terminate(String instanceId) {
     return setState(instanceId, State.TERMINATED);
@@ -161,8 +166,8 @@ public final class SimulatedFleet {
     }
     FakeInstance next = change.apply(current);
     if (!next.instanceId().equals(instanceId)) {
-      throw new IllegalArgumentException("update changed the instance id " + instanceId
-          + " to " + next.instanceId());
+      throw new IllegalArgumentException(
+          "update changed the instance id " + instanceId + " to " + next.instanceId());
     }
     next.tags().forEach(SimulatedFleet::requireServable);
     instances.put(instanceId, next);
@@ -175,14 +180,14 @@ public final class SimulatedFleet {
   }
 
   /**
-   * Plays an Auto Scaling group: launches running instances tagged
-   * {@value #AUTO_SCALING_GROUP_TAG}={@code group} (plus {@code tags}) or terminates the most
-   * recently launched ones until {@code desired} are running.
+   * Plays an Auto Scaling group: launches running instances tagged {@value
+   * #AUTO_SCALING_GROUP_TAG}={@code group} (plus {@code tags}) or terminates the most recently
+   * launched ones until {@code desired} are running.
    *
    * @return the instances launched or terminated, empty if the group was already at size
    */
-  public synchronized List<FakeInstance> scaleGroup(String group, int desired,
-      Map<String, String> tags) {
+  public synchronized List<FakeInstance> scaleGroup(
+      String group, int desired, Map<String, String> tags) {
     if (desired < 0) {
       throw new IllegalArgumentException("desired must not be negative: " + desired);
     }
@@ -246,8 +251,9 @@ public final class SimulatedFleet {
       for (int i = 0; i < s.length(); i++) {
         char c = s.charAt(i);
         if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0xFFFE || c == 0xFFFF) {
-          throw new IllegalArgumentException(String.format(
-              "tag %s cannot be served: U+%04X is not allowed in XML 1.0", key, (int) c));
+          throw new IllegalArgumentException(
+              String.format(
+                  "tag %s cannot be served: U+%04X is not allowed in XML 1.0", key, (int) c));
         }
       }
     }

@@ -17,7 +17,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.ec2.model.DescribeInstancesRequest;
-import software.amazon.awssdk.services.ec2.model.DescribeInstancesResponse;
 import software.amazon.awssdk.services.ec2.model.Ec2Exception;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.Instance;
@@ -38,8 +37,13 @@ class FakeEc2Test {
   }
 
   private List<Instance> describe(Filter... filters) {
-    return ec2.client().describeInstancesPaginator(b -> b.filters(filters).maxResults(1000))
-        .reservations().stream().flatMap(r -> r.instances().stream()).toList();
+    return ec2
+        .client()
+        .describeInstancesPaginator(b -> b.filters(filters).maxResults(1000))
+        .reservations()
+        .stream()
+        .flatMap(r -> r.instances().stream())
+        .toList();
   }
 
   private static Filter filter(String name, String... values) {
@@ -48,8 +52,8 @@ class FakeEc2Test {
 
   @Test
   void sdkReadsEveryFieldThatIsSet() {
-    FakeInstance launched = ec2.fleet().launch(1, spec -> spec.tag("role", "web")
-        .publicIp(true).ipv6(true)).get(0);
+    FakeInstance launched =
+        ec2.fleet().launch(1, spec -> spec.tag("role", "web").publicIp(true).ipv6(true)).get(0);
 
     Instance i = describe().get(0);
 
@@ -138,16 +142,23 @@ class FakeEc2Test {
     assertEquals(50, all.stream().map(Instance::instanceId).collect(Collectors.toSet()).size());
     assertEquals(8, ec2.describeInstancesCalls());
     assertTrue(ec2.requests().stream().allMatch(r -> "1000".equals(r.param("MaxResults"))));
-    assertTrue(ec2.requests().stream().allMatch(r -> r.headers().get("authorization")
-        .startsWith("AWS4-HMAC-SHA256")), "the SDK signs every request");
+    assertTrue(
+        ec2.requests().stream()
+            .allMatch(r -> r.headers().get("authorization").startsWith("AWS4-HMAC-SHA256")),
+        "the SDK signs every request");
   }
 
   @Test
   void maxResultsWithInstanceIdsIsAnInvalidCombination() {
     String id = ec2.fleet().launch(1, Map.of()).get(0).instanceId();
 
-    Ec2Exception e = assertThrows(Ec2Exception.class, () -> ec2.client().describeInstances(
-        DescribeInstancesRequest.builder().instanceIds(id).maxResults(5).build()));
+    Ec2Exception e =
+        assertThrows(
+            Ec2Exception.class,
+            () ->
+                ec2.client()
+                    .describeInstances(
+                        DescribeInstancesRequest.builder().instanceIds(id).maxResults(5).build()));
 
     assertEquals("InvalidParameterCombination", e.awsErrorDetails().errorCode());
     assertEquals(400, e.statusCode());
@@ -155,10 +166,11 @@ class FakeEc2Test {
 
   @Test
   void unknownFilterAndBadMaxResultsAreInvalidParameterValues() {
-    Ec2Exception badFilter = assertThrows(Ec2Exception.class,
-        () -> describe(filter("no-such-filter", "x")));
-    Ec2Exception badMax = assertThrows(Ec2Exception.class,
-        () -> ec2.client().describeInstances(b -> b.maxResults(1001)));
+    Ec2Exception badFilter =
+        assertThrows(Ec2Exception.class, () -> describe(filter("no-such-filter", "x")));
+    Ec2Exception badMax =
+        assertThrows(
+            Ec2Exception.class, () -> ec2.client().describeInstances(b -> b.maxResults(1001)));
 
     assertEquals("InvalidParameterValue", badFilter.awsErrorDetails().errorCode());
     assertEquals("InvalidParameterValue", badMax.awsErrorDetails().errorCode());
@@ -166,8 +178,10 @@ class FakeEc2Test {
 
   @Test
   void unknownInstanceIdIsNotFound() {
-    Ec2Exception e = assertThrows(Ec2Exception.class,
-        () -> ec2.client().describeInstances(b -> b.instanceIds("i-00000000000000000")));
+    Ec2Exception e =
+        assertThrows(
+            Ec2Exception.class,
+            () -> ec2.client().describeInstances(b -> b.instanceIds("i-00000000000000000")));
 
     assertEquals("InvalidInstanceID.NotFound", e.awsErrorDetails().errorCode());
   }
@@ -218,8 +232,8 @@ class FakeEc2Test {
 
     Instance i = describe().get(0);
 
-    Map<String, String> tags = i.tags().stream().collect(Collectors.toMap(
-        t -> t.key(), t -> t.value()));
+    Map<String, String> tags =
+        i.tags().stream().collect(Collectors.toMap(t -> t.key(), t -> t.value()));
     assertEquals(hostile, tags.get("muster:port"));
     assertEquals(300_000, tags.get("big").length());
   }
@@ -238,9 +252,13 @@ class FakeEc2Test {
 
     assertEquals(3, removed.size());
     assertTrue(removed.stream().allMatch(i -> i.state() == State.TERMINATED));
-    Set<String> running = describe(filter("tag:aws:autoscaling:groupName", "web-asg"),
-        filter("instance-state-name", "running")).stream().map(Instance::instanceId)
-        .collect(Collectors.toSet());
+    Set<String> running =
+        describe(
+                filter("tag:aws:autoscaling:groupName", "web-asg"),
+                filter("instance-state-name", "running"))
+            .stream()
+            .map(Instance::instanceId)
+            .collect(Collectors.toSet());
     assertEquals(2, running.size());
     assertFalse(running.contains(removed.get(0).instanceId()));
   }

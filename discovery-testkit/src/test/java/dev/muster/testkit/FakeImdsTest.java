@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.URI;
-import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,10 +37,14 @@ class FakeImdsTest {
   void servesIdentityThroughTheSdkClient() {
     assertEquals(self.instanceId(), client.get("/latest/meta-data/instance-id").asString());
     assertEquals("eu-west-1", client.get("/latest/meta-data/placement/region").asString());
-    assertEquals(self.availabilityZone(),
+    assertEquals(
+        self.availabilityZone(),
         client.get("/latest/meta-data/placement/availability-zone").asString());
-    assertTrue(client.get("/latest/dynamic/instance-identity/document").asString()
-        .contains("\"region\" : \"eu-west-1\""));
+    assertTrue(
+        client
+            .get("/latest/dynamic/instance-identity/document")
+            .asString()
+            .contains("\"region\" : \"eu-west-1\""));
   }
 
   @Test
@@ -56,8 +59,7 @@ class FakeImdsTest {
   void tagsAreNotFoundWhileDisabled() {
     imds.tagsEnabled(false);
 
-    assertThrows(SdkClientException.class,
-        () -> client.get("/latest/meta-data/tags/instance"));
+    assertThrows(SdkClientException.class, () -> client.get("/latest/meta-data/tags/instance"));
   }
 
   @Test
@@ -79,8 +81,8 @@ class FakeImdsTest {
 
   /** A plain request (no SDK), with an optional token TTL header. */
   private int status(String method, String path, String ttl) throws IOException {
-    java.net.HttpURLConnection connection = (java.net.HttpURLConnection)
-        URI.create(imds.endpoint() + path).toURL().openConnection();
+    java.net.HttpURLConnection connection =
+        (java.net.HttpURLConnection) URI.create(imds.endpoint() + path).toURL().openConnection();
     connection.setRequestMethod(method);
     connection.setConnectTimeout(2000);
     connection.setReadTimeout(2000);

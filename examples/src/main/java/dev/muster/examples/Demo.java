@@ -41,8 +41,8 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * The demo: a simulated Auto Scaling group on the test kit's fake EC2, real HTTP backends on
- * 127.0.0.100-105, and, where {@code haproxy} is installed, a real HAProxy in front. It plays
- * a scale-out, a throttling burst, a hostile tag and a scale-in, printing what Muster does and
+ * 127.0.0.100-105, and, where {@code haproxy} is installed, a real HAProxy in front. It plays a
+ * scale-out, a throttling burst, a hostile tag and a scale-in, printing what Muster does and
  * writing haproxy.cfg, an nginx upstream file and a Kamailio dispatcher list into a folder.
  */
 final class Demo {
@@ -82,9 +82,11 @@ final class Demo {
 
   private void play() throws IOException, InterruptedException {
     Files.createDirectories(dir);
-    out.println("Muster demo: a simulated Auto Scaling group, discovered through the real AWS "
-        + "SDK\nfrom a fake EC2 endpoint on 127.0.0.1. Files go to " + dir.toAbsolutePath()
-        + "\n");
+    out.println(
+        "Muster demo: a simulated Auto Scaling group, discovered through the real AWS "
+            + "SDK\nfrom a fake EC2 endpoint on 127.0.0.1. Files go to "
+            + dir.toAbsolutePath()
+            + "\n");
     for (int i = 0; i < 6; i++) {
       HttpBackend backend = HttpBackend.start("backend-" + i, "127.0.0." + (100 + i));
       backends.add(backend);
@@ -98,51 +100,91 @@ final class Demo {
     Path haproxyCfg = dir.resolve("haproxy.cfg");
     Path master = dir.toAbsolutePath().resolve("haproxy-master.sock");
     Files.deleteIfExists(master);
-    var haproxyRenderer = HaproxyConfig.newBuilder().headerText(header(port))
-        .backendOptions("web", "    balance roundrobin\n    option httpchk GET /health")
-        .serverOptions("check inter 1s fall 2 rise 1").build();
-    Ec2MembershipSource source = Ec2MembershipSource.newBuilder()
-        .region("us-east-1").endpoint(ec2.endpoint())
-        .credentials(StaticCredentialsProvider.create(
-            AwsBasicCredentials.create("AKIDMUSTERDEMO", "demo-secret")))
-        .query(Query.newBuilder().autoScalingGroup(GROUP).build())
-        .mapping(MemberMapping.newBuilder().port(8080).build())
-        .build();
+    var haproxyRenderer =
+        HaproxyConfig.newBuilder()
+            .headerText(header(port))
+            .backendOptions("web", "    balance roundrobin\n    option httpchk GET /health")
+            .serverOptions("check inter 1s fall 2 rise 1")
+            .build();
+    Ec2MembershipSource source =
+        Ec2MembershipSource.newBuilder()
+            .region("us-east-1")
+            .endpoint(ec2.endpoint())
+            .credentials(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create("AKIDMUSTERDEMO", "demo-secret")))
+            .query(Query.newBuilder().autoScalingGroup(GROUP).build())
+            .mapping(MemberMapping.newBuilder().port(8080).build())
+            .build();
     Validator haproxyCheck = haveHaproxy ? Haproxy.validator() : Validator.NONE;
-    FileTarget.newBuilder(haproxyCfg).validator(haproxyCheck).build()
+    FileTarget.newBuilder(haproxyCfg)
+        .validator(haproxyCheck)
+        .build()
         .apply(haproxyRenderer.render(Map.of("web", source.fetch())));
     if (haveHaproxy) {
-      haproxy = new ProcessBuilder("haproxy", "-W", "-S", master.toString(), "-f",
-          haproxyCfg.toAbsolutePath().toString())
-          .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+      haproxy =
+          new ProcessBuilder(
+                  "haproxy",
+                  "-W",
+                  "-S",
+                  master.toString(),
+                  "-f",
+                  haproxyCfg.toAbsolutePath().toString())
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("haproxy.log").toFile())
+              .start();
       await(() -> listening(port), Duration.ofSeconds(10), "HAProxy to listen");
-      out.println("HAProxy " + "listens on 127.0.0.1:" + port + " (master-worker mode, "
-          + "reloaded through its master CLI).");
+      out.println(
+          "HAProxy "
+              + "listens on 127.0.0.1:"
+              + port
+              + " (master-worker mode, "
+              + "reloaded through its master CLI).");
     } else {
-      out.println("haproxy is not installed: the demo writes haproxy.cfg but runs no HAProxy "
-          + "(apt-get install haproxy to see requests flow).");
+      out.println(
+          "haproxy is not installed: the demo writes haproxy.cfg but runs no HAProxy "
+              + "(apt-get install haproxy to see requests flow).");
     }
 
-    ConfigPipeline haproxyPipeline = ConfigPipeline.newBuilder().name("haproxy")
-        .renderer(haproxyRenderer)
-        .target(FileTarget.newBuilder(haproxyCfg).validator(haproxyCheck)
-            .reloader(haveHaproxy ? Haproxy.reloader(master) : Reloader.NONE).build())
-        .build();
-    ConfigPipeline nginxPipeline = ConfigPipeline.newBuilder().name("nginx")
-        .renderer(NginxConfig.newBuilder().build())
-        .target(FileTarget.newBuilder(dir.resolve("upstreams.conf")).build()).build();
-    ConfigPipeline kamailioPipeline = ConfigPipeline.newBuilder().name("kamailio")
-        .renderer(DispatcherList.newBuilder().set("web", DispatcherSet.of(1)).build())
-        .target(FileTarget.newBuilder(dir.resolve("dispatcher.list"))
-            .validator(Kamailio.validator()).build()).build();
-    discovery = Discovery.newBuilder().name("web").source(source)
-        .listener(haproxyPipeline.backend("web"))
-        .listener(nginxPipeline.backend("web"))
-        .listener(kamailioPipeline.backend("web"))
-        .listener((snapshot, changes) -> publications.incrementAndGet())
-        .interval(Duration.ofSeconds(1)).jitter(0).confirmations(2).maxRemovalFraction(0.5)
-        .holdMin(Duration.ofSeconds(3))
-        .build();
+    ConfigPipeline haproxyPipeline =
+        ConfigPipeline.newBuilder()
+            .name("haproxy")
+            .renderer(haproxyRenderer)
+            .target(
+                FileTarget.newBuilder(haproxyCfg)
+                    .validator(haproxyCheck)
+                    .reloader(haveHaproxy ? Haproxy.reloader(master) : Reloader.NONE)
+                    .build())
+            .build();
+    ConfigPipeline nginxPipeline =
+        ConfigPipeline.newBuilder()
+            .name("nginx")
+            .renderer(NginxConfig.newBuilder().build())
+            .target(FileTarget.newBuilder(dir.resolve("upstreams.conf")).build())
+            .build();
+    ConfigPipeline kamailioPipeline =
+        ConfigPipeline.newBuilder()
+            .name("kamailio")
+            .renderer(DispatcherList.newBuilder().set("web", DispatcherSet.of(1)).build())
+            .target(
+                FileTarget.newBuilder(dir.resolve("dispatcher.list"))
+                    .validator(Kamailio.validator())
+                    .build())
+            .build();
+    discovery =
+        Discovery.newBuilder()
+            .name("web")
+            .source(source)
+            .listener(haproxyPipeline.backend("web"))
+            .listener(nginxPipeline.backend("web"))
+            .listener(kamailioPipeline.backend("web"))
+            .listener((snapshot, changes) -> publications.incrementAndGet())
+            .interval(Duration.ofSeconds(1))
+            .jitter(0)
+            .confirmations(2)
+            .maxRemovalFraction(0.5)
+            .holdMin(Duration.ofSeconds(3))
+            .build();
 
     section("Start: two instances in " + GROUP);
     discovery.start();
@@ -160,27 +202,40 @@ final class Demo {
     section("Throttling burst: EC2 answers RequestLimitExceeded for a while");
     ec2.throttleNext(12);
     discovery.refresh();
-    await(() -> discovery.status().consecutiveFailures() > 0, Duration.ofSeconds(30),
+    await(
+        () -> discovery.status().consecutiveFailures() > 0,
+        Duration.ofSeconds(30),
         "a failed fetch");
-    out.printf("  status: %d failed fetch(es) in a row (%s); still serving %d members%n",
-        discovery.status().consecutiveFailures(), shorten(discovery.status().lastError()),
+    out.printf(
+        "  status: %d failed fetch(es) in a row (%s); still serving %d members%n",
+        discovery.status().consecutiveFailures(),
+        shorten(discovery.status().lastError()),
         discovery.status().memberCount());
     probe(4);
     ec2.clearFaults();
     discovery.refresh();
-    await(() -> discovery.status().consecutiveFailures() == 0, Duration.ofSeconds(30),
+    await(
+        () -> discovery.status().consecutiveFailures() == 0,
+        Duration.ofSeconds(30),
         "a successful fetch");
     out.println("  EC2 answers again; nothing changed, so nothing was rewritten or reloaded.");
 
     section("Hostile tag: someone tags an instance with a line break and a fake server");
     FakeInstance target = ec2.fleet().running().get(0);
-    change(() -> {
-      ec2.fleet().tag(target.instanceId(), "muster:port", "8080\nserver evil 6.6.6.6:80 backup");
-      ec2.fleet().tag(target.instanceId(), "Name", "x\"; reload; #");
-    });
+    change(
+        () -> {
+          ec2.fleet()
+              .tag(target.instanceId(), "muster:port", "8080\nserver evil 6.6.6.6:80 backup");
+          ec2.fleet().tag(target.instanceId(), "Name", "x\"; reload; #");
+        });
     boolean clean = Files.readAllLines(haproxyCfg).stream().noneMatch(l -> l.contains("evil"));
-    out.println("  " + target.instanceId() + " is skipped (its port tag is not a port); "
-        + "haproxy.cfg has " + (clean ? "no" : "AN") + " 'evil' line.");
+    out.println(
+        "  "
+            + target.instanceId()
+            + " is skipped (its port tag is not a port); "
+            + "haproxy.cfg has "
+            + (clean ? "no" : "AN")
+            + " 'evil' line.");
     show(haproxyCfg, "backend web");
 
     section("Scale in: the group terminates all instances but one (a mass removal)");
@@ -192,11 +247,16 @@ final class Demo {
       }
     }
     discovery.refresh();
-    await(() -> discovery.status().held() != null || publications.get() > before,
-        Duration.ofSeconds(20), "the guard's decision");
+    await(
+        () -> discovery.status().held() != null || publications.get() > before,
+        Duration.ofSeconds(20),
+        "the guard's decision");
     if (discovery.status().held() != null) {
-      out.println("  guard: " + discovery.status().held() + "; published once seen twice "
-          + "over 3 s (60 s by default)");
+      out.println(
+          "  guard: "
+              + discovery.status().held()
+              + "; published once seen twice "
+              + "over 3 s (60 s by default)");
     }
     await(() -> publications.get() > before, Duration.ofSeconds(20), "the confirmation");
     show(haproxyCfg, "backend web");
@@ -219,23 +279,30 @@ final class Demo {
     }
 
     section("Done");
-    out.printf("  publications: %d; HAProxy reloads: %d; files in %s: haproxy.cfg, "
-        + "upstreams.conf, dispatcher.list%n", publications.get(), haproxyPipeline.appliedCount(),
-        dir.toAbsolutePath());
+    out.printf(
+        "  publications: %d; HAProxy reloads: %d; files in %s: haproxy.cfg, "
+            + "upstreams.conf, dispatcher.list%n",
+        publications.get(), haproxyPipeline.appliedCount(), dir.toAbsolutePath());
   }
 
   private void launch(int count) {
     for (int i = 0; i < count && !spare.isEmpty(); i++) {
       HttpBackend backend = spare.poll();
-      ec2.fleet().launch(1, spec -> spec.privateIps(backend.address())
-          .tag(dev.muster.testkit.SimulatedFleet.AUTO_SCALING_GROUP_TAG, GROUP)
-          .tag("muster:port", Integer.toString(backend.port())));
+      ec2.fleet()
+          .launch(
+              1,
+              spec ->
+                  spec.privateIps(backend.address())
+                      .tag(dev.muster.testkit.SimulatedFleet.AUTO_SCALING_GROUP_TAG, GROUP)
+                      .tag("muster:port", Integer.toString(backend.port())));
     }
   }
 
   private void retire(FakeInstance instance) {
     ec2.fleet().terminate(instance.instanceId());
-    backends.stream().filter(b -> b.address().equals(instance.privateIp())).findFirst()
+    backends.stream()
+        .filter(b -> b.address().equals(instance.privateIp()))
+        .findFirst()
         .ifPresent(spare::add);
   }
 
@@ -250,10 +317,16 @@ final class Demo {
     if (haproxy == null) {
       return;
     }
-    LoadClient client = LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1,
-        requests, Duration.ofSeconds(10)).awaitCompletion();
-    out.println("  " + requests + " probe requests through HAProxy, answered by: "
-        + client.answeredBy() + (client.failed() > 0 ? ", " + client.failed() + " failed" : ""));
+    LoadClient client =
+        LoadClient.start(
+                "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, requests, Duration.ofSeconds(10))
+            .awaitCompletion();
+    out.println(
+        "  "
+            + requests
+            + " probe requests through HAProxy, answered by: "
+            + client.answeredBy()
+            + (client.failed() > 0 ? ", " + client.failed() + " failed" : ""));
   }
 
   private void section(String title) {
@@ -295,13 +368,17 @@ final class Demo {
         frontend fe
             bind 127.0.0.1:%d
             default_backend web
-        """.formatted(port);
+        """
+        .formatted(port);
   }
 
   private static boolean installed(String program) {
     try {
-      Process p = new ProcessBuilder(program, "-v").redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      Process p =
+          new ProcessBuilder(program, "-v")
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
       return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
     } catch (IOException e) {
       return false;

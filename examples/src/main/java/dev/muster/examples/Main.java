@@ -5,12 +5,12 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * {@code java -jar muster.jar COMMAND [OPTIONS]}: keep HAProxy, nginx or Kamailio in step with
- * EC2 instances found by their tags, or run the demo on a simulated fleet.
+ * {@code java -jar muster.jar COMMAND [OPTIONS]}: keep HAProxy, nginx or Kamailio in step with EC2
+ * instances found by their tags, or run the demo on a simulated fleet.
  *
- * <p>Exit codes: 0 success (or stopped by SIGTERM/SIGINT); 1 fetching from EC2 (or IMDS)
- * failed; 2 bad usage or configuration; 3 rendering, validating or applying the configuration
- * failed; 4 the guard refused the view (too few members, or a mass removal), nothing applied.
+ * <p>Exit codes: 0 success (or stopped by SIGTERM/SIGINT); 1 fetching from EC2 (or IMDS) failed; 2
+ * bad usage or configuration; 3 rendering, validating or applying the configuration failed; 4 the
+ * guard refused the view (too few members, or a mass removal), nothing applied.
  */
 public final class Main {
   static final int OK = 0;
@@ -47,14 +47,19 @@ public final class Main {
       };
     } catch (Options.UsageException e) {
       err.println("muster: " + e.getMessage());
-      err.println("Run 'muster " + (Arrays.asList("haproxy", "nginx", "kamailio", "demo")
-          .contains(command) ? command + " " : "") + "--help' for the options.");
+      err.println(
+          "Run 'muster "
+              + (Arrays.asList("haproxy", "nginx", "kamailio", "demo").contains(command)
+                  ? command + " "
+                  : "")
+              + "--help' for the options.");
       return USAGE;
     }
   }
 
   static void help(PrintStream out) {
-    out.println("""
+    out.println(
+        """
         Usage: java -jar muster.jar COMMAND [OPTIONS]
 
         Keeps a proxy's backends in step with the EC2 instances that carry your tags.
@@ -86,21 +91,27 @@ public final class Main {
     if (command.equals("demo")) {
       print(out, new Options.Spec("help", false, "show this help"));
     } else {
-      out.println("\nExample:\n  " + switch (command) {
-        case "haproxy" -> "java -jar muster.jar haproxy --region us-east-1 --tag role=web "
-            + "--port 8080 \\\n      --header /etc/muster/header.cfg --out /etc/haproxy/haproxy.cfg "
-            + "\\\n      --master-socket /run/haproxy-master.sock";
-        case "nginx" -> "java -jar muster.jar nginx --region us-east-1 --tag role=web "
-            + "--port 8080 \\\n      --out /etc/nginx/muster/upstreams.conf --main-config "
-            + "/etc/nginx/nginx.conf";
-        default -> "java -jar muster.jar kamailio --region us-east-1 --tag role=acd "
-            + "--port 5060 \\\n      --out /etc/kamailio/dispatcher.list --rpc "
-            + "http://127.0.0.1:5071/RPC";
-      });
+      out.println(
+          "\nExample:\n  "
+              + switch (command) {
+                case "haproxy" ->
+                    "java -jar muster.jar haproxy --region us-east-1 --tag role=web "
+                        + "--port 8080 \\\n      --header /etc/muster/header.cfg --out /etc/haproxy/haproxy.cfg "
+                        + "\\\n      --master-socket /run/haproxy-master.sock";
+                case "nginx" ->
+                    "java -jar muster.jar nginx --region us-east-1 --tag role=web "
+                        + "--port 8080 \\\n      --out /etc/nginx/muster/upstreams.conf --main-config "
+                        + "/etc/nginx/nginx.conf";
+                default ->
+                    "java -jar muster.jar kamailio --region us-east-1 --tag role=acd "
+                        + "--port 5060 \\\n      --out /etc/kamailio/dispatcher.list --rpc "
+                        + "http://127.0.0.1:5071/RPC";
+              });
     }
-    out.println("\nExit codes: 0 success; 1 fetching from EC2 failed; 2 bad usage or "
-        + "configuration;\n            3 rendering, validating or applying the configuration "
-        + "failed;\n            4 the guard refused the view (too few members, mass removal).");
+    out.println(
+        "\nExit codes: 0 success; 1 fetching from EC2 failed; 2 bad usage or "
+            + "configuration;\n            3 rendering, validating or applying the configuration "
+            + "failed;\n            4 the guard refused the view (too few members, mass removal).");
   }
 
   private static void print(PrintStream out, Options.Spec spec) {

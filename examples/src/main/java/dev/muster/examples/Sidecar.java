@@ -63,24 +63,35 @@ final class Sidecar {
       throw new Options.UsageException("--dry-run without --out needs --once");
     }
     if (options.has("accept-held") && !options.has("once")) {
-      throw new Options.UsageException("--accept-held is for --once; a running loop confirms "
-          + "a held view by itself after --hold-min");
+      throw new Options.UsageException(
+          "--accept-held is for --once; a running loop confirms "
+              + "a held view by itself after --hold-min");
     }
     Renderer renderer = renderer();
-    FileTarget target = file == null ? null : FileTarget.newBuilder(file)
-        .validator(validator(file)).reloader(reloader(file))
-        .dryRun(options.has("dry-run")).dryRunOutput(out::print).build();
+    FileTarget target =
+        file == null
+            ? null
+            : FileTarget.newBuilder(file)
+                .validator(validator(file))
+                .reloader(reloader(file))
+                .dryRun(options.has("dry-run"))
+                .dryRunOutput(out::print)
+                .build();
     Duration interval = options.duration("interval", Duration.ofSeconds(15));
     if (interval.compareTo(Duration.ofSeconds(1)) < 0) {
-      throw new Options.UsageException("--interval must be at least 1s (every fetch is an EC2 "
-          + "API call against the account's shared budget): " + options.get("interval"));
+      throw new Options.UsageException(
+          "--interval must be at least 1s (every fetch is an EC2 "
+              + "API call against the account's shared budget): "
+              + options.get("interval"));
     }
-    Discovery.Builder loop = Discovery.newBuilder().name(backend)
-        .interval(interval)
-        .waitMin(options.duration("wait-min", Duration.ZERO))
-        .holdMin(options.duration("hold-min", Duration.ofSeconds(60)))
-        .minMembers(options.integer("min-members", 1, 1, 1_000_000))
-        .allowEmpty(options.has("allow-empty"));
+    Discovery.Builder loop =
+        Discovery.newBuilder()
+            .name(backend)
+            .interval(interval)
+            .waitMin(options.duration("wait-min", Duration.ZERO))
+            .holdMin(options.duration("hold-min", Duration.ofSeconds(60)))
+            .minMembers(options.integer("min-members", 1, 1, 1_000_000))
+            .allowEmpty(options.has("allow-empty"));
     if (options.has("state-file")) {
       loop.stateFile(options.path("state-file"));
     }
@@ -88,9 +99,13 @@ final class Sidecar {
     try {
       source = source();
     } catch (InstanceMetadataException e) {
-      err.println("muster: reading this instance's identity from IMDS failed (needed for "
-          + (options.has("exclude-self") ? "--exclude-self" : "the region; set --region or "
-          + "AWS_REGION") + "): " + e.getMessage());
+      err.println(
+          "muster: reading this instance's identity from IMDS failed (needed for "
+              + (options.has("exclude-self")
+                  ? "--exclude-self"
+                  : "the region; set --region or " + "AWS_REGION")
+              + "): "
+              + e.getMessage());
       return Main.FETCH_FAILED;
     }
     loop.source(source);
@@ -102,17 +117,21 @@ final class Sidecar {
     CountDownLatch cleanedUp = new CountDownLatch(1);
     // SIGTERM and SIGINT are a normal stop: let the loop close, then exit 0 rather than the
     // JVM's 143/130, so that systemd does not mark every stop as failed.
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      stopped.countDown();
-      try {
-        cleanedUp.await(10, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      Runtime.getRuntime().halt(Main.OK);
-    }, "muster-shutdown"));
-    try (ConfigPipeline pipeline = ConfigPipeline.newBuilder().name(proxy).renderer(renderer)
-            .target(target).build();
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  stopped.countDown();
+                  try {
+                    cleanedUp.await(10, TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                  Runtime.getRuntime().halt(Main.OK);
+                },
+                "muster-shutdown"));
+    try (ConfigPipeline pipeline =
+            ConfigPipeline.newBuilder().name(proxy).renderer(renderer).target(target).build();
         Discovery discovery = loop.listener(pipeline.backend(backend)).build()) {
       discovery.start();
       stopped.await();
@@ -131,10 +150,13 @@ final class Sidecar {
     }
     int[] code = {Main.OK};
     Snapshot[] seen = {null};
-    Discovery discovery = loop.listener((snapshot, changes) -> {
-      seen[0] = snapshot;
-      code[0] = apply(snapshot, renderer, target);
-    }).build();
+    Discovery discovery =
+        loop.listener(
+                (snapshot, changes) -> {
+                  seen[0] = snapshot;
+                  code[0] = apply(snapshot, renderer, target);
+                })
+            .build();
     if (options.has("accept-held")) {
       discovery.acceptHeld();
     }
@@ -149,10 +171,11 @@ final class Sidecar {
         yield Main.FETCH_FAILED;
       }
       case HELD -> {
-        err.println("muster: nothing applied: " + status.held() + " (query: "
-            + describeQuery() + ")");
-        err.println("muster: if this is intended, run again with --accept-held (a mass "
-            + "removal) or lower --min-members / add --allow-empty");
+        err.println(
+            "muster: nothing applied: " + status.held() + " (query: " + describeQuery() + ")");
+        err.println(
+            "muster: if this is intended, run again with --accept-held (a mass "
+                + "removal) or lower --min-members / add --allow-empty");
         yield Main.HELD;
       }
       case PUBLISHED -> seen[0] == null ? Main.APPLY_FAILED : code[0];
@@ -167,11 +190,15 @@ final class Sidecar {
         return Main.OK;
       }
       ApplyResult result = target.apply(text);
-      err.println("muster: " + snapshot.size() + " members; " + switch (result.outcome()) {
-        case UNCHANGED -> "unchanged, nothing applied";
-        case APPLIED -> "applied " + result.detail();
-        case DRY_RUN -> "dry run, nothing applied";
-      });
+      err.println(
+          "muster: "
+              + snapshot.size()
+              + " members; "
+              + switch (result.outcome()) {
+                case UNCHANGED -> "unchanged, nothing applied";
+                case APPLIED -> "applied " + result.detail();
+                case DRY_RUN -> "dry run, nothing applied";
+              });
       return Main.OK;
     } catch (RenderException | ApplyException e) {
       err.println("muster: " + e.getMessage());
@@ -181,7 +208,9 @@ final class Sidecar {
 
   private String describeQuery() {
     return String.join(" ", options.all("tag").stream().map(t -> "--tag " + t).toList())
-        + (options.has("asg") ? " --asg " + options.get("asg") : "") + " in " + region;
+        + (options.has("asg") ? " --asg " + options.get("asg") : "")
+        + " in "
+        + region;
   }
 
   private Ec2MembershipSource source() {
@@ -211,9 +240,10 @@ final class Sidecar {
     if (!options.has("port")) {
       throw new Options.UsageException("--port is required (tag muster:port overrides it)");
     }
-    MemberMapping.Builder mapping = MemberMapping.newBuilder()
-        .port(options.integer("port", 0, 1, 65535))
-        .addressTagHostNames(options.has("address-tag-host-names"));
+    MemberMapping.Builder mapping =
+        MemberMapping.newBuilder()
+            .port(options.integer("port", 0, 1, 65535))
+            .addressTagHostNames(options.has("address-tag-host-names"));
     String address = options.get("address", "private-ip");
     switch (address) {
       case "private-ip" -> mapping.address(MemberMapping.AddressSource.PRIVATE_IP);
@@ -222,14 +252,16 @@ final class Sidecar {
       case "ipv6" -> mapping.address(MemberMapping.AddressSource.IPV6);
       default -> {
         if (!address.startsWith("tag:") || address.length() < 5) {
-          throw new Options.UsageException("--address must be private-ip, public-ip, "
-              + "private-dns, ipv6 or tag:NAME: " + address);
+          throw new Options.UsageException(
+              "--address must be private-ip, public-ip, "
+                  + "private-dns, ipv6 or tag:NAME: "
+                  + address);
         }
         mapping.addressTag(address.substring(4));
       }
     }
-    Ec2MembershipSource.Builder source = Ec2MembershipSource.newBuilder()
-        .query(query.build()).mapping(mapping.build());
+    Ec2MembershipSource.Builder source =
+        Ec2MembershipSource.newBuilder().query(query.build()).mapping(mapping.build());
     URI endpoint = options.has("endpoint") ? endpoint(options.get("endpoint")) : null;
     // --region, then the SDK's settings (AWS_REGION, aws.region, the profile), then IMDS.
     region = options.get("region");
@@ -247,8 +279,8 @@ final class Sidecar {
       source.exclude(self.instanceId());
     }
     if (!region.matches("[a-z]{2}(-[a-z0-9]+)+-\\d+")) {
-      throw new Options.UsageException("--region must be a region name like us-east-1: "
-          + Validation.printable(region));
+      throw new Options.UsageException(
+          "--region must be a region name like us-east-1: " + Validation.printable(region));
     }
     source.region(region);
     if (endpoint != null) {
@@ -260,8 +292,10 @@ final class Sidecar {
   /** The region from the environment, system properties or profile; IMDS is not asked. */
   private static String configuredRegion() {
     try {
-      return new AwsRegionProviderChain(new SystemSettingsRegionProvider(),
-          new AwsProfileRegionProvider()).getRegion().id();
+      return new AwsRegionProviderChain(
+              new SystemSettingsRegionProvider(), new AwsProfileRegionProvider())
+          .getRegion()
+          .id();
     } catch (RuntimeException e) {
       return null;
     }
@@ -277,9 +311,10 @@ final class Sidecar {
     } catch (java.net.URISyntaxException e) {
       // reported below
     }
-    throw new Options.UsageException("--endpoint must be a URL like "
-        + "https://ec2.us-east-1.amazonaws.com or http://127.0.0.1:8080: "
-        + Validation.printable(text));
+    throw new Options.UsageException(
+        "--endpoint must be a URL like "
+            + "https://ec2.us-east-1.amazonaws.com or http://127.0.0.1:8080: "
+            + Validation.printable(text));
   }
 
   private Renderer renderer() {
@@ -289,8 +324,9 @@ final class Sidecar {
           HaproxyConfig.Builder b = HaproxyConfig.newBuilder();
           if (options.has("template")) {
             if (options.has("header")) {
-              throw new Options.UsageException("--header and --template do not go together: "
-                  + "a template writes the whole file, header included");
+              throw new Options.UsageException(
+                  "--header and --template do not go together: "
+                      + "a template writes the whole file, header included");
             }
             b.template(options.path("template"));
           } else {
@@ -309,8 +345,9 @@ final class Sidecar {
           yield b.build();
         }
         default -> {
-          DispatcherList.Builder b = DispatcherList.newBuilder()
-              .set(backend, DispatcherSet.of(options.integer("set-id", 1, 1, 99_999)));
+          DispatcherList.Builder b =
+              DispatcherList.newBuilder()
+                  .set(backend, DispatcherSet.of(options.integer("set-id", 1, 1, 99_999)));
           if (options.has("template")) {
             b.template(options.path("template"));
           }
@@ -325,10 +362,11 @@ final class Sidecar {
   private Validator validator(Path file) {
     return switch (proxy) {
       case "haproxy" -> options.has("no-validate") ? Validator.NONE : Haproxy.validator();
-      case "nginx" -> options.has("main-config")
-          ? Nginx.validator(options.path("main-config"), file) : Validator.NONE;
-      default -> Kamailio.validator(options.integer("max-entries", 5000, 1, 100_000),
-          false);
+      case "nginx" ->
+          options.has("main-config")
+              ? Nginx.validator(options.path("main-config"), file)
+              : Validator.NONE;
+      default -> Kamailio.validator(options.integer("max-entries", 5000, 1, 100_000), false);
     };
   }
 
@@ -338,13 +376,16 @@ final class Sidecar {
       return Command.reloader(argv.toArray(String[]::new));
     }
     return switch (proxy) {
-      case "haproxy" -> options.has("master-socket")
-          ? Haproxy.reloader(options.path("master-socket")) : Reloader.NONE;
-      case "nginx" -> options.has("main-config")
-          ? Nginx.reloader(options.path("main-config")) : Reloader.NONE;
-      default -> options.has("rpc")
-          ? Kamailio.reloader(URI.create(options.get("rpc")), file).build()
-          : Reloader.NONE;
+      case "haproxy" ->
+          options.has("master-socket")
+              ? Haproxy.reloader(options.path("master-socket"))
+              : Reloader.NONE;
+      case "nginx" ->
+          options.has("main-config") ? Nginx.reloader(options.path("main-config")) : Reloader.NONE;
+      default ->
+          options.has("rpc")
+              ? Kamailio.reloader(URI.create(options.get("rpc")), file).build()
+              : Reloader.NONE;
     };
   }
 }

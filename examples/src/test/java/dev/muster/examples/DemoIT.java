@@ -34,7 +34,8 @@ class DemoIT {
     for (String file : List.of("haproxy.cfg", "upstreams.conf", "dispatcher.list")) {
       assertTrue(Files.exists(dir.resolve(file)), file);
     }
-    assertTrue(text.lines().filter(l -> l.contains("answered by")).noneMatch(
-        l -> l.contains("failed")), "no probe failed");
+    assertTrue(
+        text.lines().filter(l -> l.contains("answered by")).noneMatch(l -> l.contains("failed")),
+        "no probe failed");
   }
 }

@@ -21,8 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The command line: options, exit codes, and --once against the fake EC2. */
 class MainTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private FakeEc2 ec2;
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -53,13 +52,25 @@ class MainTest {
   }
 
   private int run(String... args) {
-    return Main.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8),
+    return Main.run(
+        List.of(args),
+        new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
   private String[] common(String command, String... more) {
-    List<String> args = new ArrayList<>(List.of(command, "--region", "us-east-1",
-        "--endpoint", ec2.endpoint().toString(), "--tag", "role=web", "--port", "8080"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                command,
+                "--region",
+                "us-east-1",
+                "--endpoint",
+                ec2.endpoint().toString(),
+                "--tag",
+                "role=web",
+                "--port",
+                "8080"));
     args.addAll(List.of(more));
     return args.toArray(String[]::new);
   }
@@ -69,8 +80,19 @@ class MainTest {
     assertEquals(0, run("haproxy", "--help"));
 
     String help = out.toString(StandardCharsets.UTF_8);
-    for (String option : List.of("--region", "--endpoint", "--tag", "--port", "--interval",
-        "--once", "--dry-run", "--out", "--header", "--master-socket", "Exit codes")) {
+    for (String option :
+        List.of(
+            "--region",
+            "--endpoint",
+            "--tag",
+            "--port",
+            "--interval",
+            "--once",
+            "--dry-run",
+            "--out",
+            "--header",
+            "--master-socket",
+            "Exit codes")) {
       assertTrue(help.contains(option), option);
     }
   }
@@ -89,10 +111,21 @@ class MainTest {
 
   @Test
   void badPortIsAUsageErrorNamingIt() {
-    assertEquals(2, run("nginx", "--region", "us-east-1", "--tag", "role=web", "--port", "0",
-        "--once", "--dry-run"));
+    assertEquals(
+        2,
+        run(
+            "nginx",
+            "--region",
+            "us-east-1",
+            "--tag",
+            "role=web",
+            "--port",
+            "0",
+            "--once",
+            "--dry-run"));
 
-    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--port must be"),
+    assertTrue(
+        err.toString(StandardCharsets.UTF_8).contains("--port must be"),
         err.toString(StandardCharsets.UTF_8));
   }
 
@@ -101,8 +134,7 @@ class MainTest {
     Path header = dir.resolve("header.cfg");
     Files.writeString(header, "defaults\n    mode http\n");
 
-    assertEquals(0, run(common("haproxy", "--header", header.toString(), "--once",
-        "--dry-run")));
+    assertEquals(0, run(common("haproxy", "--header", header.toString(), "--once", "--dry-run")));
 
     String printed = out.toString(StandardCharsets.UTF_8);
     assertTrue(printed.contains("backend web\n"), printed);
@@ -113,9 +145,21 @@ class MainTest {
   void onceWritesTheFileAndAKeyAloneMeansTagKey() throws IOException {
     Path file = dir.resolve("upstreams.conf");
 
-    assertEquals(0, run("nginx", "--region", "us-east-1", "--endpoint",
-        ec2.endpoint().toString(), "--tag", "role", "--port", "8080", "--once",
-        "--out", file.toString()));
+    assertEquals(
+        0,
+        run(
+            "nginx",
+            "--region",
+            "us-east-1",
+            "--endpoint",
+            ec2.endpoint().toString(),
+            "--tag",
+            "role",
+            "--port",
+            "8080",
+            "--once",
+            "--out",
+            file.toString()));
 
     String written = Files.readString(file);
     assertTrue(written.contains("server 10.0.0.2:8080 weight=100"), written);
@@ -124,17 +168,43 @@ class MainTest {
 
   @Test
   void fetchFailureExitsOne() {
-    assertEquals(1, run("nginx", "--region", "us-east-1", "--endpoint", "http://127.0.0.1:1",
-        "--tag", "role=web", "--port", "8080", "--once", "--dry-run"));
+    assertEquals(
+        1,
+        run(
+            "nginx",
+            "--region",
+            "us-east-1",
+            "--endpoint",
+            "http://127.0.0.1:1",
+            "--tag",
+            "role=web",
+            "--port",
+            "8080",
+            "--once",
+            "--dry-run"));
   }
 
   @Test
   void refusedConfigurationExitsThree() {
     Path file = dir.resolve("dispatcher.list");
 
-    assertEquals(3, run("kamailio", "--region", "us-east-1", "--endpoint",
-        ec2.endpoint().toString(), "--tag", "role=web", "--port", "5060", "--max-entries", "1",
-        "--once", "--out", file.toString()));
+    assertEquals(
+        3,
+        run(
+            "kamailio",
+            "--region",
+            "us-east-1",
+            "--endpoint",
+            ec2.endpoint().toString(),
+            "--tag",
+            "role=web",
+            "--port",
+            "5060",
+            "--max-entries",
+            "1",
+            "--once",
+            "--out",
+            file.toString()));
 
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("more than the cap of 1"));
     assertTrue(Files.notExists(file));
@@ -143,17 +213,35 @@ class MainTest {
   @Test
   void aTypoInATagNeverEmptiesALiveConfiguration() throws IOException {
     Path header = dir.resolve("header.cfg");
-    Files.writeString(header, "defaults\n    mode http\n    timeout connect 1s\n"
-        + "    timeout client 1s\n    timeout server 1s\nfrontend fe\n"
-        + "    bind 127.0.0.1:18080\n    default_backend web\n");
+    Files.writeString(
+        header,
+        "defaults\n    mode http\n    timeout connect 1s\n"
+            + "    timeout client 1s\n    timeout server 1s\nfrontend fe\n"
+            + "    bind 127.0.0.1:18080\n    default_backend web\n");
     Path file = dir.resolve("haproxy.cfg");
-    assertEquals(0, run(common("haproxy", "--header", header.toString(), "--once", "--out",
-        file.toString())), err.toString(StandardCharsets.UTF_8));
+    assertEquals(
+        0,
+        run(common("haproxy", "--header", header.toString(), "--once", "--out", file.toString())),
+        err.toString(StandardCharsets.UTF_8));
     String live = Files.readString(file);
 
-    assertEquals(4, run("haproxy", "--region", "us-east-1", "--endpoint",
-        ec2.endpoint().toString(), "--tag", "role=wbe", "--port", "8080", "--header",
-        header.toString(), "--once", "--out", file.toString()));
+    assertEquals(
+        4,
+        run(
+            "haproxy",
+            "--region",
+            "us-east-1",
+            "--endpoint",
+            ec2.endpoint().toString(),
+            "--tag",
+            "role=wbe",
+            "--port",
+            "8080",
+            "--header",
+            header.toString(),
+            "--once",
+            "--out",
+            file.toString()));
 
     assertEquals(live, Files.readString(file));
     String said = err.toString(StandardCharsets.UTF_8);
@@ -166,8 +254,8 @@ class MainTest {
     ec2.fleet().launch(3, spec -> spec.tag("role", "web"));
     Path file = dir.resolve("upstreams.conf");
     Path state = dir.resolve("web.state");
-    String[] once = common("nginx", "--once", "--out", file.toString(), "--state-file",
-        state.toString());
+    String[] once =
+        common("nginx", "--once", "--out", file.toString(), "--state-file", state.toString());
     assertEquals(0, run(once));
     List<String> running = ec2.fleet().running().stream().map(i -> i.instanceId()).toList();
     running.subList(0, 3).forEach(ec2.fleet()::terminate);
@@ -193,23 +281,45 @@ class MainTest {
     Files.write(notUtf8, new byte[] {'#', ' ', (byte) 0xe9, '\n'});
     String endpoint = ec2.endpoint().toString();
     String[][] cases = {
-        {"--endpoint", "--region", "us-east-1", "--endpoint", "not-a-url"},
-        {"--endpoint", "--region", "us-east-1", "--endpoint", "127.0.0.1:46149"},
-        {"--interval", "--endpoint", endpoint, "--interval", "0s"},
-        {"--interval", "--endpoint", endpoint, "--interval", "1ms"},
-        {"--asg", "--endpoint", endpoint, "--asg", "web\u0007"},
-        {"--header and --template", "--endpoint", endpoint, "--header", header.toString(),
-            "--template", template.toString()},
-        {"No such file or directory", "--endpoint", endpoint, "--header", "/nope"},
-        {"not valid UTF-8", "--endpoint", endpoint, "--header", notUtf8.toString()},
-        {"--region", "--endpoint", endpoint, "--region", "not a region"},
-        {"--reload-cmd", "--endpoint", endpoint, "--header", header.toString(),
-            "--reload-cmd", "systemctl 'reload"},
+      {"--endpoint", "--region", "us-east-1", "--endpoint", "not-a-url"},
+      {"--endpoint", "--region", "us-east-1", "--endpoint", "127.0.0.1:46149"},
+      {"--interval", "--endpoint", endpoint, "--interval", "0s"},
+      {"--interval", "--endpoint", endpoint, "--interval", "1ms"},
+      {"--asg", "--endpoint", endpoint, "--asg", "web\u0007"},
+      {
+        "--header and --template",
+        "--endpoint",
+        endpoint,
+        "--header",
+        header.toString(),
+        "--template",
+        template.toString()
+      },
+      {"No such file or directory", "--endpoint", endpoint, "--header", "/nope"},
+      {"not valid UTF-8", "--endpoint", endpoint, "--header", notUtf8.toString()},
+      {"--region", "--endpoint", endpoint, "--region", "not a region"},
+      {
+        "--reload-cmd",
+        "--endpoint",
+        endpoint,
+        "--header",
+        header.toString(),
+        "--reload-cmd",
+        "systemctl 'reload"
+      },
     };
     for (String[] c : cases) {
       err.reset();
-      List<String> args = new ArrayList<>(List.of("haproxy", "--tag", "role=web", "--port",
-          "8080", "--out", dir.resolve("x.cfg").toString()));
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "haproxy",
+                  "--tag",
+                  "role=web",
+                  "--port",
+                  "8080",
+                  "--out",
+                  dir.resolve("x.cfg").toString()));
       args.addAll(List.of(c).subList(1, c.length));
       if (!args.contains("--region")) {
         args.addAll(List.of("--region", "us-east-1"));
@@ -219,8 +329,13 @@ class MainTest {
       }
       args.add("--once");
 
-      assertEquals(2, Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-          new PrintStream(err, true, StandardCharsets.UTF_8)), String.join(" ", args));
+      assertEquals(
+          2,
+          Main.run(
+              args,
+              new PrintStream(out, true, StandardCharsets.UTF_8),
+              new PrintStream(err, true, StandardCharsets.UTF_8)),
+          String.join(" ", args));
       String said = err.toString(StandardCharsets.UTF_8);
       assertTrue(said.startsWith("muster: ") && said.contains(c[0]), c[0] + ": " + said);
       assertEquals(2, said.lines().count(), "one line and the --help hint: " + said);
@@ -232,16 +347,35 @@ class MainTest {
     Path header = dir.resolve("header.cfg");
     Files.writeString(header, "defaults\n");
 
-    assertEquals(0, run(common("haproxy", "--header", header.toString(), "--interval", "10m",
-        "--once", "--dry-run")));
+    assertEquals(
+        0,
+        run(
+            common(
+                "haproxy",
+                "--header",
+                header.toString(),
+                "--interval",
+                "10m",
+                "--once",
+                "--dry-run")));
   }
 
   @Test
   void theRegionComesFromTheSdkSettingsBeforeImds() throws IOException {
     System.setProperty("aws.region", "eu-west-1");
     try {
-      assertEquals(0, run("nginx", "--endpoint", ec2.endpoint().toString(), "--tag",
-          "role=web", "--port", "8080", "--once", "--dry-run"));
+      assertEquals(
+          0,
+          run(
+              "nginx",
+              "--endpoint",
+              ec2.endpoint().toString(),
+              "--tag",
+              "role=web",
+              "--port",
+              "8080",
+              "--once",
+              "--dry-run"));
     } finally {
       System.clearProperty("aws.region");
     }
@@ -253,8 +387,8 @@ class MainTest {
   @Test
   void aSlowMetadataServiceForExcludeSelfIsOneLineAndExitOne() {
     String self = ec2.fleet().running().get(0).instanceId();
-    try (dev.muster.testkit.FakeImds imds = dev.muster.testkit.FakeImds.start(ec2.fleet(),
-        self).hangTokens(true)) {
+    try (dev.muster.testkit.FakeImds imds =
+        dev.muster.testkit.FakeImds.start(ec2.fleet(), self).hangTokens(true)) {
       System.setProperty("aws.ec2MetadataServiceEndpoint", imds.endpoint().toString());
       try {
         assertEquals(1, run(common("nginx", "--exclude-self", "--once", "--dry-run")));
@@ -264,15 +398,18 @@ class MainTest {
     }
 
     String said = err.toString(StandardCharsets.UTF_8);
-    assertTrue(said.startsWith("muster: reading this instance's identity from IMDS failed "
-        + "(needed for --exclude-self)"), said);
+    assertTrue(
+        said.startsWith(
+            "muster: reading this instance's identity from IMDS failed "
+                + "(needed for --exclude-self)"),
+        said);
     assertEquals(1, said.lines().count(), said);
   }
 
   @Test
   void anAwsErrorShowsItsCodeAndMessage() {
-    ec2.failNext(1, 401, "AuthFailure",
-        "AWS was not able to validate the provided access credentials");
+    ec2.failNext(
+        1, 401, "AuthFailure", "AWS was not able to validate the provided access credentials");
 
     assertEquals(1, run(common("nginx", "--once", "--dry-run")));
 
@@ -280,8 +417,8 @@ class MainTest {
     // The JDK HTTP client the SDK uses here drops a 401's body; the line still says what to do.
     assertTrue(said.contains("HTTP 401 (AuthFailure): the credentials were not accepted"), said);
     err.reset();
-    ec2.failNext(1, 403, "UnauthorizedOperation", "You are not authorized to perform this "
-        + "operation.");
+    ec2.failNext(
+        1, 403, "UnauthorizedOperation", "You are not authorized to perform this " + "operation.");
     assertEquals(1, run(common("nginx", "--once", "--dry-run")));
     said = err.toString(StandardCharsets.UTF_8);
     assertTrue(said.contains("HTTP 403 UnauthorizedOperation: You are not authorized"), said);
@@ -290,14 +427,29 @@ class MainTest {
   @Test
   void sigtermStopsTheLoopWithExitCodeZero() throws Exception {
     Path file = dir.resolve("upstreams.conf");
-    String classpath = System.getProperty("surefire.test.class.path",
-        System.getProperty("java.class.path"));
-    ProcessBuilder builder = new ProcessBuilder(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", classpath, Main.class.getName(), "nginx", "--region", "us-east-1",
-        "--endpoint", ec2.endpoint().toString(), "--tag", "role=web", "--port", "8080",
-        "--interval", "1s", "--out", file.toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("muster.log").toFile());
+    String classpath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                classpath,
+                Main.class.getName(),
+                "nginx",
+                "--region",
+                "us-east-1",
+                "--endpoint",
+                ec2.endpoint().toString(),
+                "--tag",
+                "role=web",
+                "--port",
+                "8080",
+                "--interval",
+                "1s",
+                "--out",
+                file.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("muster.log").toFile());
     builder.environment().put("AWS_ACCESS_KEY_ID", "AKIDMUSTERTEST");
     builder.environment().put("AWS_SECRET_ACCESS_KEY", "muster-test-secret");
     Process process = builder.start();
@@ -319,9 +471,11 @@ class MainTest {
 
   @Test
   void reloadCommandsAreSplitLikeAShellWouldWithoutOne() {
-    assertEquals(List.of("sh", "-c", "kill -USR2 $(cat /run/haproxy.pid)"),
+    assertEquals(
+        List.of("sh", "-c", "kill -USR2 $(cat /run/haproxy.pid)"),
         Options.words("reload-cmd", "sh -c 'kill -USR2 $(cat /run/haproxy.pid)'"));
-    assertEquals(List.of("systemctl", "reload", "my proxy", "a\"b"),
+    assertEquals(
+        List.of("systemctl", "reload", "my proxy", "a\"b"),
         Options.words("reload-cmd", "  systemctl\treload \"my proxy\" a\\\"b "));
   }
 
@@ -332,7 +486,8 @@ class MainTest {
 
     assertEquals(0, run(common("kamailio", "--once", "--dry-run", "--out", file.toString())));
 
-    assertTrue(out.toString(StandardCharsets.UTF_8).contains("+1 sip:10.0.0.1:8080 0 0"),
+    assertTrue(
+        out.toString(StandardCharsets.UTF_8).contains("+1 sip:10.0.0.1:8080 0 0"),
         out.toString(StandardCharsets.UTF_8));
     assertEquals("# old\n", Files.readString(file));
   }

@@ -12,12 +12,13 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * The default template ({@code /dev/muster/haproxy/haproxy.cfg.ftl}) written out in Java: the
- * same bytes, escaped by the same {@link HaproxySyntax}, about 9 times faster than running the
- * template (BENCHMARKS.md). {@code DefaultRenderersTest} holds the two to byte-identical output.
+ * The default template ({@code /dev/muster/haproxy/haproxy.cfg.ftl}) written out in Java: the same
+ * bytes, escaped by the same {@link HaproxySyntax}, about 9 times faster than running the template
+ * (BENCHMARKS.md). {@code DefaultRenderersTest} holds the two to byte-identical output.
  */
 final class DefaultHaproxyRenderer implements Renderer {
   private static final Pattern MAXCONN = Pattern.compile("[0-9]{1,6}");
+
   /** Where a free slot points: nothing listens there, and the slot is disabled anyway. */
   private static final String FREE_ADDRESS = "127.0.0.1:1";
 
@@ -26,7 +27,10 @@ final class DefaultHaproxyRenderer implements Renderer {
   private final Map<String, String> backendOptions;
   private final Map<String, String> backendServerOptions;
 
-  DefaultHaproxyRenderer(String header, String serverOptions, Map<String, String> backendOptions,
+  DefaultHaproxyRenderer(
+      String header,
+      String serverOptions,
+      Map<String, String> backendOptions,
       Map<String, String> backendServerOptions) {
     this.header = header;
     this.serverOptions = serverOptions;
@@ -60,8 +64,8 @@ final class DefaultHaproxyRenderer implements Renderer {
   }
 
   /**
-   * Runtime mode's file: the same header, backends and server lines, but servers named after
-   * their slots ({@code srv1..srvN}) and free slots {@code disabled} at a placeholder address.
+   * Runtime mode's file: the same header, backends and server lines, but servers named after their
+   * slots ({@code srv1..srvN}) and free slots {@code disabled} at a placeholder address.
    *
    * @param slots per backend, every slot in order, {@code null} for a free one
    */

@@ -8,8 +8,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * Everything this module offers for HAProxy, by role; the Nginx and Kamailio modules have the
- * same shape ({@code Nginx}, {@code Kamailio}).
+ * Everything this module offers for HAProxy, by role; the Nginx and Kamailio modules have the same
+ * shape ({@code Nginx}, {@code Kamailio}).
  *
  * <pre>{@code
  * ConfigPipeline fileMode = ConfigPipeline.newBuilder()

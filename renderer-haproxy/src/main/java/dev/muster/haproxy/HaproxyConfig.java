@@ -12,18 +12,18 @@ import java.util.Objects;
 
 /**
  * Config-file mode: renders a complete {@code haproxy.cfg} from a header you write (global,
- * defaults, frontends) plus one {@code backend} section per discovery backend, with one
- * {@code server} line per member:
+ * defaults, frontends) plus one {@code backend} section per discovery backend, with one {@code
+ * server} line per member:
  *
  * <pre>
  * backend web
  *     server i-0abc 10.0.1.5:8080 weight 100 check inter 5s fall 3
  * </pre>
  *
- * The server name is the instance id, so it stays the same across reloads. Per instance, the
- * tag {@code muster:maxconn} (digits only) adds {@code maxconn N}; port and weight come from
- * the member ({@code muster:port}, {@code muster:weight}). A whole-file template of your own
- * replaces the default with {@link Builder#template(Path)}.
+ * The server name is the instance id, so it stays the same across reloads. Per instance, the tag
+ * {@code muster:maxconn} (digits only) adds {@code maxconn N}; port and weight come from the member
+ * ({@code muster:port}, {@code muster:weight}). A whole-file template of your own replaces the
+ * default with {@link Builder#template(Path)}.
  *
  * <pre>{@code
  * Renderer renderer = HaproxyConfig.newBuilder()
@@ -58,8 +58,8 @@ public final class HaproxyConfig {
       try {
         this.header = Files.readString(Objects.requireNonNull(file, "header"));
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot read the header "
-            + dev.muster.discovery.internal.IoErrors.describe(e), e);
+        throw new UncheckedIOException(
+            "cannot read the header " + dev.muster.discovery.internal.IoErrors.describe(e), e);
       }
       return this;
     }
@@ -78,18 +78,19 @@ public final class HaproxyConfig {
 
     /** Options after the server lines of one backend, replacing the global ones. Trusted. */
     public Builder serverOptions(String backend, String options) {
-      backendServerOptions.put(Objects.requireNonNull(backend, "backend"),
+      backendServerOptions.put(
+          Objects.requireNonNull(backend, "backend"),
           requireOneLine("serverOptions of " + backend, options));
       return this;
     }
 
     /**
-     * Lines at the top of one backend section, e.g. {@code balance leastconn} or
-     * {@code option httpchk GET /health}. Trusted; may span several lines.
+     * Lines at the top of one backend section, e.g. {@code balance leastconn} or {@code option
+     * httpchk GET /health}. Trusted; may span several lines.
      */
     public Builder backendOptions(String backend, String lines) {
-      backendOptions.put(Objects.requireNonNull(backend, "backend"),
-          Objects.requireNonNull(lines, "lines"));
+      backendOptions.put(
+          Objects.requireNonNull(backend, "backend"), Objects.requireNonNull(lines, "lines"));
       return this;
     }
 
@@ -100,16 +101,16 @@ public final class HaproxyConfig {
     }
 
     /**
-     * Builds the renderer: your template if one was set (parsed now), otherwise the default
-     * written out in Java, which produces exactly the bytes of the default template
-     * ({@link #defaultTemplate()}), about 9 times faster (BENCHMARKS.md).
+     * Builds the renderer: your template if one was set (parsed now), otherwise the default written
+     * out in Java, which produces exactly the bytes of the default template ({@link
+     * #defaultTemplate()}), about 9 times faster (BENCHMARKS.md).
      */
     public Renderer build() {
       if (template != null) {
         return templateRenderer(template);
       }
-      return new DefaultHaproxyRenderer(header, serverOptions, Map.copyOf(backendOptions),
-          Map.copyOf(backendServerOptions));
+      return new DefaultHaproxyRenderer(
+          header, serverOptions, Map.copyOf(backendOptions), Map.copyOf(backendServerOptions));
     }
 
     /**
@@ -119,17 +120,18 @@ public final class HaproxyConfig {
      */
     DefaultHaproxyRenderer buildDefault() {
       if (template != null) {
-        throw new IllegalStateException("runtime mode writes its slots with the default "
-            + "renderer: a whole-file template is not supported there");
+        throw new IllegalStateException(
+            "runtime mode writes its slots with the default "
+                + "renderer: a whole-file template is not supported there");
       }
-      return new DefaultHaproxyRenderer(header, serverOptions, Map.copyOf(backendOptions),
-          Map.copyOf(backendServerOptions));
+      return new DefaultHaproxyRenderer(
+          header, serverOptions, Map.copyOf(backendOptions), Map.copyOf(backendServerOptions));
     }
 
     /**
-     * The default template run by FreeMarker: the reference {@link #build()}'s renderer is
-     * tested against, and the starting point for a template of your own (copy
-     * {@code /dev/muster/haproxy/haproxy.cfg.ftl} from the jar).
+     * The default template run by FreeMarker: the reference {@link #build()}'s renderer is tested
+     * against, and the starting point for a template of your own (copy {@code
+     * /dev/muster/haproxy/haproxy.cfg.ftl} from the jar).
      */
     public TemplateRenderer defaultTemplate() {
       return templateRenderer(null);
@@ -137,12 +139,13 @@ public final class HaproxyConfig {
 
     /** Your template at {@code file}, or the default one when {@code file} is null. */
     private TemplateRenderer templateRenderer(Path file) {
-      TemplateRenderer.Builder b = TemplateRenderer.newBuilder()
-          .escaper("haproxy", HaproxySyntax.INSTANCE)
-          .variable("header", header)
-          .variable("serverOptions", serverOptions)
-          .variable("backendOptions", Map.copyOf(backendOptions))
-          .variable("backendServerOptions", Map.copyOf(backendServerOptions));
+      TemplateRenderer.Builder b =
+          TemplateRenderer.newBuilder()
+              .escaper("haproxy", HaproxySyntax.INSTANCE)
+              .variable("header", header)
+              .variable("serverOptions", serverOptions)
+              .variable("backendOptions", Map.copyOf(backendOptions))
+              .variable("backendServerOptions", Map.copyOf(backendServerOptions));
       if (file != null) {
         b.template(file);
       } else {

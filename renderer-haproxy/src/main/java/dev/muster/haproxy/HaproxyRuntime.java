@@ -9,8 +9,8 @@ import dev.muster.discovery.Sink;
 import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.TemplateRenderer;
 import dev.muster.discovery.Validator;
-import dev.muster.haproxy.internal.RuntimeApi.ServerState;
 import dev.muster.haproxy.internal.RuntimeApi;
+import dev.muster.haproxy.internal.RuntimeApi.ServerState;
 import dev.muster.haproxy.internal.SlotPlan;
 import dev.muster.haproxy.internal.Slots;
 import dev.muster.haproxy.internal.StatsSocketApi;
@@ -32,8 +32,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runtime-API mode (hitless), a {@link Sink}: HAProxy keeps running while membership changes
- * become runtime commands on its stats socket, so nothing reloads in the common case.
+ * Runtime-API mode (hitless), a {@link Sink}: HAProxy keeps running while membership changes become
+ * runtime commands on its stats socket, so nothing reloads in the common case.
  *
  * <pre>{@code
  * HaproxyRuntime runtime = HaproxyRuntime.newBuilder()
@@ -46,36 +46,41 @@ import org.slf4j.LoggerFactory;
  * Discovery web = Discovery.newBuilder().source(source).listener(pipeline.backend("web")).build();
  * }</pre>
  *
- * <p>Each backend has slots {@code srv1..srvN} in the configuration file: members in enabled
- * slots, free slots {@code disabled}. The file is rendered by the same renderer as
- * config-file mode ({@link HaproxyConfig}: header, backend options, per-backend server
- * options, {@code muster:maxconn}), with slot names. On every {@link #apply}, per backend
- * ({@link SlotPlan} decides, this class carries it out):
+ * <p>Each backend has slots {@code srv1..srvN} in the configuration file: members in enabled slots,
+ * free slots {@code disabled}. The file is rendered by the same renderer as config-file mode
+ * ({@link HaproxyConfig}: header, backend options, per-backend server options, {@code
+ * muster:maxconn}), with slot names. On every {@link #apply}, per backend ({@link SlotPlan}
+ * decides, this class carries it out):
+ *
  * <ol>
- *   <li><b>Changed</b> weights are set in place; a changed address or port drains the old
- *       slot and warms a new one.
- *   <li><b>Removed</b> members are set to {@code drain} (no new sessions), then to
- *       {@code maint} once their current and queued sessions reach zero, or after the drain
- *       timeout. The instance must stay alive until then: in-flight requests to it complete.
- *   <li>When free slots run out, the file is rewritten with twice as many and HAProxy is
- *       reloaded once (the only reload).
- *   <li><b>Added</b> members get a free slot: {@code set server ... addr A port P}, their
- *       weight, then {@code drain}, so health checks run while no traffic flows. Once the
- *       check passes they are set {@code ready}.
- *   <li>The file is rewritten to match (validated, not reloaded), so a restart comes up with
- *       the current members; then HAProxy's view is read back and any drift (a server
- *       edited by hand) is repaired and logged.
+ *   <li><b>Changed</b> weights are set in place; a changed address or port drains the old slot and
+ *       warms a new one.
+ *   <li><b>Removed</b> members are set to {@code drain} (no new sessions), then to {@code maint}
+ *       once their current and queued sessions reach zero, or after the drain timeout. The instance
+ *       must stay alive until then: in-flight requests to it complete.
+ *   <li>When free slots run out, the file is rewritten with twice as many and HAProxy is reloaded
+ *       once (the only reload).
+ *   <li><b>Added</b> members get a free slot: {@code set server ... addr A port P}, their weight,
+ *       then {@code drain}, so health checks run while no traffic flows. Once the check passes they
+ *       are set {@code ready}.
+ *   <li>The file is rewritten to match (validated, not reloaded), so a restart comes up with the
+ *       current members; then HAProxy's view is read back and any drift (a server edited by hand)
+ *       is repaired and logged.
  * </ol>
  *
  * <p><b>Level-triggered.</b> Any failure (HAProxy restarting, a socket that does not answer)
- * throws, and the pipeline calls {@code apply} again: the plan is made afresh from the slots
- * and the read-back repairs what the failure left half done. A new member that has not passed
- * its health check within the warm-up timeout stays drained (never forced UP) and the apply
- * reports it as pending, so the pipeline keeps checking until it passes. If the configuration
- * file does not exist yet, the first apply writes it first, so HAProxy can start with it.
+ * throws, and the pipeline calls {@code apply} again: the plan is made afresh from the slots and
+ * the read-back repairs what the failure left half done. A new member that has not passed its
+ * health check within the warm-up timeout stays drained (never forced UP) and the apply reports it
+ * as pending, so the pipeline keeps checking until it passes. If the configuration file does not
+ * exist yet, the first apply writes it first, so HAProxy can start with it.
  *
- * <p>Requires {@code stats socket PATH level admin} in the header. Waits use the injected
- * clock. Thread-safe; the pipeline serialises calls.
+ * <p>Requires {@code stats socket PATH level admin} in the header. Waits use the injected clock.
+ * Thread-safe; the pipeline serialises calls.
+ *
+ * <p>Why this size: the plan is pure and separate ({@code internal.SlotPlan}); what remains is
+ * carrying it out against HAProxy (drain, warm-up, slot growth, read-back), which shares the slots
+ * and the file, plus the {@link Builder}.
  */
 public final class HaproxyRuntime implements Sink {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.haproxy");
@@ -95,10 +100,13 @@ public final class HaproxyRuntime implements Sink {
   private final Duration pollInterval;
   private final Clock clock;
   private final Sleeper sleeper;
+
   /** Slots per HAProxy backend name (safe name). */
   private final Map<String, Slots> backends = new TreeMap<>();
+
   /** Raw backend name per safe name, for the renderer. */
   private final Map<String, String> rawNames = new TreeMap<>();
+
   private int reloads;
   private int repairs;
 
@@ -124,8 +132,8 @@ public final class HaproxyRuntime implements Sink {
    * Brings HAProxy's servers to {@code memberships}, as described above.
    *
    * @return {@code APPLIED} if any server or the file changed, {@code UNCHANGED} otherwise
-   * @throws ApplyException if HAProxy cannot be reached or refuses a command, or a new member
-   *     has not passed its health check yet; the next call continues from there
+   * @throws ApplyException if HAProxy cannot be reached or refuses a command, or a new member has
+   *     not passed its health check yet; the next call continues from there
    */
   @Override
   public synchronized ApplyResult apply(Map<String, Snapshot> memberships) {
@@ -156,12 +164,20 @@ public final class HaproxyRuntime implements Sink {
       changes += verify(e.getKey(), e.getValue(), warming);
     }
     if (!warming.isEmpty()) {
-      throw new ApplyException("runtime apply pending: " + warming.size() + " new member(s) "
-          + "have not passed their health check within " + warmupTimeout.toMillis() + " ms and "
-          + "stay drained: " + String.join(", ", warming));
+      throw new ApplyException(
+          "runtime apply pending: "
+              + warming.size()
+              + " new member(s) "
+              + "have not passed their health check within "
+              + warmupTimeout.toMillis()
+              + " ms and "
+              + "stay drained: "
+              + String.join(", ", warming));
     }
-    return changes > 0 || written ? new ApplyResult(ApplyResult.Outcome.APPLIED,
-        changes + " runtime change(s)" + (written ? ", " + file.path() + " rewritten" : ""))
+    return changes > 0 || written
+        ? new ApplyResult(
+            ApplyResult.Outcome.APPLIED,
+            changes + " runtime change(s)" + (written ? ", " + file.path() + " rewritten" : ""))
         : ApplyResult.UNCHANGED;
   }
 
@@ -172,11 +188,12 @@ public final class HaproxyRuntime implements Sink {
   @Override
   public synchronized void check(Map<String, Snapshot> memberships) {
     Map<String, List<Member>> after = new TreeMap<>();
-    memberships.forEach((name, snapshot) -> {
-      Slots slots = backends.get(TemplateRenderer.safeName(name));
-      Slots current = slots != null ? slots : new Slots(initialSlots);
-      after.put(name, SlotPlan.of(current, snapshot).result(current).asList());
-    });
+    memberships.forEach(
+        (name, snapshot) -> {
+          Slots slots = backends.get(TemplateRenderer.safeName(name));
+          Slots current = slots != null ? slots : new Slots(initialSlots);
+          after.put(name, SlotPlan.of(current, snapshot).result(current).asList());
+        });
     file.check(renderer.renderSlots(after));
   }
 
@@ -186,20 +203,20 @@ public final class HaproxyRuntime implements Sink {
    * exist.
    */
   public synchronized void bootstrap(Map<String, Snapshot> memberships) {
-    memberships.forEach((name, snapshot) -> {
-      Slots slots = backends.get(register(name));
-      Slots after = SlotPlan.of(slots, snapshot).result(slots);
-      backends.put(TemplateRenderer.safeName(name), after);
-      after.learned(true);
-    });
+    memberships.forEach(
+        (name, snapshot) -> {
+          Slots slots = backends.get(register(name));
+          Slots after = SlotPlan.of(slots, snapshot).result(slots);
+          backends.put(TemplateRenderer.safeName(name), after);
+          after.learned(true);
+        });
     writeFile();
   }
 
   /**
-   * Reads HAProxy's view of {@code backend} back and repairs drift: a member's slot with
-   * another address, port or weight, a member left drained after a warm-up timeout whose
-   * check now passes, or a free slot someone enabled by hand. {@link #apply} does this after
-   * every change.
+   * Reads HAProxy's view of {@code backend} back and repairs drift: a member's slot with another
+   * address, port or weight, a member left drained after a warm-up timeout whose check now passes,
+   * or a free slot someone enabled by hand. {@link #apply} does this after every change.
    *
    * @return how many servers needed a repair
    */
@@ -232,27 +249,37 @@ public final class HaproxyRuntime implements Sink {
     String safe = TemplateRenderer.safeName(name);
     String earlier = rawNames.putIfAbsent(safe, name);
     if (earlier != null && !earlier.equals(name)) {
-      throw new ApplyException("backends " + earlier + " and " + name + " have the same "
-          + "HAProxy name " + safe);
+      throw new ApplyException(
+          "backends " + earlier + " and " + name + " have the same " + "HAProxy name " + safe);
     }
     backends.computeIfAbsent(safe, k -> new Slots(initialSlots));
     return safe;
   }
 
   private int execute(String backend, Slots slots, SlotPlan plan) {
-    plan.weights().forEach((i, m) -> {
-      Member current = slots.member(i);
-      if (current.weight() != m.weight()) {
-        api.setServer(backend, Slots.name(i), "weight " + m.weight());
-        log.info("{}: {} weight {} -> {}", backend, m.instanceId(), current.weight(),
-            m.weight());
-      }
-      slots.assign(i, m);
-    });
+    plan.weights()
+        .forEach(
+            (i, m) -> {
+              Member current = slots.member(i);
+              if (current.weight() != m.weight()) {
+                api.setServer(backend, Slots.name(i), "weight " + m.weight());
+                log.info(
+                    "{}: {} weight {} -> {}",
+                    backend,
+                    m.instanceId(),
+                    current.weight(),
+                    m.weight());
+              }
+              slots.assign(i, m);
+            });
     drain(backend, slots, plan.leaving());
     if (plan.growTo() > 0) {
-      log.info("{}: {} free slots for {} new members: growing to {} slots (one reload)",
-          backend, slots.free(), plan.arriving().size(), plan.growTo());
+      log.info(
+          "{}: {} free slots for {} new members: growing to {} slots (one reload)",
+          backend,
+          slots.free(),
+          plan.arriving().size(),
+          plan.growTo());
       slots.grow(plan.growTo());
       writeFile();
       reloader.reload();
@@ -289,11 +316,14 @@ public final class HaproxyRuntime implements Sink {
       Member m = slots.member(i);
       api.setServer(backend, Slots.name(i), "state maint");
       if (busy.contains(i)) {
-        log.warn("{}: - {} {} drain timed out after {} ms with sessions open; set to maint",
-            backend, m.instanceId(), m.hostPort(), drainTimeout.toMillis());
+        log.warn(
+            "{}: - {} {} drain timed out after {} ms with sessions open; set to maint",
+            backend,
+            m.instanceId(),
+            m.hostPort(),
+            drainTimeout.toMillis());
       } else {
-        log.info("{}: - {} {} drained ({})", backend, m.instanceId(), m.hostPort(),
-            Slots.name(i));
+        log.info("{}: - {} {} drained ({})", backend, m.instanceId(), m.hostPort(), Slots.name(i));
       }
       slots.release(i);
     }
@@ -301,9 +331,9 @@ public final class HaproxyRuntime implements Sink {
 
   /**
    * Puts a slot in {@code drain} so that health checks run while no traffic flows. Leaving
-   * maintenance shows a never-checked slot as UP at once; forcing its health down (only where
-   * a check exists, or it would stay down) makes "running" mean that a check against the new
-   * address passed.
+   * maintenance shows a never-checked slot as UP at once; forcing its health down (only where a
+   * check exists, or it would stay down) makes "running" mean that a check against the new address
+   * passed.
    */
   private void warm(String backend, String server) {
     api.setServer(backend, server, "state drain");
@@ -314,12 +344,11 @@ public final class HaproxyRuntime implements Sink {
   }
 
   /**
-   * Waits up to the warm-up timeout for the drained members in {@code warming} to pass their
-   * health check, and sets each {@code ready} when it does. Those still failing stay drained
-   * and are added to {@code late}.
+   * Waits up to the warm-up timeout for the drained members in {@code warming} to pass their health
+   * check, and sets each {@code ready} when it does. Those still failing stay drained and are added
+   * to {@code late}.
    */
-  private void awaitReady(String backend, Slots slots, List<Integer> warming,
-      List<String> late) {
+  private void awaitReady(String backend, Slots slots, List<Integer> warming, List<String> late) {
     Instant deadline = clock.instant().plus(warmupTimeout);
     while (!warming.isEmpty()) {
       Map<String, ServerState> state = api.serversState(backend);
@@ -329,8 +358,7 @@ public final class HaproxyRuntime implements Sink {
         if (s != null && s.healthy()) {
           api.setServer(backend, Slots.name(i), "state ready");
           Member m = slots.member(i);
-          log.info("{}: + {} {} ready ({})", backend, m.instanceId(), m.hostPort(),
-              Slots.name(i));
+          log.info("{}: + {} {} ready ({})", backend, m.instanceId(), m.hostPort(), Slots.name(i));
           it.remove();
         }
       }
@@ -341,17 +369,21 @@ public final class HaproxyRuntime implements Sink {
     }
     for (int i : warming) {
       Member m = slots.member(i);
-      log.warn("{}: {} {} has not passed its health check after {} ms; it stays drained "
-          + "and is checked again", backend, m.instanceId(), m.hostPort(),
+      log.warn(
+          "{}: {} {} has not passed its health check after {} ms; it stays drained "
+              + "and is checked again",
+          backend,
+          m.instanceId(),
+          m.hostPort(),
           warmupTimeout.toMillis());
       late.add(backend + "/" + m.instanceId());
     }
   }
 
   /**
-   * Reads HAProxy's view back, repairs what differs from the slots, and waits for members
-   * that are not ready yet (new, or repaired out of maintenance) to pass their check; those
-   * that do not are added to {@code late}.
+   * Reads HAProxy's view back, repairs what differs from the slots, and waits for members that are
+   * not ready yet (new, or repaired out of maintenance) to pass their check; those that do not are
+   * added to {@code late}.
    */
   private int verify(String backend, Slots slots, List<String> late) {
     Map<String, ServerState> state = api.serversState(backend);
@@ -361,15 +393,23 @@ public final class HaproxyRuntime implements Sink {
       String server = Slots.name(i);
       ServerState s = state.get(server);
       if (s == null) {
-        throw new ApplyException("HAProxy has no server " + backend + "/" + server
-            + "; is the running configuration the one Muster wrote?");
+        throw new ApplyException(
+            "HAProxy has no server "
+                + backend
+                + "/"
+                + server
+                + "; is the running configuration the one Muster wrote?");
       }
       Member m = slots.member(i);
       if (m == null) {
         if (!s.maint()) {
           api.setServer(backend, server, "state maint");
-          log.warn("{}: drift: free slot {} was enabled ({}:{}); set back to maint", backend,
-              server, s.address(), s.port());
+          log.warn(
+              "{}: drift: free slot {} was enabled ({}:{}); set back to maint",
+              backend,
+              server,
+              s.address(),
+              s.port());
           repaired++;
         }
         continue;
@@ -393,8 +433,14 @@ public final class HaproxyRuntime implements Sink {
         warming.add(i);
       }
       if (!drift.isEmpty()) {
-        log.warn("{}: drift: {} ({}) had {}; repaired to {} weight {}", backend, server,
-            m.instanceId(), String.join(", ", drift), m.hostPort(), m.weight());
+        log.warn(
+            "{}: drift: {} ({}) had {}; repaired to {} weight {}",
+            backend,
+            server,
+            m.instanceId(),
+            String.join(", ", drift),
+            m.hostPort(),
+            m.weight());
         repaired++;
       }
     }
@@ -496,9 +542,9 @@ public final class HaproxyRuntime implements Sink {
     }
 
     /**
-     * The file's settings, as for config-file mode: the header (which must contain
-     * {@code stats socket PATH level admin}), backend options and server options (include
-     * {@code check} for warm-up). A whole-file template is not supported here. Required.
+     * The file's settings, as for config-file mode: the header (which must contain {@code stats
+     * socket PATH level admin}), backend options and server options (include {@code check} for
+     * warm-up). A whole-file template is not supported here. Required.
      */
     public Builder config(HaproxyConfig.Builder config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -558,12 +604,12 @@ public final class HaproxyRuntime implements Sink {
         throw new IllegalStateException("configFile is not set");
       }
       if (reloader == null) {
-        throw new IllegalStateException("reloader is not set: slots grow by a reload, e.g. "
-            + "Haproxy.reloader(masterSocket)");
+        throw new IllegalStateException(
+            "reloader is not set: slots grow by a reload, e.g. "
+                + "Haproxy.reloader(masterSocket)");
       }
       return new HaproxyRuntime(this);
     }
-
 
     private static Duration positive(String setting, Duration value) {
       Objects.requireNonNull(value, setting);

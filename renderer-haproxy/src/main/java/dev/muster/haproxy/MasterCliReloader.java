@@ -10,19 +10,19 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reloads HAProxy in master-worker mode ({@code haproxy -W -S MASTER_SOCKET}) through its
- * master CLI, and finds out whether the reload worked, which the {@code reload} command itself
- * never says: it reads the master's reload and failure counters from {@code show proc}
- * before, sends {@code reload}, and waits until the reload counter moves. If the failure
- * counter moved too, HAProxy rejected the file (the old worker keeps serving) and this throws.
+ * Reloads HAProxy in master-worker mode ({@code haproxy -W -S MASTER_SOCKET}) through its master
+ * CLI, and finds out whether the reload worked, which the {@code reload} command itself never says:
+ * it reads the master's reload and failure counters from {@code show proc} before, sends {@code
+ * reload}, and waits until the reload counter moves. If the failure counter moved too, HAProxy
+ * rejected the file (the old worker keeps serving) and this throws.
  *
- * <p>Validate the file first (a {@code haproxy -c} validator on the {@code FileTarget}); this
- * is the safety net. For zero failed requests with keep-alive clients, the configuration
- * should set {@code option idle-close-on-response} (HAProxy 2.6+) in its defaults.
+ * <p>Validate the file first (a {@code haproxy -c} validator on the {@code FileTarget}); this is
+ * the safety net. For zero failed requests with keep-alive clients, the configuration should set
+ * {@code option idle-close-on-response} (HAProxy 2.6+) in its defaults.
  */
 public final class MasterCliReloader implements Reloader {
-  private static final Pattern MASTER = Pattern.compile(
-      "(?m)^\\d+\\s+master\\s+(\\d+)\\s+\\[failed:\\s*(\\d+)\\]");
+  private static final Pattern MASTER =
+      Pattern.compile("(?m)^\\d+\\s+master\\s+(\\d+)\\s+\\[failed:\\s*(\\d+)\\]");
 
   private final UnixSocketCli cli;
   private final Duration timeout;
@@ -33,8 +33,10 @@ public final class MasterCliReloader implements Reloader {
    */
   MasterCliReloader(Path masterSocket, Duration timeout) {
     // Each command is bounded too: a socket that accepts and never answers is a failed reload.
-    this.cli = new UnixSocketCli(masterSocket,
-        timeout.compareTo(Duration.ofSeconds(5)) < 0 ? timeout : Duration.ofSeconds(5));
+    this.cli =
+        new UnixSocketCli(
+            masterSocket,
+            timeout.compareTo(Duration.ofSeconds(5)) < 0 ? timeout : Duration.ofSeconds(5));
     this.timeout = timeout;
   }
 
@@ -67,19 +69,26 @@ public final class MasterCliReloader implements Reloader {
         }
         if (now[0] > before[0]) {
           if (now[1] > before[1]) {
-            throw new ApplyException("reload failed: HAProxy rejected the new configuration "
-                + "(show proc: failed " + now[1] + "); the previous worker keeps serving");
+            throw new ApplyException(
+                "reload failed: HAProxy rejected the new configuration "
+                    + "(show proc: failed "
+                    + now[1]
+                    + "); the previous worker keeps serving");
           }
           return;
         }
         Thread.sleep(20);
       }
-      throw new ApplyException("reload failed: HAProxy did not finish reloading within "
-          + timeout.toMillis() + " ms" + (last == null ? "" : " (master CLI " + cli.socket()
-          + ": " + last.getMessage() + ")"));
+      throw new ApplyException(
+          "reload failed: HAProxy did not finish reloading within "
+              + timeout.toMillis()
+              + " ms"
+              + (last == null
+                  ? ""
+                  : " (master CLI " + cli.socket() + ": " + last.getMessage() + ")"));
     } catch (IOException e) {
-      throw new ApplyException("reload failed: master CLI " + cli.socket() + ": "
-          + e.getMessage(), e);
+      throw new ApplyException(
+          "reload failed: master CLI " + cli.socket() + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ApplyException("reload interrupted", e);

@@ -2,16 +2,11 @@ package dev.muster.haproxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.muster.discovery.Member;
 import dev.muster.discovery.RenderException;
 import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.testing.RandomMemberships;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 
@@ -21,11 +16,12 @@ class DefaultHaproxyRendererTest {
   @RepeatedTest(300)
   void writesTheSameBytesAsTheDefaultTemplate(RepetitionInfo info) {
     Random random = new Random(info.getCurrentRepetition());
-    HaproxyConfig.Builder b = HaproxyConfig.newBuilder()
-        .headerText(random.nextBoolean() ? "" : "global\n    maxconn 100\n")
-        .serverOptions(random.nextBoolean() ? "" : "check inter 2s")
-        .backendOptions("web", "    balance roundrobin")
-        .serverOptions("api", "check");
+    HaproxyConfig.Builder b =
+        HaproxyConfig.newBuilder()
+            .headerText(random.nextBoolean() ? "" : "global\n    maxconn 100\n")
+            .serverOptions(random.nextBoolean() ? "" : "check inter 2s")
+            .backendOptions("web", "    balance roundrobin")
+            .serverOptions("api", "check");
 
     Map<String, Snapshot> memberships = RandomMemberships.of(random);
 
@@ -43,9 +39,10 @@ class DefaultHaproxyRendererTest {
     } catch (RenderException e) {
       referenceError = e;
     }
-    assertEquals(referenceError == null, fastError == null, "both render or both refuse: "
-        + fastError + " / " + referenceError);
+    assertEquals(
+        referenceError == null,
+        fastError == null,
+        "both render or both refuse: " + fastError + " / " + referenceError);
     assertEquals(reference, fast);
   }
-
 }

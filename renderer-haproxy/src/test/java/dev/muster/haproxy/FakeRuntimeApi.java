@@ -15,15 +15,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * HAProxy's runtime API as runtime mode sees it, in memory: servers loaded from the
- * configuration file (as HAProxy does at start and on reload), commands that change them, and
- * health checks and sessions the test decides. Commands can be made to fail, as when HAProxy
- * restarts under them.
+ * HAProxy's runtime API as runtime mode sees it, in memory: servers loaded from the configuration
+ * file (as HAProxy does at start and on reload), commands that change them, and health checks and
+ * sessions the test decides. Commands can be made to fail, as when HAProxy restarts under them.
  */
 final class FakeRuntimeApi implements RuntimeApi {
   private static final Pattern BACKEND = Pattern.compile("^backend (\\S+)$");
-  private static final Pattern SERVER = Pattern.compile(
-      "^\\s+server (\\S+) (\\S+):(\\d+)(?: weight (\\d+))?.*?( disabled)?( check.*)?$");
+  private static final Pattern SERVER =
+      Pattern.compile(
+          "^\\s+server (\\S+) (\\S+):(\\d+)(?: weight (\\d+))?.*?( disabled)?( check.*)?$");
 
   /** One server's state. */
   static final class Server {
@@ -38,11 +38,15 @@ final class FakeRuntimeApi implements RuntimeApi {
   }
 
   final Map<String, Map<String, Server>> backends = new LinkedHashMap<>();
+
   /** Addresses whose health checks pass. */
   final Set<String> healthy = new HashSet<>();
+
   final Map<String, Long> sessionsByAddress = new HashMap<>();
+
   /** The number of the command that fails once (counting from 1), or 0 for none. */
   int failAt;
+
   int commands;
 
   /** Loads the servers from {@code config}, as HAProxy does when it starts or reloads. */
@@ -80,7 +84,9 @@ final class FakeRuntimeApi implements RuntimeApi {
   /** The server that has {@code address}, or null. */
   String slotOf(String backend, String address) {
     return backends.get(backend).entrySet().stream()
-        .filter(e -> e.getValue().address.equals(address)).map(Map.Entry::getKey).findFirst()
+        .filter(e -> e.getValue().address.equals(address))
+        .map(Map.Entry::getKey)
+        .findFirst()
         .orElse(null);
   }
 
@@ -104,8 +110,8 @@ final class FakeRuntimeApi implements RuntimeApi {
     maybeFail();
     Server s = backend(backend).get(name);
     if (s == null) {
-      throw new ApplyException("HAProxy refused `set server " + backend + "/" + name + "`: No "
-          + "such server.");
+      throw new ApplyException(
+          "HAProxy refused `set server " + backend + "/" + name + "`: No " + "such server.");
     }
     String[] a = args.split(" ");
     switch (a[0]) {
@@ -127,16 +133,27 @@ final class FakeRuntimeApi implements RuntimeApi {
   public Map<String, ServerState> serversState(String backend) {
     maybeFail();
     Map<String, ServerState> out = new LinkedHashMap<>();
-    backend(backend).forEach((name, s) -> {
-      boolean passes = healthy.contains(s.address);
-      if (passes) {
-        s.forcedDown = false; // the next check result replaces a forced one
-      }
-      int admin = (s.maint ? FMAINT : 0) | (s.drain ? FDRAIN : 0);
-      int op = s.maint ? 0 : (!s.check || passes) && !s.forcedDown ? RUNNING : 0;
-      out.put(name, new ServerState(name, s.address, s.port, op, admin, s.weight,
-          s.check ? CHECK_CONFIGURED : 0, passes ? CHECK_PASSED : 2));
-    });
+    backend(backend)
+        .forEach(
+            (name, s) -> {
+              boolean passes = healthy.contains(s.address);
+              if (passes) {
+                s.forcedDown = false; // the next check result replaces a forced one
+              }
+              int admin = (s.maint ? FMAINT : 0) | (s.drain ? FDRAIN : 0);
+              int op = s.maint ? 0 : (!s.check || passes) && !s.forcedDown ? RUNNING : 0;
+              out.put(
+                  name,
+                  new ServerState(
+                      name,
+                      s.address,
+                      s.port,
+                      op,
+                      admin,
+                      s.weight,
+                      s.check ? CHECK_CONFIGURED : 0,
+                      passes ? CHECK_PASSED : 2));
+            });
     return out;
   }
 
@@ -144,8 +161,8 @@ final class FakeRuntimeApi implements RuntimeApi {
   public Map<String, Long> sessions(String backend) {
     maybeFail();
     Map<String, Long> out = new HashMap<>();
-    backend(backend).forEach((name, s) ->
-        out.put(name, sessionsByAddress.getOrDefault(s.address, 0L)));
+    backend(backend)
+        .forEach((name, s) -> out.put(name, sessionsByAddress.getOrDefault(s.address, 0L)));
     return out;
   }
 }

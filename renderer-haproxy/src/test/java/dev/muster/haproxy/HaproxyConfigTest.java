@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class HaproxyConfigTest {
   private static final Instant T = Instant.parse("2026-01-01T00:00:00Z");
-  static final String HEADER = """
+  static final String HEADER =
+      """
       global
           log stderr format raw local0 err
       defaults
@@ -39,35 +40,59 @@ class HaproxyConfigTest {
 
   @Test
   void rendersOneServerLinePerMember() {
-    Renderer r = HaproxyConfig.newBuilder().headerText(HEADER)
-        .backendOptions("web", "    balance roundrobin").build();
+    Renderer r =
+        HaproxyConfig.newBuilder()
+            .headerText(HEADER)
+            .backendOptions("web", "    balance roundrobin")
+            .build();
 
-    String cfg = r.render(Map.of("web", Snapshot.of(List.of(
-        member("i-2", "10.0.0.2", 8080, Map.of("muster:maxconn", "64")),
-        member("i-1", "2600::1", 8081, Map.of())), T)));
+    String cfg =
+        r.render(
+            Map.of(
+                "web",
+                Snapshot.of(
+                    List.of(
+                        member("i-2", "10.0.0.2", 8080, Map.of("muster:maxconn", "64")),
+                        member("i-1", "2600::1", 8081, Map.of())),
+                    T)));
 
     assertTrue(cfg.startsWith(HEADER));
-    assertTrue(cfg.endsWith("""
+    assertTrue(
+        cfg.endsWith(
+            """
         backend web
             balance roundrobin
             server i-1 [2600::1]:8081 weight 50 check inter 5s fall 3
             server i-2 10.0.0.2:8080 weight 50 maxconn 64 check inter 5s fall 3
-        """), cfg);
+        """),
+        cfg);
   }
 
   @Test
   void nonNumericMaxconnTagIsIgnored() {
-    String cfg = HaproxyConfig.newBuilder().headerText("").build().render(Map.of("web",
-        Snapshot.of(List.of(member("i-1", "10.0.0.1", 80, Map.of("muster:maxconn",
-            "10 backup"))), T)));
+    String cfg =
+        HaproxyConfig.newBuilder()
+            .headerText("")
+            .build()
+            .render(
+                Map.of(
+                    "web",
+                    Snapshot.of(
+                        List.of(
+                            member("i-1", "10.0.0.1", 80, Map.of("muster:maxconn", "10 backup"))),
+                        T)));
 
     assertTrue(cfg.contains("server i-1 10.0.0.1:80 weight 50 check inter 5s fall 3\n"), cfg);
   }
 
   @Test
   void defaultOutputPassesHaproxyCheck(@TempDir Path dir) throws IOException {
-    String cfg = HaproxyConfig.newBuilder().headerText(HEADER).build().render(Map.of(
-        "web", Snapshot.of(List.of(member("i-1", "127.0.0.1", 8080, Map.of())), T)));
+    String cfg =
+        HaproxyConfig.newBuilder()
+            .headerText(HEADER)
+            .build()
+            .render(
+                Map.of("web", Snapshot.of(List.of(member("i-1", "127.0.0.1", 8080, Map.of())), T)));
     Path file = dir.resolve("haproxy.cfg");
     Files.writeString(file, cfg);
 
@@ -75,11 +100,12 @@ class HaproxyConfigTest {
   }
 
   @Test
-  void hostileTagValuesProduceNoExtraLineEvenInAUserTemplate(@TempDir Path dir)
-      throws IOException {
+  void hostileTagValuesProduceNoExtraLineEvenInAUserTemplate(@TempDir Path dir) throws IOException {
     // A user template that writes a tag value into a directive: the escaper makes it one word.
     Path template = dir.resolve("custom.ftl");
-    Files.writeString(template, """
+    Files.writeString(
+        template,
+        """
         ${header?no_esc}
         <#list backends as b>
         backend ${b.safeName}
@@ -92,11 +118,19 @@ class HaproxyConfigTest {
     List<String> corpus = HostileCorpus.VALUES;
     List<Member> members = new java.util.ArrayList<>();
     for (int i = 0; i < corpus.size(); i++) {
-      members.add(member(String.format("i-%03d", i), "127.0.0.1", 8000 + i,
-          Map.of("note", corpus.get(i), "owner", corpus.get(i))));
+      members.add(
+          member(
+              String.format("i-%03d", i),
+              "127.0.0.1",
+              8000 + i,
+              Map.of("note", corpus.get(i), "owner", corpus.get(i))));
     }
-    String cfg = HaproxyConfig.newBuilder().headerText(HEADER).template(template).build()
-        .render(Map.of("web", Snapshot.of(members, T)));
+    String cfg =
+        HaproxyConfig.newBuilder()
+            .headerText(HEADER)
+            .template(template)
+            .build()
+            .render(Map.of("web", Snapshot.of(members, T)));
     Path file = dir.resolve("haproxy.cfg");
     Files.writeString(file, cfg);
 
@@ -119,13 +153,24 @@ class HaproxyConfigTest {
 
   @Test
   void emptyValueInADirectiveFailsTheRenderBeforeHaproxySeesIt() {
-    TemplateRenderer r = TemplateRenderer.newBuilder().escaper("haproxy", HaproxySyntax.INSTANCE)
-        .templateText("t.ftl", "<#list backend.web.members as m>\n"
-            + "http-request set-header X-Owner ${m.tags.owner} if { always_true }\n</#list>")
-        .build();
+    TemplateRenderer r =
+        TemplateRenderer.newBuilder()
+            .escaper("haproxy", HaproxySyntax.INSTANCE)
+            .templateText(
+                "t.ftl",
+                "<#list backend.web.members as m>\n"
+                    + "http-request set-header X-Owner ${m.tags.owner} if { always_true }\n</#list>")
+            .build();
 
-    RenderException e = assertThrows(RenderException.class, () -> r.render(Map.of("web",
-        Snapshot.of(List.of(member("i-1", "10.0.0.1", 80, Map.of("owner", ""))), T))));
+    RenderException e =
+        assertThrows(
+            RenderException.class,
+            () ->
+                r.render(
+                    Map.of(
+                        "web",
+                        Snapshot.of(
+                            List.of(member("i-1", "10.0.0.1", 80, Map.of("owner", ""))), T))));
 
     assertTrue(e.getMessage().contains("line 2"), e.getMessage());
     assertTrue(e.getMessage().contains("HAProxy drops empty arguments"), e.getMessage());

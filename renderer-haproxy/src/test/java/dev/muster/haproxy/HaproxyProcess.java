@@ -9,9 +9,9 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The real HAProxy from the machine's package, in master-worker mode
- * ({@code haproxy -W -S MASTER -f CFG}) on 127.0.0.1 with its own temporary configuration. A
- * missing binary fails the test: CI installs it.
+ * The real HAProxy from the machine's package, in master-worker mode ({@code haproxy -W -S MASTER
+ * -f CFG}) on 127.0.0.1 with its own temporary configuration. A missing binary fails the test: CI
+ * installs it.
  */
 final class HaproxyProcess implements AutoCloseable {
   private final ExternalProcess process;
@@ -24,10 +24,11 @@ final class HaproxyProcess implements AutoCloseable {
 
   static HaproxyProcess start(Path config, Path masterSocket, int frontendPort)
       throws IOException, InterruptedException {
-    ExternalProcess process = ExternalProcess.start(List.of("haproxy", "-W", "-S",
-            masterSocket.toString(), "-f", config.toString()),
-            config.resolveSibling("haproxy.log"))
-        .awaitTcpPort("127.0.0.1", frontendPort, Duration.ofSeconds(10));
+    ExternalProcess process =
+        ExternalProcess.start(
+                List.of("haproxy", "-W", "-S", masterSocket.toString(), "-f", config.toString()),
+                config.resolveSibling("haproxy.log"))
+            .awaitTcpPort("127.0.0.1", frontendPort, Duration.ofSeconds(10));
     Await.until(() -> Files.exists(masterSocket), Duration.ofSeconds(10), "the master socket");
     return new HaproxyProcess(process, masterSocket);
   }

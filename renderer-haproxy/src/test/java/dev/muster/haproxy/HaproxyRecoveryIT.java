@@ -32,12 +32,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A failed or interrupted apply is never lost: with the real HAProxy in master-worker mode,
- * the pipeline keeps trying until HAProxy serves what EC2 says.
+ * A failed or interrupted apply is never lost: with the real HAProxy in master-worker mode, the
+ * pipeline keeps trying until HAProxy serves what EC2 says.
  */
 class HaproxyRecoveryIT {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final List<HttpBackend> servers = new ArrayList<>();
   private FakeEc2 ec2;
@@ -60,11 +59,17 @@ class HaproxyRecoveryIT {
     port = HaproxyProcess.freePort();
     config = dir.resolve("haproxy.cfg");
     master = dir.resolve("master.sock");
-    renderer = HaproxyConfig.newBuilder().headerText(HaproxyReloadIT.header(port))
-        .serverOptions("check inter 300ms fall 2 rise 1").build();
-    source = Ec2MembershipSource.newBuilder().client(ec2.client())
-        .query(Query.newBuilder().tag("role", "web").build())
-        .mapping(MemberMapping.newBuilder().port(80).build()).build();
+    renderer =
+        HaproxyConfig.newBuilder()
+            .headerText(HaproxyReloadIT.header(port))
+            .serverOptions("check inter 300ms fall 2 rise 1")
+            .build();
+    source =
+        Ec2MembershipSource.newBuilder()
+            .client(ec2.client())
+            .query(Query.newBuilder().tag("role", "web").build())
+            .mapping(MemberMapping.newBuilder().port(80).build())
+            .build();
   }
 
   @AfterEach
@@ -80,35 +85,50 @@ class HaproxyRecoveryIT {
   }
 
   private void launch(HttpBackend server) {
-    ec2.fleet().launch(1, spec -> spec.privateIps(server.address()).tag("role", "web")
-        .tag("muster:port", Integer.toString(server.port())));
+    ec2.fleet()
+        .launch(
+            1,
+            spec ->
+                spec.privateIps(server.address())
+                    .tag("role", "web")
+                    .tag("muster:port", Integer.toString(server.port())));
   }
 
   private FileTarget target() {
-    return FileTarget.newBuilder(config).validator(Haproxy.validator())
-        .reloader(Haproxy.reloader(master, Duration.ofSeconds(3))).build();
+    return FileTarget.newBuilder(config)
+        .validator(Haproxy.validator())
+        .reloader(Haproxy.reloader(master, Duration.ofSeconds(3)))
+        .build();
   }
 
   private ConfigPipeline pipeline() {
-    return ConfigPipeline.newBuilder().name("haproxy").renderer(renderer)
-        .retryBackoff(Duration.ofMillis(200), Duration.ofSeconds(1)).target(target()).build();
+    return ConfigPipeline.newBuilder()
+        .name("haproxy")
+        .renderer(renderer)
+        .retryBackoff(Duration.ofMillis(200), Duration.ofSeconds(1))
+        .target(target())
+        .build();
   }
 
   /** Sends requests through HAProxy until {@code server} answered one, or fails. */
   private void awaitServed(HttpBackend server) throws InterruptedException {
     long before = server.requests();
-    Await.until(() -> {
-      get();
-      return server.requests() > before;
-    }, Duration.ofSeconds(20), server.name() + " to get traffic through HAProxy");
+    Await.until(
+        () -> {
+          get();
+          return server.requests() > before;
+        },
+        Duration.ofSeconds(20),
+        server.name() + " to get traffic through HAProxy");
   }
 
   private void get() {
     try (Socket socket = new Socket("127.0.0.1", port)) {
       socket.setSoTimeout(2000);
       OutputStream out = socket.getOutputStream();
-      out.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-          .getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       InputStream in = socket.getInputStream();
       in.readAllBytes();
@@ -126,7 +146,9 @@ class HaproxyRecoveryIT {
     assertNotNull(pipeline.pendingSince(), "no master socket yet");
     assertTrue(Files.exists(config), "the validated file stays for HAProxy to start with");
     haproxy = HaproxyProcess.start(config, master, port);
-    Await.until(() -> pipeline.pendingSince() == null, Duration.ofSeconds(30),
+    Await.until(
+        () -> pipeline.pendingSince() == null,
+        Duration.ofSeconds(30),
         "the retried reload to succeed");
     awaitServed(servers.get(1));
   }
@@ -146,14 +168,18 @@ class HaproxyRecoveryIT {
     assertNotNull(pipeline.pendingSince(), "HAProxy is down");
     haproxy = HaproxyProcess.start(config, master, port); // with the restored previous file
 
-    Await.until(() -> pipeline.pendingSince() == null, Duration.ofSeconds(30),
+    Await.until(
+        () -> pipeline.pendingSince() == null,
+        Duration.ofSeconds(30),
         "the retried apply to succeed");
     awaitServed(servers.get(2));
   }
 
   @Test
   void aCrashBetweenTheWriteAndTheReloadIsReloadedByTheNextRun() throws Exception {
-    FileTarget.newBuilder(config).validator(Haproxy.validator()).build()
+    FileTarget.newBuilder(config)
+        .validator(Haproxy.validator())
+        .build()
         .apply(renderer.render(Map.of("web", source.fetch())));
     haproxy = HaproxyProcess.start(config, master, port);
     launch(servers.get(2));
@@ -169,7 +195,9 @@ class HaproxyRecoveryIT {
     pipeline = pipeline(); // the next run
     pipeline.backend("web").onChange(source.fetch(), Changes.NONE);
 
-    Await.until(() -> pipeline.pendingSince() == null, Duration.ofSeconds(30),
+    Await.until(
+        () -> pipeline.pendingSince() == null,
+        Duration.ofSeconds(30),
         "the reload of the unchanged file");
     assertTrue(Files.notExists(dir.resolve(".haproxy.cfg.muster-pending")));
     awaitServed(servers.get(2));

@@ -13,13 +13,11 @@ import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import dev.muster.discovery.Renderer;
 import dev.muster.discovery.Snapshot;
-import dev.muster.discovery.TemplateRenderer;
 import dev.muster.fixtures.Await;
 import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.LoadClient;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,13 +37,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Config-file mode against the real HAProxy: the fake EC2 fleet scales, the discovery loop
- * renders, {@code haproxy -c} validates, the master CLI reloads, and a bounded raw-socket load
- * counts every failed request.
+ * Config-file mode against the real HAProxy: the fake EC2 fleet scales, the discovery loop renders,
+ * {@code haproxy -c} validates, the master CLI reloads, and a bounded raw-socket load counts every
+ * failed request.
  */
 class HaproxyReloadIT {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final List<HttpBackend> servers = new ArrayList<>();
   private final Map<String, HttpBackend> byInstance = new HashMap<>();
@@ -69,27 +66,44 @@ class HaproxyReloadIT {
     port = HaproxyProcess.freePort();
     Path master = dir.resolve("master.sock");
     config = dir.resolve("haproxy.cfg");
-    renderer = HaproxyConfig.newBuilder()
-        .headerText(header(port))
-        .backendOptions("web", "    balance roundrobin\n    option httpchk GET /health")
-        .serverOptions("check inter 1s fall 2 rise 1")
-        .build();
-    Ec2MembershipSource source = Ec2MembershipSource.newBuilder().client(ec2.client())
-        .query(Query.newBuilder().tag("role", "web").build())
-        .mapping(MemberMapping.newBuilder().port(80).build()).build();
+    renderer =
+        HaproxyConfig.newBuilder()
+            .headerText(header(port))
+            .backendOptions("web", "    balance roundrobin\n    option httpchk GET /health")
+            .serverOptions("check inter 1s fall 2 rise 1")
+            .build();
+    Ec2MembershipSource source =
+        Ec2MembershipSource.newBuilder()
+            .client(ec2.client())
+            .query(Query.newBuilder().tag("role", "web").build())
+            .mapping(MemberMapping.newBuilder().port(80).build())
+            .build();
     // Bootstrap: HAProxy needs a file before it can start; later renders of the same fleet
     // are byte-identical, so the loop's first publication changes nothing.
-    FileTarget.newBuilder(config).validator(Haproxy.validator()).build()
+    FileTarget.newBuilder(config)
+        .validator(Haproxy.validator())
+        .build()
         .apply(renderer.render(Map.of("web", source.fetch())));
     haproxy = HaproxyProcess.start(config, master, port);
 
-    pipeline = ConfigPipeline.newBuilder().name("haproxy").renderer(renderer)
-        .target(FileTarget.newBuilder(config).validator(Haproxy.validator())
-            .reloader(Haproxy.reloader(master)).build())
-        .build();
-    discovery = Discovery.newBuilder().name("web").source(source)
-        .listener(pipeline.backend("web"))
-        .interval(Duration.ofSeconds(2)).jitter(0).build();
+    pipeline =
+        ConfigPipeline.newBuilder()
+            .name("haproxy")
+            .renderer(renderer)
+            .target(
+                FileTarget.newBuilder(config)
+                    .validator(Haproxy.validator())
+                    .reloader(Haproxy.reloader(master))
+                    .build())
+            .build();
+    discovery =
+        Discovery.newBuilder()
+            .name("web")
+            .source(source)
+            .listener(pipeline.backend("web"))
+            .interval(Duration.ofSeconds(2))
+            .jitter(0)
+            .build();
     discovery.start();
     await(() -> pipeline.memberships().containsKey("web"), "first publication");
   }
@@ -123,12 +137,20 @@ class HaproxyReloadIT {
         frontend fe
             bind 127.0.0.1:%d
             default_backend web
-        """.formatted(port);
+        """
+        .formatted(port);
   }
 
   private FakeInstance launch(HttpBackend server) {
-    FakeInstance instance = ec2.fleet().launch(1, spec -> spec.privateIps(server.address())
-        .tag("role", "web").tag("muster:port", Integer.toString(server.port()))).get(0);
+    FakeInstance instance =
+        ec2.fleet()
+            .launch(
+                1,
+                spec ->
+                    spec.privateIps(server.address())
+                        .tag("role", "web")
+                        .tag("muster:port", Integer.toString(server.port())))
+            .get(0);
     byInstance.put(instance.instanceId(), server);
     return instance;
   }
@@ -148,10 +170,18 @@ class HaproxyReloadIT {
   void zeroFailedRequestsWhileTheFleetScalesTwentyFourTimes() throws Exception {
     Deque<FakeInstance> members = new ArrayDeque<>(ec2.fleet().running());
     Deque<HttpBackend> spare = new ArrayDeque<>(servers.subList(2, servers.size()));
-    LoadClient keepAlive = LoadClient.start("127.0.0.1", port, LoadClient.Mode.KEEP_ALIVE, "/",
-        2, 1_000_000, Duration.ofSeconds(90));
-    LoadClient close = LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE, "/",
-        2, 1_000_000, Duration.ofSeconds(90));
+    LoadClient keepAlive =
+        LoadClient.start(
+            "127.0.0.1",
+            port,
+            LoadClient.Mode.KEEP_ALIVE,
+            "/",
+            2,
+            1_000_000,
+            Duration.ofSeconds(90));
+    LoadClient close =
+        LoadClient.start(
+            "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 2, 1_000_000, Duration.ofSeconds(90));
     HttpBackend lastRemoved = null;
     try {
       for (int event = 0; event < 24; event++) {
@@ -170,14 +200,17 @@ class HaproxyReloadIT {
       Thread.sleep(500);
       long afterRemoval = lastRemoved.requests();
       Thread.sleep(1500);
-      assertEquals(afterRemoval, lastRemoved.requests(),
+      assertEquals(
+          afterRemoval,
+          lastRemoved.requests(),
           lastRemoved + " got requests after its removal was applied");
     } finally {
       keepAlive.stop();
       close.stop();
     }
 
-    System.out.printf("HAProxy master-CLI reload mode, 24 scale events (%d reloads): %s; %s%n",
+    System.out.printf(
+        "HAProxy master-CLI reload mode, 24 scale events (%d reloads): %s; %s%n",
         pipeline.appliedCount(), keepAlive, close);
     System.out.println("answered by: " + keepAlive.answeredBy());
     assertEquals(0, keepAlive.failed(), keepAlive.failures().toString());
@@ -192,15 +225,28 @@ class HaproxyReloadIT {
     try {
       List<Future<LoadClient>> slow = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
-        slow.add(pool.submit(() -> {
-          return LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE,
-              "/slow?ms=2500", 1, 1, Duration.ofSeconds(30)).awaitCompletion();
-        }));
+        slow.add(
+            pool.submit(
+                () -> {
+                  return LoadClient.start(
+                          "127.0.0.1",
+                          port,
+                          LoadClient.Mode.CLOSE,
+                          "/slow?ms=2500",
+                          1,
+                          1,
+                          Duration.ofSeconds(30))
+                      .awaitCompletion();
+                }));
       }
       HttpBackend first = servers.get(0);
       await(() -> first.inFlight() > 0, "a slow request on " + first);
-      String leaving = byInstance.entrySet().stream()
-          .filter(e -> e.getValue() == first).findFirst().orElseThrow().getKey();
+      String leaving =
+          byInstance.entrySet().stream()
+              .filter(e -> e.getValue() == first)
+              .findFirst()
+              .orElseThrow()
+              .getKey();
 
       applyChange(() -> ec2.fleet().terminate(leaving));
 
@@ -211,8 +257,10 @@ class HaproxyReloadIT {
         completed += c.ok();
       }
       assertEquals(4, completed);
-      System.out.println("slow requests in flight across a reload that removed their backend: "
-          + completed + " of 4 completed");
+      System.out.println(
+          "slow requests in flight across a reload that removed their backend: "
+              + completed
+              + " of 4 completed");
     } finally {
       pool.shutdownNow();
     }
@@ -221,21 +269,31 @@ class HaproxyReloadIT {
   @Test
   void failedValidationKeepsTheOldConfigLiveAndServing() throws Exception {
     String before = Files.readString(config);
-    Renderer broken = HaproxyConfig.newBuilder().headerText(header(port))
-        .backendOptions("web", "    no_such_keyword 1").build();
-    ConfigPipeline bad = ConfigPipeline.newBuilder().renderer(broken)
-        .target(FileTarget.newBuilder(config).validator(Haproxy.validator())
-            .reloader(Haproxy.reloader(haproxy.masterSocket)).build())
-        .build();
-    bad.backend("web").onChange(discovery.current().orElseThrow(),
-        dev.muster.discovery.Changes.NONE);
+    Renderer broken =
+        HaproxyConfig.newBuilder()
+            .headerText(header(port))
+            .backendOptions("web", "    no_such_keyword 1")
+            .build();
+    ConfigPipeline bad =
+        ConfigPipeline.newBuilder()
+            .renderer(broken)
+            .target(
+                FileTarget.newBuilder(config)
+                    .validator(Haproxy.validator())
+                    .reloader(Haproxy.reloader(haproxy.masterSocket))
+                    .build())
+            .build();
+    bad.backend("web")
+        .onChange(discovery.current().orElseThrow(), dev.muster.discovery.Changes.NONE);
 
     assertTrue(bad.lastFailure() instanceof ApplyException);
-    assertTrue(bad.lastFailure().getMessage().contains("no_such_keyword"),
-        bad.lastFailure().getMessage());
+    assertTrue(
+        bad.lastFailure().getMessage().contains("no_such_keyword"), bad.lastFailure().getMessage());
     assertEquals(before, Files.readString(config));
-    LoadClient check = LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 50,
-        Duration.ofSeconds(20)).awaitCompletion();
+    LoadClient check =
+        LoadClient.start(
+                "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 50, Duration.ofSeconds(20))
+            .awaitCompletion();
     assertEquals(50, check.ok());
     assertThrows(ApplyException.class, bad::applyNow);
   }
@@ -243,8 +301,11 @@ class HaproxyReloadIT {
   @Test
   void unchangedFleetCausesNoWriteAndNoReload() throws Exception {
     long modified = Files.getLastModifiedTime(config).toMillis();
-    long reloads = MasterCliReloader.counters(new dev.muster.haproxy.internal.UnixSocketCli(
-        haproxy.masterSocket, Duration.ofSeconds(5)).send("show proc"))[0];
+    long reloads =
+        MasterCliReloader.counters(
+            new dev.muster.haproxy.internal.UnixSocketCli(
+                    haproxy.masterSocket, Duration.ofSeconds(5))
+                .send("show proc"))[0];
     int calls = ec2.describeInstancesCalls();
 
     for (int i = 0; i < 20; i++) {
@@ -255,8 +316,12 @@ class HaproxyReloadIT {
 
     assertEquals(0, pipeline.appliedCount());
     assertEquals(modified, Files.getLastModifiedTime(config).toMillis());
-    assertEquals(reloads, MasterCliReloader.counters(new dev.muster.haproxy.internal
-        .UnixSocketCli(haproxy.masterSocket, Duration.ofSeconds(5)).send("show proc"))[0]);
+    assertEquals(
+        reloads,
+        MasterCliReloader.counters(
+            new dev.muster.haproxy.internal.UnixSocketCli(
+                    haproxy.masterSocket, Duration.ofSeconds(5))
+                .send("show proc"))[0]);
   }
 
   @Test
@@ -264,24 +329,36 @@ class HaproxyReloadIT {
     List<String> hostile = new ArrayList<>(HostileCorpus.VALUES);
     hostile.add("web\nserver evil 6.6.6.6:80");
     hostile.add("x\rbackend evil");
-    applyChange(() -> {
-      for (int i = 0; i < 6; i++) {
-        HttpBackend server = servers.get(2 + i);
-        FakeInstance instance = launch(server);
-        ec2.fleet().tag(instance.instanceId(), "Name", hostile.get(i * 4 % hostile.size()));
-        ec2.fleet().tag(instance.instanceId(), "muster:maxconn", i % 2 == 0 ? "10\nbackup"
-            : "20 backup");
-      }
-      ec2.fleet().tag(ec2.fleet().running().get(0).instanceId(), "muster:weight",
-          "5\nserver evil 6.6.6.6:80");
-    });
+    applyChange(
+        () -> {
+          for (int i = 0; i < 6; i++) {
+            HttpBackend server = servers.get(2 + i);
+            FakeInstance instance = launch(server);
+            ec2.fleet().tag(instance.instanceId(), "Name", hostile.get(i * 4 % hostile.size()));
+            ec2.fleet()
+                .tag(
+                    instance.instanceId(),
+                    "muster:maxconn",
+                    i % 2 == 0 ? "10\nbackup" : "20 backup");
+          }
+          ec2.fleet()
+              .tag(
+                  ec2.fleet().running().get(0).instanceId(),
+                  "muster:weight",
+                  "5\nserver evil 6.6.6.6:80");
+        });
 
     String live = Files.readString(config);
     List<String> serverLines = live.lines().filter(l -> l.strip().startsWith("server")).toList();
     Snapshot published = discovery.current().orElseThrow();
     assertEquals(published.size(), serverLines.size(), live);
-    assertTrue(serverLines.stream().allMatch(l -> l.strip().matches(
-        "server i-[0-9a-f]{17} 127\\.0\\.0\\.\\d+:\\d+ weight \\d+ check inter 1s fall 2 rise 1")),
+    assertTrue(
+        serverLines.stream()
+            .allMatch(
+                l ->
+                    l.strip()
+                        .matches(
+                            "server i-[0-9a-f]{17} 127\\.0\\.0\\.\\d+:\\d+ weight \\d+ check inter 1s fall 2 rise 1")),
         live);
     assertTrue(live.lines().noneMatch(l -> l.contains("evil") || l.contains("backup")), live);
   }

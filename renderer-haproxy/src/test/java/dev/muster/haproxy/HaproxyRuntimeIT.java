@@ -39,8 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (drain, warm-up, ready), with no reload unless the slots run out.
  */
 class HaproxyRuntimeIT {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final List<HttpBackend> servers = new ArrayList<>();
   private final Map<String, HttpBackend> byInstance = new HashMap<>();
@@ -65,28 +64,50 @@ class HaproxyRuntimeIT {
     Path admin = dir.resolve("admin.sock");
     Path master = dir.resolve("master.sock");
     Path config = dir.resolve("haproxy.cfg");
-    runtime = HaproxyRuntime.newBuilder()
-        .statsSocket(admin).configFile(config).reloader(Haproxy.reloader(master))
-        .config(Haproxy.renderer().headerText(HaproxyReloadIT.header(port).replace("global\n",
-                "global\n    stats socket " + admin + " mode 600 level admin\n"))
-            .backendOptions("web", "    balance roundrobin\n    option httpchk GET /health")
-            .serverOptions("check inter 200ms fall 2 rise 1"))
-        .slots(slots).drainTimeout(Duration.ofSeconds(10)).warmupTimeout(Duration.ofSeconds(3))
-        .pollInterval(Duration.ofMillis(50))
-        .build();
-    Ec2MembershipSource source = Ec2MembershipSource.newBuilder().client(ec2.client())
-        .query(Query.newBuilder().tag("role", "web").build())
-        .mapping(MemberMapping.newBuilder().port(80).build()).build();
-    pipeline = ConfigPipeline.newBuilder().name("haproxy").sink(runtime)
-        .retryBackoff(Duration.ofMillis(500), Duration.ofSeconds(2)).build();
+    runtime =
+        HaproxyRuntime.newBuilder()
+            .statsSocket(admin)
+            .configFile(config)
+            .reloader(Haproxy.reloader(master))
+            .config(
+                Haproxy.renderer()
+                    .headerText(
+                        HaproxyReloadIT.header(port)
+                            .replace(
+                                "global\n",
+                                "global\n    stats socket " + admin + " mode 600 level admin\n"))
+                    .backendOptions("web", "    balance roundrobin\n    option httpchk GET /health")
+                    .serverOptions("check inter 200ms fall 2 rise 1"))
+            .slots(slots)
+            .drainTimeout(Duration.ofSeconds(10))
+            .warmupTimeout(Duration.ofSeconds(3))
+            .pollInterval(Duration.ofMillis(50))
+            .build();
+    Ec2MembershipSource source =
+        Ec2MembershipSource.newBuilder()
+            .client(ec2.client())
+            .query(Query.newBuilder().tag("role", "web").build())
+            .mapping(MemberMapping.newBuilder().port(80).build())
+            .build();
+    pipeline =
+        ConfigPipeline.newBuilder()
+            .name("haproxy")
+            .sink(runtime)
+            .retryBackoff(Duration.ofMillis(500), Duration.ofSeconds(2))
+            .build();
     var listener = pipeline.backend("web");
     runtime.bootstrap(Map.of("web", source.fetch()));
     haproxy = HaproxyProcess.start(config, master, port);
     api = new StatsSocketApi(admin);
-    discovery = Discovery.newBuilder().name("web").source(source)
-        .listener(listener)
-        .listener((s, c) -> publications.incrementAndGet())
-        .interval(Duration.ofSeconds(2)).jitter(0).build();
+    discovery =
+        Discovery.newBuilder()
+            .name("web")
+            .source(source)
+            .listener(listener)
+            .listener((s, c) -> publications.incrementAndGet())
+            .interval(Duration.ofSeconds(2))
+            .jitter(0)
+            .build();
     discovery.start();
     await(() -> publications.get() > 0, "first publication");
   }
@@ -109,8 +130,15 @@ class HaproxyRuntimeIT {
   }
 
   private FakeInstance launch(HttpBackend server) {
-    FakeInstance instance = ec2.fleet().launch(1, spec -> spec.privateIps(server.address())
-        .tag("role", "web").tag("muster:port", Integer.toString(server.port()))).get(0);
+    FakeInstance instance =
+        ec2.fleet()
+            .launch(
+                1,
+                spec ->
+                    spec.privateIps(server.address())
+                        .tag("role", "web")
+                        .tag("muster:port", Integer.toString(server.port())))
+            .get(0);
     byInstance.put(instance.instanceId(), server);
     return instance;
   }
@@ -123,8 +151,8 @@ class HaproxyRuntimeIT {
   }
 
   private long masterReloads() throws Exception {
-    return MasterCliReloader.counters(new UnixSocketCli(haproxy.masterSocket,
-        Duration.ofSeconds(5)).send("show proc"))[0];
+    return MasterCliReloader.counters(
+        new UnixSocketCli(haproxy.masterSocket, Duration.ofSeconds(5)).send("show proc"))[0];
   }
 
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {
@@ -137,10 +165,18 @@ class HaproxyRuntimeIT {
     long reloadsBefore = masterReloads();
     Deque<FakeInstance> members = new ArrayDeque<>(ec2.fleet().running());
     Deque<HttpBackend> spare = new ArrayDeque<>(servers.subList(2, servers.size()));
-    LoadClient keepAlive = LoadClient.start("127.0.0.1", port, LoadClient.Mode.KEEP_ALIVE, "/",
-        2, 1_000_000, Duration.ofSeconds(120));
-    LoadClient close = LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE, "/",
-        2, 1_000_000, Duration.ofSeconds(120));
+    LoadClient keepAlive =
+        LoadClient.start(
+            "127.0.0.1",
+            port,
+            LoadClient.Mode.KEEP_ALIVE,
+            "/",
+            2,
+            1_000_000,
+            Duration.ofSeconds(120));
+    LoadClient close =
+        LoadClient.start(
+            "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 2, 1_000_000, Duration.ofSeconds(120));
     HttpBackend lastRemoved = null;
     try {
       for (int event = 0; event < 24; event++) {
@@ -157,14 +193,17 @@ class HaproxyRuntimeIT {
       }
       long afterDrain = lastRemoved.requests();
       Thread.sleep(1000);
-      assertEquals(afterDrain, lastRemoved.requests(),
+      assertEquals(
+          afterDrain,
+          lastRemoved.requests(),
           lastRemoved + " got requests after its drain finished");
     } finally {
       keepAlive.stop();
       close.stop();
     }
 
-    System.out.printf("HAProxy runtime-API mode, 24 scale events, %d reloads: %s; %s%n",
+    System.out.printf(
+        "HAProxy runtime-API mode, 24 scale events, %d reloads: %s; %s%n",
         masterReloads() - reloadsBefore, keepAlive, close);
     System.out.println("answered by: " + keepAlive.answeredBy());
     assertEquals(0, keepAlive.failed(), keepAlive.failures().toString());
@@ -181,13 +220,27 @@ class HaproxyRuntimeIT {
     try {
       List<Future<LoadClient>> slow = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
-        slow.add(pool.submit(() -> LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE,
-            "/slow?ms=2000", 1, 1, Duration.ofSeconds(30)).awaitCompletion()));
+        slow.add(
+            pool.submit(
+                () ->
+                    LoadClient.start(
+                            "127.0.0.1",
+                            port,
+                            LoadClient.Mode.CLOSE,
+                            "/slow?ms=2000",
+                            1,
+                            1,
+                            Duration.ofSeconds(30))
+                        .awaitCompletion()));
       }
       HttpBackend first = servers.get(0);
       await(() -> first.inFlight() > 0, "a slow request on " + first);
-      String leaving = byInstance.entrySet().stream().filter(e -> e.getValue() == first)
-          .findFirst().orElseThrow().getKey();
+      String leaving =
+          byInstance.entrySet().stream()
+              .filter(e -> e.getValue() == first)
+              .findFirst()
+              .orElseThrow()
+              .getKey();
       long started = System.nanoTime();
 
       applyChange(() -> ec2.fleet().terminate(leaving));
@@ -201,11 +254,17 @@ class HaproxyRuntimeIT {
         completed += (int) c.ok();
       }
       assertEquals(4, completed);
-      assertTrue(api.serversState("web").values().stream()
-          .filter(server -> server.address().equals(first.address()))
-          .allMatch(RuntimeApi.ServerState::maint), "the drained slot is in maintenance");
-      System.out.println("drain of a backend with slow requests in flight took " + drainMillis
-          + " ms; " + completed + " of 4 slow requests completed");
+      assertTrue(
+          api.serversState("web").values().stream()
+              .filter(server -> server.address().equals(first.address()))
+              .allMatch(RuntimeApi.ServerState::maint),
+          "the drained slot is in maintenance");
+      System.out.println(
+          "drain of a backend with slow requests in flight took "
+              + drainMillis
+              + " ms; "
+              + completed
+              + " of 4 slow requests completed");
     } finally {
       pool.shutdownNow();
     }
@@ -218,20 +277,27 @@ class HaproxyRuntimeIT {
     sick.healthy(false);
 
     applyChange(() -> launch(sick));
-    LoadClient probe = LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 200,
-        Duration.ofSeconds(20)).awaitCompletion();
+    LoadClient probe =
+        LoadClient.start(
+                "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 200, Duration.ofSeconds(20))
+            .awaitCompletion();
 
     assertEquals(0, probe.failed(), probe.failures().toString());
     assertEquals(0, sick.requests(), "a member that fails its check stays drained");
     sick.healthy(true);
-    String slot = api.serversState("web").values().stream()
-        .filter(server -> server.address().equals(sick.address())).findFirst().orElseThrow()
-        .name();
+    String slot =
+        api.serversState("web").values().stream()
+            .filter(server -> server.address().equals(sick.address()))
+            .findFirst()
+            .orElseThrow()
+            .name();
     await(() -> api.serversState("web").get(slot).healthy(), "the check to pass");
     runtime.verify("web");
     assertTrue(api.serversState("web").get(slot).ready());
-    LoadClient after = LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 60,
-        Duration.ofSeconds(20)).awaitCompletion();
+    LoadClient after =
+        LoadClient.start(
+                "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 60, Duration.ofSeconds(20))
+            .awaitCompletion();
     assertEquals(0, after.failed());
     assertTrue(sick.requests() > 0, "traffic flows once it is healthy and ready");
   }
@@ -240,13 +306,18 @@ class HaproxyRuntimeIT {
   void slotsGrowWithOneReloadAndNoFailedRequest() throws Exception {
     start(2, 2);
     long reloadsBefore = masterReloads();
-    LoadClient close = LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 2,
-        1_000_000, Duration.ofSeconds(60));
+    LoadClient close =
+        LoadClient.start(
+            "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 2, 1_000_000, Duration.ofSeconds(60));
     try {
-      applyChange(() -> ec2.fleet().atomically(f -> {
-        launch(servers.get(2));
-        launch(servers.get(3));
-      }));
+      applyChange(
+          () ->
+              ec2.fleet()
+                  .atomically(
+                      f -> {
+                        launch(servers.get(2));
+                        launch(servers.get(3));
+                      }));
       Thread.sleep(500);
     } finally {
       close.stop();

@@ -26,8 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class HaproxyRuntimeTest {
   private static final Instant T = Instant.parse("2026-01-01T00:00:00Z");
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final FakeRuntimeApi api = new FakeRuntimeApi();
   private final List<Runnable> onPause = new ArrayList<>();
@@ -41,26 +40,33 @@ class HaproxyRuntimeTest {
   }
 
   private HaproxyRuntime runtime(int slots) {
-    return HaproxyRuntime.newBuilder().configFile(config).validator(Validator.NONE)
+    return HaproxyRuntime.newBuilder()
+        .configFile(config)
+        .validator(Validator.NONE)
         .reloader(() -> api.load(config)) // HAProxy rereads the file on reload
-        .config(Haproxy.renderer().headerText("global\n    stats socket admin.sock level admin\n")
-            .serverOptions("check inter 1s")
-            .serverOptions("api", "check inter 5s")
-            .backendOptions("web", "    option httpchk GET /health"))
-        .slots(slots).drainTimeout(Duration.ofSeconds(10)).warmupTimeout(Duration.ofSeconds(5))
+        .config(
+            Haproxy.renderer()
+                .headerText("global\n    stats socket admin.sock level admin\n")
+                .serverOptions("check inter 1s")
+                .serverOptions("api", "check inter 5s")
+                .backendOptions("web", "    option httpchk GET /health"))
+        .slots(slots)
+        .drainTimeout(Duration.ofSeconds(10))
+        .warmupTimeout(Duration.ofSeconds(5))
         .pollInterval(Duration.ofMillis(100))
         .api(api)
-        .time(clock, d -> {
-          clock.advance(d);
-          pauses++;
-          onPause.forEach(Runnable::run);
-        })
+        .time(
+            clock,
+            d -> {
+              clock.advance(d);
+              pauses++;
+              onPause.forEach(Runnable::run);
+            })
         .build();
   }
 
   private static Member member(int i) {
-    return Member.newBuilder(String.format("i-%03d", i)).address("10.0.0." + i).port(8080)
-        .build();
+    return Member.newBuilder(String.format("i-%03d", i)).address("10.0.0." + i).port(8080).build();
   }
 
   private static Map<String, Snapshot> web(Member... members) {
@@ -82,8 +88,8 @@ class HaproxyRuntimeTest {
   void theFirstApplyWritesTheFileSoHaproxyCanStartAndIsPendingUntilItAnswers() {
     HaproxyRuntime runtime = runtime(4);
 
-    ApplyException e = assertThrows(ApplyException.class,
-        () -> runtime.apply(web(member(1), member(2))));
+    ApplyException e =
+        assertThrows(ApplyException.class, () -> runtime.apply(web(member(1), member(2))));
 
     assertTrue(e.getMessage().contains("no backend web"), e.getMessage());
     assertTrue(Files.exists(config));
@@ -98,11 +104,12 @@ class HaproxyRuntimeTest {
   @Test
   void aNewMemberIsWarmedUpDrainedAndSetReadyOnceItsCheckPasses() {
     HaproxyRuntime runtime = started(4, member(1));
-    onPause.add(() -> {
-      if (pauses == 3) {
-        api.healthy.add("10.0.0.2");
-      }
-    });
+    onPause.add(
+        () -> {
+          if (pauses == 3) {
+            api.healthy.add("10.0.0.2");
+          }
+        });
 
     ApplyResult result = runtime.apply(web(member(1), member(2)));
 
@@ -110,19 +117,21 @@ class HaproxyRuntimeTest {
     FakeRuntimeApi.Server srv2 = api.server("web", "srv2");
     assertEquals("10.0.0.2", srv2.address);
     assertFalse(srv2.drain || srv2.maint, "ready");
-    assertEquals(Duration.ofMillis(300), Duration.between(T, clock.instant()), "three polls of 100 ms");
+    assertEquals(
+        Duration.ofMillis(300), Duration.between(T, clock.instant()), "three polls of 100 ms");
   }
 
   @Test
   void aNewMemberThatFailsItsCheckStaysDrainedAndTheApplyStaysPending() {
     HaproxyRuntime runtime = started(4, member(1));
 
-    ApplyException e = assertThrows(ApplyException.class,
-        () -> runtime.apply(web(member(1), member(2))));
+    ApplyException e =
+        assertThrows(ApplyException.class, () -> runtime.apply(web(member(1), member(2))));
 
     assertTrue(e.getMessage().contains("web/i-002"), e.getMessage());
     assertTrue(api.server("web", "srv2").drain, "no traffic before the check passes");
-    assertEquals(Duration.ofSeconds(5), Duration.between(T, clock.instant()), "the warm-up timeout");
+    assertEquals(
+        Duration.ofSeconds(5), Duration.between(T, clock.instant()), "the warm-up timeout");
     api.healthy.add("10.0.0.2");
     runtime.apply(web(member(1), member(2)));
     assertFalse(api.server("web", "srv2").drain, "set ready by the next apply");
@@ -137,7 +146,8 @@ class HaproxyRuntimeTest {
     runtime.apply(web(member(1)));
 
     assertTrue(api.server("web", "srv2").maint);
-    assertEquals(Duration.ofMillis(300), Duration.between(T, clock.instant()), "until the 3 sessions ended");
+    assertEquals(
+        Duration.ofMillis(300), Duration.between(T, clock.instant()), "until the 3 sessions ended");
   }
 
   @Test
@@ -162,8 +172,8 @@ class HaproxyRuntimeTest {
     assertEquals(1, runtime.reloadCount());
     assertEquals(4, runtime.slotCount("web"));
     assertEquals("10.0.0.4", api.server("web", "srv4").address);
-    assertEquals(4, Files.readAllLines(config).stream()
-        .filter(l -> l.contains(" weight 100 ")).count());
+    assertEquals(
+        4, Files.readAllLines(config).stream().filter(l -> l.contains(" weight 100 ")).count());
   }
 
   /** For every command a change sends, a failure there is finished by the next apply. */
@@ -198,8 +208,11 @@ class HaproxyRuntimeTest {
   }
 
   private static Member member(int i, int weight) {
-    return Member.newBuilder(String.format("i-%03d", i)).address("10.0.0." + i).port(8080)
-        .weight(weight).build();
+    return Member.newBuilder(String.format("i-%03d", i))
+        .address("10.0.0." + i)
+        .port(8080)
+        .weight(weight)
+        .build();
   }
 
   @Test
@@ -216,17 +229,24 @@ class HaproxyRuntimeTest {
 
   @Test
   void theFileHasTheServerLinesOfConfigFileModeWithSlotNames() throws Exception {
-    Member big = Member.newBuilder("i-009").address("10.0.0.9").port(8080)
-        .tag("muster:maxconn", "50").build();
+    Member big =
+        Member.newBuilder("i-009")
+            .address("10.0.0.9")
+            .port(8080)
+            .tag("muster:maxconn", "50")
+            .build();
     HaproxyRuntime runtime = runtime(2);
 
-    runtime.bootstrap(Map.of("web", Snapshot.of(List.of(big), T),
-        "api", Snapshot.of(List.of(member(1)), T)));
+    runtime.bootstrap(
+        Map.of("web", Snapshot.of(List.of(big), T), "api", Snapshot.of(List.of(member(1)), T)));
 
     String text = Files.readString(config);
-    assertTrue(text.contains("backend web\n    option httpchk GET /health\n"
-        + "    server srv1 10.0.0.9:8080 weight 100 maxconn 50 check inter 1s\n"
-        + "    server srv2 127.0.0.1:1 disabled check inter 1s\n"), text);
+    assertTrue(
+        text.contains(
+            "backend web\n    option httpchk GET /health\n"
+                + "    server srv1 10.0.0.9:8080 weight 100 maxconn 50 check inter 1s\n"
+                + "    server srv2 127.0.0.1:1 disabled check inter 1s\n"),
+        text);
     assertTrue(text.contains("    server srv1 10.0.0.1:8080 weight 100 check inter 5s\n"), text);
   }
 }

@@ -23,30 +23,31 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The master CLI reloader against a socket that misbehaves, without HAProxy. */
 class MasterCliReloaderTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   @SuppressWarnings("try") // the server is closed early to end the accepting thread
-  void aMasterSocketThatAcceptsAndNeverAnswersFailsTheReloadInsteadOfHanging()
-      throws Exception {
+  void aMasterSocketThatAcceptsAndNeverAnswersFailsTheReloadInsteadOfHanging() throws Exception {
     Path socket = dir.resolve("master.sock");
     List<SocketChannel> held = new ArrayList<>();
     try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
       server.bind(UnixDomainSocketAddress.of(socket));
-      CompletableFuture<Void> accepting = CompletableFuture.runAsync(() -> {
-        try {
-          while (true) {
-            held.add(server.accept()); // and never answer
-          }
-        } catch (IOException e) {
-          // closed at the end of the test
-        }
-      });
+      CompletableFuture<Void> accepting =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  while (true) {
+                    held.add(server.accept()); // and never answer
+                  }
+                } catch (IOException e) {
+                  // closed at the end of the test
+                }
+              });
       MasterCliReloader reloader = new MasterCliReloader(socket, Duration.ofMillis(300));
 
-      ApplyException e = CompletableFuture.supplyAsync(() -> assertThrows(ApplyException.class,
-          reloader::reload)).get(10, TimeUnit.SECONDS);
+      ApplyException e =
+          CompletableFuture.supplyAsync(() -> assertThrows(ApplyException.class, reloader::reload))
+              .get(10, TimeUnit.SECONDS);
 
       assertTrue(e.getMessage().contains("did not answer within 300 ms"), e.getMessage());
       server.close();
@@ -62,8 +63,10 @@ class MasterCliReloaderTest {
   void aMissingSocketFailsTheReloadNamingIt() {
     Path socket = dir.resolve("absent.sock");
 
-    ApplyException e = assertThrows(ApplyException.class,
-        () -> new MasterCliReloader(socket, Duration.ofMillis(200)).reload());
+    ApplyException e =
+        assertThrows(
+            ApplyException.class,
+            () -> new MasterCliReloader(socket, Duration.ofMillis(200)).reload());
 
     assertTrue(e.getMessage().contains(socket.toString()), e.getMessage());
   }
@@ -73,22 +76,27 @@ class MasterCliReloaderTest {
     Path socket = dir.resolve("stats.sock");
     try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
       server.bind(UnixDomainSocketAddress.of(socket));
-      CompletableFuture<String> answered = CompletableFuture.supplyAsync(() -> {
-        try (SocketChannel client = server.accept()) {
-          ByteBuffer in = ByteBuffer.allocate(256);
-          while (client.read(in) >= 0) {
-            // until the half-close
-          }
-          client.write(ByteBuffer.wrap("#<PID> <type> <reloads>\n1 master 0 [failed: 0]\n"
-              .getBytes(StandardCharsets.UTF_8)));
-          return new String(in.array(), 0, in.position(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      });
+      CompletableFuture<String> answered =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (SocketChannel client = server.accept()) {
+                  ByteBuffer in = ByteBuffer.allocate(256);
+                  while (client.read(in) >= 0) {
+                    // until the half-close
+                  }
+                  client.write(
+                      ByteBuffer.wrap(
+                          "#<PID> <type> <reloads>\n1 master 0 [failed: 0]\n"
+                              .getBytes(StandardCharsets.UTF_8)));
+                  return new String(in.array(), 0, in.position(), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              });
 
-      String answer = new dev.muster.haproxy.internal.UnixSocketCli(socket,
-          Duration.ofSeconds(5)).send("show proc");
+      String answer =
+          new dev.muster.haproxy.internal.UnixSocketCli(socket, Duration.ofSeconds(5))
+              .send("show proc");
 
       assertEquals("show proc\n", answered.get(5, TimeUnit.SECONDS));
       assertEquals(0, MasterCliReloader.counters(answer)[0]);

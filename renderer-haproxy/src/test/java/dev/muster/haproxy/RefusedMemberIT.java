@@ -25,12 +25,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One instance's tag can never block the fleet's updates: through the real SDK against the
- * test kit's EC2 and the real {@code haproxy -c}.
+ * One instance's tag can never block the fleet's updates: through the real SDK against the test
+ * kit's EC2 and the real {@code haproxy -c}.
  */
 class RefusedMemberIT {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private FakeEc2 ec2;
   private Path config;
@@ -52,21 +51,27 @@ class RefusedMemberIT {
   }
 
   private Ec2MembershipSource source(boolean hostNames) {
-    return Ec2MembershipSource.newBuilder().client(ec2.client())
+    return Ec2MembershipSource.newBuilder()
+        .client(ec2.client())
         .query(Query.newBuilder().tag("role", "web").build())
-        .mapping(MemberMapping.newBuilder().port(80).addressTag("addr")
-            .addressTagHostNames(hostNames).build()).build();
+        .mapping(
+            MemberMapping.newBuilder()
+                .port(80)
+                .addressTag("addr")
+                .addressTagHostNames(hostNames)
+                .build())
+        .build();
   }
 
   private ConfigPipeline pipeline() {
-    return ConfigPipeline.newBuilder().renderer(renderer)
+    return ConfigPipeline.newBuilder()
+        .renderer(renderer)
         .target(FileTarget.newBuilder(config).validator(Haproxy.validator()).build())
         .build();
   }
 
   private long servers() throws Exception {
-    return Files.readAllLines(config).stream().filter(l -> l.strip().startsWith("server "))
-        .count();
+    return Files.readAllLines(config).stream().filter(l -> l.strip().startsWith("server ")).count();
   }
 
   @Test
@@ -90,8 +95,8 @@ class RefusedMemberIT {
       MembershipListener web = pipeline.backend("web");
       web.onChange(source.fetch(), Changes.NONE);
       assertEquals(4, servers());
-      FakeInstance unresolvable = ec2.fleet().launch(1,
-          Map.of("role", "web", "addr", "no-such-host.invalid")).get(0);
+      FakeInstance unresolvable =
+          ec2.fleet().launch(1, Map.of("role", "web", "addr", "no-such-host.invalid")).get(0);
       ec2.fleet().launch(1, Map.of("role", "web", "addr", "127.0.0.20"));
 
       web.onChange(source.fetch(), Changes.NONE);

@@ -4,14 +4,14 @@ import dev.muster.discovery.Member;
 import dev.muster.discovery.RenderException;
 import dev.muster.discovery.Renderer;
 import dev.muster.discovery.Snapshot;
+import dev.muster.discovery.internal.Validation;
 import java.util.Map;
 import java.util.TreeMap;
-import dev.muster.discovery.internal.Validation;
 
 /**
- * The default template ({@code /dev/muster/kamailio/dispatcher.list.ftl}) written out in Java:
- * the same bytes, escaped by the same {@link KamailioSyntax}. {@code DispatcherListTest} holds
- * the two to byte-identical output.
+ * The default template ({@code /dev/muster/kamailio/dispatcher.list.ftl}) written out in Java: the
+ * same bytes, escaped by the same {@link KamailioSyntax}. {@code DispatcherListTest} holds the two
+ * to byte-identical output.
  */
 final class DefaultDispatcherRenderer implements Renderer {
 
@@ -45,9 +45,16 @@ final class DefaultDispatcherRenderer implements Renderer {
           }
           // Validated host:port and digits are plain list tokens, which the escaper leaves as
           // they are; the instance id is checked, as the template does.
-          m.appendHostPort(out.append(id).append(" sip:")).append(transport).append(' ').append(flags)
-              .append(' ').append(priority).append(" duid=").append(esc(m.instanceId()))
-              .append(";weight=").append(weight);
+          m.appendHostPort(out.append(id).append(" sip:"))
+              .append(transport)
+              .append(' ')
+              .append(flags)
+              .append(' ')
+              .append(priority)
+              .append(" duid=")
+              .append(esc(m.instanceId()))
+              .append(";weight=")
+              .append(weight);
           if (!set.attrs().isEmpty()) {
             out.append(';').append(set.attrs());
           }
@@ -55,8 +62,7 @@ final class DefaultDispatcherRenderer implements Renderer {
         }
       }
     } catch (IllegalArgumentException e) {
-      throw new RenderException("kamailio default renderer: value refused: " + e.getMessage(),
-          e);
+      throw new RenderException("kamailio default renderer: value refused: " + e.getMessage(), e);
     }
     return out.toString();
   }

@@ -19,15 +19,15 @@ import java.util.TreeSet;
  * 1 sip:10.0.1.5:5060 0 0 duid=i-0abc;weight=50
  * </pre>
  *
- * with the set id, flags, priority, transport and extra attributes of the member's backend
- * ({@link DispatcherSet}); several backends map to several sets in one file. Per member:
- * {@code duid} is the instance id; {@code weight} is the member's weight capped to Kamailio's
- * range 1 to 100 (a member of weight 0 is written with the inactive flag, so it gets no calls);
- * the tag {@code muster:priority} (digits) overrides the priority. Use IP addresses
- * ({@code MemberMapping}'s default): a host name makes Kamailio resolve it at every reload.
+ * with the set id, flags, priority, transport and extra attributes of the member's backend ({@link
+ * DispatcherSet}); several backends map to several sets in one file. Per member: {@code duid} is
+ * the instance id; {@code weight} is the member's weight capped to Kamailio's range 1 to 100 (a
+ * member of weight 0 is written with the inactive flag, so it gets no calls); the tag {@code
+ * muster:priority} (digits) overrides the priority. Use IP addresses ({@code MemberMapping}'s
+ * default): a host name makes Kamailio resolve it at every reload.
  *
- * <p>Pair it with {@link DispatcherListValidator}, which checks every line before Kamailio
- * sees it, and {@link DispatcherReloader}. Thread-safe.
+ * <p>Pair it with {@link DispatcherListValidator}, which checks every line before Kamailio sees it,
+ * and {@link DispatcherReloader}. Thread-safe.
  */
 public final class DispatcherList implements Renderer {
   private final Renderer delegate;
@@ -48,8 +48,11 @@ public final class DispatcherList implements Renderer {
     Set<String> unknown = new TreeSet<>(memberships.keySet());
     unknown.removeAll(backends);
     if (!unknown.isEmpty()) {
-      throw new RenderException("no dispatcher set is configured for backend(s) " + unknown
-          + "; call DispatcherList.Builder.set(backend, DispatcherSet.of(id))", null);
+      throw new RenderException(
+          "no dispatcher set is configured for backend(s) "
+              + unknown
+              + "; call DispatcherList.Builder.set(backend, DispatcherSet.of(id))",
+          null);
     }
     return delegate.render(memberships);
   }
@@ -67,8 +70,8 @@ public final class DispatcherList implements Renderer {
       Objects.requireNonNull(set, "set");
       for (Map.Entry<String, DispatcherSet> e : sets.entrySet()) {
         if (e.getValue().id() == set.id() && !e.getKey().equals(backend)) {
-          throw new IllegalArgumentException("set id " + set.id() + " is used by backend "
-              + e.getKey() + " already");
+          throw new IllegalArgumentException(
+              "set id " + set.id() + " is used by backend " + e.getKey() + " already");
         }
       }
       sets.put(backend, set);
@@ -82,23 +85,25 @@ public final class DispatcherList implements Renderer {
     }
 
     /**
-     * Builds the renderer: your template if one was set (parsed now), otherwise the default
-     * written out in Java, which produces exactly the bytes of the default template
-     * ({@link #defaultTemplate()}), about 14 times faster (BENCHMARKS.md).
+     * Builds the renderer: your template if one was set (parsed now), otherwise the default written
+     * out in Java, which produces exactly the bytes of the default template ({@link
+     * #defaultTemplate()}), about 14 times faster (BENCHMARKS.md).
      *
      * @throws IllegalStateException if no set is configured
      */
     public DispatcherList build() {
       requireSets();
-      Renderer renderer = template != null ? templateRenderer(template)
-          : new DefaultDispatcherRenderer(Map.copyOf(sets));
+      Renderer renderer =
+          template != null
+              ? templateRenderer(template)
+              : new DefaultDispatcherRenderer(Map.copyOf(sets));
       return new DispatcherList(renderer, Set.copyOf(sets.keySet()));
     }
 
     /**
-     * The default template run by FreeMarker: the reference {@link #build()}'s renderer is
-     * tested against, and the starting point for a template of your own (copy
-     * {@code /dev/muster/kamailio/dispatcher.list.ftl} from the jar).
+     * The default template run by FreeMarker: the reference {@link #build()}'s renderer is tested
+     * against, and the starting point for a template of your own (copy {@code
+     * /dev/muster/kamailio/dispatcher.list.ftl} from the jar).
      */
     public DispatcherList defaultTemplate() {
       requireSets();
@@ -107,19 +112,32 @@ public final class DispatcherList implements Renderer {
 
     private void requireSets() {
       if (sets.isEmpty()) {
-        throw new IllegalStateException("no dispatcher set is configured: call "
-            + "set(backend, DispatcherSet.of(id))");
+        throw new IllegalStateException(
+            "no dispatcher set is configured: call " + "set(backend, DispatcherSet.of(id))");
       }
     }
 
     private TemplateRenderer templateRenderer(Path file) {
       Map<String, Object> model = new LinkedHashMap<>();
-      sets.forEach((backend, set) -> model.put(backend, Map.of("id", set.id(),
-          "flags", set.flags(), "priority", set.priority(), "transport", set.transport(),
-          "attrs", set.attrs())));
-      TemplateRenderer.Builder b = TemplateRenderer.newBuilder()
-          .escaper("kamailio", KamailioSyntax.INSTANCE)
-          .variable("sets", model);
+      sets.forEach(
+          (backend, set) ->
+              model.put(
+                  backend,
+                  Map.of(
+                      "id",
+                      set.id(),
+                      "flags",
+                      set.flags(),
+                      "priority",
+                      set.priority(),
+                      "transport",
+                      set.transport(),
+                      "attrs",
+                      set.attrs())));
+      TemplateRenderer.Builder b =
+          TemplateRenderer.newBuilder()
+              .escaper("kamailio", KamailioSyntax.INSTANCE)
+              .variable("sets", model);
       if (file != null) {
         b.template(file);
       } else {

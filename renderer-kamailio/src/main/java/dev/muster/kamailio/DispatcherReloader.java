@@ -21,15 +21,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reloads Kamailio's dispatcher list over JSON-RPC via HTTP (modules {@code xhttp} and
- * {@code jsonrpcs}), then reads {@code dispatcher.list} back and checks that Kamailio holds
- * exactly the destinations of the live file.
+ * Reloads Kamailio's dispatcher list over JSON-RPC via HTTP (modules {@code xhttp} and {@code
+ * jsonrpcs}), then reads {@code dispatcher.list} back and checks that Kamailio holds exactly the
+ * destinations of the live file.
  *
- * <p>Kamailio refuses a reload within {@code reload_delta} seconds of the previous one with
- * HTTP 500 "Ongoing reload"; this waits and tries again (the file on disk is already the
- * newest, so the retry applies every change since), up to {@link Builder#maxWait}. "Reload
- * Failed" (Kamailio keeps its previous list) and connection failures throw, and the
- * {@code FileTarget} then restores the previous file and reloads it.
+ * <p>Kamailio refuses a reload within {@code reload_delta} seconds of the previous one with HTTP
+ * 500 "Ongoing reload"; this waits and tries again (the file on disk is already the newest, so the
+ * retry applies every change since), up to {@link Builder#maxWait}. "Reload Failed" (Kamailio keeps
+ * its previous list) and connection failures throw, and the {@code FileTarget} then restores the
+ * previous file and reloads it.
  *
  * <p>Thread-safe.
  */
@@ -52,8 +52,8 @@ public final class DispatcherReloader implements Reloader {
   }
 
   /**
-   * A builder for Kamailio's JSON-RPC {@code endpoint} (for example
-   * {@code http://127.0.0.1:5071/RPC}) and the live {@code listFile} it loads.
+   * A builder for Kamailio's JSON-RPC {@code endpoint} (for example {@code
+   * http://127.0.0.1:5071/RPC}) and the live {@code listFile} it loads.
    */
   static Builder newBuilder(URI endpoint, Path listFile) {
     return new Builder(endpoint, listFile);
@@ -79,9 +79,13 @@ public final class DispatcherReloader implements Reloader {
         pause();
         continue;
       }
-      throw new ApplyException("reload failed: dispatcher.reload answered \"" + message + "\""
-          + (message.contains("Ongoing reload") ? " for longer than " + maxWait.toMillis()
-          + " ms (reload_delta)" : "; Kamailio keeps its previous list"));
+      throw new ApplyException(
+          "reload failed: dispatcher.reload answered \""
+              + message
+              + "\""
+              + (message.contains("Ongoing reload")
+                  ? " for longer than " + maxWait.toMillis() + " ms (reload_delta)"
+                  : "; Kamailio keeps its previous list"));
     }
     verify();
   }
@@ -94,8 +98,8 @@ public final class DispatcherReloader implements Reloader {
         expected.add(e.setId() + " " + e.uri());
       }
     } catch (IOException | IllegalArgumentException e) {
-      throw new ApplyException("reload check failed: cannot read " + listFile + ": "
-          + e.getMessage(), e);
+      throw new ApplyException(
+          "reload check failed: cannot read " + listFile + ": " + e.getMessage(), e);
     }
     Set<String> actual = new TreeSet<>();
     Map<String, Object> answer = call("dispatcher.list");
@@ -112,33 +116,40 @@ public final class DispatcherReloader implements Reloader {
         }
       }
     } else if (answer.get("error") != null && !expected.isEmpty()) {
-      throw new ApplyException("reload check failed: dispatcher.list answered "
-          + answer.get("error"));
+      throw new ApplyException(
+          "reload check failed: dispatcher.list answered " + answer.get("error"));
     }
     if (!actual.equals(expected)) {
       Set<String> missing = new TreeSet<>(expected);
       missing.removeAll(actual);
       Set<String> extra = new TreeSet<>(actual);
       extra.removeAll(expected);
-      throw new ApplyException("reload check failed: after the reload Kamailio lacks " + missing
-          + " and has " + extra + " beyond " + listFile);
+      throw new ApplyException(
+          "reload check failed: after the reload Kamailio lacks "
+              + missing
+              + " and has "
+              + extra
+              + " beyond "
+              + listFile);
     }
     log.debug("dispatcher.list matches {} ({} destinations)", listFile, actual.size());
   }
 
   private Map<String, Object> call(String method) {
-    HttpRequest request = HttpRequest.newBuilder(endpoint)
-        .timeout(Duration.ofSeconds(10))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(
-            "{\"jsonrpc\":\"2.0\",\"method\":\"" + method + "\",\"id\":1}"))
-        .build();
+    HttpRequest request =
+        HttpRequest.newBuilder(endpoint)
+            .timeout(Duration.ofSeconds(10))
+            .header("Content-Type", "application/json")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    "{\"jsonrpc\":\"2.0\",\"method\":\"" + method + "\",\"id\":1}"))
+            .build();
     HttpResponse<String> response;
     try {
       response = http.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new ApplyException("reload failed: cannot reach Kamailio's JSON-RPC at " + endpoint
-          + ": " + e, e);
+      throw new ApplyException(
+          "reload failed: cannot reach Kamailio's JSON-RPC at " + endpoint + ": " + e, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ApplyException("reload interrupted", e);
@@ -153,8 +164,13 @@ public final class DispatcherReloader implements Reloader {
     } catch (IllegalArgumentException e) {
       // falls through to the error below
     }
-    throw new ApplyException("reload failed: " + method + " got HTTP " + response.statusCode()
-        + " without a JSON-RPC answer: " + response.body().strip());
+    throw new ApplyException(
+        "reload failed: "
+            + method
+            + " got HTTP "
+            + response.statusCode()
+            + " without a JSON-RPC answer: "
+            + response.body().strip());
   }
 
   private void pause() {
@@ -184,8 +200,8 @@ public final class DispatcherReloader implements Reloader {
     }
 
     /**
-     * How long to keep retrying while Kamailio answers "Ongoing reload"; set it above
-     * {@code reload_delta} (default 5 s). 12 s unless set.
+     * How long to keep retrying while Kamailio answers "Ongoing reload"; set it above {@code
+     * reload_delta} (default 5 s). 12 s unless set.
      */
     public Builder maxWait(Duration maxWait) {
       this.maxWait = Objects.requireNonNull(maxWait, "maxWait");

@@ -7,13 +7,13 @@ import java.util.Objects;
  * destinations get. Immutable.
  *
  * @param id the dispatcher set id (group), 1 to 99999, as used by {@code ds_select_dst}
- * @param flags the destination flags column (0 normal, 2 probing; bit 1, inactive, is added
- *     for members of weight 0)
+ * @param flags the destination flags column (0 normal, 2 probing; bit 1, inactive, is added for
+ *     members of weight 0)
  * @param priority the default priority, 0 to 9999; the tag {@code muster:priority} overrides it
  * @param transport {@code udp}, {@code tcp}, {@code tls}, {@code sctp}, or empty for none
- * @param attrs extra attributes appended after {@code duid} and {@code weight}, for example
- *     {@code socket=udp:10.0.0.1:5060}; {@code key=value} pairs separated by {@code ;}, no white
- *     space; may be empty
+ * @param attrs extra attributes appended after {@code duid} and {@code weight}, for example {@code
+ *     socket=udp:10.0.0.1:5060}; {@code key=value} pairs separated by {@code ;}, no white space;
+ *     may be empty
  */
 public record DispatcherSet(int id, int flags, int priority, String transport, String attrs) {
 
@@ -30,18 +30,20 @@ public record DispatcherSet(int id, int flags, int priority, String transport, S
     }
     Objects.requireNonNull(transport, "transport");
     if (!transport.isEmpty() && !transport.matches("udp|tcp|tls|sctp")) {
-      throw new IllegalArgumentException("transport must be udp, tcp, tls, sctp or empty: "
-          + transport);
+      throw new IllegalArgumentException(
+          "transport must be udp, tcp, tls, sctp or empty: " + transport);
     }
     Objects.requireNonNull(attrs, "attrs");
-    if (!attrs.isEmpty() && !attrs.matches("[A-Za-z0-9_]+=[A-Za-z0-9._:@+\\-/\\[\\]]*"
-        + "(;[A-Za-z0-9_]+=[A-Za-z0-9._:@+\\-/\\[\\]]*)*")) {
-      throw new IllegalArgumentException("attrs must be key=value pairs separated by ';' "
-          + "without white space: " + attrs);
+    if (!attrs.isEmpty()
+        && !attrs.matches(
+            "[A-Za-z0-9_]+=[A-Za-z0-9._:@+\\-/\\[\\]]*"
+                + "(;[A-Za-z0-9_]+=[A-Za-z0-9._:@+\\-/\\[\\]]*)*")) {
+      throw new IllegalArgumentException(
+          "attrs must be key=value pairs separated by ';' " + "without white space: " + attrs);
     }
     if (attrs.matches("(^|.*;)(duid|weight)=.*")) {
-      throw new IllegalArgumentException("attrs must not set duid or weight (Muster writes "
-          + "them): " + attrs);
+      throw new IllegalArgumentException(
+          "attrs must not set duid or weight (Muster writes " + "them): " + attrs);
     }
   }
 

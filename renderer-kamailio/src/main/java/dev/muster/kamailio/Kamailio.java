@@ -6,8 +6,8 @@ import java.net.URI;
 import java.nio.file.Path;
 
 /**
- * Everything this module offers for Kamailio's dispatcher, by role; the HAProxy and nginx
- * modules have the same shape ({@code Haproxy}, {@code Nginx}).
+ * Everything this module offers for Kamailio's dispatcher, by role; the HAProxy and nginx modules
+ * have the same shape ({@code Haproxy}, {@code Nginx}).
  *
  * <pre>{@code
  * Path list = Path.of("/etc/kamailio/dispatcher.list");
@@ -33,16 +33,16 @@ public final class Kamailio {
   }
 
   /**
-   * As {@link #validator()}, with at most {@code maxEntries} destinations (1 to 100,000) and
-   * an empty list allowed if {@code allowEmpty}.
+   * As {@link #validator()}, with at most {@code maxEntries} destinations (1 to 100,000) and an
+   * empty list allowed if {@code allowEmpty}.
    */
   public static Validator validator(int maxEntries, boolean allowEmpty) {
     return new DispatcherListValidator(maxEntries, allowEmpty);
   }
 
   /**
-   * {@code dispatcher.reload} over JSON-RPC at {@code rpc} (for example
-   * {@code http://127.0.0.1:5071/RPC}), then a read-back of {@code list}.
+   * {@code dispatcher.reload} over JSON-RPC at {@code rpc} (for example {@code
+   * http://127.0.0.1:5071/RPC}), then a read-back of {@code list}.
    */
   public static DispatcherReloader.Builder reloader(URI rpc, Path list) {
     return DispatcherReloader.newBuilder(rpc, list);

@@ -12,10 +12,12 @@ class JsonTest {
 
   @Test
   void readsKamailioAnswers() {
-    Object parsed = Json.parse("{\n\t\"jsonrpc\":\t\"2.0\",\n\t\"result\":\t{\"NRSETS\": 1, "
-        + "\"RECORDS\": [{\"SET\": {\"ID\": 1, \"TARGETS\": [{\"DEST\": {\"URI\": "
-        + "\"sip:127.0.0.1:5080\", \"SOCKET\": null, \"W\": 1.5, \"OK\": true}}]}}]},\n"
-        + "\t\"id\":\t1\n}");
+    Object parsed =
+        Json.parse(
+            "{\n\t\"jsonrpc\":\t\"2.0\",\n\t\"result\":\t{\"NRSETS\": 1, "
+                + "\"RECORDS\": [{\"SET\": {\"ID\": 1, \"TARGETS\": [{\"DEST\": {\"URI\": "
+                + "\"sip:127.0.0.1:5080\", \"SOCKET\": null, \"W\": 1.5, \"OK\": true}}]}}]},\n"
+                + "\t\"id\":\t1\n}");
 
     Map<?, ?> result = (Map<?, ?>) ((Map<?, ?>) parsed).get("result");
     Map<?, ?> set = (Map<?, ?>) ((Map<?, ?>) ((List<?>) result.get("RECORDS")).get(0)).get("SET");

@@ -36,12 +36,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The dispatcher list against the real Kamailio 5.6 (the sample configuration Muster ships)
- * with sipp UAS backends as fleet members and a bounded sipp UAC call load through Kamailio.
+ * The dispatcher list against the real Kamailio 5.6 (the sample configuration Muster ships) with
+ * sipp UAS backends as fleet members and a bounded sipp UAC call load through Kamailio.
  */
 class KamailioDispatcherIT {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final List<SipProcess> processes = new ArrayList<>();
   private final List<String> uasAddresses = new ArrayList<>();
@@ -76,30 +75,49 @@ class KamailioDispatcherIT {
     int rpcPort = SipProcess.freeTcpPort();
     list = dir.resolve("dispatcher.list");
     Path config = dir.resolve("kamailio.cfg");
-    Files.writeString(config, sampleConfig()
-        .replace("!MUSTER_SIP_ADDR!127.0.0.1:5070!", "!MUSTER_SIP_ADDR!127.0.0.1:" + sipPort + "!")
-        .replace("!MUSTER_RPC_ADDR!127.0.0.1:5071!", "!MUSTER_RPC_ADDR!127.0.0.1:" + rpcPort + "!")
-        .replace("!MUSTER_LIST!/etc/kamailio/dispatcher.list!", "!MUSTER_LIST!" + list + "!")
-        .replace("!MUSTER_RELOAD_DELTA!5!", "!MUSTER_RELOAD_DELTA!2!")
-        .replace("children=4", "children=2"));
+    Files.writeString(
+        config,
+        sampleConfig()
+            .replace(
+                "!MUSTER_SIP_ADDR!127.0.0.1:5070!", "!MUSTER_SIP_ADDR!127.0.0.1:" + sipPort + "!")
+            .replace(
+                "!MUSTER_RPC_ADDR!127.0.0.1:5071!", "!MUSTER_RPC_ADDR!127.0.0.1:" + rpcPort + "!")
+            .replace("!MUSTER_LIST!/etc/kamailio/dispatcher.list!", "!MUSTER_LIST!" + list + "!")
+            .replace("!MUSTER_RELOAD_DELTA!5!", "!MUSTER_RELOAD_DELTA!2!")
+            .replace("children=4", "children=2"));
 
     renderer = DispatcherList.newBuilder().set("acd", DispatcherSet.of(1)).build();
-    Ec2MembershipSource source = Ec2MembershipSource.newBuilder().client(ec2.client())
-        .query(Query.newBuilder().tag("role", "acd").build())
-        .mapping(MemberMapping.newBuilder().port(5060).weight(50).build()).build();
-    FileTarget.newBuilder(list).validator(Kamailio.validator()).build()
+    Ec2MembershipSource source =
+        Ec2MembershipSource.newBuilder()
+            .client(ec2.client())
+            .query(Query.newBuilder().tag("role", "acd").build())
+            .mapping(MemberMapping.newBuilder().port(5060).weight(50).build())
+            .build();
+    FileTarget.newBuilder(list)
+        .validator(Kamailio.validator())
+        .build()
         .apply(renderer.render(Map.of("acd", source.fetch())));
     processes.add(SipProcess.kamailio(config, dir, rpcPort));
 
-    reloader = Kamailio.reloader(URI.create("http://127.0.0.1:" + rpcPort + "/RPC"),
-        list).build();
-    pipeline = ConfigPipeline.newBuilder().name("kamailio").renderer(renderer)
-        .target(FileTarget.newBuilder(list).validator(Kamailio.validator())
-            .reloader(reloader).build())
-        .build();
-    discovery = Discovery.newBuilder().name("acd").source(source)
-        .listener(pipeline.backend("acd"))
-        .interval(Duration.ofSeconds(2)).jitter(0).build();
+    reloader = Kamailio.reloader(URI.create("http://127.0.0.1:" + rpcPort + "/RPC"), list).build();
+    pipeline =
+        ConfigPipeline.newBuilder()
+            .name("kamailio")
+            .renderer(renderer)
+            .target(
+                FileTarget.newBuilder(list)
+                    .validator(Kamailio.validator())
+                    .reloader(reloader)
+                    .build())
+            .build();
+    discovery =
+        Discovery.newBuilder()
+            .name("acd")
+            .source(source)
+            .listener(pipeline.backend("acd"))
+            .interval(Duration.ofSeconds(2))
+            .jitter(0)
+            .build();
     discovery.start();
     await(() -> pipeline.memberships().containsKey("acd"), "first publication");
   }
@@ -124,8 +142,8 @@ class KamailioDispatcherIT {
   }
 
   private static String sampleConfig() throws IOException {
-    try (InputStream in = DispatcherList.class.getResourceAsStream(
-        "/dev/muster/kamailio/kamailio.cfg")) {
+    try (InputStream in =
+        DispatcherList.class.getResourceAsStream("/dev/muster/kamailio/kamailio.cfg")) {
       return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     }
   }
@@ -135,8 +153,15 @@ class KamailioDispatcherIT {
   }
 
   private FakeInstance launch(String address) {
-    FakeInstance instance = ec2.fleet().launch(1, spec -> spec.privateIps(address)
-        .tag("role", "acd").tag("muster:port", Integer.toString(uasPorts.get(address)))).get(0);
+    FakeInstance instance =
+        ec2.fleet()
+            .launch(
+                1,
+                spec ->
+                    spec.privateIps(address)
+                        .tag("role", "acd")
+                        .tag("muster:port", Integer.toString(uasPorts.get(address))))
+            .get(0);
     uasOf.put(instance.instanceId(), address);
     return instance;
   }
@@ -155,8 +180,15 @@ class KamailioDispatcherIT {
   @Test
   void zeroFailedCallsWhileBackendsAreAddedAndRemovedTenTimes() throws Exception {
     Path uacStats = dir.resolve("uac.csv");
-    SipProcess uac = SipProcess.uac(uacScenario, "127.0.0.1:" + sipPort,
-        SipProcess.freeUdpPort("127.0.0.1"), 300, 20, 500, uacStats);
+    SipProcess uac =
+        SipProcess.uac(
+            uacScenario,
+            "127.0.0.1:" + sipPort,
+            SipProcess.freeUdpPort("127.0.0.1"),
+            300,
+            20,
+            500,
+            uacStats);
     processes.add(uac);
     Deque<FakeInstance> members = new ArrayDeque<>(ec2.fleet().running());
     Deque<String> spare = new ArrayDeque<>(uasAddresses.subList(2, 4));
@@ -192,16 +224,23 @@ class KamailioDispatcherIT {
       answered += calls;
       perBackend.append(address).append('=').append(calls).append(' ');
     }
-    System.out.printf("Kamailio dispatcher, 10 add/remove events (%d reloads, %d waits for "
-        + "'Ongoing reload'): sipp UAC %d calls, %d successful, %d failed; UAS %s%n",
-        pipeline.appliedCount(), reloader.ongoingRetries(), created, successful, failed,
+    System.out.printf(
+        "Kamailio dispatcher, 10 add/remove events (%d reloads, %d waits for "
+            + "'Ongoing reload'): sipp UAC %d calls, %d successful, %d failed; UAS %s%n",
+        pipeline.appliedCount(),
+        reloader.ongoingRetries(),
+        created,
+        successful,
+        failed,
         perBackend.toString().strip());
     assertEquals(0, uac.process.exitValue(), "sipp UAC exit code (0: every call succeeded)");
     assertEquals(300, created);
     assertEquals(300, successful);
     assertEquals(0, failed);
     assertEquals(300, answered, "every call reached a backend and completed there");
-    assertEquals(settled, SipProcess.stat(stats(lastRemoved), "SuccessfulCall(C)"),
+    assertEquals(
+        settled,
+        SipProcess.stat(stats(lastRemoved), "SuccessfulCall(C)"),
         lastRemoved + " got calls after its removal was reloaded");
   }
 
@@ -215,10 +254,12 @@ class KamailioDispatcherIT {
 
     assertTrue(discovery.status().held().contains("0 members"), discovery.status().held());
     assertEquals(before, Files.readString(list));
-    FileTarget target = FileTarget.newBuilder(list).validator(Kamailio.validator())
-        .reloader(reloader).build();
-    ApplyException e = assertThrows(ApplyException.class,
-        () -> target.apply(renderer.render(Map.of("acd", Snapshot.empty(Instant.now())))));
+    FileTarget target =
+        FileTarget.newBuilder(list).validator(Kamailio.validator()).reloader(reloader).build();
+    ApplyException e =
+        assertThrows(
+            ApplyException.class,
+            () -> target.apply(renderer.render(Map.of("acd", Snapshot.empty(Instant.now())))));
     assertTrue(e.getMessage().contains("no destinations"), e.getMessage());
     assertEquals(before, Files.readString(list));
   }
@@ -226,11 +267,13 @@ class KamailioDispatcherIT {
   @Test
   void malformedListIsCaughtBeforeKamailioSeesIt() throws Exception {
     String before = Files.readString(list);
-    FileTarget target = FileTarget.newBuilder(list).validator(Kamailio.validator())
-        .reloader(reloader).build();
+    FileTarget target =
+        FileTarget.newBuilder(list).validator(Kamailio.validator()).reloader(reloader).build();
 
-    ApplyException e = assertThrows(ApplyException.class, () -> target.apply(
-        "1 sip:acd-1.internal:5060 0 0 duid=i-1;weight=50\n"));
+    ApplyException e =
+        assertThrows(
+            ApplyException.class,
+            () -> target.apply("1 sip:acd-1.internal:5060 0 0 duid=i-1;weight=50\n"));
 
     assertTrue(e.getMessage().contains("not a host name"), e.getMessage());
     assertEquals(before, Files.readString(list));

@@ -7,11 +7,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-
 /**
  * The real Kamailio and sipp from the machine's packages, on 127.0.0.x with their own files,
- * stopped at the end. A missing binary fails the test: CI installs them. Port 5060 is never
- * used (Debian's package may run a system Kamailio there).
+ * stopped at the end. A missing binary fails the test: CI installs them. Port 5060 is never used
+ * (Debian's package may run a system Kamailio there).
  */
 final class SipProcess implements AutoCloseable {
   private final ExternalProcess external;
@@ -23,28 +22,81 @@ final class SipProcess implements AutoCloseable {
   }
 
   static SipProcess kamailio(Path config, Path dir, int rpcPort) throws Exception {
-    return new SipProcess(ExternalProcess.start(List.of("kamailio", "-f", config.toString(),
-            "-DD", "-E", "-P", dir.resolve("kamailio.pid").toString(), "-Y", dir.toString(),
-            "-m", "64", "-M", "32"), dir.resolve("kamailio.log"))
-        .awaitTcpPort("127.0.0.1", rpcPort, Duration.ofSeconds(15)));
+    return new SipProcess(
+        ExternalProcess.start(
+                List.of(
+                    "kamailio",
+                    "-f",
+                    config.toString(),
+                    "-DD",
+                    "-E",
+                    "-P",
+                    dir.resolve("kamailio.pid").toString(),
+                    "-Y",
+                    dir.toString(),
+                    "-m",
+                    "64",
+                    "-M",
+                    "32"),
+                dir.resolve("kamailio.log"))
+            .awaitTcpPort("127.0.0.1", rpcPort, Duration.ofSeconds(15)));
   }
 
   /** A sipp UAS answering calls on {@code address:port}, writing statistics every second. */
   static SipProcess uas(Path scenario, String address, int port, Path stats) throws IOException {
-    return new SipProcess(ExternalProcess.start(List.of("sipp", "-sf", scenario.toString(),
-        "-i", address, "-p", Integer.toString(port), "-aa", "-nostdin", "-trace_stat", "-stf",
-        stats.toString(), "-fd", "1"), stats.resolveSibling(stats.getFileName() + ".log")));
+    return new SipProcess(
+        ExternalProcess.start(
+            List.of(
+                "sipp",
+                "-sf",
+                scenario.toString(),
+                "-i",
+                address,
+                "-p",
+                Integer.toString(port),
+                "-aa",
+                "-nostdin",
+                "-trace_stat",
+                "-stf",
+                stats.toString(),
+                "-fd",
+                "1"),
+            stats.resolveSibling(stats.getFileName() + ".log")));
   }
 
   /** A sipp UAC placing {@code calls} calls at {@code rate} per second; runs to the end. */
-  static SipProcess uac(Path scenario, String proxy, int localPort, int calls, int rate,
-      int holdMillis, Path stats) throws IOException {
-    return new SipProcess(ExternalProcess.start(List.of("sipp", "-sf", scenario.toString(),
-        "-s", "service", proxy, "-i", "127.0.0.1", "-p", Integer.toString(localPort),
-        "-m", Integer.toString(calls), "-r", Integer.toString(rate),
-        "-d", Integer.toString(holdMillis), "-nostdin", "-trace_stat", "-stf", stats.toString(),
-        "-fd", "1", "-timeout", "120s", "-timeout_error"),
-        stats.resolveSibling(stats.getFileName() + ".log")));
+  static SipProcess uac(
+      Path scenario, String proxy, int localPort, int calls, int rate, int holdMillis, Path stats)
+      throws IOException {
+    return new SipProcess(
+        ExternalProcess.start(
+            List.of(
+                "sipp",
+                "-sf",
+                scenario.toString(),
+                "-s",
+                "service",
+                proxy,
+                "-i",
+                "127.0.0.1",
+                "-p",
+                Integer.toString(localPort),
+                "-m",
+                Integer.toString(calls),
+                "-r",
+                Integer.toString(rate),
+                "-d",
+                Integer.toString(holdMillis),
+                "-nostdin",
+                "-trace_stat",
+                "-stf",
+                stats.toString(),
+                "-fd",
+                "1",
+                "-timeout",
+                "120s",
+                "-timeout_error"),
+            stats.resolveSibling(stats.getFileName() + ".log")));
   }
 
   /** A counter from the last line of a sipp statistics file, e.g. {@code SuccessfulCall(C)}. */

@@ -3,12 +3,11 @@ package dev.muster.nginx;
 import dev.muster.discovery.Command;
 import dev.muster.discovery.Escaper;
 import dev.muster.discovery.Reloader;
-import dev.muster.discovery.Validator;
 import java.nio.file.Path;
 
 /**
- * Everything this module offers for nginx, by role; the HAProxy and Kamailio modules have the
- * same shape ({@code Haproxy}, {@code Kamailio}).
+ * Everything this module offers for nginx, by role; the HAProxy and Kamailio modules have the same
+ * shape ({@code Haproxy}, {@code Kamailio}).
  *
  * <pre>{@code
  * Path main = Path.of("/etc/nginx/nginx.conf");
@@ -29,16 +28,16 @@ public final class Nginx {
   }
 
   /**
-   * {@code nginx -t} on your main configuration with the candidate in place of
-   * {@code include}; {@link NginxValidator#withArgs} adds arguments such as {@code -p}.
+   * {@code nginx -t} on your main configuration with the candidate in place of {@code include};
+   * {@link NginxValidator#withArgs} adds arguments such as {@code -p}.
    */
   public static NginxValidator validator(Path mainConfig, Path include) {
     return new NginxValidator(mainConfig, include);
   }
 
   /**
-   * Reloads nginx gracefully: {@code nginx -s reload -c MAIN}; nginx parses the whole
-   * configuration first and refuses a bad one. Old workers finish their requests.
+   * Reloads nginx gracefully: {@code nginx -s reload -c MAIN}; nginx parses the whole configuration
+   * first and refuses a bad one. Old workers finish their requests.
    */
   public static Reloader reloader(Path mainConfig) {
     return Command.reloader("nginx", "-s", "reload", "-c", mainConfig.toString());

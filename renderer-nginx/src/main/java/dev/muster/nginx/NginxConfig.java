@@ -18,14 +18,13 @@ import java.util.Objects;
  * }
  * </pre>
  *
- * <p>Per member: the weight (nginx needs at least 1; a member of weight 0 is written
- * {@code down}); the tag {@code muster:max_conns} (digits) adds {@code max_conns=N};
- * {@code muster:backup=true} adds {@code backup}; {@code muster:drain=true}, or a state other
- * than {@code running} (when the query includes such states), writes {@code down}, so nginx
- * sends it no new requests while it is drained. An upstream without members would be invalid
- * nginx syntax, so it gets a placeholder {@code server 127.0.0.1:1 down;} (the port is
- * {@link Builder#placeholderPort}) and answers 502 until members appear. Whole-file templates
- * of your own: {@link Builder#template(Path)}.
+ * <p>Per member: the weight (nginx needs at least 1; a member of weight 0 is written {@code down});
+ * the tag {@code muster:max_conns} (digits) adds {@code max_conns=N}; {@code muster:backup=true}
+ * adds {@code backup}; {@code muster:drain=true}, or a state other than {@code running} (when the
+ * query includes such states), writes {@code down}, so nginx sends it no new requests while it is
+ * drained. An upstream without members would be invalid nginx syntax, so it gets a placeholder
+ * {@code server 127.0.0.1:1 down;} (the port is {@link Builder#placeholderPort}) and answers 502
+ * until members appear. Whole-file templates of your own: {@link Builder#template(Path)}.
  */
 public final class NginxConfig {
   private NginxConfig() {}
@@ -34,7 +33,6 @@ public final class NginxConfig {
   public static Builder newBuilder() {
     return new Builder();
   }
-
 
   /** Builds the renderer for upstream include files. Not thread-safe. */
   public static final class Builder {
@@ -58,8 +56,8 @@ public final class NginxConfig {
     /** {@code fail_timeout} per server, an nginx time such as {@code 10s}; 10s unless set. */
     public Builder failTimeout(String failTimeout) {
       if (!Objects.requireNonNull(failTimeout, "failTimeout").matches("[0-9]+(ms|s|m|h|d)?")) {
-        throw new IllegalArgumentException("failTimeout must be an nginx time like 10s: "
-            + failTimeout);
+        throw new IllegalArgumentException(
+            "failTimeout must be an nginx time like 10s: " + failTimeout);
       }
       this.failTimeout = failTimeout;
       return this;
@@ -75,12 +73,12 @@ public final class NginxConfig {
     }
 
     /**
-     * Lines at the top of one upstream block, e.g. {@code least_conn;} or
-     * {@code keepalive 32;}. Trusted.
+     * Lines at the top of one upstream block, e.g. {@code least_conn;} or {@code keepalive 32;}.
+     * Trusted.
      */
     public Builder upstreamOptions(String backend, String lines) {
-      upstreamOptions.put(Objects.requireNonNull(backend, "backend"),
-          Objects.requireNonNull(lines, "lines"));
+      upstreamOptions.put(
+          Objects.requireNonNull(backend, "backend"), Objects.requireNonNull(lines, "lines"));
       return this;
     }
 
@@ -91,22 +89,22 @@ public final class NginxConfig {
     }
 
     /**
-     * Builds the renderer: your template if one was set (parsed now), otherwise the default
-     * written out in Java, which produces exactly the bytes of the default template
-     * ({@link #defaultTemplate()}), about 20 times faster (BENCHMARKS.md).
+     * Builds the renderer: your template if one was set (parsed now), otherwise the default written
+     * out in Java, which produces exactly the bytes of the default template ({@link
+     * #defaultTemplate()}), about 20 times faster (BENCHMARKS.md).
      */
     public Renderer build() {
       if (template != null) {
         return templateRenderer(template);
       }
-      return new DefaultNginxRenderer(maxFails, failTimeout, placeholderPort,
-          Map.copyOf(upstreamOptions));
+      return new DefaultNginxRenderer(
+          maxFails, failTimeout, placeholderPort, Map.copyOf(upstreamOptions));
     }
 
     /**
-     * The default template run by FreeMarker: the reference {@link #build()}'s renderer is
-     * tested against, and the starting point for a template of your own (copy
-     * {@code /dev/muster/nginx/upstreams.conf.ftl} from the jar).
+     * The default template run by FreeMarker: the reference {@link #build()}'s renderer is tested
+     * against, and the starting point for a template of your own (copy {@code
+     * /dev/muster/nginx/upstreams.conf.ftl} from the jar).
      */
     public TemplateRenderer defaultTemplate() {
       return templateRenderer(null);
@@ -114,12 +112,13 @@ public final class NginxConfig {
 
     /** Your template at {@code file}, or the default one when {@code file} is null. */
     private TemplateRenderer templateRenderer(Path file) {
-      TemplateRenderer.Builder b = TemplateRenderer.newBuilder()
-          .escaper("nginx", NginxSyntax.INSTANCE)
-          .variable("maxFails", maxFails)
-          .variable("failTimeout", failTimeout)
-          .variable("placeholderPort", placeholderPort)
-          .variable("upstreamOptions", Map.copyOf(upstreamOptions));
+      TemplateRenderer.Builder b =
+          TemplateRenderer.newBuilder()
+              .escaper("nginx", NginxSyntax.INSTANCE)
+              .variable("maxFails", maxFails)
+              .variable("failTimeout", failTimeout)
+              .variable("placeholderPort", placeholderPort)
+              .variable("upstreamOptions", Map.copyOf(upstreamOptions));
       if (file != null) {
         b.template(file);
       } else {

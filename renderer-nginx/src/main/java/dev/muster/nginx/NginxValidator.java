@@ -12,13 +12,13 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Checks a candidate include file with {@code nginx -t} against your own main configuration:
- * a temporary copy of the main file, written beside it (so relative includes resolve the
- * same), includes the candidate where the main file includes the live file. The live file is
- * untouched, and the check sees the candidate in its real context.
+ * Checks a candidate include file with {@code nginx -t} against your own main configuration: a
+ * temporary copy of the main file, written beside it (so relative includes resolve the same),
+ * includes the candidate where the main file includes the live file. The live file is untouched,
+ * and the check sees the candidate in its real context.
  *
- * <p>The main file must name the live include file in an {@code include} directive, by its
- * absolute path or by the path relative to the main file's directory.
+ * <p>The main file must name the live include file in an {@code include} directive, by its absolute
+ * path or by the path relative to the main file's directory.
  */
 public final class NginxValidator implements Validator {
   private final Path mainConfig;
@@ -34,8 +34,8 @@ public final class NginxValidator implements Validator {
     this(mainConfig, liveInclude, Duration.ofSeconds(30), List.of());
   }
 
-  private NginxValidator(Path mainConfig, Path liveInclude, Duration timeout,
-      List<String> extraArgs) {
+  private NginxValidator(
+      Path mainConfig, Path liveInclude, Duration timeout, List<String> extraArgs) {
     this.mainConfig = mainConfig.toAbsolutePath().normalize();
     this.liveInclude = liveInclude.toAbsolutePath().normalize();
     this.timeout = Objects.requireNonNull(timeout, "timeout");
@@ -53,8 +53,8 @@ public final class NginxValidator implements Validator {
     try {
       main = Files.readString(mainConfig);
     } catch (IOException e) {
-      throw new ApplyException("validation failed: cannot read " + mainConfig + ": "
-          + e.getMessage(), e);
+      throw new ApplyException(
+          "validation failed: cannot read " + mainConfig + ": " + e.getMessage(), e);
     }
     String absolute = liveInclude.toString();
     String relative = mainConfig.getParent().relativize(liveInclude).toString();
@@ -64,25 +64,32 @@ public final class NginxValidator implements Validator {
     } else if (main.contains(relative)) {
       swapped = main.replace(relative, candidate.toAbsolutePath().toString());
     } else {
-      throw new ApplyException("validation failed: " + mainConfig + " does not include "
-          + absolute + " (nor " + relative + "), so nginx -t cannot check the candidate");
+      throw new ApplyException(
+          "validation failed: "
+              + mainConfig
+              + " does not include "
+              + absolute
+              + " (nor "
+              + relative
+              + "), so nginx -t cannot check the candidate");
     }
     Path copy = null;
     try {
-      copy = Files.createTempFile(mainConfig.getParent(), "." + mainConfig.getFileName() + ".",
-          ".muster-check");
+      copy =
+          Files.createTempFile(
+              mainConfig.getParent(), "." + mainConfig.getFileName() + ".", ".muster-check");
       Files.writeString(copy, swapped);
       List<String> argv = new ArrayList<>(List.of("nginx", "-t", "-q", "-c", Command.FILE));
       argv.addAll(extraArgs);
       // -q keeps nginx quiet on success; errors still go to stderr and into the message.
       Command.validator(argv.toArray(String[]::new)).withTimeout(timeout).validate(copy);
     } catch (ApplyException e) {
-      String message = e.getMessage().replace(String.valueOf(copy),
-          mainConfig + " (with the candidate)");
+      String message =
+          e.getMessage().replace(String.valueOf(copy), mainConfig + " (with the candidate)");
       throw e.rejected() ? ApplyException.rejected(message, e) : new ApplyException(message, e);
     } catch (IOException e) {
-      throw new ApplyException("validation failed: cannot write a copy of " + mainConfig + ": "
-          + e.getMessage(), e);
+      throw new ApplyException(
+          "validation failed: cannot write a copy of " + mainConfig + ": " + e.getMessage(), e);
     } finally {
       if (copy != null) {
         try {

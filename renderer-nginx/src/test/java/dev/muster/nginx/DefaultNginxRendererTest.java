@@ -2,16 +2,11 @@ package dev.muster.nginx;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.muster.discovery.Member;
 import dev.muster.discovery.RenderException;
 import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.testing.RandomMemberships;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 
@@ -21,10 +16,12 @@ class DefaultNginxRendererTest {
   @RepeatedTest(300)
   void writesTheSameBytesAsTheDefaultTemplate(RepetitionInfo info) {
     Random random = new Random(info.getCurrentRepetition());
-    NginxConfig.Builder b = NginxConfig.newBuilder()
-        .maxFails(random.nextInt(5)).failTimeout(random.nextBoolean() ? "10s" : "500ms")
-        .placeholderPort(1 + random.nextInt(100))
-        .upstreamOptions("web", "    least_conn;");
+    NginxConfig.Builder b =
+        NginxConfig.newBuilder()
+            .maxFails(random.nextInt(5))
+            .failTimeout(random.nextBoolean() ? "10s" : "500ms")
+            .placeholderPort(1 + random.nextInt(100))
+            .upstreamOptions("web", "    least_conn;");
 
     Map<String, Snapshot> memberships = RandomMemberships.of(random);
 
@@ -42,9 +39,10 @@ class DefaultNginxRendererTest {
     } catch (RenderException e) {
       referenceError = e;
     }
-    assertEquals(referenceError == null, fastError == null, "both render or both refuse: "
-        + fastError + " / " + referenceError);
+    assertEquals(
+        referenceError == null,
+        fastError == null,
+        "both render or both refuse: " + fastError + " / " + referenceError);
     assertEquals(reference, fast);
   }
-
 }

@@ -7,8 +7,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The real nginx from the machine's package, in the foreground with its own temporary
- * configuration on 127.0.0.1. A missing binary fails the test: CI installs it.
+ * The real nginx from the machine's package, in the foreground with its own temporary configuration
+ * on 127.0.0.1. A missing binary fails the test: CI installs it.
  */
 final class NginxProcess implements AutoCloseable {
   private final ExternalProcess process;
@@ -18,9 +18,11 @@ final class NginxProcess implements AutoCloseable {
   }
 
   static NginxProcess start(Path mainConfig, int port) throws IOException, InterruptedException {
-    return new NginxProcess(ExternalProcess.start(List.of("nginx", "-c", mainConfig.toString(),
-            "-g", "daemon off;"), mainConfig.resolveSibling("nginx.out"))
-        .awaitTcpPort("127.0.0.1", port, Duration.ofSeconds(10)));
+    return new NginxProcess(
+        ExternalProcess.start(
+                List.of("nginx", "-c", mainConfig.toString(), "-g", "daemon off;"),
+                mainConfig.resolveSibling("nginx.out"))
+            .awaitTcpPort("127.0.0.1", port, Duration.ofSeconds(10)));
   }
 
   static int freePort() {

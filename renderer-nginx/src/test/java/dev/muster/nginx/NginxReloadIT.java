@@ -12,7 +12,6 @@ import dev.muster.discovery.FileTarget;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import dev.muster.discovery.Renderer;
-import dev.muster.discovery.TemplateRenderer;
 import dev.muster.fixtures.Await;
 import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.LoadClient;
@@ -41,8 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * raw-socket load counts failed requests per kind of client.
  */
 class NginxReloadIT {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final List<HttpBackend> servers = new ArrayList<>();
   private final Map<String, HttpBackend> byInstance = new HashMap<>();
@@ -70,7 +68,8 @@ class NginxReloadIT {
                 location / { proxy_pass http://web; }
             }
         }
-        """.formatted(dir, port, include);
+        """
+        .formatted(dir, port, include);
   }
 
   private void start(Duration waitMin) throws Exception {
@@ -85,20 +84,36 @@ class NginxReloadIT {
     include = dir.resolve("upstreams.conf");
     Files.writeString(main, mainConfig(dir, port, "upstreams.conf"));
     Renderer renderer = NginxConfig.newBuilder().build();
-    Ec2MembershipSource source = Ec2MembershipSource.newBuilder().client(ec2.client())
-        .query(Query.newBuilder().tag("role", "web").build())
-        .mapping(MemberMapping.newBuilder().port(80).build()).build();
-    FileTarget.newBuilder(include).validator(Nginx.validator(main, include)).build()
+    Ec2MembershipSource source =
+        Ec2MembershipSource.newBuilder()
+            .client(ec2.client())
+            .query(Query.newBuilder().tag("role", "web").build())
+            .mapping(MemberMapping.newBuilder().port(80).build())
+            .build();
+    FileTarget.newBuilder(include)
+        .validator(Nginx.validator(main, include))
+        .build()
         .apply(renderer.render(Map.of("web", source.fetch())));
     nginx = NginxProcess.start(main, port);
-    pipeline = ConfigPipeline.newBuilder().name("nginx").renderer(renderer)
-        .target(FileTarget.newBuilder(include).validator(Nginx.validator(main, include))
-            .reloader(Nginx.reloader(main)).build())
-        .build();
-    discovery = Discovery.newBuilder().name("web").source(source)
-        .listener(pipeline.backend("web"))
-        .interval(waitMin.isZero() ? Duration.ofSeconds(2) : Duration.ofMillis(100))
-        .waitMin(waitMin).jitter(0).build();
+    pipeline =
+        ConfigPipeline.newBuilder()
+            .name("nginx")
+            .renderer(renderer)
+            .target(
+                FileTarget.newBuilder(include)
+                    .validator(Nginx.validator(main, include))
+                    .reloader(Nginx.reloader(main))
+                    .build())
+            .build();
+    discovery =
+        Discovery.newBuilder()
+            .name("web")
+            .source(source)
+            .listener(pipeline.backend("web"))
+            .interval(waitMin.isZero() ? Duration.ofSeconds(2) : Duration.ofMillis(100))
+            .waitMin(waitMin)
+            .jitter(0)
+            .build();
     discovery.start();
     await(() -> pipeline.memberships().containsKey("web"), "first publication");
   }
@@ -118,8 +133,15 @@ class NginxReloadIT {
   }
 
   private FakeInstance launch(HttpBackend server) {
-    FakeInstance instance = ec2.fleet().launch(1, spec -> spec.privateIps(server.address())
-        .tag("role", "web").tag("muster:port", Integer.toString(server.port()))).get(0);
+    FakeInstance instance =
+        ec2.fleet()
+            .launch(
+                1,
+                spec ->
+                    spec.privateIps(server.address())
+                        .tag("role", "web")
+                        .tag("muster:port", Integer.toString(server.port())))
+            .get(0);
     byInstance.put(instance.instanceId(), server);
     return instance;
   }
@@ -140,12 +162,27 @@ class NginxReloadIT {
     start(Duration.ZERO);
     Deque<FakeInstance> members = new ArrayDeque<>(ec2.fleet().running());
     Deque<HttpBackend> spare = new ArrayDeque<>(servers.subList(2, servers.size()));
-    LoadClient close = LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 2,
-        1_000_000, Duration.ofSeconds(90));
-    LoadClient retrying = LoadClient.start("127.0.0.1", port, LoadClient.Mode.KEEP_ALIVE_RETRY,
-        "/", 2, 1_000_000, Duration.ofSeconds(90));
-    LoadClient plain = LoadClient.start("127.0.0.1", port, LoadClient.Mode.KEEP_ALIVE, "/", 1,
-        1_000_000, Duration.ofSeconds(90));
+    LoadClient close =
+        LoadClient.start(
+            "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 2, 1_000_000, Duration.ofSeconds(90));
+    LoadClient retrying =
+        LoadClient.start(
+            "127.0.0.1",
+            port,
+            LoadClient.Mode.KEEP_ALIVE_RETRY,
+            "/",
+            2,
+            1_000_000,
+            Duration.ofSeconds(90));
+    LoadClient plain =
+        LoadClient.start(
+            "127.0.0.1",
+            port,
+            LoadClient.Mode.KEEP_ALIVE,
+            "/",
+            1,
+            1_000_000,
+            Duration.ofSeconds(90));
     try {
       for (int event = 0; event < 20; event++) {
         if (event % 2 == 0 || members.size() <= 2) {
@@ -164,7 +201,8 @@ class NginxReloadIT {
       plain.stop();
     }
 
-    System.out.printf("nginx -s reload, 20 scale events (%d reloads): %s; %s; %s%n",
+    System.out.printf(
+        "nginx -s reload, 20 scale events (%d reloads): %s; %s; %s%n",
         pipeline.appliedCount(), close, retrying, plain);
     assertEquals(0, close.failed(), close.failures().toString());
     assertEquals(0, retrying.failed(), retrying.failures().toString());
@@ -182,13 +220,27 @@ class NginxReloadIT {
     try {
       List<Future<LoadClient>> slow = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
-        slow.add(pool.submit(() -> LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE,
-            "/slow?ms=2500", 1, 1, Duration.ofSeconds(30)).awaitCompletion()));
+        slow.add(
+            pool.submit(
+                () ->
+                    LoadClient.start(
+                            "127.0.0.1",
+                            port,
+                            LoadClient.Mode.CLOSE,
+                            "/slow?ms=2500",
+                            1,
+                            1,
+                            Duration.ofSeconds(30))
+                        .awaitCompletion()));
       }
       HttpBackend first = servers.get(0);
       await(() -> first.inFlight() > 0, "a slow request on " + first);
-      String leaving = byInstance.entrySet().stream().filter(e -> e.getValue() == first)
-          .findFirst().orElseThrow().getKey();
+      String leaving =
+          byInstance.entrySet().stream()
+              .filter(e -> e.getValue() == first)
+              .findFirst()
+              .orElseThrow()
+              .getKey();
 
       applyChange(() -> ec2.fleet().terminate(leaving));
 
@@ -200,8 +252,10 @@ class NginxReloadIT {
       }
       assertEquals(4, completed);
       long afterRemoval = first.requests();
-      LoadClient more = LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 100,
-          Duration.ofSeconds(20)).awaitCompletion();
+      LoadClient more =
+          LoadClient.start(
+                  "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 100, Duration.ofSeconds(20))
+              .awaitCompletion();
       assertEquals(0, more.failed());
       assertEquals(afterRemoval, first.requests(), "no new request reaches a removed backend");
     } finally {
@@ -223,29 +277,37 @@ class NginxReloadIT {
 
     assertEquals(before + 1, pipeline.appliedCount(), "five changes, one reload");
     assertEquals(7, discovery.current().orElseThrow().size());
-    System.out.println("nginx: a burst of 5 changes within 1 s, waitMin 1.5 s: "
-        + (pipeline.appliedCount() - before) + " reload");
+    System.out.println(
+        "nginx: a burst of 5 changes within 1 s, waitMin 1.5 s: "
+            + (pipeline.appliedCount() - before)
+            + " reload");
   }
 
   @Test
   void failedValidationKeepsTheOldConfigServing() throws Exception {
     start(Duration.ZERO);
     String before = Files.readString(include);
-    ConfigPipeline bad = ConfigPipeline.newBuilder()
-        .renderer(NginxConfig.newBuilder().upstreamOptions("web", "    bogus_directive on;")
-            .build())
-        .target(FileTarget.newBuilder(include).validator(Nginx.validator(main, include))
-            .reloader(Nginx.reloader(main)).build())
-        .build();
+    ConfigPipeline bad =
+        ConfigPipeline.newBuilder()
+            .renderer(
+                NginxConfig.newBuilder().upstreamOptions("web", "    bogus_directive on;").build())
+            .target(
+                FileTarget.newBuilder(include)
+                    .validator(Nginx.validator(main, include))
+                    .reloader(Nginx.reloader(main))
+                    .build())
+            .build();
 
     bad.backend("web").onChange(discovery.current().orElseThrow(), Changes.NONE);
 
     assertTrue(bad.lastFailure() instanceof ApplyException);
-    assertTrue(bad.lastFailure().getMessage().contains("bogus_directive"),
-        bad.lastFailure().getMessage());
+    assertTrue(
+        bad.lastFailure().getMessage().contains("bogus_directive"), bad.lastFailure().getMessage());
     assertEquals(before, Files.readString(include));
-    LoadClient check = LoadClient.start("127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 50,
-        Duration.ofSeconds(20)).awaitCompletion();
+    LoadClient check =
+        LoadClient.start(
+                "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 50, Duration.ofSeconds(20))
+            .awaitCompletion();
     assertEquals(50, check.ok());
   }
 

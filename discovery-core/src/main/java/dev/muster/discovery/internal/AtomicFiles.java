@@ -13,9 +13,9 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
- * Replaces files so that readers see the old bytes or the new ones, never a mix: write a
- * temporary file beside the target, force it to disk, rename it over the target, force the
- * directory. The new file keeps the old one's mode and owner (or gets {@code rw-r--r--}).
+ * Replaces files so that readers see the old bytes or the new ones, never a mix: write a temporary
+ * file beside the target, force it to disk, rename it over the target, force the directory. The new
+ * file keeps the old one's mode and owner (or gets {@code rw-r--r--}).
  */
 public final class AtomicFiles {
   private AtomicFiles() {}
@@ -26,8 +26,8 @@ public final class AtomicFiles {
   }
 
   /**
-   * Writes {@code bytes} to {@code target} atomically, with the mode and owner of
-   * {@code attributesFrom} (for a backup that must stay as private as the live file).
+   * Writes {@code bytes} to {@code target} atomically, with the mode and owner of {@code
+   * attributesFrom} (for a backup that must stay as private as the live file).
    */
   public static void write(Path target, byte[] bytes, Path attributesFrom) throws IOException {
     Path staged = stage(target, bytes, ".tmp", attributesFrom);
@@ -52,8 +52,9 @@ public final class AtomicFiles {
     Files.createDirectories(dir);
     Path staged = Files.createTempFile(dir, "." + target.getFileName() + ".", suffix);
     try {
-      try (FileChannel channel = FileChannel.open(staged, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
+      try (FileChannel channel =
+          FileChannel.open(
+              staged, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         while (buffer.hasRemaining()) {
           channel.write(buffer);
@@ -71,8 +72,8 @@ public final class AtomicFiles {
   /** Renames {@code staged} over {@code target} and forces the directory. */
   public static void commit(Path staged, Path target) throws IOException {
     try {
-      Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          staged, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(staged, target, StandardCopyOption.REPLACE_EXISTING);
     }
@@ -80,8 +81,8 @@ public final class AtomicFiles {
   }
 
   /**
-   * Deletes what a crash between {@link #stage} and {@link #commit} left beside
-   * {@code target}: hidden {@code .NAME.*.candidate} and {@code .NAME.*.tmp} files.
+   * Deletes what a crash between {@link #stage} and {@link #commit} left beside {@code target}:
+   * hidden {@code .NAME.*.candidate} and {@code .NAME.*.tmp} files.
    *
    * @return how many were deleted
    */
@@ -95,7 +96,8 @@ public final class AtomicFiles {
     try (java.util.stream.Stream<Path> files = Files.list(dir)) {
       for (Path file : (Iterable<Path>) files::iterator) {
         String name = file.getFileName().toString();
-        if (name.startsWith(prefix) && (name.endsWith(".candidate") || name.endsWith(".tmp"))
+        if (name.startsWith(prefix)
+            && (name.endsWith(".candidate") || name.endsWith(".tmp"))
             && Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
           Files.deleteIfExists(file);
           removed++;
@@ -107,8 +109,8 @@ public final class AtomicFiles {
 
   /** Creates an empty {@code file} (or keeps it) and makes sure it is on disk. */
   public static void touch(Path file) throws IOException {
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel channel =
+        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
       channel.force(true);
     }
     forceDirectory(file.toAbsolutePath().getParent());

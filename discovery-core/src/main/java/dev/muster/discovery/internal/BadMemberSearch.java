@@ -11,14 +11,14 @@ import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /**
- * Finds the members that make a candidate configuration invalid, so that one instance's tags
- * cannot block every update for the whole fleet. The suspects are the members that are new or
- * changed since the last configuration the proxy accepted (everything else passed the proxy's
- * checker before). The search splits the suspects in halves and checks a candidate with only
- * one half new (the other half as it was, or absent if it is new): a half that passes is
- * clean, one that fails is split again, down to single members. That costs about
- * {@code 2 k log2(n)} checks for {@code k} bad members among {@code n} suspects; the search
- * gives up beyond a budget (when nearly everything fails, the cause is not a member).
+ * Finds the members that make a candidate configuration invalid, so that one instance's tags cannot
+ * block every update for the whole fleet. The suspects are the members that are new or changed
+ * since the last configuration the proxy accepted (everything else passed the proxy's checker
+ * before). The search splits the suspects in halves and checks a candidate with only one half new
+ * (the other half as it was, or absent if it is new): a half that passes is clean, one that fails
+ * is split again, down to single members. That costs about {@code 2 k log2(n)} checks for {@code k}
+ * bad members among {@code n} suspects; the search gives up beyond a budget (when nearly everything
+ * fails, the cause is not a member).
  *
  * <p>Pure apart from the check it is given; not thread-safe.
  */
@@ -39,8 +39,11 @@ public final class BadMemberSearch {
    * @param passes whether the candidate rendered from these memberships passes the check
    * @param budget the most checks to spend
    */
-  public BadMemberSearch(Map<String, Snapshot> latest, Map<String, Snapshot> accepted,
-      Predicate<Map<String, Snapshot>> passes, int budget) {
+  public BadMemberSearch(
+      Map<String, Snapshot> latest,
+      Map<String, Snapshot> accepted,
+      Predicate<Map<String, Snapshot>> passes,
+      int budget) {
     this.latest = latest;
     this.accepted = accepted;
     this.passes = passes;
@@ -50,15 +53,16 @@ public final class BadMemberSearch {
   }
 
   /**
-   * The members to leave out, or {@code null} if no set of members explains the failure
-   * within the budget (then the caller reports the failure as it is).
+   * The members to leave out, or {@code null} if no set of members explains the failure within the
+   * budget (then the caller reports the failure as it is).
    */
   public Set<Suspect> find() {
     if (suspects.isEmpty()) {
       return null;
     }
     Set<Suspect> bad = new HashSet<>();
-    if (!search(suspects, bad) || bad.isEmpty()
+    if (!search(suspects, bad)
+        || bad.isEmpty()
         || bad.size() == suspects.size() && accepted.isEmpty()) {
       // Without an accepted candidate, "every member is bad" would leave an empty file.
       return null;
@@ -100,32 +104,34 @@ public final class BadMemberSearch {
   private Map<String, Snapshot> candidate(List<Suspect> included) {
     Set<Suspect> in = new HashSet<>(included);
     Map<String, Snapshot> out = new TreeMap<>();
-    latest.forEach((backend, snapshot) -> {
-      Snapshot before = accepted.get(backend);
-      List<Member> members = new ArrayList<>(snapshot.size());
-      for (Member m : snapshot.members()) {
-        Suspect s = new Suspect(backend, m);
-        if (!suspectSet.contains(s) || in.contains(s)) {
-          members.add(m);
-        } else if (before != null) {
-          before.member(m.instanceId()).ifPresent(members::add);
-        }
-      }
-      out.put(backend, Snapshot.of(members, snapshot.takenAt()));
-    });
+    latest.forEach(
+        (backend, snapshot) -> {
+          Snapshot before = accepted.get(backend);
+          List<Member> members = new ArrayList<>(snapshot.size());
+          for (Member m : snapshot.members()) {
+            Suspect s = new Suspect(backend, m);
+            if (!suspectSet.contains(s) || in.contains(s)) {
+              members.add(m);
+            } else if (before != null) {
+              before.member(m.instanceId()).ifPresent(members::add);
+            }
+          }
+          out.put(backend, Snapshot.of(members, snapshot.takenAt()));
+        });
     return out;
   }
 
   private List<Suspect> suspects() {
     List<Suspect> suspects = new ArrayList<>();
-    latest.forEach((backend, snapshot) -> {
-      Snapshot before = accepted.get(backend);
-      for (Member m : snapshot.members()) {
-        if (before == null || !before.member(m.instanceId()).map(m::equals).orElse(false)) {
-          suspects.add(new Suspect(backend, m));
-        }
-      }
-    });
+    latest.forEach(
+        (backend, snapshot) -> {
+          Snapshot before = accepted.get(backend);
+          for (Member m : snapshot.members()) {
+            if (before == null || !before.member(m.instanceId()).map(m::equals).orElse(false)) {
+              suspects.add(new Suspect(backend, m));
+            }
+          }
+        });
     return suspects;
   }
 }

@@ -8,17 +8,17 @@ import java.util.Map;
 import java.util.StringJoiner;
 
 /**
- * Formats changes as lines that read like a change log:
- * {@code + i-0abc 10.0.1.5:8080 us-west-2a}, {@code - i-0def 10.0.1.6:8080 (terminated)},
- * {@code ~ i-0123 10.0.1.7:8080 weight 100->50}. Long lists are cut after a limit with a count
- * of the rest. Every value passes {@link Validation#printable} first.
+ * Formats changes as lines that read like a change log: {@code + i-0abc 10.0.1.5:8080 us-west-2a},
+ * {@code - i-0def 10.0.1.6:8080 (terminated)}, {@code ~ i-0123 10.0.1.7:8080 weight 100->50}. Long
+ * lists are cut after a limit with a count of the rest. Every value passes {@link
+ * Validation#printable} first.
  */
 public final class Changelog {
   private Changelog() {}
 
   /** The lines for {@code changes}, at most {@code limit} member lines plus a summary line. */
-  public static List<String> lines(Changes changes, Map<String, String> departureReasons,
-      int limit) {
+  public static List<String> lines(
+      Changes changes, Map<String, String> departureReasons, int limit) {
     List<String> lines = new ArrayList<>();
     int total = changes.added().size() + changes.removed().size() + changes.changed().size();
     for (Member m : changes.added()) {
@@ -44,7 +44,9 @@ public final class Changelog {
   }
 
   private static String describe(Member m) {
-    return Validation.printable(m.instanceId()) + " " + m.hostPort()
+    return Validation.printable(m.instanceId())
+        + " "
+        + m.hostPort()
         + (m.availabilityZone() == null ? "" : " " + m.availabilityZone());
   }
 

@@ -5,10 +5,10 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * consul-template's {@code wait {min, max}}: a change is published once the membership has
- * been quiet for {@code min}, and never later than {@code max} after the first unpublished
- * change. A candidate equal to the pending one is not a change and does not restart the quiet
- * period. With {@code min} zero every change is due at once.
+ * consul-template's {@code wait {min, max}}: a change is published once the membership has been
+ * quiet for {@code min}, and never later than {@code max} after the first unpublished change. A
+ * candidate equal to the pending one is not a change and does not restart the quiet period. With
+ * {@code min} zero every change is due at once.
  *
  * <p>Pure logic over instants given by the caller; not thread-safe.
  */

@@ -6,15 +6,15 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * What the loop does with a fetched membership: the decision, apart from the scheduling.
- * {@link #decide} runs, in this order, unchanged, guard, debounce:
+ * What the loop does with a fetched membership: the decision, apart from the scheduling. {@link
+ * #decide} runs, in this order, unchanged, guard, debounce:
  *
  * <ol>
  *   <li><b>unchanged</b> (same members as published): {@link Kind#NOTHING}; any hold and any
  *       pending change end;
  *   <li><b>guard</b> ({@link Guard}): {@link Kind#HOLD} with the reason;
- *   <li><b>debounce</b> ({@link Debouncer}): {@link Kind#PUBLISH} when due, the first
- *       membership at once; otherwise {@link Kind#WAIT} until it is due.
+ *   <li><b>debounce</b> ({@link Debouncer}): {@link Kind#PUBLISH} when due, the first membership at
+ *       once; otherwise {@link Kind#WAIT} until it is due.
  * </ol>
  *
  * @param kind what to do
@@ -23,11 +23,15 @@ import java.time.Instant;
  * @param reason for {@code HOLD}, why
  * @param due for {@code WAIT}, when to look again ({@link #due})
  */
-public record Decision(Kind kind, Snapshot snapshot, Changes changes, String reason,
-    Instant due) {
+public record Decision(Kind kind, Snapshot snapshot, Changes changes, String reason, Instant due) {
 
   /** The four outcomes. */
-  public enum Kind { NOTHING, HOLD, WAIT, PUBLISH }
+  public enum Kind {
+    NOTHING,
+    HOLD,
+    WAIT,
+    PUBLISH
+  }
 
   private static final Decision NOTHING = new Decision(Kind.NOTHING, null, null, null, null);
 
@@ -57,15 +61,14 @@ public record Decision(Kind kind, Snapshot snapshot, Changes changes, String rea
   }
 
   /** The decision for {@code candidate}, fetched at {@code now}. */
-  public static Decision decide(State state, Snapshot published, Snapshot candidate,
-      Instant now) {
+  public static Decision decide(State state, Snapshot published, Snapshot candidate, Instant now) {
     if (published != null && candidate.sameMembersAs(published)) {
       state.guard.reset();
       state.debouncer.cancel();
       return NOTHING;
     }
-    Changes changes = published == null ? Changes.allAdded(candidate)
-        : Changes.between(published, candidate);
+    Changes changes =
+        published == null ? Changes.allAdded(candidate) : Changes.between(published, candidate);
     Guard.Verdict verdict = state.guard.check(published, candidate, changes, now);
     if (!verdict.accepted()) {
       state.debouncer.cancel();
@@ -92,8 +95,10 @@ public record Decision(Kind kind, Snapshot snapshot, Changes changes, String rea
   }
 
   private static Decision publish(Snapshot snapshot, Snapshot published, Changes known) {
-    Changes changes = known != null ? known : published == null ? Changes.allAdded(snapshot)
-        : Changes.between(published, snapshot);
+    Changes changes =
+        known != null
+            ? known
+            : published == null ? Changes.allAdded(snapshot) : Changes.between(published, snapshot);
     return new Decision(Kind.PUBLISH, snapshot, changes, null, null);
   }
 }

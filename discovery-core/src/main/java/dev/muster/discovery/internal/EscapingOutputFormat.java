@@ -9,8 +9,7 @@ import java.io.Writer;
 
 /**
  * A FreeMarker output format that runs every {@code ${...}} through an {@link Escaper}, so
- * templates escape for their configuration syntax by default; {@code ?no_esc} marks trusted
- * text.
+ * templates escape for their configuration syntax by default; {@code ?no_esc} marks trusted text.
  */
 public final class EscapingOutputFormat
     extends CommonMarkupOutputFormat<EscapingOutputFormat.Escaped> {

@@ -9,11 +9,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * SHA-256 digests over a length-prefixed encoding of every field: one 128-bit digest per
- * member, and the snapshot's fingerprint over those. Equal members give equal digests; a
- * cryptographic digest, because tag values come from whoever may tag an instance, and a weak
- * hash could be made to collide so that a change goes unnoticed. The per-member digests let a
- * diff compare two longs per member instead of every field.
+ * SHA-256 digests over a length-prefixed encoding of every field: one 128-bit digest per member,
+ * and the snapshot's fingerprint over those. Equal members give equal digests; a cryptographic
+ * digest, because tag values come from whoever may tag an instance, and a weak hash could be made
+ * to collide so that a change goes unnoticed. The per-member digests let a diff compare two longs
+ * per member instead of every field.
  */
 public final class Fingerprint {
   private Fingerprint() {}

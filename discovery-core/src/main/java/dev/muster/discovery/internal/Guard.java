@@ -14,23 +14,23 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li><b>Floor.</b> A view with fewer than {@link Policy#minMembers} members is refused, the
- *       first view included, and no amount of time or confirmation lifts it: only an empty
- *       view, and only with {@link Policy#allowEmpty}, may go below the floor.
- *   <li><b>Mass removal, per step.</b> A view that removes more than
- *       {@link Policy#maxRemovalFraction} of the published members is held.
- *   <li><b>Mass removal, cumulative.</b> A view smaller than {@code 1 - maxRemovalFraction}
- *       of the largest membership published within {@link Policy#window} is held, so a
- *       staircase of small steps (50, 26, 14, 8...) is judged as the one big removal it is.
+ *       first view included, and no amount of time or confirmation lifts it: only an empty view,
+ *       and only with {@link Policy#allowEmpty}, may go below the floor.
+ *   <li><b>Mass removal, per step.</b> A view that removes more than {@link
+ *       Policy#maxRemovalFraction} of the published members is held.
+ *   <li><b>Mass removal, cumulative.</b> A view smaller than {@code 1 - maxRemovalFraction} of the
+ *       largest membership published within {@link Policy#window} is held, so a staircase of small
+ *       steps (50, 26, 14, 8...) is judged as the one big removal it is.
  * </ol>
  *
- * <p>A held view is published once it has been seen in {@link Policy#confirmations} fetches in
- * a row <em>and</em> for at least {@link Policy#holdMin} since it was first seen: a fast
- * interval cannot confirm a wrong view in a few seconds. {@link #acceptNext()} (an operator's
- * override) accepts a held view at once, but never one below the floor. Each hold is logged
- * once when it starts and once when it ends.
+ * <p>A held view is published once it has been seen in {@link Policy#confirmations} fetches in a
+ * row <em>and</em> for at least {@link Policy#holdMin} since it was first seen: a fast interval
+ * cannot confirm a wrong view in a few seconds. {@link #acceptNext()} (an operator's override)
+ * accepts a held view at once, but never one below the floor. Each hold is logged once when it
+ * starts and once when it ends.
  *
- * <p>Failed fetches never reach the guard: the loop keeps the last good snapshot for them.
- * Not thread-safe; the loop calls it under its lock.
+ * <p>Failed fetches never reach the guard: the loop keeps the last good snapshot for them. Not
+ * thread-safe; the loop calls it under its lock.
  */
 public final class Guard {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.discovery");
@@ -40,22 +40,30 @@ public final class Guard {
    *
    * @param minMembers the fewest members a published view may have, at least 1
    * @param allowEmpty whether an empty view may be published (after confirmation)
-   * @param maxRemovalFraction the largest share of members a view may remove without a hold,
-   *     per step and over the window; 1 disables the mass-removal rules
+   * @param maxRemovalFraction the largest share of members a view may remove without a hold, per
+   *     step and over the window; 1 disables the mass-removal rules
    * @param confirmations fetches in a row that must show a held view
    * @param holdMin how long a held view must have been seen before it is published
    * @param window how far back the cumulative rule looks for the largest membership
    */
-  public record Policy(int minMembers, boolean allowEmpty, double maxRemovalFraction,
-      int confirmations, Duration holdMin, Duration window) {
-  }
+  public record Policy(
+      int minMembers,
+      boolean allowEmpty,
+      double maxRemovalFraction,
+      int confirmations,
+      Duration holdMin,
+      Duration window) {}
 
   /** What the guard decided. {@code reason} is {@code null} when the view is accepted. */
   public record Verdict(boolean accepted, String reason) {
     static final Verdict ACCEPT = new Verdict(true, null);
   }
 
-  private enum Condition { BELOW_MINIMUM, EMPTY, MASS_REMOVAL }
+  private enum Condition {
+    BELOW_MINIMUM,
+    EMPTY,
+    MASS_REMOVAL
+  }
 
   private record Published(Instant at, int size) {}
 
@@ -83,13 +91,14 @@ public final class Guard {
 
   /** A description of the current hold, or {@code null}. */
   public String holding() {
-    return holding == null ? null : describe(holding) + " (seen " + seen + " times since "
-        + since + ")";
+    return holding == null
+        ? null
+        : describe(holding) + " (seen " + seen + " times since " + since + ")";
   }
 
   /**
-   * Judges {@code candidate} against the {@code published} snapshot ({@code null} before the
-   * first publication) at time {@code now}.
+   * Judges {@code candidate} against the {@code published} snapshot ({@code null} before the first
+   * publication) at time {@code now}.
    */
   public Verdict check(Snapshot published, Snapshot candidate, Changes changes, Instant now) {
     Condition condition = condition(published, candidate, changes, now);
@@ -106,8 +115,11 @@ public final class Guard {
     seen++;
     if (condition == Condition.BELOW_MINIMUM) {
       if (seen == 1) {
-        log.error("{}: REFUSED: {}; keeping {}. Check the query and region; set minMembers "
-            + "lower (or allowEmpty) if this is intended", name, what,
+        log.error(
+            "{}: REFUSED: {}; keeping {}. Check the query and region; set minMembers "
+                + "lower (or allowEmpty) if this is intended",
+            name,
+            what,
             published == null ? "the live configuration as it is" : "the last good membership");
       }
       acceptNext = false;
@@ -120,12 +132,26 @@ public final class Guard {
       return acceptHeld();
     }
     if (seen >= policy.confirmations() && heldFor.compareTo(policy.holdMin()) >= 0) {
-      log.warn("{}: {}: confirmed by {} fetches over {} s, publishing", name, what, seen,
+      log.warn(
+          "{}: {}: confirmed by {} fetches over {} s, publishing",
+          name,
+          what,
+          seen,
           heldFor.toSeconds());
       return acceptHeld();
     }
-    String reason = "held: " + what + " (seen " + seen + " of " + policy.confirmations()
-        + " times, for " + heldFor.toSeconds() + " of " + policy.holdMin().toSeconds() + " s)";
+    String reason =
+        "held: "
+            + what
+            + " (seen "
+            + seen
+            + " of "
+            + policy.confirmations()
+            + " times, for "
+            + heldFor.toSeconds()
+            + " of "
+            + policy.holdMin().toSeconds()
+            + " s)";
     if (seen == 1) {
       log.warn("{}: {}; keeping the last good membership until confirmed", name, reason);
     }
@@ -155,8 +181,8 @@ public final class Guard {
     return Verdict.ACCEPT;
   }
 
-  private Condition condition(Snapshot published, Snapshot candidate, Changes changes,
-      Instant now) {
+  private Condition condition(
+      Snapshot published, Snapshot candidate, Changes changes, Instant now) {
     if (candidate.size() < policy.minMembers() && !(candidate.isEmpty() && policy.allowEmpty())) {
       return Condition.BELOW_MINIMUM;
     }
@@ -197,30 +223,40 @@ public final class Guard {
     return switch (condition) {
       case BELOW_MINIMUM -> "fewer than " + policy.minMembers() + " members";
       case EMPTY -> "empty membership";
-      case MASS_REMOVAL -> "mass removal above " + Math.round(policy.maxRemovalFraction() * 100)
-          + "%";
+      case MASS_REMOVAL ->
+          "mass removal above " + Math.round(policy.maxRemovalFraction() * 100) + "%";
     };
   }
 
-  private String describe(Condition condition, Snapshot published, Snapshot candidate,
-      Changes changes, Instant now) {
+  private String describe(
+      Condition condition, Snapshot published, Snapshot candidate, Changes changes, Instant now) {
     return switch (condition) {
-      case BELOW_MINIMUM -> "fetch returned " + candidate.size() + " members, fewer than "
-          + "minMembers " + policy.minMembers() + (published == null ? "" : " (" + published.size()
-          + " are published)");
+      case BELOW_MINIMUM ->
+          "fetch returned "
+              + candidate.size()
+              + " members, fewer than "
+              + "minMembers "
+              + policy.minMembers()
+              + (published == null ? "" : " (" + published.size() + " are published)");
       case EMPTY -> "fetch returned 0 members while " + published.size() + " are published";
       case MASS_REMOVAL -> {
         int peak = peak(published, now);
-        if ((double) changes.removed().size() / published.size()
-            > policy.maxRemovalFraction()) {
-          yield String.format("fetch would remove %d of %d members (%.0f%% > %.0f%%), %d remain",
-              changes.removed().size(), published.size(),
+        if ((double) changes.removed().size() / published.size() > policy.maxRemovalFraction()) {
+          yield String.format(
+              "fetch would remove %d of %d members (%.0f%% > %.0f%%), %d remain",
+              changes.removed().size(),
+              published.size(),
               100.0 * changes.removed().size() / published.size(),
-              100 * policy.maxRemovalFraction(), candidate.size());
+              100 * policy.maxRemovalFraction(),
+              candidate.size());
         }
-        yield String.format("fetch would shrink the membership from %d (the largest within %d "
-            + "min) to %d (%.0f%% > %.0f%%)", peak, policy.window().toMinutes(),
-            candidate.size(), 100.0 * (peak - candidate.size()) / peak,
+        yield String.format(
+            "fetch would shrink the membership from %d (the largest within %d "
+                + "min) to %d (%.0f%% > %.0f%%)",
+            peak,
+            policy.window().toMinutes(),
+            candidate.size(),
+            100.0 * (peak - candidate.size()) / peak,
             100 * policy.maxRemovalFraction());
       }
     };

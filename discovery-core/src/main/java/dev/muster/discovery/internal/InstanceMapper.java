@@ -16,10 +16,10 @@ import software.amazon.awssdk.services.ec2.model.InstanceNetworkInterface;
 import software.amazon.awssdk.services.ec2.model.Tag;
 
 /**
- * Turns an SDK {@link Instance} into a {@link Member} according to a {@link MemberMapping}.
- * Tag values are untrusted: a tag that breaks {@link Validation}'s rules is dropped, a bad
- * weight falls back to the default, and a bad port or a missing or malformed address skips the
- * instance. Each problem is logged once per instance, tag and value, not on every fetch.
+ * Turns an SDK {@link Instance} into a {@link Member} according to a {@link MemberMapping}. Tag
+ * values are untrusted: a tag that breaks {@link Validation}'s rules is dropped, a bad weight falls
+ * back to the default, and a bad port or a missing or malformed address skips the instance. Each
+ * problem is logged once per instance, tag and value, not on every fetch.
  *
  * <p>Not thread-safe: one mapper per source, used from the fetching thread.
  */
@@ -27,8 +27,10 @@ public final class InstanceMapper {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.discovery");
 
   private final MemberMapping mapping;
+
   /** Warnings already logged, per instance id; pruned to the instances of the last fetch. */
   private Map<String, Set<String>> warned = new HashMap<>();
+
   private Map<String, Set<String>> warnedThisFetch = new HashMap<>();
 
   public InstanceMapper(MemberMapping mapping) {
@@ -63,8 +65,10 @@ public final class InstanceMapper {
       raw.put(key, value);
       String problem = Validation.tagProblem(key, value);
       if (problem != null) {
-        warn(id, key + "=" + value.hashCode(), "tag " + Validation.printable(key)
-            + " ignored: " + problem);
+        warn(
+            id,
+            key + "=" + value.hashCode(),
+            "tag " + Validation.printable(key) + " ignored: " + problem);
       } else {
         tags.put(key, value);
       }
@@ -79,8 +83,14 @@ public final class InstanceMapper {
       String text = raw.get(mapping.portTag());
       Integer parsed = Validation.parseBounded(text, 1, 65535);
       if (parsed == null) {
-        warn(id, "port=" + text.hashCode(), "skipped: tag " + mapping.portTag() + "='"
-            + Validation.printable(text) + "' is not a port (1 to 65535)");
+        warn(
+            id,
+            "port=" + text.hashCode(),
+            "skipped: tag "
+                + mapping.portTag()
+                + "='"
+                + Validation.printable(text)
+                + "' is not a port (1 to 65535)");
         return null;
       }
       port = parsed;
@@ -90,20 +100,33 @@ public final class InstanceMapper {
       String text = raw.get(mapping.weightTag());
       Integer parsed = Validation.parseBounded(text, 0, Member.MAX_WEIGHT);
       if (parsed == null) {
-        warn(id, "weight=" + text.hashCode(), "tag " + mapping.weightTag() + "='"
-            + Validation.printable(text) + "' is not a weight (0 to " + Member.MAX_WEIGHT
-            + "); using " + weight);
+        warn(
+            id,
+            "weight=" + text.hashCode(),
+            "tag "
+                + mapping.weightTag()
+                + "='"
+                + Validation.printable(text)
+                + "' is not a weight (0 to "
+                + Member.MAX_WEIGHT
+                + "); using "
+                + weight);
       } else {
         weight = parsed;
       }
     }
     try {
-      return new Member(id, address, port, weight,
+      return new Member(
+          id,
+          address,
+          port,
+          weight,
           blankToNull(instance.privateIpAddress()),
           blankToNull(instance.publicIpAddress()),
           blankToNull(instance.privateDnsName()),
           ipv6(instance),
-          instance.placement() == null ? null
+          instance.placement() == null
+              ? null
               : blankToNull(instance.placement().availabilityZone()),
           blankToNull(instance.subnetId()),
           blankToNull(instance.vpcId()),
@@ -141,19 +164,24 @@ public final class InstanceMapper {
         address = blankToNull(tags.get(mapping.addressTag()));
         what = "tag " + mapping.addressTag();
       }
-      default -> throw new IllegalStateException("unknown address source "
-          + mapping.addressSource());
+      default ->
+          throw new IllegalStateException("unknown address source " + mapping.addressSource());
     }
     if (address == null) {
       warn(id, "address", "skipped: no " + what);
       return null;
     }
     String problem = Validation.addressProblem(address);
-    if (problem == null && mapping.addressSource() == MemberMapping.AddressSource.TAG
+    if (problem == null
+        && mapping.addressSource() == MemberMapping.AddressSource.TAG
         && !mapping.addressTagHostNames()
-        && !Validation.isIpv4(address) && !Validation.isIpv6(address)) {
-      problem = "'" + Validation.printable(address) + "' is not an IP address (a host name "
-          + "from a tag needs addressTagHostNames)";
+        && !Validation.isIpv4(address)
+        && !Validation.isIpv6(address)) {
+      problem =
+          "'"
+              + Validation.printable(address)
+              + "' is not an IP address (a host name "
+              + "from a tag needs addressTagHostNames)";
     }
     if (problem != null) {
       warn(id, "address=" + address.hashCode(), "skipped: " + what + " " + problem);
@@ -169,8 +197,7 @@ public final class InstanceMapper {
       return top;
     }
     for (InstanceNetworkInterface eni : instance.networkInterfaces()) {
-      if (eni.attachment() != null && Integer.valueOf(0).equals(
-          eni.attachment().deviceIndex())) {
+      if (eni.attachment() != null && Integer.valueOf(0).equals(eni.attachment().deviceIndex())) {
         for (InstanceIpv6Address v6 : eni.ipv6Addresses()) {
           if (blankToNull(v6.ipv6Address()) != null) {
             return v6.ipv6Address();
@@ -182,10 +209,12 @@ public final class InstanceMapper {
   }
 
   private void touch(String id) {
-    warnedThisFetch.computeIfAbsent(id, k -> {
-      Set<String> earlier = warned.get(k);
-      return earlier == null ? new HashSet<>() : earlier;
-    });
+    warnedThisFetch.computeIfAbsent(
+        id,
+        k -> {
+          Set<String> earlier = warned.get(k);
+          return earlier == null ? new HashSet<>() : earlier;
+        });
   }
 
   private void warn(String id, String key, String message) {

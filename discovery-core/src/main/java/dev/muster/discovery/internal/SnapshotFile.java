@@ -13,12 +13,12 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Saves and restores a snapshot as text: a header line, then one line per member and one per
- * tag, every field percent-encoded so that no value can contain a space or a line break, and a
- * last line with the member count and a SHA-256 of everything before it. On load, the count and
- * checksum must match, so a file cut at a line boundary is refused instead of restoring fewer
- * members, and every member goes through {@link Member}'s validation again, so a hand-edited or
- * damaged file cannot smuggle anything in; a file that does not check out is rejected whole.
+ * Saves and restores a snapshot as text: a header line, then one line per member and one per tag,
+ * every field percent-encoded so that no value can contain a space or a line break, and a last line
+ * with the member count and a SHA-256 of everything before it. On load, the count and checksum must
+ * match, so a file cut at a line boundary is refused instead of restoring fewer members, and every
+ * member goes through {@link Member}'s validation again, so a hand-edited or damaged file cannot
+ * smuggle anything in; a file that does not check out is rejected whole.
  */
 public final class SnapshotFile {
   private static final String HEADER = "muster-snapshot 2";
@@ -35,16 +35,31 @@ public final class SnapshotFile {
     out.append("taken ").append(snapshot.takenAt()).append('\n');
     for (Member m : snapshot.members()) {
       out.append("member");
-      for (String field : new String[] {m.instanceId(), m.address(), Integer.toString(m.port()),
-          Integer.toString(m.weight()), m.privateIp(), m.publicIp(), m.privateDnsName(),
-          m.ipv6(), m.availabilityZone(), m.subnetId(), m.vpcId(), m.state(),
-          m.launchTime() == null ? null : m.launchTime().toString()}) {
+      for (String field :
+          new String[] {
+            m.instanceId(),
+            m.address(),
+            Integer.toString(m.port()),
+            Integer.toString(m.weight()),
+            m.privateIp(),
+            m.publicIp(),
+            m.privateDnsName(),
+            m.ipv6(),
+            m.availabilityZone(),
+            m.subnetId(),
+            m.vpcId(),
+            m.state(),
+            m.launchTime() == null ? null : m.launchTime().toString()
+          }) {
         out.append(' ').append(encode(field));
       }
       out.append('\n');
       for (Map.Entry<String, String> tag : m.tags().entrySet()) {
-        out.append("tag ").append(encode(tag.getKey())).append(' ')
-            .append(encode(tag.getValue())).append('\n');
+        out.append("tag ")
+            .append(encode(tag.getKey()))
+            .append(' ')
+            .append(encode(tag.getValue()))
+            .append('\n');
       }
     }
     String checksum = sha256(out);
@@ -60,14 +75,19 @@ public final class SnapshotFile {
   public static Snapshot load(Path path) throws IOException {
     String text;
     try {
-      text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(
-          Files.readAllBytes(path))).toString();
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(path)))
+              .toString();
     } catch (java.nio.charset.CharacterCodingException e) {
       throw new IOException(path + " is damaged: it is not valid UTF-8", e);
     }
     if (text.startsWith(OLD_HEADER + "\n")) {
-      throw new IOException(path + " was written by an older Muster without a checksum; it "
-          + "is replaced at the next publication");
+      throw new IOException(
+          path
+              + " was written by an older Muster without a checksum; it "
+              + "is replaced at the next publication");
     }
     List<String> lines = List.of(text.split("\n", -1));
     if (lines.size() < 2 || !lines.get(0).equals(HEADER) || !lines.get(1).startsWith("taken ")) {
@@ -76,10 +96,15 @@ public final class SnapshotFile {
     int endAt = text.lastIndexOf("\n" + END);
     String end = endAt < 0 ? "" : text.substring(endAt + 1).strip();
     String[] endFields = end.split(" ");
-    if (endAt < 0 || !text.endsWith("\n") || endFields.length != 3
+    if (endAt < 0
+        || !text.endsWith("\n")
+        || endFields.length != 3
         || !endFields[2].equals("sha256=" + sha256(text.substring(0, endAt + 1)))) {
-      throw new IOException(path + " is damaged: its last line is not '" + END
-          + "COUNT sha256=...' matching the content (cut short or edited by hand?)");
+      throw new IOException(
+          path
+              + " is damaged: its last line is not '"
+              + END
+              + "COUNT sha256=...' matching the content (cut short or edited by hand?)");
     }
     lines = List.of(text.substring(0, endAt).split("\n", -1));
     try {
@@ -105,8 +130,12 @@ public final class SnapshotFile {
         members.add(member(fields, tags));
       }
       if (!endFields[1].equals(Integer.toString(members.size()))) {
-        throw new IOException(path + " is damaged: it holds " + members.size()
-            + " members, its last line says " + endFields[1]);
+        throw new IOException(
+            path
+                + " is damaged: it holds "
+                + members.size()
+                + " members, its last line says "
+                + endFields[1]);
       }
       return Snapshot.of(members, taken).asStale();
     } catch (RuntimeException e) {
@@ -116,16 +145,28 @@ public final class SnapshotFile {
 
   private static Member member(String[] f, Map<String, String> tags) {
     String launch = decode(f[13]);
-    return new Member(decode(f[1]), decode(f[2]), Integer.parseInt(decode(f[3])),
-        Integer.parseInt(decode(f[4])), decode(f[5]), decode(f[6]), decode(f[7]), decode(f[8]),
-        decode(f[9]), decode(f[10]), decode(f[11]), decode(f[12]),
-        launch == null ? null : Instant.parse(launch), tags);
+    return new Member(
+        decode(f[1]),
+        decode(f[2]),
+        Integer.parseInt(decode(f[3])),
+        Integer.parseInt(decode(f[4])),
+        decode(f[5]),
+        decode(f[6]),
+        decode(f[7]),
+        decode(f[8]),
+        decode(f[9]),
+        decode(f[10]),
+        decode(f[11]),
+        decode(f[12]),
+        launch == null ? null : Instant.parse(launch),
+        tags);
   }
 
   private static String sha256(CharSequence text) {
     try {
-      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-          .digest(text.toString().getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(text.toString().getBytes(StandardCharsets.UTF_8));
       return java.util.HexFormat.of().formatHex(digest);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JVM has SHA-256", e);
@@ -142,11 +183,14 @@ public final class SnapshotFile {
     StringBuilder out = new StringBuilder(value.length() + 8);
     for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
       int c = b & 0xff;
-      if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+      if (c >= 'a' && c <= 'z'
+          || c >= 'A' && c <= 'Z'
+          || c >= '0' && c <= '9'
           || "-._:/@+,=".indexOf(c) >= 0) {
         out.append((char) c);
       } else {
-        out.append('%').append(Character.forDigit(c >> 4, 16))
+        out.append('%')
+            .append(Character.forDigit(c >> 4, 16))
             .append(Character.forDigit(c & 15, 16));
       }
     }

@@ -20,9 +20,9 @@ import java.util.Set;
  *                       publicIp, privateDnsName, ipv6, subnetId, vpcId, tags }
  * </pre>
  *
- * Absent optional fields (for example {@code publicIp}) are missing keys: use
- * {@code m.publicIp!""} in a template. {@code name} is the instance id made safe as a config
- * identifier ({@link #safeName}), unique within its backend.
+ * Absent optional fields (for example {@code publicIp}) are missing keys: use {@code m.publicIp!""}
+ * in a template. {@code name} is the instance id made safe as a config identifier ({@link
+ * #safeName}), unique within its backend.
  */
 public final class TemplateModel {
   private TemplateModel() {}
@@ -31,16 +31,18 @@ public final class TemplateModel {
   public static Map<String, Object> of(Map<String, Snapshot> memberships) {
     List<Object> backends = new ArrayList<>();
     Map<String, Object> byName = new LinkedHashMap<>();
-    new java.util.TreeMap<>(memberships).forEach((name, snapshot) -> {
-      Map<String, Object> backend = new LinkedHashMap<>();
-      backend.put("name", name);
-      backend.put("safeName", safeName(name));
-      backend.put("size", snapshot.size());
-      backend.put("members", members(snapshot));
-      Map<String, Object> fixed = Collections.unmodifiableMap(backend);
-      backends.add(fixed);
-      byName.put(name, fixed);
-    });
+    new java.util.TreeMap<>(memberships)
+        .forEach(
+            (name, snapshot) -> {
+              Map<String, Object> backend = new LinkedHashMap<>();
+              backend.put("name", name);
+              backend.put("safeName", safeName(name));
+              backend.put("size", snapshot.size());
+              backend.put("members", members(snapshot));
+              Map<String, Object> fixed = Collections.unmodifiableMap(backend);
+              backends.add(fixed);
+              byName.put(name, fixed);
+            });
     Map<String, Object> model = new LinkedHashMap<>();
     model.put("backends", Collections.unmodifiableList(backends));
     model.put("backend", Collections.unmodifiableMap(byName));
@@ -48,8 +50,8 @@ public final class TemplateModel {
   }
 
   /**
-   * The configuration names of the members, in member order: each instance id made safe
-   * ({@link #safeName}) and, where two collide, suffixed with {@code _} until unique.
+   * The configuration names of the members, in member order: each instance id made safe ({@link
+   * #safeName}) and, where two collide, suffixed with {@code _} until unique.
    */
   public static List<String> names(Snapshot snapshot) {
     List<String> names = new ArrayList<>(snapshot.size());
@@ -108,8 +110,8 @@ public final class TemplateModel {
   }
 
   /**
-   * {@code text} as a configuration identifier: letters, digits, {@code _ . -} only (others
-   * become {@code _}), at most 64 characters, never empty.
+   * {@code text} as a configuration identifier: letters, digits, {@code _ . -} only (others become
+   * {@code _}), at most 64 characters, never empty.
    */
   public static String safeName(String text) {
     if (isSafe(text)) {
@@ -118,8 +120,13 @@ public final class TemplateModel {
     StringBuilder out = new StringBuilder(Math.min(text.length(), 64));
     for (int i = 0; i < text.length() && out.length() < 64; i++) {
       char c = text.charAt(i);
-      boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-          || c == '_' || c == '.' || c == '-';
+      boolean ok =
+          c >= 'a' && c <= 'z'
+              || c >= 'A' && c <= 'Z'
+              || c >= '0' && c <= '9'
+              || c == '_'
+              || c == '.'
+              || c == '-';
       out.append(ok ? c : '_');
     }
     return out.length() == 0 ? "_" : out.toString();
@@ -131,8 +138,12 @@ public final class TemplateModel {
     }
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
-      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
-          || c == '.' || c == '-')) {
+      if (!(c >= 'a' && c <= 'z'
+          || c >= 'A' && c <= 'Z'
+          || c >= '0' && c <= '9'
+          || c == '_'
+          || c == '.'
+          || c == '-')) {
         return false;
       }
     }

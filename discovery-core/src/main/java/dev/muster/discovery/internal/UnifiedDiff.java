@@ -4,15 +4,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Line diff in unified format ({@code diff -u}), by Myers' O(ND) algorithm. Keeps only the
- * live slice of each step's furthest-reaching array, so memory is O(D squared); beyond
- * {@value #MAX_EDITS} edits it reports the whole file as replaced instead.
+ * Line diff in unified format ({@code diff -u}), by Myers' O(ND) algorithm. Keeps only the live
+ * slice of each step's furthest-reaching array, so memory is O(D squared); beyond {@value
+ * #MAX_EDITS} edits it reports the whole file as replaced instead.
  */
 public final class UnifiedDiff {
   static final int MAX_EDITS = 4000;
   private static final int CONTEXT = 3;
 
-  private enum Op { KEEP, DELETE, INSERT }
+  private enum Op {
+    KEEP,
+    DELETE,
+    INSERT
+  }
 
   private record Edit(Op op, int oldLine, int newLine) {}
 
@@ -75,8 +79,11 @@ public final class UnifiedDiff {
     if (newStart < 0) {
       newStart = edits.get(0).newLine();
     }
-    out.append("@@ -").append(range(oldStart, oldCount)).append(" +")
-        .append(range(newStart, newCount)).append(" @@\n");
+    out.append("@@ -")
+        .append(range(oldStart, oldCount))
+        .append(" +")
+        .append(range(newStart, newCount))
+        .append(" @@\n");
     for (Edit e : edits) {
       switch (e.op()) {
         case KEEP -> out.append(' ').append(a.get(e.oldLine())).append('\n');
@@ -134,8 +141,10 @@ public final class UnifiedDiff {
     for (int d = found; d > 0; d--) {
       int[] prev = trace.get(d - 1);
       int k = x - y;
-      int prevK = (k == -d || (k != d && get(prev, d - 1, k - 1) < get(prev, d - 1, k + 1)))
-          ? k + 1 : k - 1;
+      int prevK =
+          (k == -d || (k != d && get(prev, d - 1, k - 1) < get(prev, d - 1, k + 1)))
+              ? k + 1
+              : k - 1;
       int prevX = get(prev, d - 1, prevK);
       int prevY = prevX - prevK;
       while (x > prevX && y > prevY) {

@@ -1,9 +1,9 @@
 package dev.muster.discovery.internal;
 
 /**
- * The rules every value from a tag passes before it reaches a {@code Member}. Each check
- * returns {@code null} when the value is acceptable and otherwise a short reason that names
- * the problem, for one warning that users can act on.
+ * The rules every value from a tag passes before it reaches a {@code Member}. Each check returns
+ * {@code null} when the value is acceptable and otherwise a short reason that names the problem,
+ * for one warning that users can act on.
  */
 public final class Validation {
   /** EC2's limits: 128 characters for a key, 256 for a value. */
@@ -25,8 +25,7 @@ public final class Validation {
       return "the key is empty";
     }
     if (key.length() > MAX_TAG_KEY) {
-      return "the key is " + key.length() + " characters long (EC2's limit is " + MAX_TAG_KEY
-          + ")";
+      return "the key is " + key.length() + " characters long (EC2's limit is " + MAX_TAG_KEY + ")";
     }
     return characterProblem(key);
   }
@@ -34,23 +33,30 @@ public final class Validation {
   /** Why {@code value} is not acceptable as a tag value, or {@code null}. */
   public static String tagValueProblem(String value) {
     if (value.length() > MAX_TAG_VALUE) {
-      return "the value is " + value.length() + " characters long (EC2's limit is "
-          + MAX_TAG_VALUE + ")";
+      return "the value is "
+          + value.length()
+          + " characters long (EC2's limit is "
+          + MAX_TAG_VALUE
+          + ")";
     }
     return characterProblem(value);
   }
 
   /**
    * Refuses control characters (C0, C1, DEL), line and paragraph separators, invisible format
-   * characters such as bidi overrides and zero-width spaces, and unpaired surrogates: anything
-   * that could start a new line in a config or make it read differently from what it does.
+   * characters such as bidi overrides and zero-width spaces, and unpaired surrogates: anything that
+   * could start a new line in a config or make it read differently from what it does.
    */
   public static String characterProblem(String text) {
     for (int i = 0; i < text.length(); ) {
       int cp = text.codePointAt(i);
       switch (Character.getType(cp)) {
-        case Character.CONTROL, Character.FORMAT, Character.LINE_SEPARATOR,
-            Character.PARAGRAPH_SEPARATOR, Character.SURROGATE, Character.UNASSIGNED -> {
+        case Character.CONTROL,
+            Character.FORMAT,
+            Character.LINE_SEPARATOR,
+            Character.PARAGRAPH_SEPARATOR,
+            Character.SURROGATE,
+            Character.UNASSIGNED -> {
           return String.format("it contains U+%04X at offset %d", cp, i);
         }
         default -> i += Character.charCount(cp);
@@ -132,11 +138,11 @@ public final class Validation {
   }
 
   /**
-   * RFC 1123 host name: labels of letters, digits and hyphens, at most 253 characters, and a
-   * last label that is not all digits (RFC 3696), so {@code 10.0.0.256} is neither an IPv4
-   * address nor a host name. Names that the C library would read as an IPv4 address in
-   * another notation ({@code 0x7f000001}, {@code 0x7f.1}) are refused too: a proxy would
-   * connect to that address, not look the name up.
+   * RFC 1123 host name: labels of letters, digits and hyphens, at most 253 characters, and a last
+   * label that is not all digits (RFC 3696), so {@code 10.0.0.256} is neither an IPv4 address nor a
+   * host name. Names that the C library would read as an IPv4 address in another notation ({@code
+   * 0x7f000001}, {@code 0x7f.1}) are refused too: a proxy would connect to that address, not look
+   * the name up.
    */
   public static boolean isHostName(String s) {
     if (s.length() > 253 || s.endsWith(".")) {
@@ -147,14 +153,12 @@ public final class Validation {
       return false;
     }
     for (String label : s.split("\\.", -1)) {
-      if (label.isEmpty() || label.length() > 63 || label.startsWith("-")
-          || label.endsWith("-")) {
+      if (label.isEmpty() || label.length() > 63 || label.startsWith("-") || label.endsWith("-")) {
         return false;
       }
       for (int i = 0; i < label.length(); i++) {
         char c = label.charAt(i);
-        if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-            || c == '-')) {
+        if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-')) {
           return false;
         }
       }
@@ -171,8 +175,10 @@ public final class Validation {
     for (String part : parts) {
       boolean hex = part.length() > 2 && (part.startsWith("0x") || part.startsWith("0X"));
       String digits = hex ? part.substring(2) : part;
-      if (digits.isEmpty() || !digits.chars().allMatch(c -> hex ? Character.digit(c, 16) >= 0
-          : c >= '0' && c <= '9')) {
+      if (digits.isEmpty()
+          || !digits
+              .chars()
+              .allMatch(c -> hex ? Character.digit(c, 16) >= 0 : c >= '0' && c <= '9')) {
         return false;
       }
     }
@@ -180,8 +186,8 @@ public final class Validation {
   }
 
   /**
-   * Parses a decimal integer made of ASCII digits only (no sign, spaces or leading zeros
-   * beyond a single {@code 0}) within {@code [min, max]}; {@code null} if it is not one.
+   * Parses a decimal integer made of ASCII digits only (no sign, spaces or leading zeros beyond a
+   * single {@code 0}) within {@code [min, max]}; {@code null} if it is not one.
    */
   public static Integer parseBounded(String text, int min, int max) {
     if (text.isEmpty() || text.length() > 6 || (text.length() > 1 && text.charAt(0) == '0')) {
@@ -199,14 +205,16 @@ public final class Validation {
   }
 
   /**
-   * {@code text} shortened to 40 characters with non-printable characters shown as
-   * {@code \\uXXXX}, safe to put in a log line.
+   * {@code text} shortened to 40 characters with non-printable characters shown as {@code \\uXXXX},
+   * safe to put in a log line.
    */
   public static String printable(String text) {
     StringBuilder out = new StringBuilder(Math.min(text.length(), 48));
     for (int i = 0; i < text.length() && i < 40; i++) {
       char c = text.charAt(i);
-      if (c < 0x20 || c == 0x7f || Character.getType(c) == Character.FORMAT
+      if (c < 0x20
+          || c == 0x7f
+          || Character.getType(c) == Character.FORMAT
           || Character.getType(c) == Character.LINE_SEPARATOR
           || Character.getType(c) == Character.PARAGRAPH_SEPARATOR
           || Character.getType(c) == Character.CONTROL) {

@@ -8,16 +8,18 @@ import dev.muster.discovery.Member;
 import dev.muster.discovery.Snapshot;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class DebouncerTest {
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
   private static Snapshot snapshot(int members) {
-    return Snapshot.of(java.util.stream.IntStream.range(0, members)
-        .mapToObj(i -> Member.newBuilder("i-" + i).address("10.0.0." + (i + 1)).port(80)
-            .build()).toList(), T0);
+    return Snapshot.of(
+        java.util.stream.IntStream.range(0, members)
+            .mapToObj(
+                i -> Member.newBuilder("i-" + i).address("10.0.0." + (i + 1)).port(80).build())
+            .toList(),
+        T0);
   }
 
   @Test

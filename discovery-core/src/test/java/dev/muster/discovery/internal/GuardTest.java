@@ -22,21 +22,25 @@ class GuardTest {
   private static Snapshot members(int from, int to) {
     List<Member> list = new ArrayList<>();
     for (int i = from; i < to; i++) {
-      list.add(Member.newBuilder(String.format("i-%05d", i))
-          .address("10.0." + (i / 250) + "." + (i % 250 + 1)).port(80).build());
+      list.add(
+          Member.newBuilder(String.format("i-%05d", i))
+              .address("10.0." + (i / 250) + "." + (i % 250 + 1))
+              .port(80)
+              .build());
     }
     return Snapshot.of(list, T);
   }
 
   private static Guard guard(int minMembers, boolean allowEmpty) {
-    return new Guard("test", new Guard.Policy(minMembers, allowEmpty, 0.5, 3,
-        Duration.ofSeconds(60), Duration.ofMinutes(10)));
+    return new Guard(
+        "test",
+        new Guard.Policy(
+            minMembers, allowEmpty, 0.5, 3, Duration.ofSeconds(60), Duration.ofMinutes(10)));
   }
 
-  private static boolean accepts(Guard guard, Snapshot published, Snapshot candidate,
-      Instant now) {
-    Changes changes = published == null ? Changes.allAdded(candidate)
-        : Changes.between(published, candidate);
+  private static boolean accepts(Guard guard, Snapshot published, Snapshot candidate, Instant now) {
+    Changes changes =
+        published == null ? Changes.allAdded(candidate) : Changes.between(published, candidate);
     return guard.check(published, candidate, changes, now).accepted();
   }
 
@@ -122,7 +126,8 @@ class GuardTest {
     assertTrue(accepts(guard, fifty, twentySix, T.plusSeconds(3)), "48%");
     guard.published(twentySix, T.plusSeconds(3));
 
-    assertFalse(accepts(guard, twentySix, members(0, 14), T.plusSeconds(6)),
+    assertFalse(
+        accepts(guard, twentySix, members(0, 14), T.plusSeconds(6)),
         "46% of 26, but 72% of the 50 three seconds ago");
     assertTrue(guard.holding().startsWith("mass removal"), guard.holding());
   }
@@ -135,7 +140,8 @@ class GuardTest {
     Snapshot thirty = members(0, 30);
     guard.published(thirty, T.plus(Duration.ofMinutes(5)));
 
-    assertTrue(accepts(guard, thirty, members(0, 20), T.plus(Duration.ofMinutes(11))),
+    assertTrue(
+        accepts(guard, thirty, members(0, 20), T.plus(Duration.ofMinutes(11))),
         "the 50 left the 10-minute window; 33% of 30");
   }
 
@@ -150,7 +156,8 @@ class GuardTest {
     Snapshot four = members(0, 4);
     guard.published(four, T.plusSeconds(60));
 
-    assertTrue(accepts(guard, four, members(0, 3), T.plusSeconds(70)),
+    assertTrue(
+        accepts(guard, four, members(0, 3), T.plusSeconds(70)),
         "25% of 4; the 10 before the confirmation no longer count");
   }
 }

@@ -18,7 +18,8 @@ class UnifiedDiffTest {
 
   @Test
   void newFileIsAllAdditions() {
-    assertEquals("--- /dev/null\n+++ f\n@@ -0,0 +1,2 @@\n+a\n+b\n",
+    assertEquals(
+        "--- /dev/null\n+++ f\n@@ -0,0 +1,2 @@\n+a\n+b\n",
         UnifiedDiff.of("/dev/null", "", "f", "a\nb\n"));
   }
 
@@ -30,9 +31,10 @@ class UnifiedDiffTest {
     }
     String after = before.toString().replace("line2\n", "two\n").replace("line18\n", "");
 
-    assertEquals("--- a\n+++ b\n"
-        + "@@ -1,5 +1,5 @@\n line1\n-line2\n+two\n line3\n line4\n line5\n"
-        + "@@ -15,6 +15,5 @@\n line15\n line16\n line17\n-line18\n line19\n line20\n",
+    assertEquals(
+        "--- a\n+++ b\n"
+            + "@@ -1,5 +1,5 @@\n line1\n-line2\n+two\n line3\n line4\n line5\n"
+            + "@@ -15,6 +15,5 @@\n line15\n line16\n line17\n-line18\n line19\n line20\n",
         UnifiedDiff.of("a", before.toString(), "b", after));
   }
 

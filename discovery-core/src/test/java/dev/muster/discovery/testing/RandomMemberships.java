@@ -11,9 +11,9 @@ import java.util.TreeMap;
 
 /**
  * Random memberships for the renderers' differential tests (each default renderer against its
- * FreeMarker reference): three backends, one with a name that needs escaping, up to 7 members
- * each, IPv4 and IPv6, every weight edge, and the per-member tags the renderers read with good,
- * bad and hostile values. Shared by the renderer modules through discovery-core's test jar.
+ * FreeMarker reference): three backends, one with a name that needs escaping, up to 7 members each,
+ * IPv4 and IPv6, every weight edge, and the per-member tags the renderers read with good, bad and
+ * hostile values. Shared by the renderer modules through discovery-core's test jar.
  */
 public final class RandomMemberships {
   private RandomMemberships() {}
@@ -31,18 +31,28 @@ public final class RandomMemberships {
       List<Member> members = new ArrayList<>();
       int count = random.nextInt(8);
       for (int i = 0; i < count; i++) {
-        String id = random.nextInt(10) == 0 ? "i-" + i + (random.nextBoolean() ? " x" : ";x")
-            : String.format("i-%017x", random.nextLong() & 0xFFFFFFFFFFFFFL);
-        Member.Builder m = Member.newBuilder(id)
-            .address(random.nextInt(4) == 0 ? "2600:1f18::" + Integer.toHexString(i + 1)
-                : "10.0." + random.nextInt(256) + "." + (1 + random.nextInt(254)))
-            .port(1 + random.nextInt(65535))
-            .weight(List.of(0, 1, 50, 100, 256).get(random.nextInt(5)))
-            .state(random.nextInt(5) == 0 ? "stopping" : "running");
-        for (String[] tag : new String[][] {{"muster:maxconn", "10", "abc", "10 backup",
-            "1234567"}, {"muster:max_conns", "20", "x"}, {"muster:backup", "true", "false"},
-            {"muster:drain", "true", "yes"},
-            {"muster:priority", "5", "99999", "p", "080", "0", "9999"}, {"note", "a b", "#"}}) {
+        String id =
+            random.nextInt(10) == 0
+                ? "i-" + i + (random.nextBoolean() ? " x" : ";x")
+                : String.format("i-%017x", random.nextLong() & 0xFFFFFFFFFFFFFL);
+        Member.Builder m =
+            Member.newBuilder(id)
+                .address(
+                    random.nextInt(4) == 0
+                        ? "2600:1f18::" + Integer.toHexString(i + 1)
+                        : "10.0." + random.nextInt(256) + "." + (1 + random.nextInt(254)))
+                .port(1 + random.nextInt(65535))
+                .weight(List.of(0, 1, 50, 100, 256).get(random.nextInt(5)))
+                .state(random.nextInt(5) == 0 ? "stopping" : "running");
+        for (String[] tag :
+            new String[][] {
+              {"muster:maxconn", "10", "abc", "10 backup", "1234567"},
+              {"muster:max_conns", "20", "x"},
+              {"muster:backup", "true", "false"},
+              {"muster:drain", "true", "yes"},
+              {"muster:priority", "5", "99999", "p", "080", "0", "9999"},
+              {"note", "a b", "#"}
+            }) {
           if (random.nextInt(3) == 0) {
             m.tag(tag[0], tag[1 + random.nextInt(tag.length - 1)]);
           }

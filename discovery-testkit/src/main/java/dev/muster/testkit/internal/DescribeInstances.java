@@ -13,8 +13,8 @@ import java.util.function.Function;
 
 /**
  * The semantics of {@code DescribeInstances}: parameter validation with EC2's error codes,
- * server-side filters (values OR within a filter, filters AND), {@code InstanceId.N}, and
- * {@code MaxResults}/{@code NextToken} paging.
+ * server-side filters (values OR within a filter, filters AND), {@code InstanceId.N}, and {@code
+ * MaxResults}/{@code NextToken} paging.
  */
 public final class DescribeInstances {
 
@@ -22,26 +22,31 @@ public final class DescribeInstances {
   public record Page(List<FakeInstance> instances, String nextToken) {}
 
   /** A parsed request. {@code pageNumber} is 1 for a request without a NextToken. */
-  public record Request(List<Filter> filters, Set<String> instanceIds, Integer maxResults,
-      int pageNumber, int offset) {}
+  public record Request(
+      List<Filter> filters,
+      Set<String> instanceIds,
+      Integer maxResults,
+      int pageNumber,
+      int offset) {}
 
   /** One {@code Filter.N}: a name and the values it ORs. */
   public record Filter(String name, List<String> values) {}
 
-  private static final Map<String, Function<FakeInstance, String>> ATTRIBUTES = Map.ofEntries(
-      Map.entry("instance-id", FakeInstance::instanceId),
-      Map.entry("reservation-id", FakeInstance::reservationId),
-      Map.entry("image-id", FakeInstance::imageId),
-      Map.entry("instance-type", FakeInstance::instanceType),
-      Map.entry("instance-state-name", i -> i.state().wireName()),
-      Map.entry("instance-state-code", i -> Integer.toString(i.state().code())),
-      Map.entry("private-ip-address", FakeInstance::privateIp),
-      Map.entry("ip-address", FakeInstance::publicIp),
-      Map.entry("private-dns-name", FakeInstance::privateDnsName),
-      Map.entry("dns-name", FakeInstance::publicDnsName),
-      Map.entry("availability-zone", FakeInstance::availabilityZone),
-      Map.entry("subnet-id", FakeInstance::subnetId),
-      Map.entry("vpc-id", FakeInstance::vpcId));
+  private static final Map<String, Function<FakeInstance, String>> ATTRIBUTES =
+      Map.ofEntries(
+          Map.entry("instance-id", FakeInstance::instanceId),
+          Map.entry("reservation-id", FakeInstance::reservationId),
+          Map.entry("image-id", FakeInstance::imageId),
+          Map.entry("instance-type", FakeInstance::instanceType),
+          Map.entry("instance-state-name", i -> i.state().wireName()),
+          Map.entry("instance-state-code", i -> Integer.toString(i.state().code())),
+          Map.entry("private-ip-address", FakeInstance::privateIp),
+          Map.entry("ip-address", FakeInstance::publicIp),
+          Map.entry("private-dns-name", FakeInstance::privateDnsName),
+          Map.entry("dns-name", FakeInstance::publicDnsName),
+          Map.entry("availability-zone", FakeInstance::availabilityZone),
+          Map.entry("subnet-id", FakeInstance::subnetId),
+          Map.entry("vpc-id", FakeInstance::vpcId));
 
   private DescribeInstances() {}
 
@@ -74,7 +79,9 @@ public final class DescribeInstances {
     List<Filter> filters = new ArrayList<>();
     for (Map.Entry<Integer, String> e : names.entrySet()) {
       String name = e.getValue();
-      if (!name.startsWith("tag:") && !name.equals("tag-key") && !name.equals("tag-value")
+      if (!name.startsWith("tag:")
+          && !name.equals("tag-key")
+          && !name.equals("tag-value")
           && !ATTRIBUTES.containsKey(name)) {
         throw invalid("The filter '" + name + "' is invalid");
       }
@@ -93,7 +100,9 @@ public final class DescribeInstances {
     String max = params.get("MaxResults");
     if (max != null) {
       if (!ids.isEmpty()) {
-        throw new Ec2Error(400, "InvalidParameterCombination",
+        throw new Ec2Error(
+            400,
+            "InvalidParameterCombination",
             "The parameter instancesSet cannot be used with the parameter maxResults");
       }
       try {
@@ -102,8 +111,11 @@ public final class DescribeInstances {
         throw invalid("Value (" + max + ") for parameter maxResults is invalid.");
       }
       if (maxResults < 5 || maxResults > 1000) {
-        throw invalid("Value (" + max + ") for parameter maxResults is invalid. "
-            + "Expecting a value between 5 and 1000.");
+        throw invalid(
+            "Value ("
+                + max
+                + ") for parameter maxResults is invalid. "
+                + "Expecting a value between 5 and 1000.");
       }
     }
     int page = 1;
@@ -127,15 +139,17 @@ public final class DescribeInstances {
     List<FakeInstance> matched = new ArrayList<>();
     for (FakeInstance instance : fleet) {
       unknown.remove(instance.instanceId());
-      if ((request.instanceIds().isEmpty()
-          || request.instanceIds().contains(instance.instanceId()))
+      if ((request.instanceIds().isEmpty() || request.instanceIds().contains(instance.instanceId()))
           && request.filters().stream().allMatch(f -> matches(f, instance))) {
         matched.add(instance);
       }
     }
     if (!unknown.isEmpty()) {
-      throw new Ec2Error(400, "InvalidInstanceID.NotFound",
-          "The instance IDs '" + String.join(", ", new java.util.TreeSet<>(unknown))
+      throw new Ec2Error(
+          400,
+          "InvalidInstanceID.NotFound",
+          "The instance IDs '"
+              + String.join(", ", new java.util.TreeSet<>(unknown))
               + "' do not exist");
     }
     int size = request.maxResults() == null ? Integer.MAX_VALUE : request.maxResults();
@@ -174,14 +188,15 @@ public final class DescribeInstances {
   }
 
   private static String encodeToken(int page, int offset) {
-    return Base64.getUrlEncoder().withoutPadding()
+    return Base64.getUrlEncoder()
+        .withoutPadding()
         .encodeToString(("v1:" + page + ":" + offset).getBytes(StandardCharsets.UTF_8));
   }
 
   private static int[] decodeToken(String token) {
     try {
-      String[] parts = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8)
-          .split(":");
+      String[] parts =
+          new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8).split(":");
       if (parts.length == 3 && parts[0].equals("v1")) {
         return new int[] {Integer.parseInt(parts[1]), Integer.parseInt(parts[2])};
       }

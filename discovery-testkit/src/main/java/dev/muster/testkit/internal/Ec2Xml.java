@@ -13,12 +13,16 @@ public final class Ec2Xml {
   private Ec2Xml() {}
 
   /** A {@code DescribeInstancesResponse}; consecutive instances of a reservation share an item. */
-  public static String describeInstances(String requestId, List<FakeInstance> instances,
-      String nextToken) {
+  public static String describeInstances(
+      String requestId, List<FakeInstance> instances, String nextToken) {
     StringBuilder xml = new StringBuilder(256 + instances.size() * 1200);
     xml.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
-        .append("<DescribeInstancesResponse xmlns=\"").append(NS).append("\">")
-        .append("<requestId>").append(requestId).append("</requestId><reservationSet>");
+        .append("<DescribeInstancesResponse xmlns=\"")
+        .append(NS)
+        .append("\">")
+        .append("<requestId>")
+        .append(requestId)
+        .append("</requestId><reservationSet>");
     String open = null;
     for (FakeInstance instance : instances) {
       if (!instance.reservationId().equals(open)) {
@@ -47,15 +51,20 @@ public final class Ec2Xml {
     xml.append("<item>");
     element(xml, "instanceId", i.instanceId());
     element(xml, "imageId", i.imageId());
-    xml.append("<instanceState><code>").append(i.state().code()).append("</code><name>")
-        .append(i.state().wireName()).append("</name></instanceState>");
+    xml.append("<instanceState><code>")
+        .append(i.state().code())
+        .append("</code><name>")
+        .append(i.state().wireName())
+        .append("</name></instanceState>");
     element(xml, "privateDnsName", i.privateDnsName());
     element(xml, "dnsName", i.publicDnsName() == null ? "" : i.publicDnsName());
     element(xml, "reason", "");
     element(xml, "amiLaunchIndex", "0");
     element(xml, "instanceType", i.instanceType());
-    element(xml, "launchTime", DateTimeFormatter.ISO_INSTANT.format(
-        i.launchTime().truncatedTo(ChronoUnit.MILLIS)));
+    element(
+        xml,
+        "launchTime",
+        DateTimeFormatter.ISO_INSTANT.format(i.launchTime().truncatedTo(ChronoUnit.MILLIS)));
     xml.append("<placement>");
     element(xml, "availabilityZone", i.availabilityZone());
     element(xml, "tenancy", "default");

@@ -21,7 +21,8 @@ public final class FormBody {
       int eq = pair.indexOf('=');
       String name = eq < 0 ? pair : pair.substring(0, eq);
       String value = eq < 0 ? "" : pair.substring(eq + 1);
-      into.put(URLDecoder.decode(name, StandardCharsets.UTF_8),
+      into.put(
+          URLDecoder.decode(name, StandardCharsets.UTF_8),
           URLDecoder.decode(value, StandardCharsets.UTF_8));
     }
     return into;

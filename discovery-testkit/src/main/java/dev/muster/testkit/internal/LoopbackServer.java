@@ -37,14 +37,15 @@ public final class LoopbackServer implements AutoCloseable {
   /** Starts serving every path with {@code handler}; {@code name} names the threads. */
   public static LoopbackServer start(String name, HttpHandler handler) {
     try {
-      HttpServer server = HttpServer.create(
-          new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+      HttpServer server =
+          HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
       AtomicInteger threads = new AtomicInteger();
-      ThreadFactory factory = r -> {
-        Thread t = new Thread(r, name + "-" + threads.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      };
+      ThreadFactory factory =
+          r -> {
+            Thread t = new Thread(r, name + "-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+          };
       ExecutorService workers = Executors.newCachedThreadPool(factory);
       server.setExecutor(workers);
       server.createContext("/", handler);
@@ -58,8 +59,7 @@ public final class LoopbackServer implements AutoCloseable {
   /** {@code http://127.0.0.1:PORT}. */
   public URI uri() {
     InetSocketAddress address = server.getAddress();
-    return URI.create("http://" + address.getAddress().getHostAddress() + ":"
-        + address.getPort());
+    return URI.create("http://" + address.getAddress().getHostAddress() + ":" + address.getPort());
   }
 
   /** Sends {@code body} as UTF-8 with {@code status} and closes the exchange. */

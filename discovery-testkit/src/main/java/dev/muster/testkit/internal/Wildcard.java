@@ -1,8 +1,8 @@
 package dev.muster.testkit.internal;
 
 /**
- * EC2 filter value matching: {@code *} matches any run of characters, {@code ?} exactly one, and
- * a backslash makes the next character literal. Case-sensitive, as EC2 is.
+ * EC2 filter value matching: {@code *} matches any run of characters, {@code ?} exactly one, and a
+ * backslash makes the next character literal. Case-sensitive, as EC2 is.
  */
 public final class Wildcard {
   private Wildcard() {}

@@ -3,9 +3,9 @@ package dev.muster.haproxy.internal;
 import java.util.Map;
 
 /**
- * The few commands of HAProxy's runtime API that runtime mode uses. {@link StatsSocketApi}
- * speaks them over the stats socket; tests use a fake. Every call fails with an
- * {@code ApplyException} rather than hang.
+ * The few commands of HAProxy's runtime API that runtime mode uses. {@link StatsSocketApi} speaks
+ * them over the stats socket; tests use a fake. Every call fails with an {@code ApplyException}
+ * rather than hang.
  */
 public interface RuntimeApi {
   /** Admin state bits of {@code show servers state}. CMAINT (configured disabled) is 0x04. */
@@ -13,10 +13,13 @@ public interface RuntimeApi {
 
   int CMAINT = 0x04;
   int FDRAIN = 0x08;
+
   /** {@code srv_op_state} of a server whose checks pass (or that has none). */
   int RUNNING = 2;
+
   /** {@code srv_check_result} of a passed check. */
   int CHECK_PASSED = 3;
+
   /** {@code srv_check_state} bit: a health check is configured. */
   int CHECK_CONFIGURED = 0x02;
 
@@ -32,8 +35,15 @@ public interface RuntimeApi {
    * @param checkState health check state bits
    * @param checkResult last check result (0 unknown, 2 failed, 3 passed)
    */
-  record ServerState(String name, String address, int port, int opState, int adminState,
-      int weight, int checkState, int checkResult) {
+  record ServerState(
+      String name,
+      String address,
+      int port,
+      int opState,
+      int adminState,
+      int weight,
+      int checkState,
+      int checkResult) {
     /** Whether a health check is configured. */
     public boolean hasCheck() {
       return (checkState & CHECK_CONFIGURED) != 0;

@@ -8,17 +8,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What runtime mode must do to one backend's slots so that they hold a membership: a pure
- * function of the current slots and the wanted snapshot, with no I/O.
+ * What runtime mode must do to one backend's slots so that they hold a membership: a pure function
+ * of the current slots and the wanted snapshot, with no I/O.
  *
  * <ul>
- *   <li>a member that stays keeps its slot (no reshuffling, so no connection moves); a new
- *       weight is set in place ({@link #weights});
- *   <li>a member that left, or whose address or port changed, frees its slot after a drain
- *       ({@link #leaving});
- *   <li>new members, and those whose endpoint changed, take the free slots in order
- *       ({@link #arriving}); when there are too few, the slots grow to twice as many or to
- *       what is needed, whichever is more ({@link #growTo}: one reload).
+ *   <li>a member that stays keeps its slot (no reshuffling, so no connection moves); a new weight
+ *       is set in place ({@link #weights});
+ *   <li>a member that left, or whose address or port changed, frees its slot after a drain ({@link
+ *       #leaving});
+ *   <li>new members, and those whose endpoint changed, take the free slots in order ({@link
+ *       #arriving}); when there are too few, the slots grow to twice as many or to what is needed,
+ *       whichever is more ({@link #growTo}: one reload).
  * </ul>
  *
  * @param leaving slots to drain and free, in order
@@ -26,8 +26,8 @@ import java.util.Map;
  * @param arriving members to warm up in free slots, by instance id
  * @param growTo the slot count to grow to first, or 0 if the free slots suffice
  */
-public record SlotPlan(List<Integer> leaving, Map<Integer, Member> weights,
-    List<Member> arriving, int growTo) {
+public record SlotPlan(
+    List<Integer> leaving, Map<Integer, Member> weights, List<Member> arriving, int growTo) {
 
   /** The plan for {@code slots} to hold {@code wanted}. */
   public static SlotPlan of(Slots slots, Snapshot wanted) {
@@ -41,7 +41,8 @@ public record SlotPlan(List<Integer> leaving, Map<Integer, Member> weights,
         continue;
       }
       Member next = desired.remove(current.instanceId());
-      if (next == null || !next.address().equals(current.address())
+      if (next == null
+          || !next.address().equals(current.address())
           || next.port() != current.port()) {
         leaving.add(i);
         if (next != null) {
@@ -53,10 +54,11 @@ public record SlotPlan(List<Integer> leaving, Map<Integer, Member> weights,
     }
     List<Member> arriving = new ArrayList<>(desired.values());
     int free = slots.free() + leaving.size();
-    int growTo = arriving.size() <= free ? 0
-        : Math.max(slots.size() * 2, slots.size() - free + arriving.size());
-    return new SlotPlan(List.copyOf(leaving), Map.copyOf(updated), List.copyOf(arriving),
-        growTo);
+    int growTo =
+        arriving.size() <= free
+            ? 0
+            : Math.max(slots.size() * 2, slots.size() - free + arriving.size());
+    return new SlotPlan(List.copyOf(leaving), Map.copyOf(updated), List.copyOf(arriving), growTo);
   }
 
   /** Whether nothing needs doing. */

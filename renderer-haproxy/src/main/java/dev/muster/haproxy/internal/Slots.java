@@ -7,8 +7,8 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * Which member holds which server slot {@code srv1..srvN} of one HAProxy backend: runtime
- * mode's model of what HAProxy serves. A free slot holds {@code null}. Not thread-safe.
+ * Which member holds which server slot {@code srv1..srvN} of one HAProxy backend: runtime mode's
+ * model of what HAProxy serves. A free slot holds {@code null}. Not thread-safe.
  */
 public final class Slots {
   private Member[] members;

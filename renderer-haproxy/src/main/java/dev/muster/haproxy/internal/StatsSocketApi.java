@@ -11,9 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@link RuntimeApi} over the stats socket ({@code stats socket PATH level admin}), one
- * command per connection, each bounded by a 5 s timeout. Column positions are found by name
- * from the header lines, not assumed.
+ * {@link RuntimeApi} over the stats socket ({@code stats socket PATH level admin}), one command per
+ * connection, each bounded by a 5 s timeout. Column positions are found by name from the header
+ * lines, not assumed.
  */
 public final class StatsSocketApi implements RuntimeApi {
   private final UnixSocketCli cli;
@@ -35,7 +35,8 @@ public final class StatsSocketApi implements RuntimeApi {
   public void setServer(String backend, String server, String args) {
     String command = "set server " + backend + "/" + server + " " + args;
     String answer = command(command).strip();
-    if (!answer.isEmpty() && !answer.contains("changed from")
+    if (!answer.isEmpty()
+        && !answer.contains("changed from")
         && !answer.startsWith("no need to change")) {
       throw new ApplyException("HAProxy refused `" + command + "`: " + answer);
     }
@@ -60,17 +61,21 @@ public final class StatsSocketApi implements RuntimeApi {
         continue;
       }
       String name = f[header.indexOf("srv_name")];
-      servers.put(name, new ServerState(name, f[header.indexOf("srv_addr")],
-          Integer.parseInt(f[header.indexOf("srv_port")]),
-          Integer.parseInt(f[header.indexOf("srv_op_state")]),
-          Integer.parseInt(f[header.indexOf("srv_admin_state")]),
-          Integer.parseInt(f[header.indexOf("srv_uweight")]),
-          Integer.parseInt(f[header.indexOf("srv_check_state")]),
-          Integer.parseInt(f[header.indexOf("srv_check_result")])));
+      servers.put(
+          name,
+          new ServerState(
+              name,
+              f[header.indexOf("srv_addr")],
+              Integer.parseInt(f[header.indexOf("srv_port")]),
+              Integer.parseInt(f[header.indexOf("srv_op_state")]),
+              Integer.parseInt(f[header.indexOf("srv_admin_state")]),
+              Integer.parseInt(f[header.indexOf("srv_uweight")]),
+              Integer.parseInt(f[header.indexOf("srv_check_state")]),
+              Integer.parseInt(f[header.indexOf("srv_check_result")])));
     }
     if (header == null) {
-      throw new ApplyException("HAProxy has no backend " + backend + " (show servers state: "
-          + answer.strip() + ")");
+      throw new ApplyException(
+          "HAProxy has no backend " + backend + " (show servers state: " + answer.strip() + ")");
     }
     return servers;
   }

@@ -15,11 +15,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * One command per connection on an HAProxy CLI socket (stats socket or master socket): send
- * the line, half-close (the master CLI waits for it), read to the end. Connections that are
- * refused, as right after start or during a reload, are retried until the timeout. The whole
- * exchange, connecting, writing and reading, is bounded by the timeout: a socket that accepts
- * and never answers fails the command instead of hanging the caller.
+ * One command per connection on an HAProxy CLI socket (stats socket or master socket): send the
+ * line, half-close (the master CLI waits for it), read to the end. Connections that are refused, as
+ * right after start or during a reload, are retried until the timeout. The whole exchange,
+ * connecting, writing and reading, is bounded by the timeout: a socket that accepts and never
+ * answers fails the command instead of hanging the caller.
  */
 public final class UnixSocketCli {
   private final Path socket;
@@ -37,8 +37,8 @@ public final class UnixSocketCli {
   /**
    * Sends {@code command} and returns the whole answer.
    *
-   * @throws IOException if the socket cannot be reached, or the answer is not complete, within
-   *     the timeout
+   * @throws IOException if the socket cannot be reached, or the answer is not complete, within the
+   *     timeout
    */
   public String send(String command) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -55,12 +55,17 @@ public final class UnixSocketCli {
         return exchange(channel, command, deadline);
       }
     }
-    throw new IOException("cannot connect to " + socket + " within " + timeout.toMillis()
-        + " ms: " + (last == null ? "timeout" : last.getMessage()), last);
+    throw new IOException(
+        "cannot connect to "
+            + socket
+            + " within "
+            + timeout.toMillis()
+            + " ms: "
+            + (last == null ? "timeout" : last.getMessage()),
+        last);
   }
 
-  private String exchange(SocketChannel channel, String command, long deadline)
-      throws IOException {
+  private String exchange(SocketChannel channel, String command, long deadline) throws IOException {
     channel.configureBlocking(false);
     try (Selector selector = Selector.open()) {
       ByteBuffer request = ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.UTF_8));
@@ -91,8 +96,15 @@ public final class UnixSocketCli {
       throws IOException {
     long left = (deadline - System.nanoTime()) / 1_000_000;
     if (left <= 0 || selector.select(left) == 0 && System.nanoTime() >= deadline) {
-      throw new IOException(socket + " did not answer within " + timeout.toMillis() + " ms ("
-          + doing + " '" + command + "')");
+      throw new IOException(
+          socket
+              + " did not answer within "
+              + timeout.toMillis()
+              + " ms ("
+              + doing
+              + " '"
+              + command
+              + "')");
     }
     selector.selectedKeys().clear();
   }

@@ -18,8 +18,11 @@ import org.junit.jupiter.api.Test;
 
 class SlotPlanTest {
   private static Member member(int i, int port, int weight) {
-    return Member.newBuilder(String.format("i-%03d", i)).address("10.0.0." + i).port(port)
-        .weight(weight).build();
+    return Member.newBuilder(String.format("i-%03d", i))
+        .address("10.0.0." + i)
+        .port(port)
+        .weight(weight)
+        .build();
   }
 
   private static Snapshot snapshot(Member... members) {
@@ -67,12 +70,19 @@ class SlotPlanTest {
   void slotsDoubleWhenTheyRunOut() {
     Slots slots = slots(2, member(1, 80, 100), member(2, 80, 100));
 
-    SlotPlan plan = SlotPlan.of(slots, snapshot(member(1, 80, 100), member(2, 80, 100),
-        member(3, 80, 100)));
+    SlotPlan plan =
+        SlotPlan.of(slots, snapshot(member(1, 80, 100), member(2, 80, 100), member(3, 80, 100)));
 
     assertEquals(4, plan.growTo());
-    SlotPlan big = SlotPlan.of(slots, snapshot(member(3, 80, 100), member(4, 80, 100),
-        member(5, 80, 100), member(6, 80, 100), member(7, 80, 100)));
+    SlotPlan big =
+        SlotPlan.of(
+            slots,
+            snapshot(
+                member(3, 80, 100),
+                member(4, 80, 100),
+                member(5, 80, 100),
+                member(6, 80, 100),
+                member(7, 80, 100)));
     assertEquals(5, big.growTo(), "two leave, five arrive: 2 - 2 + 5");
   }
 
@@ -109,9 +119,12 @@ class SlotPlanTest {
     for (int i = 0; i < slots.size(); i++) {
       Member before = slots.member(i);
       Member now = after.member(i);
-      if (before != null && now != null && wanted.contains(now)
+      if (before != null
+          && now != null
+          && wanted.contains(now)
           && before.instanceId().equals(now.instanceId())
-          && before.address().equals(now.address()) && before.port() == now.port()) {
+          && before.address().equals(now.address())
+          && before.port() == now.port()) {
         assertTrue(!plan.leaving().contains(i), "a member that stays is never drained");
       }
     }

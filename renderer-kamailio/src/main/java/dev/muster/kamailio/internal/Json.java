@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A small strict JSON reader for Kamailio's JSON-RPC answers: objects become
- * {@code LinkedHashMap}, arrays {@code ArrayList}, numbers {@code Long} or {@code Double},
- * plus {@code String}, {@code Boolean} and {@code null}.
+ * A small strict JSON reader for Kamailio's JSON-RPC answers: objects become {@code LinkedHashMap},
+ * arrays {@code ArrayList}, numbers {@code Long} or {@code Double}, plus {@code String}, {@code
+ * Boolean} and {@code null}.
  */
 public final class Json {
   private final String text;

@@ -7,8 +7,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One destination line of a dispatcher list, parsed and checked: Kamailio itself skips or
- * misreads many malformed lines silently, so Muster refuses them before writing.
+ * One destination line of a dispatcher list, parsed and checked: Kamailio itself skips or misreads
+ * many malformed lines silently, so Muster refuses them before writing.
  *
  * @param setId the set id
  * @param uri the SIP URI, e.g. {@code sip:10.0.0.1:5060;transport=tcp}
@@ -20,14 +20,15 @@ public record ListEntry(int setId, String uri, int flags, int priority, String a
   /** Kamailio splits longer lines, and the tail becomes a separate (broken) entry. */
   public static final int MAX_LINE_BYTES = 1022;
 
-  private static final Pattern URI = Pattern.compile(
-      "sips?:(\\[[0-9A-Fa-f:.]+\\]|[0-9.]+):(\\d{1,5})(;transport=(udp|tcp|tls|sctp))?");
-  private static final Pattern ATTRS = Pattern.compile(
-      "[A-Za-z0-9_]+=[^\\s;=]*(;[A-Za-z0-9_]+=[^\\s;=]*)*");
+  private static final Pattern URI =
+      Pattern.compile(
+          "sips?:(\\[[0-9A-Fa-f:.]+\\]|[0-9.]+):(\\d{1,5})(;transport=(udp|tcp|tls|sctp))?");
+  private static final Pattern ATTRS =
+      Pattern.compile("[A-Za-z0-9_]+=[^\\s;=]*(;[A-Za-z0-9_]+=[^\\s;=]*)*");
 
   /**
-   * Parses every line of {@code text}: blank lines and {@code #} comments are skipped, any
-   * other line must be a valid destination.
+   * Parses every line of {@code text}: blank lines and {@code #} comments are skipped, any other
+   * line must be a valid destination.
    *
    * @throws IllegalArgumentException naming the first bad line and why
    */
@@ -42,8 +43,8 @@ public record ListEntry(int setId, String uri, int flags, int priority, String a
       try {
         entries.add(parse(line));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("line " + (i + 1) + ": " + e.getMessage() + ": "
-            + Validation.printable(line), e);
+        throw new IllegalArgumentException(
+            "line " + (i + 1) + ": " + e.getMessage() + ": " + Validation.printable(line), e);
       }
     }
     return entries;
@@ -64,11 +65,15 @@ public record ListEntry(int setId, String uri, int flags, int priority, String a
     int setId = number(f[0], 1, 99_999, "set id");
     Matcher uri = URI.matcher(f[1]);
     if (!uri.matches()) {
-      throw new IllegalArgumentException("the URI must be sip:IP:PORT[;transport=...] with an "
-          + "IP address, not a host name (" + f[1] + ")");
+      throw new IllegalArgumentException(
+          "the URI must be sip:IP:PORT[;transport=...] with an "
+              + "IP address, not a host name ("
+              + f[1]
+              + ")");
     }
     String host = uri.group(1);
-    if (host.startsWith("[") ? !Validation.isIpv6(host.substring(1, host.length() - 1))
+    if (host.startsWith("[")
+        ? !Validation.isIpv6(host.substring(1, host.length() - 1))
         : !Validation.isIpv4(host)) {
       throw new IllegalArgumentException("not an IP address: " + host);
     }
