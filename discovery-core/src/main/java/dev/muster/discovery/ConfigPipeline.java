@@ -88,6 +88,9 @@ public final class ConfigPipeline implements AutoCloseable {
   /** The memberships of the last candidate the target accepted; empty before the first. */
   private Map<String, Snapshot> accepted = Map.of();
 
+  /** Instances drained ahead of EC2, left out until they leave the published memberships. */
+  private final Set<String> draining = new java.util.HashSet<>();
+
   /** Members the proxy's checker refused, left out until they change. */
   private final Set<BadMemberSearch.Suspect> rejected = new java.util.HashSet<>();
 
@@ -324,13 +327,16 @@ public final class ConfigPipeline implements AutoCloseable {
     Map<String, Snapshot> out = new TreeMap<>();
     latest.forEach(
         (backend, snapshot) -> {
-          if (rejected.isEmpty()) {
+          if (rejected.isEmpty() && draining.isEmpty()) {
             out.put(backend, snapshot);
             return;
           }
           Snapshot before = accepted.get(backend);
           java.util.List<Member> kept = new java.util.ArrayList<>(snapshot.size());
           for (Member m : snapshot.members()) {
+            if (draining.contains(m.instanceId())) {
+              continue;
+            }
             if (!rejected.contains(new BadMemberSearch.Suspect(backend, m))) {
               kept.add(m);
             } else if (before != null) {
@@ -398,8 +404,61 @@ public final class ConfigPipeline implements AutoCloseable {
     }
   }
 
-  /** Forgets refusals of members that changed or left: they get another chance. */
+  /**
+   * Takes these instances out of the output now, ahead of EC2 (for example when Auto Scaling is
+   * about to terminate them): they are left out of every backend until they leave the published
+   * memberships, and this returns once the sink applied that. For a runtime-API sink that means
+   * their sessions ended (or its drain timeout passed); for a file sink, that the proxy reloaded
+   * without them (its old workers finish their requests).
+   *
+   * @return what the sink did, or {@code null} if not every backend has published yet (the drain
+   *     then applies with the first publication)
+   * @throws ApplyException if the apply failed (it is retried like any other, the drain stays
+   *     requested), or if draining would leave a backend that has members with none
+   */
+  public ApplyResult drain(Set<String> instanceIds) {
+    lock.lock();
+    try {
+      Set<String> before = Set.copyOf(draining);
+      draining.addAll(instanceIds);
+      if (!ready()) {
+        return null;
+      }
+      for (Map.Entry<String, Snapshot> e : effective().entrySet()) {
+        if (e.getValue().isEmpty() && !latest.get(e.getKey()).isEmpty()) {
+          draining.retainAll(before);
+          throw new ApplyException(
+              "drain refused: it would leave backend " + e.getKey() + " with no member");
+        }
+      }
+      try {
+        return renderAndApply();
+      } catch (RenderException | ApplyException e) {
+        scheduleRetry(e);
+        throw e;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Instances being drained ahead of EC2 (see {@link #drain}). */
+  public Set<String> drainingMembers() {
+    lock.lock();
+    try {
+      return Set.copyOf(new java.util.TreeSet<>(draining));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Forgets refusals of members that changed or left (they get another chance) and drains of
+   * instances that left (EC2 caught up).
+   */
   private void pruneRejected() {
+    draining.removeIf(
+        id -> latest.values().stream().noneMatch(snapshot -> snapshot.member(id).isPresent()));
     rejected.removeIf(
         s -> {
           Snapshot snapshot = latest.get(s.backend());

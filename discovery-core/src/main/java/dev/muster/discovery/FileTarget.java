@@ -42,6 +42,10 @@ import org.slf4j.LoggerFactory;
  * output (the log unless set) and touches nothing.
  *
  * <p>Not thread-safe; {@link ConfigPipeline} serialises calls.
+ *
+ * <p>Why this size: every step of a safe file swap (candidate, validation, backup, crash marker,
+ * rollback, symlinks, leftovers) shares the paths and the rollback state; the file operations
+ * themselves are {@code internal.AtomicFiles}.
  */
 public final class FileTarget implements Target {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.apply");

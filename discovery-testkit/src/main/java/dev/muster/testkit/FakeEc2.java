@@ -58,6 +58,9 @@ import software.amazon.awssdk.services.ec2.Ec2ClientBuilder;
  * page size ({@link #pageSize(int)}). Every request is recorded ({@link #requests()}).
  *
  * <p>Thread-safe. Close it to free the port; the client from {@link #client()} closes with it.
+ *
+ * <p>Why this size: the server and its fault injection share one request path; the wire formats are
+ * in {@code internal}.
  */
 public final class FakeEc2 implements AutoCloseable {
 

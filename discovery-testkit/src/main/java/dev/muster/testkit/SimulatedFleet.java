@@ -23,6 +23,9 @@ import java.util.function.UnaryOperator;
  * so a request never sees half of an {@code atomically} block. Ids, addresses and launch times are
  * generated deterministically from counters, so two runs of a test see the same fleet. Instances
  * are served in launch order, grouped by reservation.
+ *
+ * <p>Why this size: one documented method per thing a test does to a fleet (launch, terminate, tag,
+ * scale a group), all under one lock.
  */
 public final class SimulatedFleet {
 

@@ -44,6 +44,8 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  * 127.0.0.100-105, and, where {@code haproxy} is installed, a real HAProxy in front. It plays a
  * scale-out, a throttling burst, a hostile tag and a scale-in, printing what Muster does and
  * writing haproxy.cfg, an nginx upstream file and a Kamailio dispatcher list into a folder.
+ *
+ * <p>Why this size: it is a script, one section per scene, written to be read.
  */
 final class Demo {
   private static final String GROUP = "web-asg";

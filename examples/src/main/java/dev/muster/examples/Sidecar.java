@@ -37,7 +37,12 @@ import software.amazon.awssdk.regions.providers.AwsProfileRegionProvider;
 import software.amazon.awssdk.regions.providers.AwsRegionProviderChain;
 import software.amazon.awssdk.regions.providers.SystemSettingsRegionProvider;
 
-/** One proxy's sidecar: options to source, renderer and target; then once, or a loop. */
+/**
+ * One proxy's sidecar: options to source, renderer and target; then once, or a loop. *
+ *
+ * <p>Why this size: it maps every command-line option to the library, with one usage error per bad
+ * value; the agent (a module of its own) is to replace it.
+ */
 final class Sidecar {
   private final String proxy;
   private final Options options;

@@ -1,0 +1,85 @@
+package dev.muster.discovery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** Draining instances ahead of EC2: the capability the lifecycle hook builds on. */
+class DrainTest {
+  private static final Instant T = Instant.parse("2026-01-01T00:00:00Z");
+
+  private final List<Set<String>> applied = new ArrayList<>();
+
+  private final Sink sink =
+      memberships -> {
+        applied.add(
+            memberships.values().stream()
+                .flatMap(s -> s.members().stream())
+                .map(Member::instanceId)
+                .collect(Collectors.toCollection(java.util.TreeSet::new)));
+        return new ApplyResult(ApplyResult.Outcome.APPLIED, "");
+      };
+
+  private static Snapshot members(int from, int to) {
+    return Snapshot.of(ScriptedSource.members(from, to), T);
+  }
+
+  private static String id(int i) {
+    return String.format("i-%017d", i);
+  }
+
+  @Test
+  void aDrainedInstanceLeavesTheOutputAtOnceAndStaysOutUntilEc2CatchesUp() {
+    ConfigPipeline pipeline = ConfigPipeline.newBuilder().sink(sink).build();
+    MembershipListener web = pipeline.backend("web");
+    web.onChange(members(0, 3), Changes.NONE);
+
+    pipeline.drain(Set.of(id(1)));
+
+    assertEquals(Set.of(id(0), id(2)), applied.get(applied.size() - 1));
+    web.onChange(members(0, 4), Changes.NONE); // EC2 still lists it, and a new member came
+    assertEquals(Set.of(id(0), id(2), id(3)), applied.get(applied.size() - 1));
+    assertEquals(Set.of(id(1)), pipeline.drainingMembers());
+
+    web.onChange(
+        Snapshot.of(
+            List.of(
+                members(0, 1).members().get(0),
+                members(2, 4).members().get(0),
+                members(2, 4).members().get(1)),
+            T),
+        Changes.NONE);
+    assertEquals(Set.of(), pipeline.drainingMembers(), "EC2 caught up: the drain is over");
+  }
+
+  @Test
+  void aDrainThatWouldEmptyABackendIsRefused() {
+    ConfigPipeline pipeline = ConfigPipeline.newBuilder().sink(sink).build();
+    pipeline.backend("web").onChange(members(0, 1), Changes.NONE);
+
+    ApplyException e = assertThrows(ApplyException.class, () -> pipeline.drain(Set.of(id(0))));
+
+    assertTrue(e.getMessage().contains("no member"), e.getMessage());
+    assertEquals(Set.of(), pipeline.drainingMembers());
+    assertEquals(1, applied.size());
+  }
+
+  @Test
+  void aDrainBeforeTheFirstPublicationAppliesWithIt() {
+    ConfigPipeline pipeline = ConfigPipeline.newBuilder().sink(sink).build();
+    MembershipListener web = pipeline.backend("web");
+
+    assertNull(pipeline.drain(Set.of(id(1))));
+    web.onChange(members(0, 3), Changes.NONE);
+
+    assertEquals(List.of(Set.of(id(0), id(2))), applied);
+  }
+}
