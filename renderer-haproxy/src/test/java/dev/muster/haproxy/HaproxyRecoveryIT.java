@@ -14,6 +14,7 @@ import dev.muster.discovery.Query;
 import dev.muster.discovery.Renderer;
 import dev.muster.fixtures.Await;
 import dev.muster.fixtures.HttpBackend;
+import dev.muster.fixtures.HttpFleet;
 import dev.muster.testkit.FakeEc2;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,7 +24,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -38,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 class HaproxyRecoveryIT {
   @TempDir Path dir;
 
-  private final List<HttpBackend> servers = new ArrayList<>();
+  private HttpFleet fleet;
+  private List<HttpBackend> servers;
   private FakeEc2 ec2;
   private HaproxyProcess haproxy;
   private ConfigPipeline pipeline;
@@ -50,10 +51,9 @@ class HaproxyRecoveryIT {
 
   @BeforeEach
   void start() {
-    for (int i = 0; i < 3; i++) {
-      servers.add(HttpBackend.start("backend-" + i, "127.0.0." + (40 + i)));
-    }
     ec2 = FakeEc2.start();
+    fleet = HttpFleet.start(ec2, "web", 3, 40);
+    servers = fleet.servers();
     launch(servers.get(0));
     launch(servers.get(1));
     port = HaproxyProcess.freePort();
@@ -81,17 +81,13 @@ class HaproxyRecoveryIT {
       haproxy.close();
     }
     ec2.close();
-    servers.forEach(HttpBackend::close);
+    if (fleet != null) {
+      fleet.close();
+    }
   }
 
   private void launch(HttpBackend server) {
-    ec2.fleet()
-        .launch(
-            1,
-            spec ->
-                spec.privateIps(server.address())
-                    .tag("role", "web")
-                    .tag("muster:port", Integer.toString(server.port())));
+    fleet.launch(server);
   }
 
   private FileTarget target() {

@@ -15,6 +15,7 @@ import dev.muster.discovery.Renderer;
 import dev.muster.discovery.Snapshot;
 import dev.muster.fixtures.Await;
 import dev.muster.fixtures.HttpBackend;
+import dev.muster.fixtures.HttpFleet;
 import dev.muster.fixtures.LoadClient;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
@@ -24,7 +25,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -44,8 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
 class HaproxyReloadIT {
   @TempDir Path dir;
 
-  private final List<HttpBackend> servers = new ArrayList<>();
-  private final Map<String, HttpBackend> byInstance = new HashMap<>();
+  private HttpFleet fleet;
+  private List<HttpBackend> servers;
   private FakeEc2 ec2;
   private HaproxyProcess haproxy;
   private Discovery discovery;
@@ -56,10 +56,9 @@ class HaproxyReloadIT {
 
   @BeforeEach
   void start() throws Exception {
-    for (int i = 0; i < 8; i++) {
-      servers.add(HttpBackend.start("backend-" + i, "127.0.0." + (i + 2)));
-    }
     ec2 = FakeEc2.start();
+    fleet = HttpFleet.start(ec2, "web", 8, 2);
+    servers = fleet.servers();
     launch(servers.get(0));
     launch(servers.get(1));
 
@@ -113,13 +112,18 @@ class HaproxyReloadIT {
     if (discovery != null) {
       discovery.close();
     }
+    if (pipeline != null) {
+      pipeline.close();
+    }
     if (haproxy != null) {
       haproxy.close();
     }
     if (ec2 != null) {
       ec2.close();
     }
-    servers.forEach(HttpBackend::close);
+    if (fleet != null) {
+      fleet.close();
+    }
   }
 
   static String header(int port) {
@@ -142,17 +146,7 @@ class HaproxyReloadIT {
   }
 
   private FakeInstance launch(HttpBackend server) {
-    FakeInstance instance =
-        ec2.fleet()
-            .launch(
-                1,
-                spec ->
-                    spec.privateIps(server.address())
-                        .tag("role", "web")
-                        .tag("muster:port", Integer.toString(server.port())))
-            .get(0);
-    byInstance.put(instance.instanceId(), server);
-    return instance;
+    return fleet.launch(server);
   }
 
   private void applyChange(Runnable change) throws InterruptedException {
@@ -190,7 +184,7 @@ class HaproxyReloadIT {
           applyChange(() -> members.add(launch(server)));
         } else {
           FakeInstance leaving = members.poll();
-          lastRemoved = byInstance.get(leaving.instanceId());
+          lastRemoved = fleet.backendOf(leaving.instanceId());
           applyChange(() -> ec2.fleet().terminate(leaving.instanceId()));
           spare.add(lastRemoved);
         }
@@ -241,12 +235,7 @@ class HaproxyReloadIT {
       }
       HttpBackend first = servers.get(0);
       await(() -> first.inFlight() > 0, "a slow request on " + first);
-      String leaving =
-          byInstance.entrySet().stream()
-              .filter(e -> e.getValue() == first)
-              .findFirst()
-              .orElseThrow()
-              .getKey();
+      String leaving = fleet.instanceOf(first);
 
       applyChange(() -> ec2.fleet().terminate(leaving));
 

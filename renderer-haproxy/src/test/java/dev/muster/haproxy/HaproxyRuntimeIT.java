@@ -10,6 +10,7 @@ import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import dev.muster.fixtures.Await;
 import dev.muster.fixtures.HttpBackend;
+import dev.muster.fixtures.HttpFleet;
 import dev.muster.fixtures.LoadClient;
 import dev.muster.haproxy.internal.RuntimeApi;
 import dev.muster.haproxy.internal.StatsSocketApi;
@@ -22,7 +23,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -41,8 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
 class HaproxyRuntimeIT {
   @TempDir Path dir;
 
-  private final List<HttpBackend> servers = new ArrayList<>();
-  private final Map<String, HttpBackend> byInstance = new HashMap<>();
+  private HttpFleet fleet;
+  private List<HttpBackend> servers;
   private final AtomicInteger publications = new AtomicInteger();
   private FakeEc2 ec2;
   private HaproxyProcess haproxy;
@@ -53,10 +53,9 @@ class HaproxyRuntimeIT {
   private int port;
 
   private void start(int slots, int initialMembers) throws Exception {
-    for (int i = 0; i < 8; i++) {
-      servers.add(HttpBackend.start("backend-" + i, "127.0.0." + (i + 20)));
-    }
     ec2 = FakeEc2.start();
+    fleet = HttpFleet.start(ec2, "web", 8, 20);
+    servers = fleet.servers();
     for (int i = 0; i < initialMembers; i++) {
       launch(servers.get(i));
     }
@@ -126,21 +125,13 @@ class HaproxyRuntimeIT {
     if (ec2 != null) {
       ec2.close();
     }
-    servers.forEach(HttpBackend::close);
+    if (fleet != null) {
+      fleet.close();
+    }
   }
 
   private FakeInstance launch(HttpBackend server) {
-    FakeInstance instance =
-        ec2.fleet()
-            .launch(
-                1,
-                spec ->
-                    spec.privateIps(server.address())
-                        .tag("role", "web")
-                        .tag("muster:port", Integer.toString(server.port())))
-            .get(0);
-    byInstance.put(instance.instanceId(), server);
-    return instance;
+    return fleet.launch(server);
   }
 
   private void applyChange(Runnable change) throws InterruptedException {
@@ -185,7 +176,7 @@ class HaproxyRuntimeIT {
           applyChange(() -> members.add(launch(server)));
         } else {
           FakeInstance leaving = members.poll();
-          lastRemoved = byInstance.get(leaving.instanceId());
+          lastRemoved = fleet.backendOf(leaving.instanceId());
           applyChange(() -> ec2.fleet().terminate(leaving.instanceId()));
           spare.add(lastRemoved);
         }
@@ -235,12 +226,7 @@ class HaproxyRuntimeIT {
       }
       HttpBackend first = servers.get(0);
       await(() -> first.inFlight() > 0, "a slow request on " + first);
-      String leaving =
-          byInstance.entrySet().stream()
-              .filter(e -> e.getValue() == first)
-              .findFirst()
-              .orElseThrow()
-              .getKey();
+      String leaving = fleet.instanceOf(first);
       long started = System.nanoTime();
 
       applyChange(() -> ec2.fleet().terminate(leaving));

@@ -2,6 +2,7 @@ package dev.muster.kamailio;
 
 import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.Validator;
+import dev.muster.discovery.internal.IoErrors;
 import dev.muster.kamailio.internal.ListEntry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,8 +48,7 @@ public final class DispatcherListValidator implements Validator {
     try {
       text = Files.readString(candidate);
     } catch (IOException e) {
-      throw new ApplyException(
-          "validation failed: cannot read " + candidate + ": " + e.getMessage(), e);
+      throw new ApplyException("validation failed: cannot read " + IoErrors.describe(e), e);
     }
     List<ListEntry> entries;
     try {

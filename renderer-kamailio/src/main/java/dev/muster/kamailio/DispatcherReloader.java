@@ -2,6 +2,7 @@ package dev.muster.kamailio;
 
 import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.Reloader;
+import dev.muster.discovery.internal.IoErrors;
 import dev.muster.kamailio.internal.Json;
 import dev.muster.kamailio.internal.ListEntry;
 import java.io.IOException;
@@ -97,7 +98,9 @@ public final class DispatcherReloader implements Reloader {
       for (ListEntry e : ListEntry.parseAll(Files.readString(listFile))) {
         expected.add(e.setId() + " " + e.uri());
       }
-    } catch (IOException | IllegalArgumentException e) {
+    } catch (IOException e) {
+      throw new ApplyException("reload check failed: cannot read " + IoErrors.describe(e), e);
+    } catch (IllegalArgumentException e) {
       throw new ApplyException(
           "reload check failed: cannot read " + listFile + ": " + e.getMessage(), e);
     }

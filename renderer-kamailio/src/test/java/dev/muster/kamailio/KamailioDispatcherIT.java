@@ -127,6 +127,9 @@ class KamailioDispatcherIT {
     if (discovery != null) {
       discovery.close();
     }
+    if (pipeline != null) {
+      pipeline.close();
+    }
     processes.forEach(SipProcess::close);
     if (ec2 != null) {
       ec2.close();

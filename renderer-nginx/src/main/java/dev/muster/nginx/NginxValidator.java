@@ -3,6 +3,7 @@ package dev.muster.nginx;
 import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.Command;
 import dev.muster.discovery.Validator;
+import dev.muster.discovery.internal.IoErrors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,8 +54,7 @@ public final class NginxValidator implements Validator {
     try {
       main = Files.readString(mainConfig);
     } catch (IOException e) {
-      throw new ApplyException(
-          "validation failed: cannot read " + mainConfig + ": " + e.getMessage(), e);
+      throw new ApplyException("validation failed: cannot read " + IoErrors.describe(e), e);
     }
     String absolute = liveInclude.toString();
     String relative = mainConfig.getParent().relativize(liveInclude).toString();
@@ -89,7 +89,8 @@ public final class NginxValidator implements Validator {
       throw e.rejected() ? ApplyException.rejected(message, e) : new ApplyException(message, e);
     } catch (IOException e) {
       throw new ApplyException(
-          "validation failed: cannot write a copy of " + mainConfig + ": " + e.getMessage(), e);
+          "validation failed: cannot write a copy of " + mainConfig + ": " + IoErrors.describe(e),
+          e);
     } finally {
       if (copy != null) {
         try {

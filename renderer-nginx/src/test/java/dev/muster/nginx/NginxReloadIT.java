@@ -14,6 +14,7 @@ import dev.muster.discovery.Query;
 import dev.muster.discovery.Renderer;
 import dev.muster.fixtures.Await;
 import dev.muster.fixtures.HttpBackend;
+import dev.muster.fixtures.HttpFleet;
 import dev.muster.fixtures.LoadClient;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
@@ -23,7 +24,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -42,8 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
 class NginxReloadIT {
   @TempDir Path dir;
 
-  private final List<HttpBackend> servers = new ArrayList<>();
-  private final Map<String, HttpBackend> byInstance = new HashMap<>();
+  private HttpFleet fleet;
+  private List<HttpBackend> servers;
   private FakeEc2 ec2;
   private NginxProcess nginx;
   private Discovery discovery;
@@ -73,10 +73,9 @@ class NginxReloadIT {
   }
 
   private void start(Duration waitMin) throws Exception {
-    for (int i = 0; i < 8; i++) {
-      servers.add(HttpBackend.start("backend-" + i, "127.0.0." + (i + 40)));
-    }
     ec2 = FakeEc2.start();
+    fleet = HttpFleet.start(ec2, "web", 8, 40);
+    servers = fleet.servers();
     launch(servers.get(0));
     launch(servers.get(1));
     port = NginxProcess.freePort();
@@ -123,27 +122,22 @@ class NginxReloadIT {
     if (discovery != null) {
       discovery.close();
     }
+    if (pipeline != null) {
+      pipeline.close();
+    }
     if (nginx != null) {
       nginx.close();
     }
     if (ec2 != null) {
       ec2.close();
     }
-    servers.forEach(HttpBackend::close);
+    if (fleet != null) {
+      fleet.close();
+    }
   }
 
   private FakeInstance launch(HttpBackend server) {
-    FakeInstance instance =
-        ec2.fleet()
-            .launch(
-                1,
-                spec ->
-                    spec.privateIps(server.address())
-                        .tag("role", "web")
-                        .tag("muster:port", Integer.toString(server.port())))
-            .get(0);
-    byInstance.put(instance.instanceId(), server);
-    return instance;
+    return fleet.launch(server);
   }
 
   private void applyChange(Runnable change) throws InterruptedException {
@@ -191,7 +185,7 @@ class NginxReloadIT {
         } else {
           FakeInstance leaving = members.poll();
           applyChange(() -> ec2.fleet().terminate(leaving.instanceId()));
-          spare.add(byInstance.get(leaving.instanceId()));
+          spare.add(fleet.backendOf(leaving.instanceId()));
         }
         Thread.sleep(250);
       }
@@ -235,12 +229,7 @@ class NginxReloadIT {
       }
       HttpBackend first = servers.get(0);
       await(() -> first.inFlight() > 0, "a slow request on " + first);
-      String leaving =
-          byInstance.entrySet().stream()
-              .filter(e -> e.getValue() == first)
-              .findFirst()
-              .orElseThrow()
-              .getKey();
+      String leaving = fleet.instanceOf(first);
 
       applyChange(() -> ec2.fleet().terminate(leaving));
 
