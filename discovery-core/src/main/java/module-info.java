@@ -25,5 +25,6 @@ module dev.muster.discovery {
   exports dev.muster.discovery.internal to
       dev.muster.haproxy,
       dev.muster.nginx,
-      dev.muster.kamailio;
+      dev.muster.kamailio,
+      dev.muster.agent;
 }

@@ -1,0 +1,73 @@
+package dev.muster.agent;
+
+import dev.muster.discovery.MemberMapping;
+import dev.muster.discovery.Query;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The agent's configuration, as read from one YAML file by {@link ConfigReader}: checked and typed,
+ * with every default filled in.
+ *
+ * @param file where it was read from
+ * @param aws the AWS settings
+ * @param backends the backends by name, in file order
+ * @param outputs the outputs by name, in file order
+ * @param status the status listener, or {@code null} if off
+ * @param stateDir where each backend's last good membership is kept, or {@code null}
+ */
+record AgentConfig(
+    Path file,
+    Aws aws,
+    Map<String, Backend> backends,
+    Map<String, Output> outputs,
+    Status status,
+    Path stateDir) {
+
+  /** Region ({@code null}: the SDK's settings, then IMDS), endpoint and profile, or nulls. */
+  record Aws(String region, URI endpoint, String profile) {}
+
+  /** The loop's settings for one backend: the file's defaults with its own overrides. */
+  record Loop(
+      Duration interval,
+      Duration waitMin,
+      Duration waitMax,
+      int confirmations,
+      double maxRemoval,
+      boolean allowEmpty,
+      int minMembers,
+      Duration holdMin) {}
+
+  /** One backend: which instances, how they become members, and its loop. */
+  record Backend(String name, Query query, MemberMapping mapping, Loop loop) {}
+
+  /** How an output makes its proxy take a new file. */
+  record Reload(Path masterSocket, List<String> command) {}
+
+  /**
+   * One output: a proxy's file (or HAProxy's runtime API) fed by some backends.
+   *
+   * @param type {@code haproxy}, {@code nginx} or {@code kamailio}
+   * @param mode for haproxy, {@code file} or {@code runtime}; {@code file} otherwise
+   * @param sets for kamailio, the dispatcher set id of each backend
+   */
+  record Output(
+      String name,
+      String type,
+      String mode,
+      Path file,
+      Path header,
+      Path template,
+      List<String> backends,
+      Reload reload,
+      Path mainConfig,
+      Path statsSocket,
+      URI rpc,
+      Map<String, Integer> sets) {}
+
+  /** The status listener's address (loopback unless you say otherwise). */
+  record Status(String host, int port) {}
+}

@@ -1,0 +1,694 @@
+package dev.muster.agent;
+
+import dev.muster.agent.AgentConfig.Aws;
+import dev.muster.agent.AgentConfig.Backend;
+import dev.muster.agent.AgentConfig.Loop;
+import dev.muster.agent.AgentConfig.Output;
+import dev.muster.agent.AgentConfig.Reload;
+import dev.muster.agent.AgentConfig.Status;
+import dev.muster.discovery.MemberMapping;
+import dev.muster.discovery.Query;
+import java.io.IOException;
+import java.io.Reader;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.composer.Composer;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
+import org.snakeyaml.engine.v2.parser.ParserImpl;
+import org.snakeyaml.engine.v2.scanner.StreamReader;
+
+/**
+ * Reads the agent's YAML file strictly: an unknown key, a value of the wrong type, a bad duration
+ * or an output that names a backend that does not exist is a problem reported as {@code FILE:LINE:
+ * setting.path: what is wrong}, and every problem in the file is reported at once. Nothing is
+ * guessed and no value is clamped.
+ *
+ * <p>SnakeYAML Engine composes the file into nodes that know their line; this class walks them.
+ */
+final class ConfigReader {
+  private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+  private static final Set<String> TYPES = Set.of("haproxy", "nginx", "kamailio");
+
+  private final Path file;
+  private final List<String> problems = new ArrayList<>();
+
+  /** Every backend the file declares, usable or not, so that one mistake is reported once. */
+  private final Set<String> declared = new LinkedHashSet<>();
+
+  private ConfigReader(Path file) {
+    this.file = file;
+  }
+
+  /**
+   * Reads and checks {@code file}.
+   *
+   * @throws ConfigException with every problem found
+   */
+  static AgentConfig read(Path file) throws ConfigException {
+    return new ConfigReader(file).read();
+  }
+
+  private AgentConfig read() throws ConfigException {
+    Node root = compose();
+    MappingNode top = mapping(root, "");
+    if (top == null) {
+      throw new ConfigException(problems);
+    }
+    Map<String, Node> keys = keys(top, "", "aws", "discovery", "backends", "outputs", "status");
+    Aws aws = aws(keys.get("aws"));
+    Map<String, Node> discovery =
+        keys.get("discovery") == null
+            ? Map.of()
+            : keys(
+                mapping(keys.get("discovery"), "discovery"),
+                "discovery",
+                "interval",
+                "wait",
+                "guard",
+                "state_dir");
+    Loop defaults = loop(discovery, "discovery", defaultLoop());
+    Path stateDir = path(discovery.get("state_dir"), "discovery.state_dir");
+    Map<String, Backend> backends = backends(keys.get("backends"), defaults);
+    Map<String, Output> outputs = outputs(keys.get("outputs"), declared);
+    Status status = status(keys.get("status"));
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return new AgentConfig(file, aws, backends, outputs, status, stateDir);
+  }
+
+  private Node compose() throws ConfigException {
+    String text;
+    try {
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file)))
+              .toString();
+    } catch (CharacterCodingException e) {
+      throw new ConfigException(List.of(file + ": not valid UTF-8"));
+    } catch (IOException e) {
+      throw new ConfigException(
+          List.of(file + ": cannot read: " + dev.muster.discovery.internal.IoErrors.describe(e)));
+    }
+    // Duplicate keys are reported while walking the nodes, with the setting's path.
+    LoadSettings settings = LoadSettings.builder().build();
+    try (Reader reader = new java.io.StringReader(text)) {
+      Composer composer =
+          new Composer(settings, new ParserImpl(settings, new StreamReader(settings, reader)));
+      if (!composer.hasNext()) {
+        throw new ConfigException(List.of(file + ": the file is empty"));
+      }
+      Node node = composer.next();
+      if (composer.hasNext()) {
+        throw new ConfigException(List.of(file + ": more than one YAML document"));
+      }
+      return node;
+    } catch (MarkedYamlEngineException e) {
+      int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
+      throw new ConfigException(
+          List.of(file + ":" + line + ": not valid YAML: " + firstLine(e.getProblem())));
+    } catch (YamlEngineException e) {
+      throw new ConfigException(List.of(file + ": not valid YAML: " + firstLine(e.getMessage())));
+    } catch (IOException e) {
+      throw new ConfigException(List.of(file + ": " + e.getMessage()));
+    }
+  }
+
+  // --- sections ---------------------------------------------------------------------------
+
+  private Aws aws(Node node) {
+    if (node == null) {
+      return new Aws(null, null, null);
+    }
+    Map<String, Node> keys = keys(mapping(node, "aws"), "aws", "region", "endpoint", "profile");
+    String region = string(keys.get("region"), "aws.region");
+    if (region != null && !region.matches("[a-z]{2}(-[a-z0-9]+)+-\\d+")) {
+      problem(keys.get("region"), "aws.region", "must be a region name like us-east-1: " + region);
+    }
+    return new Aws(
+        region,
+        url(keys.get("endpoint"), "aws.endpoint"),
+        string(keys.get("profile"), "aws.profile"));
+  }
+
+  private static Loop defaultLoop() {
+    return new Loop(
+        Duration.ofSeconds(15), Duration.ZERO, null, 3, 0.5, false, 1, Duration.ofSeconds(60));
+  }
+
+  /** The loop settings under {@code keys} (interval, wait, guard) over {@code base}. */
+  private Loop loop(Map<String, Node> keys, String path, Loop base) {
+    Duration interval = duration(keys.get("interval"), path + ".interval", base.interval());
+    if (keys.get("interval") != null && interval.compareTo(Duration.ofSeconds(1)) < 0) {
+      problem(keys.get("interval"), path + ".interval", "must be at least 1s");
+    }
+    Duration waitMin = base.waitMin();
+    Duration waitMax = base.waitMax();
+    if (keys.get("wait") != null) {
+      Map<String, Node> wait =
+          keys(mapping(keys.get("wait"), path + ".wait"), path + ".wait", "min", "max");
+      waitMin = duration(wait.get("min"), path + ".wait.min", waitMin);
+      waitMax = duration(wait.get("max"), path + ".wait.max", waitMax);
+      if (waitMax != null && waitMax.compareTo(waitMin) < 0) {
+        problem(wait.get("max"), path + ".wait.max", "must not be shorter than wait.min");
+      }
+    }
+    int confirmations = base.confirmations();
+    double maxRemoval = base.maxRemoval();
+    boolean allowEmpty = base.allowEmpty();
+    int minMembers = base.minMembers();
+    Duration holdMin = base.holdMin();
+    if (keys.get("guard") != null) {
+      String g = path + ".guard";
+      Map<String, Node> guard =
+          keys(
+              mapping(keys.get("guard"), g),
+              g,
+              "confirmations",
+              "max_removal",
+              "allow_empty",
+              "min_members",
+              "hold_min");
+      confirmations =
+          integer(guard.get("confirmations"), g + ".confirmations", confirmations, 1, 1000);
+      maxRemoval = fraction(guard.get("max_removal"), g + ".max_removal", maxRemoval);
+      allowEmpty = bool(guard.get("allow_empty"), g + ".allow_empty", allowEmpty);
+      minMembers = integer(guard.get("min_members"), g + ".min_members", minMembers, 1, 1_000_000);
+      holdMin = duration(guard.get("hold_min"), g + ".hold_min", holdMin);
+    }
+    return new Loop(
+        interval, waitMin, waitMax, confirmations, maxRemoval, allowEmpty, minMembers, holdMin);
+  }
+
+  private Map<String, Backend> backends(Node node, Loop defaults) {
+    Map<String, Backend> backends = new LinkedHashMap<>();
+    if (node == null) {
+      problem(null, "backends", "at least one backend is required");
+      return backends;
+    }
+    MappingNode map = mapping(node, "backends");
+    if (map == null) {
+      return backends;
+    }
+    for (NodeTuple tuple : map.getValue()) {
+      String name = key(tuple);
+      String path = "backends." + name;
+      declared.add(name);
+      if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")) {
+        problem(tuple.getKeyNode(), path, "a backend name is 1 to 63 letters, digits, _ . -");
+        continue;
+      }
+      Map<String, Node> keys =
+          keys(
+              mapping(tuple.getValueNode(), path),
+              path,
+              "tags",
+              "tag_keys",
+              "asg",
+              "vpc",
+              "subnets",
+              "zones",
+              "states",
+              "port",
+              "address",
+              "address_host_names",
+              "weight",
+              "port_tag",
+              "weight_tag",
+              "interval",
+              "wait",
+              "guard");
+      Backend backend = backend(name, path, keys, tuple.getValueNode(), defaults);
+      if (backend != null) {
+        backends.put(name, backend);
+      }
+    }
+    if (map.getValue().isEmpty()) {
+      problem(node, "backends", "at least one backend is required");
+    }
+    return backends;
+  }
+
+  private Backend backend(
+      String name, String path, Map<String, Node> keys, Node at, Loop defaults) {
+    int before = problems.size();
+    Query.Builder query = Query.newBuilder();
+    Node tags = keys.get("tags");
+    if (tags != null) {
+      MappingNode tagMap = mapping(tags, path + ".tags");
+      if (tagMap != null) {
+        for (NodeTuple t : tagMap.getValue()) {
+          String key = key(t);
+          List<String> values = strings(t.getValueNode(), path + ".tags." + key);
+          build(
+              t.getValueNode(),
+              path + ".tags." + key,
+              () -> query.tag(key, values.toArray(String[]::new)));
+        }
+      }
+    }
+    filter(keys.get("tag_keys"), path + ".tag_keys", v -> query.tagKey(v));
+    filter(keys.get("asg"), path + ".asg", v -> query.autoScalingGroup(v));
+    filter(keys.get("vpc"), path + ".vpc", v -> query.vpcId(v));
+    filter(keys.get("subnets"), path + ".subnets", v -> query.subnetId(v));
+    filter(keys.get("zones"), path + ".zones", v -> query.availabilityZone(v));
+    filter(keys.get("states"), path + ".states", v -> query.states(v));
+    if (tags == null && keys.get("tag_keys") == null && keys.get("asg") == null) {
+      problem(at, path, "needs tags, tag_keys or asg: which instances belong?");
+    }
+    MemberMapping.Builder mapping = MemberMapping.newBuilder();
+    if (keys.get("port") == null) {
+      problem(at, path + ".port", "is required (the tag muster:port overrides it per instance)");
+    } else {
+      mapping.port(integer(keys.get("port"), path + ".port", 0, 1, 65535));
+    }
+    String address = string(keys.get("address"), path + ".address");
+    if (address != null) {
+      switch (address) {
+        case "private-ip" -> mapping.address(MemberMapping.AddressSource.PRIVATE_IP);
+        case "public-ip" -> mapping.address(MemberMapping.AddressSource.PUBLIC_IP);
+        case "private-dns" -> mapping.address(MemberMapping.AddressSource.PRIVATE_DNS);
+        case "ipv6" -> mapping.address(MemberMapping.AddressSource.IPV6);
+        default -> {
+          if (address.startsWith("tag:") && address.length() > 4) {
+            mapping.addressTag(address.substring(4));
+          } else {
+            problem(
+                keys.get("address"),
+                path + ".address",
+                "must be private-ip, public-ip, private-dns, ipv6 or tag:NAME: " + address);
+          }
+        }
+      }
+    }
+    mapping.addressTagHostNames(
+        bool(keys.get("address_host_names"), path + ".address_host_names", false));
+    mapping.weight(integer(keys.get("weight"), path + ".weight", 100, 0, 256));
+    if (keys.containsKey("port_tag")) {
+      mapping.portTag(string(keys.get("port_tag"), path + ".port_tag"));
+    }
+    if (keys.containsKey("weight_tag")) {
+      mapping.weightTag(string(keys.get("weight_tag"), path + ".weight_tag"));
+    }
+    Loop loop = loop(keys, path, defaults);
+    if (problems.size() > before) {
+      return null;
+    }
+    return new Backend(name, query.build(), mapping.build(), loop);
+  }
+
+  private Map<String, Output> outputs(Node node, Set<String> backendNames) {
+    Map<String, Output> outputs = new LinkedHashMap<>();
+    if (node == null) {
+      problem(null, "outputs", "at least one output is required");
+      return outputs;
+    }
+    MappingNode map = mapping(node, "outputs");
+    if (map == null) {
+      return outputs;
+    }
+    Set<Path> files = new LinkedHashSet<>();
+    for (NodeTuple tuple : map.getValue()) {
+      String name = key(tuple);
+      String path = "outputs." + name;
+      Map<String, Node> keys =
+          keys(
+              mapping(tuple.getValueNode(), path),
+              path,
+              "type",
+              "mode",
+              "file",
+              "header",
+              "template",
+              "backends",
+              "reload",
+              "main_config",
+              "stats_socket",
+              "rpc",
+              "sets");
+      Output output = output(name, path, keys, tuple.getValueNode(), backendNames);
+      if (output != null) {
+        if (!files.add(output.file().toAbsolutePath().normalize())) {
+          problem(keys.get("file"), path + ".file", "another output writes " + output.file());
+        }
+        outputs.put(name, output);
+      }
+    }
+    if (map.getValue().isEmpty()) {
+      problem(node, "outputs", "at least one output is required");
+    }
+    return outputs;
+  }
+
+  private Output output(
+      String name, String path, Map<String, Node> keys, Node at, Set<String> backendNames) {
+    int before = problems.size();
+    String type = string(keys.get("type"), path + ".type");
+    if (type == null) {
+      problem(at, path + ".type", "is required: haproxy, nginx or kamailio");
+      return null;
+    }
+    if (!TYPES.contains(type)) {
+      problem(keys.get("type"), path + ".type", "must be haproxy, nginx or kamailio: " + type);
+      return null;
+    }
+    String mode = string(keys.get("mode"), path + ".mode");
+    if (mode == null) {
+      mode = "file";
+    } else if (!type.equals("haproxy") || !(mode.equals("file") || mode.equals("runtime"))) {
+      problem(
+          keys.get("mode"),
+          path + ".mode",
+          type.equals("haproxy") ? "must be file or runtime: " + mode : "only haproxy has modes");
+    }
+    Path out = path(keys.get("file"), path + ".file");
+    if (out == null) {
+      problem(at, path + ".file", "is required: the file this output writes");
+    }
+    List<String> wanted =
+        keys.get("backends") == null
+            ? List.of()
+            : strings(keys.get("backends"), path + ".backends");
+    if (keys.get("backends") == null) {
+      problem(at, path + ".backends", "is required: which backends feed this output");
+    }
+    for (String b : wanted) {
+      if (!backendNames.contains(b)) {
+        problem(
+            keys.get("backends"),
+            path + ".backends",
+            "no backend named " + b + " (backends: " + String.join(", ", backendNames) + ")");
+      }
+    }
+    Path header = existing(keys.get("header"), path + ".header");
+    Path template = existing(keys.get("template"), path + ".template");
+    if (header != null && template != null) {
+      problem(
+          keys.get("template"),
+          path + ".template",
+          "header and template do not go together: a template writes the whole file");
+    }
+    if (type.equals("haproxy") && header == null && template == null) {
+      problem(at, path + ".header", "is required for haproxy (or template)");
+    }
+    Reload reload = reload(keys.get("reload"), path + ".reload");
+    Path mainConfig = existing(keys.get("main_config"), path + ".main_config");
+    if (type.equals("nginx") && mainConfig == null) {
+      problem(at, path + ".main_config", "is required for nginx (for nginx -t and the reload)");
+    }
+    Path statsSocket = path(keys.get("stats_socket"), path + ".stats_socket");
+    if ("runtime".equals(mode) && statsSocket == null) {
+      problem(at, path + ".stats_socket", "is required in runtime mode");
+    }
+    URI rpc = url(keys.get("rpc"), path + ".rpc");
+    Map<String, Integer> sets = new LinkedHashMap<>();
+    if (type.equals("kamailio")) {
+      if (rpc == null) {
+        problem(at, path + ".rpc", "is required for kamailio (its JSON-RPC URL)");
+      }
+      MappingNode setMap =
+          keys.get("sets") == null ? null : mapping(keys.get("sets"), path + ".sets");
+      if (setMap != null) {
+        for (NodeTuple t : setMap.getValue()) {
+          sets.put(key(t), integer(t.getValueNode(), path + ".sets." + key(t), 1, 1, 99_999));
+        }
+      }
+      for (int i = 0; i < wanted.size(); i++) {
+        sets.putIfAbsent(wanted.get(i), i + 1);
+      }
+    }
+    if (problems.size() > before) {
+      return null;
+    }
+    return new Output(
+        name,
+        type,
+        mode,
+        out,
+        header,
+        template,
+        wanted,
+        reload,
+        mainConfig,
+        statsSocket,
+        rpc,
+        sets);
+  }
+
+  private Reload reload(Node node, String path) {
+    if (node == null) {
+      return null;
+    }
+    Map<String, Node> keys = keys(mapping(node, path), path, "master_socket", "command");
+    Path socket = path(keys.get("master_socket"), path + ".master_socket");
+    List<String> command =
+        keys.get("command") == null ? null : strings(keys.get("command"), path + ".command");
+    if ((socket == null) == (command == null)) {
+      problem(node, path, "needs exactly one of master_socket and command");
+    }
+    return new Reload(socket, command);
+  }
+
+  private Status status(Node node) {
+    if (node == null) {
+      return null;
+    }
+    Map<String, Node> keys = keys(mapping(node, "status"), "status", "listen");
+    String listen = string(keys.get("listen"), "status.listen");
+    if (listen == null) {
+      problem(node, "status.listen", "is required, e.g. 127.0.0.1:9333");
+      return null;
+    }
+    Matcher m = Pattern.compile("(.+):(\\d{1,5})").matcher(listen);
+    if (!m.matches() || Integer.parseInt(m.group(2)) > 65535) {
+      problem(keys.get("listen"), "status.listen", "must be HOST:PORT: " + listen);
+      return null;
+    }
+    return new Status(m.group(1), Integer.parseInt(m.group(2)));
+  }
+
+  // --- values -----------------------------------------------------------------------------
+
+  /** The keys of {@code map}; any other key is a problem that lists the known ones. */
+  private Map<String, Node> keys(MappingNode map, String path, String... known) {
+    Map<String, Node> keys = new LinkedHashMap<>();
+    if (map == null) {
+      return keys;
+    }
+    Set<String> allowed = Set.of(known);
+    for (NodeTuple tuple : map.getValue()) {
+      String key = key(tuple);
+      if (keys.containsKey(key)) {
+        problem(tuple.getKeyNode(), join(path, key), "given twice");
+      } else if (!allowed.contains(key)) {
+        problem(
+            tuple.getKeyNode(),
+            join(path, key),
+            "unknown setting (known here: " + String.join(", ", known) + ")");
+      } else {
+        keys.put(key, tuple.getValueNode());
+      }
+    }
+    return keys;
+  }
+
+  private static String key(NodeTuple tuple) {
+    return tuple.getKeyNode() instanceof ScalarNode s ? s.getValue() : "?";
+  }
+
+  private MappingNode mapping(Node node, String path) {
+    if (node instanceof MappingNode m) {
+      return m;
+    }
+    problem(node, path.isEmpty() ? "(top)" : path, "must be a mapping of settings");
+    return null;
+  }
+
+  private String string(Node node, String path) {
+    if (node == null) {
+      return null;
+    }
+    if (node instanceof ScalarNode s && !s.getValue().isEmpty()) {
+      return s.getValue();
+    }
+    problem(node, path, "must be a non-empty text");
+    return null;
+  }
+
+  /** A text or a list of texts. */
+  private List<String> strings(Node node, String path) {
+    if (node instanceof SequenceNode seq) {
+      List<String> values = new ArrayList<>();
+      for (Node item : seq.getValue()) {
+        String v = string(item, path);
+        if (v != null) {
+          values.add(v);
+        }
+      }
+      if (values.isEmpty()) {
+        problem(node, path, "must not be an empty list");
+      }
+      return values;
+    }
+    String single = string(node, path);
+    return single == null ? List.of() : List.of(single);
+  }
+
+  private int integer(Node node, String path, int fallback, int min, int max) {
+    if (node == null) {
+      return fallback;
+    }
+    String text = node instanceof ScalarNode s ? s.getValue() : "";
+    if (text.matches("\\d{1,9}")) {
+      int value = Integer.parseInt(text);
+      if (value >= min && value <= max) {
+        return value;
+      }
+    }
+    problem(node, path, "must be a whole number from " + min + " to " + max + ": " + text);
+    return fallback;
+  }
+
+  private double fraction(Node node, String path, double fallback) {
+    if (node == null) {
+      return fallback;
+    }
+    String text = node instanceof ScalarNode s ? s.getValue() : "";
+    try {
+      double value = Double.parseDouble(text);
+      if (value > 0 && value <= 1) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    problem(node, path, "must be a share above 0 and at most 1, e.g. 0.5: " + text);
+    return fallback;
+  }
+
+  private boolean bool(Node node, String path, boolean fallback) {
+    if (node == null) {
+      return fallback;
+    }
+    String text = node instanceof ScalarNode s ? s.getValue() : "";
+    if (text.equals("true") || text.equals("false")) {
+      return Boolean.parseBoolean(text);
+    }
+    problem(node, path, "must be true or false: " + text);
+    return fallback;
+  }
+
+  private Duration duration(Node node, String path, Duration fallback) {
+    if (node == null) {
+      return fallback;
+    }
+    String text = node instanceof ScalarNode s ? s.getValue() : "";
+    Matcher m = DURATION.matcher(text);
+    if (!m.matches()) {
+      problem(node, path, "must be a duration like 500ms, 15s, 2m or 1h: " + text);
+      return fallback;
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      default -> Duration.ofHours(n);
+    };
+  }
+
+  private Path path(Node node, String path) {
+    String text = string(node, path);
+    return text == null ? null : resolve(text);
+  }
+
+  /** A path to a file that must exist and be readable now (a header, a template). */
+  private Path existing(Node node, String path) {
+    Path p = path(node, path);
+    if (p != null && !Files.isReadable(p)) {
+      problem(node, path, (Files.exists(p) ? "cannot read " : "no such file: ") + p);
+    }
+    return p;
+  }
+
+  /** Relative paths are relative to the configuration file's directory. */
+  private Path resolve(String text) {
+    Path p = Path.of(text);
+    Path dir = file.toAbsolutePath().getParent();
+    return p.isAbsolute() || dir == null ? p : dir.resolve(p).normalize();
+  }
+
+  private URI url(Node node, String path) {
+    String text = string(node, path);
+    if (text == null) {
+      return null;
+    }
+    try {
+      URI uri = new URI(text);
+      if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+          && uri.getHost() != null) {
+        return uri;
+      }
+    } catch (URISyntaxException e) {
+      // reported below
+    }
+    problem(node, path, "must be an http(s) URL like http://127.0.0.1:8999: " + text);
+    return null;
+  }
+
+  private void filter(Node node, String path, Function<String[], Query.Builder> apply) {
+    if (node == null) {
+      return;
+    }
+    List<String> values = strings(node, path);
+    if (!values.isEmpty()) {
+      build(node, path, () -> apply.apply(values.toArray(String[]::new)));
+    }
+  }
+
+  /** Runs a core builder call; its argument check becomes a problem at {@code node}. */
+  private void build(Node node, String path, Runnable call) {
+    try {
+      call.run();
+    } catch (IllegalArgumentException e) {
+      problem(node, path, e.getMessage());
+    }
+  }
+
+  private void problem(Node node, String path, String message) {
+    int line = node == null ? 0 : node.getStartMark().map(m -> m.getLine() + 1).orElse(0);
+    problems.add(file + (line > 0 ? ":" + line : "") + ": " + path + ": " + message);
+  }
+
+  private static String join(String path, String key) {
+    return path.isEmpty() ? key : path + "." + key;
+  }
+
+  private static String firstLine(String text) {
+    return text == null ? "" : text.lines().findFirst().orElse("");
+  }
+}

@@ -1,0 +1,72 @@
+package dev.muster.agent;
+
+import dev.muster.agent.AgentConfig.Backend;
+import dev.muster.agent.AgentConfig.Output;
+
+/** What a configuration will do, in words: the output of {@code muster check}. */
+final class Plan {
+  private Plan() {}
+
+  static String of(AgentConfig config) {
+    StringBuilder out = new StringBuilder();
+    out.append(config.file()).append(": OK\n");
+    out.append("aws: region ")
+        .append(
+            config.aws().region() == null
+                ? "(AWS_REGION, profile, then IMDS)"
+                : config.aws().region())
+        .append(config.aws().endpoint() == null ? "" : ", endpoint " + config.aws().endpoint())
+        .append('\n');
+    out.append("backends:\n");
+    for (Backend b : config.backends().values()) {
+      out.append("  ")
+          .append(b.name())
+          .append(": ")
+          .append(b.query())
+          .append("; port ")
+          .append(b.mapping().port())
+          .append(", address ")
+          .append(b.mapping().addressSource().name().toLowerCase().replace('_', '-'))
+          .append("; every ")
+          .append(b.loop().interval().toSeconds())
+          .append(" s, guard ")
+          .append(b.loop().minMembers())
+          .append("+ members, ")
+          .append(Math.round(b.loop().maxRemoval() * 100))
+          .append("% removal held ")
+          .append(b.loop().holdMin().toSeconds())
+          .append(" s\n");
+    }
+    out.append("outputs:\n");
+    for (Output o : config.outputs().values()) {
+      out.append("  ")
+          .append(o.name())
+          .append(": ")
+          .append(o.type())
+          .append(o.type().equals("haproxy") ? " " + o.mode() + " mode" : "")
+          .append(" -> ")
+          .append(o.file())
+          .append("; backends ")
+          .append(String.join(", ", o.backends()));
+      if (o.reload() != null) {
+        out.append("; reload ")
+            .append(
+                o.reload().masterSocket() != null
+                    ? "through the master CLI " + o.reload().masterSocket()
+                    : "with " + String.join(" ", o.reload().command()));
+      }
+      if (o.rpc() != null) {
+        out.append("; reload over JSON-RPC ").append(o.rpc()).append(", sets ").append(o.sets());
+      }
+      out.append('\n');
+    }
+    if (config.status() != null) {
+      out.append("status: http://")
+          .append(config.status().host())
+          .append(':')
+          .append(config.status().port())
+          .append("/status\n");
+    }
+    return out.toString();
+  }
+}

@@ -1,0 +1,12 @@
+/** The {@code muster} command: an application, so it exports nothing. */
+module dev.muster.agent {
+  requires dev.muster.haproxy;
+  requires dev.muster.nginx;
+  requires dev.muster.kamailio;
+  requires info.picocli;
+  requires org.snakeyaml.engine.v2;
+
+  // picocli reads the command classes reflectively.
+  opens dev.muster.agent to
+      info.picocli;
+}

@@ -1,0 +1,219 @@
+package dev.muster.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The configuration file: the issue's example as written, and one message per mistake. */
+class ConfigReaderTest {
+  @TempDir Path dir;
+  private Path header;
+
+  /** The example from the agent issue, with the header at a path that exists here. */
+  private String example() {
+    return """
+        aws:
+          region: us-west-2
+          endpoint: http://127.0.0.1:8999        # optional: VPC endpoint or a stand-in
+        discovery:
+          interval: 15s
+          wait: {min: 0s, max: 10s}
+          guard: {confirmations: 3, max_removal: 0.5, allow_empty: false, min_members: 1}
+          state_dir: /var/lib/muster
+        backends:
+          web: {tags: {layer: app}, port: 8080}
+          api: {tags: {layer: api}, port: 9090, address: private-ip}
+        outputs:
+          edge:
+            type: haproxy
+            mode: file                            # or runtime
+            header: HEADER
+            file: /etc/haproxy/haproxy.cfg
+            backends: [web, api]
+            reload: {master_socket: /run/haproxy-master.sock}   # or command: [systemctl, reload, haproxy]
+        status:
+          listen: 127.0.0.1:9333
+        """
+        .replace("HEADER", header.toString());
+  }
+
+  @BeforeEach
+  void files() throws IOException {
+    header = Files.writeString(dir.resolve("haproxy-header.cfg"), "defaults\n");
+  }
+
+  private AgentConfig read(String text) throws Exception {
+    Path file = dir.resolve("muster.yaml");
+    Files.writeString(file, text);
+    return ConfigReader.read(file);
+  }
+
+  @Test
+  void theIssuesExampleWorksAsWritten() throws Exception {
+    AgentConfig config = read(example());
+
+    assertEquals("us-west-2", config.aws().region());
+    assertEquals(List.of("web", "api"), List.copyOf(config.backends().keySet()));
+    assertEquals(
+        "tag:layer=app, instance-state-name=running",
+        config.backends().get("web").query().toString());
+    assertEquals(9090, config.backends().get("api").mapping().port());
+    assertEquals(Duration.ofSeconds(10), config.backends().get("web").loop().waitMax());
+    AgentConfig.Output edge = config.outputs().get("edge");
+    assertEquals("haproxy", edge.type());
+    assertEquals("file", edge.mode());
+    assertEquals(List.of("web", "api"), edge.backends());
+    assertEquals(Path.of("/run/haproxy-master.sock"), edge.reload().masterSocket());
+    assertEquals(9333, config.status().port());
+    assertEquals(Path.of("/var/lib/muster"), config.stateDir());
+  }
+
+  @Test
+  void backendsOverrideTheDiscoveryDefaults() throws Exception {
+    AgentConfig config =
+        read(
+            example()
+                .replace(
+                    "web: {tags: {layer: app}, port: 8080}",
+                    "web: {tags: {layer: app}, port: 8080, interval: 1m, guard: {min_members: 3}}"));
+
+    AgentConfig.Loop web = config.backends().get("web").loop();
+    assertEquals(Duration.ofMinutes(1), web.interval());
+    assertEquals(3, web.minMembers());
+    assertEquals(0.5, web.maxRemoval());
+    assertEquals(1, config.backends().get("api").loop().minMembers());
+  }
+
+  /** Each mistake, the line it is reported at, and what the message says. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "unknown top-level key   | 'status:' -> 'stats:'                  | 20 | stats: unknown setting",
+        "misspelt aws key        | 'region: us-west-2' -> 'regoin: us-west-2' | 2 | aws.regoin: unknown setting",
+        "bad region              | 'us-west-2' -> 'us west'                | 2 | aws.region: must be a region name",
+        "endpoint without scheme | 'http://127.0.0.1:8999' -> '127.0.0.1:8999' | 3 | aws.endpoint: must be an http(s) URL",
+        "bad duration            | 'interval: 15s' -> 'interval: 15'       | 5 | discovery.interval: must be a duration",
+        "interval too short      | 'interval: 15s' -> 'interval: 100ms'    | 5 | discovery.interval: must be at least 1s",
+        "wait max below min      | '{min: 0s, max: 10s}' -> '{min: 20s, max: 10s}' | 6 | discovery.wait.max: must not be shorter",
+        "confirmations zero      | 'confirmations: 3' -> 'confirmations: 0' | 7 | discovery.guard.confirmations: must be a whole number from 1 to 1000",
+        "max removal above one   | 'max_removal: 0.5' -> 'max_removal: 2'  | 7 | discovery.guard.max_removal: must be a share",
+        "allow empty not boolean | 'allow_empty: false' -> 'allow_empty: no' | 7 | discovery.guard.allow_empty: must be true or false",
+        "min members zero        | 'min_members: 1' -> 'min_members: 0'   | 7 | discovery.guard.min_members: must be a whole number from 1",
+        "unknown guard key       | 'min_members: 1' -> 'min_member: 1'    | 7 | discovery.guard.min_member: unknown setting",
+        "port out of range       | 'port: 8080' -> 'port: 80800'          | 10 | backends.web.port: must be a whole number from 1 to 65535",
+        "port missing            | ', port: 8080}' -> '}'                 | 10 | backends.web.port: is required",
+        "no query                | '{tags: {layer: app}, port: 8080}' -> '{port: 8080}' | 10 | backends.web: needs tags, tag_keys or asg",
+        "bad address             | 'address: private-ip' -> 'address: elastic-ip' | 11 | backends.api.address: must be private-ip",
+        "tag with a control char | 'layer: api' -> 'layer: \"a\\u0007pi\"' | 11 | backends.api.tags.layer: tag:layer value",
+        "unknown backend key     | 'port: 9090' -> 'prot: 9090'           | 11 | backends.api.prot: unknown setting",
+        "bad backend name        | '  web: {' -> '  \"web app\": {'         | 10 | backends.web app: a backend name is",
+        "unknown output type     | 'type: haproxy' -> 'type: envoy'       | 14 | outputs.edge.type: must be haproxy, nginx or kamailio",
+        "bad mode                | 'mode: file ' -> 'mode: hot '          | 15 | outputs.edge.mode: must be file or runtime",
+        "missing backend         | 'backends: [web, api]' -> 'backends: [web, apl]' | 18 | outputs.edge.backends: no backend named apl",
+        "header does not exist   | 'header: ' -> 'header: /nope'          | 16 | outputs.edge.header: no such file: /nope",
+        "two reloads             | '{master_socket: /run/haproxy-master.sock}' -> '{master_socket: /m, command: [true]}' | 19 | outputs.edge.reload: needs exactly one",
+        "runtime without socket  | 'mode: file ' -> 'mode: runtime '      | 14 | outputs.edge.stats_socket: is required in runtime mode",
+        "not YAML at all         | 'listen: 127.0.0.1:9333' -> 'listen: [127.0.0.1' | 22 | not valid YAML",
+        "bad listen              | '127.0.0.1:9333' -> '127.0.0.1'         | 21 | status.listen: must be HOST:PORT",
+        "duplicate key           | '{min: 0s, max: 10s}' -> '{min: 0s, min: 1s}' | 6 | discovery.wait.min: given twice",
+      })
+  void eachMistakeIsReportedWithItsLineAndSetting(
+      String what, String change, int line, String message) {
+    String[] parts = change.split(" -> ");
+    String from = parts[0].strip();
+    String to = parts[1].strip();
+    from = from.substring(1, from.length() - 1);
+    to = to.substring(1, to.length() - 1).replace("\\n", "\n").replace("\\u0007", "\\a");
+    String text = example();
+    if (from.startsWith("header: ")) {
+      text = text.replace("header: " + header, to);
+    } else {
+      assertTrue(text.contains(from), what + ": the example has no " + from);
+      text =
+          text.replaceFirst(
+              java.util.regex.Pattern.quote(from), java.util.regex.Matcher.quoteReplacement(to));
+    }
+    String yaml = text;
+
+    ConfigException e = assertThrows(ConfigException.class, () -> read(yaml), what);
+
+    String expected = dir.resolve("muster.yaml") + ":" + line + ": ";
+    assertTrue(
+        e.problems().stream().anyMatch(p -> p.startsWith(expected) && p.contains(message)),
+        what + ": expected '" + expected + "... " + message + "' in " + e.problems());
+  }
+
+  @Test
+  void everyProblemIsReportedAtOnce() {
+    String yaml = example().replace("port: 8080", "port: 0").replace("type: haproxy", "type: x");
+
+    ConfigException e = assertThrows(ConfigException.class, () -> read(yaml));
+
+    assertEquals(2, e.problems().size(), e.problems().toString());
+  }
+
+  @Test
+  void anEmptyFileOrNotUtf8IsOneLine() throws IOException {
+    Path empty = Files.writeString(dir.resolve("empty.yaml"), "");
+    Path latin1 = Files.write(dir.resolve("latin1.yaml"), new byte[] {'a', ':', ' ', (byte) 0xe9});
+
+    assertEquals(
+        List.of(empty + ": the file is empty"),
+        assertThrows(ConfigException.class, () -> ConfigReader.read(empty)).problems());
+    assertEquals(
+        List.of(latin1 + ": not valid UTF-8"),
+        assertThrows(ConfigException.class, () -> ConfigReader.read(latin1)).problems());
+  }
+
+  @Test
+  void checkPrintsThePlanOrEveryProblemWithExitTwo() throws Exception {
+    Path file = Files.writeString(dir.resolve("muster.yaml"), example());
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+
+    assertEquals(
+        0,
+        Main.run(
+            new String[] {"check", "--config", file.toString()},
+            new PrintWriter(out),
+            new PrintWriter(err)));
+    assertTrue(
+        out.toString().contains("edge: haproxy file mode -> /etc/haproxy/haproxy.cfg"),
+        out.toString());
+
+    Files.writeString(file, example().replace("port: 8080", "port: x"));
+    StringWriter err2 = new StringWriter();
+    assertEquals(
+        2,
+        Main.run(
+            new String[] {"check", "--config", file.toString()},
+            new PrintWriter(new StringWriter()),
+            new PrintWriter(err2)));
+    assertTrue(
+        err2.toString().startsWith("muster: " + file + ":10: backends.web.port:"), err2.toString());
+  }
+
+  @Test
+  void versionAndHelpExitZero() {
+    StringWriter out = new StringWriter();
+    assertEquals(
+        0, Main.run(new String[] {"--version"}, new PrintWriter(out), new PrintWriter(out)));
+    assertTrue(out.toString().startsWith("muster "), out.toString());
+    assertEquals(
+        0, Main.run(new String[] {"check", "--help"}, new PrintWriter(out), new PrintWriter(out)));
+  }
+}
