@@ -1,5 +1,6 @@
 package dev.muster.agent;
 
+import dev.muster.discovery.Discovery;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -18,12 +19,15 @@ import picocli.CommandLine.Option;
     name = "muster",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    subcommands = {Main.Check.class},
+    subcommands = {Main.Check.class, Main.Once.class},
     description =
         "Keeps HAProxy, nginx and Kamailio in step with the EC2 instances that carry your tags.")
 public final class Main implements Callable<Integer> {
   static final int OK = 0;
+  static final int FETCH_FAILED = 1;
   static final int USAGE = 2;
+  static final int APPLY_FAILED = 3;
+  static final int HELD = 4;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -86,6 +90,90 @@ public final class Main implements Callable<Integer> {
         err.flush();
         return USAGE;
       }
+    }
+  }
+
+  /**
+   * {@code muster once --config FILE}: one guarded pass of every backend (the state directory is
+   * the guard's baseline, as for the loop), then every output that all its backends fed.
+   */
+  @Command(
+      name = "once",
+      mixinStandardHelpOptions = true,
+      versionProvider = Main.Version.class,
+      description = "Fetch every backend once, guarded, and apply every output; then exit.")
+  static final class Once implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(
+        names = {"-c", "--config"},
+        required = true,
+        paramLabel = "FILE",
+        description = "the configuration file")
+    Path config;
+
+    @Option(
+        names = "--accept-held",
+        description = "apply a mass removal the guard would hold (never below min_members)")
+    boolean acceptHeld;
+
+    @Override
+    public Integer call() {
+      PrintWriter err = spec.commandLine().getErr();
+      AgentConfig agent;
+      try {
+        agent = ConfigReader.read(config);
+      } catch (ConfigException e) {
+        e.problems().forEach(p -> err.println("muster: " + p));
+        err.flush();
+        return USAGE;
+      }
+      String region;
+      try {
+        region = Regions.resolve(agent.aws().region());
+      } catch (RuntimeException e) {
+        err.println(
+            "muster: aws.region: not set, and reading it from IMDS failed: " + e.getMessage());
+        err.flush();
+        return FETCH_FAILED;
+      }
+      int code = OK;
+      try (Assembly assembly = Assembly.of(agent, region)) {
+        for (var loop : assembly.loops.entrySet()) {
+          if (acceptHeld) {
+            loop.getValue().acceptHeld();
+          }
+          Discovery discovery = loop.getValue();
+          switch (discovery.runOnce()) {
+            case FAILED -> {
+              err.println(
+                  "muster: backend "
+                      + loop.getKey()
+                      + ": fetching from EC2 failed: "
+                      + discovery.status().lastError());
+              code = code == OK ? FETCH_FAILED : code;
+            }
+            case HELD -> {
+              err.println(
+                  "muster: backend "
+                      + loop.getKey()
+                      + ": nothing applied: "
+                      + discovery.status().held());
+              code = code == OK ? HELD : code;
+            }
+            case PUBLISHED -> {}
+          }
+        }
+        for (var pipeline : assembly.pipelines.entrySet()) {
+          RuntimeException failure = pipeline.getValue().lastFailure();
+          if (failure != null) {
+            err.println("muster: output " + pipeline.getKey() + ": " + failure.getMessage());
+            code = code == OK ? APPLY_FAILED : code;
+          }
+        }
+      }
+      err.flush();
+      return code;
     }
   }
 }

@@ -1,0 +1,171 @@
+package dev.muster.agent;
+
+import dev.muster.agent.AgentConfig.Backend;
+import dev.muster.agent.AgentConfig.Output;
+import dev.muster.discovery.Command;
+import dev.muster.discovery.ConfigPipeline;
+import dev.muster.discovery.Discovery;
+import dev.muster.discovery.Ec2MembershipSource;
+import dev.muster.discovery.FileTarget;
+import dev.muster.discovery.Reloader;
+import dev.muster.discovery.Sink;
+import dev.muster.haproxy.Haproxy;
+import dev.muster.haproxy.HaproxyConfig;
+import dev.muster.kamailio.DispatcherList;
+import dev.muster.kamailio.DispatcherSet;
+import dev.muster.kamailio.Kamailio;
+import dev.muster.nginx.Nginx;
+import dev.muster.nginx.NginxConfig;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A configuration made real: one discovery loop per backend, one pipeline per output, each loop
+ * feeding the pipelines of the outputs that name its backend. Closing it closes them all.
+ */
+final class Assembly implements AutoCloseable {
+  final Map<String, Discovery> loops = new LinkedHashMap<>();
+  final Map<String, ConfigPipeline> pipelines = new LinkedHashMap<>();
+
+  private Assembly() {}
+
+  /**
+   * Builds everything {@code config} describes, with EC2 clients for {@code region}.
+   *
+   * @throws IllegalArgumentException naming the output or backend whose settings a builder refused
+   */
+  static Assembly of(AgentConfig config, String region) {
+    Assembly assembly = new Assembly();
+    try {
+      config.outputs().forEach((name, output) -> assembly.pipelines.put(name, pipeline(output)));
+      for (Backend backend : config.backends().values()) {
+        Ec2MembershipSource.Builder source =
+            Ec2MembershipSource.newBuilder()
+                .region(region)
+                .query(backend.query())
+                .mapping(backend.mapping());
+        if (config.aws().endpoint() != null) {
+          source.endpoint(config.aws().endpoint());
+        }
+        AgentConfig.Loop loop = backend.loop();
+        Discovery.Builder discovery =
+            Discovery.newBuilder()
+                .name(backend.name())
+                .source(source.build())
+                .interval(loop.interval())
+                .waitMin(loop.waitMin())
+                .confirmations(loop.confirmations())
+                .maxRemovalFraction(loop.maxRemoval())
+                .allowEmpty(loop.allowEmpty())
+                .minMembers(loop.minMembers())
+                .holdMin(loop.holdMin());
+        if (loop.waitMax() != null) {
+          discovery.waitMax(loop.waitMax());
+        }
+        if (config.stateDir() != null) {
+          discovery.stateFile(config.stateDir().resolve(backend.name() + ".state"));
+        }
+        config
+            .outputs()
+            .forEach(
+                (name, output) -> {
+                  if (output.backends().contains(backend.name())) {
+                    discovery.listener(assembly.pipelines.get(name).backend(backend.name()));
+                  }
+                });
+        assembly.loops.put(backend.name(), discovery.build());
+      }
+      return assembly;
+    } catch (RuntimeException e) {
+      assembly.close();
+      throw e;
+    }
+  }
+
+  private static ConfigPipeline pipeline(Output output) {
+    return ConfigPipeline.newBuilder().name(output.name()).sink(sink(output)).build();
+  }
+
+  private static Sink sink(Output o) {
+    return switch (o.type()) {
+      case "haproxy" -> {
+        HaproxyConfig.Builder settings = Haproxy.renderer();
+        if (o.template() != null) {
+          settings.template(o.template());
+        } else {
+          settings.header(o.header());
+        }
+        if (o.mode().equals("runtime")) {
+          yield Haproxy.runtime()
+              .statsSocket(o.statsSocket())
+              .configFile(o.file())
+              .reloader(reloader(o, null))
+              .config(settings)
+              .build();
+        }
+        yield Sink.of(settings.build(), target(o, Haproxy.validator(), reloader(o, null)));
+      }
+      case "nginx" -> {
+        NginxConfig.Builder renderer = Nginx.renderer();
+        if (o.template() != null) {
+          renderer.template(o.template());
+        }
+        yield Sink.of(
+            renderer.build(),
+            target(
+                o,
+                Nginx.validator(o.mainConfig(), o.file()),
+                reloader(o, Nginx.reloader(o.mainConfig()))));
+      }
+      default -> {
+        DispatcherList.Builder renderer = Kamailio.renderer();
+        o.sets().forEach((backend, id) -> renderer.set(backend, DispatcherSet.of(id)));
+        if (o.template() != null) {
+          renderer.template(o.template());
+        }
+        yield Sink.of(
+            renderer.build(),
+            target(
+                o,
+                Kamailio.validator(),
+                reloader(o, Kamailio.reloader(o.rpc(), o.file()).build())));
+      }
+    };
+  }
+
+  private static FileTarget target(
+      Output o, dev.muster.discovery.Validator validator, Reloader reloader) {
+    return FileTarget.newBuilder(o.file()).validator(validator).reloader(reloader).build();
+  }
+
+  /** The output's reload setting, else {@code fallback} (none: the proxy is not reloaded). */
+  private static Reloader reloader(Output o, Reloader fallback) {
+    if (o.reload() == null) {
+      return fallback != null ? fallback : Reloader.NONE;
+    }
+    if (o.reload().masterSocket() != null) {
+      return Haproxy.reloader(o.reload().masterSocket());
+    }
+    return Command.reloader(o.reload().command().toArray(String[]::new));
+  }
+
+  @Override
+  public void close() {
+    List<RuntimeException> failures = new ArrayList<>();
+    loops.values().forEach(loop -> closeQuietly(loop::close, failures));
+    pipelines.values().forEach(p -> closeQuietly(p::close, failures));
+    if (!failures.isEmpty()) {
+      throw failures.get(0);
+    }
+  }
+
+  private static void closeQuietly(Runnable close, List<RuntimeException> failures) {
+    try {
+      close.run();
+    } catch (RuntimeException e) {
+      failures.add(e);
+    }
+  }
+}

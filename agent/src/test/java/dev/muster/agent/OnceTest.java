@@ -1,0 +1,115 @@
+package dev.muster.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.muster.testkit.FakeEc2;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code muster once}: two backends into one HAProxy file, through the real SDK against the test
+ * kit's EC2 and the real {@code haproxy -c}.
+ */
+class OnceTest {
+  @TempDir Path dir;
+  private FakeEc2 ec2;
+  private final StringWriter err = new StringWriter();
+
+  @BeforeAll
+  static void credentials() {
+    System.setProperty("aws.accessKeyId", "AKIDMUSTERTEST");
+    System.setProperty("aws.secretAccessKey", "muster-test-secret");
+  }
+
+  @AfterAll
+  static void clearCredentials() {
+    System.clearProperty("aws.accessKeyId");
+    System.clearProperty("aws.secretAccessKey");
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    ec2 = FakeEc2.start();
+    ec2.fleet().launch(2, spec -> spec.privateIps("10.0.0.1", "10.0.0.2").tag("layer", "app"));
+    ec2.fleet().launch(1, spec -> spec.privateIps("10.0.1.1").tag("layer", "api"));
+    Files.writeString(
+        dir.resolve("header.cfg"),
+        """
+        defaults
+            mode http
+            timeout connect 1s
+            timeout client 1s
+            timeout server 1s
+        frontend fe
+            bind 127.0.0.1:18081
+            default_backend web
+        """);
+  }
+
+  @AfterEach
+  void stop() {
+    ec2.close();
+  }
+
+  private Path config(String webTag) throws Exception {
+    return Files.writeString(
+        dir.resolve("muster.yaml"),
+        """
+        aws: {region: us-east-1, endpoint: ENDPOINT}
+        discovery: {state_dir: STATE}
+        backends:
+          web: {tags: {layer: WEB}, port: 8080}
+          api: {tags: {layer: api}, port: 9090}
+        outputs:
+          edge:
+            type: haproxy
+            header: header.cfg
+            file: haproxy.cfg
+            backends: [web, api]
+            reload: {command: ["true"]}
+        """
+            .replace("ENDPOINT", ec2.endpoint().toString())
+            .replace("STATE", dir.toString())
+            .replace("WEB", webTag));
+  }
+
+  private int once(Path config) {
+    return Main.run(
+        new String[] {"once", "--config", config.toString()},
+        new PrintWriter(new StringWriter()),
+        new PrintWriter(err));
+  }
+
+  @Test
+  void writesEveryBackendIntoItsOutputOnce() throws Exception {
+    assertEquals(0, once(config("app")), err.toString());
+
+    String cfg = Files.readString(dir.resolve("haproxy.cfg"));
+    assertTrue(cfg.contains("backend web\n"), cfg);
+    assertTrue(cfg.contains(" 10.0.0.2:8080 weight 100"), cfg);
+    assertTrue(cfg.contains("backend api\n") && cfg.contains(" 10.0.1.1:9090 "), cfg);
+    assertTrue(Files.exists(dir.resolve("web.state")));
+  }
+
+  @Test
+  void aTypoInOneBackendAppliesNothingAndExitsFour() throws Exception {
+    assertEquals(0, once(config("app")));
+    String live = Files.readString(dir.resolve("haproxy.cfg"));
+
+    assertEquals(4, once(config("apq")));
+
+    assertEquals(live, Files.readString(dir.resolve("haproxy.cfg")));
+    assertTrue(
+        err.toString().contains("backend web: nothing applied: refused: fetch returned 0"),
+        err.toString());
+  }
+}
