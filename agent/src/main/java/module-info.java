@@ -5,6 +5,9 @@ module dev.muster.agent {
   requires dev.muster.kamailio;
   requires info.picocli;
   requires org.snakeyaml.engine.v2;
+  requires org.slf4j;
+  // sun.misc.Signal, for SIGHUP.
+  requires jdk.unsupported;
 
   // picocli reads the command classes reflectively.
   opens dev.muster.agent to

@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
     name = "muster",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    subcommands = {Main.Check.class, Main.Once.class},
+    subcommands = {Main.Run.class, Main.Check.class, Main.Once.class},
     description =
         "Keeps HAProxy, nginx and Kamailio in step with the EC2 instances that carry your tags.")
 public final class Main implements Callable<Integer> {
@@ -174,6 +174,28 @@ public final class Main implements Callable<Integer> {
       }
       err.flush();
       return code;
+    }
+  }
+
+  /** {@code muster run --config FILE}: the loops until SIGTERM; SIGHUP re-reads the file. */
+  @Command(
+      name = "run",
+      mixinStandardHelpOptions = true,
+      versionProvider = Main.Version.class,
+      description = "Keep every output in step until SIGTERM; SIGHUP re-reads the file.")
+  static final class Run implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(
+        names = {"-c", "--config"},
+        required = true,
+        paramLabel = "FILE",
+        description = "the configuration file")
+    Path config;
+
+    @Override
+    public Integer call() {
+      return new dev.muster.agent.Run(config, spec.commandLine().getErr()).run();
     }
   }
 }

@@ -1,0 +1,117 @@
+package dev.muster.agent;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code muster run}: the loops until SIGTERM or SIGINT (exit 0, also under systemd). SIGHUP
+ * re-reads the file: a valid one replaces the running assembly (outputs whose text does not change
+ * are neither written nor reloaded, since targets compare bytes); an invalid one is logged with
+ * FILE:LINE and the running one stays.
+ */
+final class Run {
+  private static final Logger log = LoggerFactory.getLogger("dev.muster.agent");
+
+  private final Path file;
+  private final PrintWriter err;
+  private final Object lock = new Object();
+  private Assembly running;
+
+  Run(Path file, PrintWriter err) {
+    this.file = file;
+    this.err = err;
+  }
+
+  int run() {
+    AgentConfig config;
+    try {
+      config = ConfigReader.read(file);
+    } catch (ConfigException e) {
+      e.problems().forEach(p -> err.println("muster: " + p));
+      err.flush();
+      return Main.USAGE;
+    }
+    String region;
+    try {
+      region = Regions.resolve(config.aws().region());
+    } catch (RuntimeException e) {
+      err.println(
+          "muster: aws.region: not set, and reading it from IMDS failed: " + e.getMessage());
+      err.flush();
+      return Main.FETCH_FAILED;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    CountDownLatch cleanedUp = new CountDownLatch(1);
+    // A signal is a normal stop: close everything, then exit 0 rather than 143/130.
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  stopped.countDown();
+                  try {
+                    cleanedUp.await(10, TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                  Runtime.getRuntime().halt(Main.OK);
+                },
+                "muster-shutdown"));
+    Signals.on("HUP", () -> reload(region));
+    try {
+      start(Assembly.of(config, region));
+      log.info(
+          "running {} backend(s) into {} output(s) from {}",
+          config.backends().size(),
+          config.outputs().size(),
+          file);
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      synchronized (lock) {
+        if (running != null) {
+          running.close();
+        }
+      }
+      cleanedUp.countDown();
+    }
+    return Main.OK;
+  }
+
+  private void start(Assembly assembly) {
+    synchronized (lock) {
+      running = assembly;
+      assembly.loops.values().forEach(loop -> loop.start());
+    }
+  }
+
+  /** SIGHUP: a valid file replaces the running assembly; an invalid one is only logged. */
+  private void reload(String region) {
+    AgentConfig next;
+    try {
+      next = ConfigReader.read(file);
+    } catch (ConfigException e) {
+      e.problems().forEach(p -> log.error("SIGHUP: {}; the running configuration stays", p));
+      return;
+    }
+    synchronized (lock) {
+      Assembly previous = running;
+      try {
+        Assembly assembly = Assembly.of(next, region);
+        previous.close();
+        start(assembly);
+        log.info(
+            "SIGHUP: {} re-read: {} backend(s), {} output(s)",
+            file,
+            next.backends().size(),
+            next.outputs().size());
+      } catch (RuntimeException e) {
+        log.error("SIGHUP: {}: {}; the running configuration stays", file, e.getMessage());
+      }
+    }
+  }
+}

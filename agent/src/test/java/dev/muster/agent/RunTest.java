@@ -1,0 +1,145 @@
+package dev.muster.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.muster.testkit.FakeEc2;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code muster run} as a real process: it keeps the output in step, SIGHUP with a valid file adds
+ * a backend without a restart, SIGHUP with a broken file keeps the running one, and SIGTERM ends it
+ * with exit code 0.
+ */
+class RunTest {
+  @TempDir Path dir;
+  private FakeEc2 ec2;
+  private Process process;
+
+  @BeforeEach
+  void start() throws Exception {
+    ec2 = FakeEc2.start();
+    ec2.fleet().launch(2, spec -> spec.privateIps("10.0.0.1", "10.0.0.2").tag("layer", "app"));
+    ec2.fleet().launch(1, spec -> spec.privateIps("10.0.1.1").tag("layer", "api"));
+    Files.writeString(
+        dir.resolve("header.cfg"),
+        """
+        defaults
+            mode http
+            timeout connect 1s
+            timeout client 1s
+            timeout server 1s
+        frontend fe
+            bind 127.0.0.1:18082
+            default_backend web
+        """);
+  }
+
+  @AfterEach
+  void stop() {
+    if (process != null) {
+      process.destroyForcibly();
+    }
+    ec2.close();
+  }
+
+  private Path config(String backends, String outputBackends) throws Exception {
+    return Files.writeString(
+        dir.resolve("muster.yaml"),
+        """
+        aws: {region: us-east-1, endpoint: ENDPOINT}
+        discovery: {interval: 1s}
+        backends:
+        BACKENDS
+        outputs:
+          edge:
+            type: haproxy
+            header: header.cfg
+            file: haproxy.cfg
+            backends: [OUTPUT]
+            reload: {command: ["true"]}
+        """
+            .replace("ENDPOINT", ec2.endpoint().toString())
+            .replace("BACKENDS", backends)
+            .replace("OUTPUT", outputBackends));
+  }
+
+  private void await(BooleanSupplier condition, String what) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!condition.getAsBoolean()) {
+      assertTrue(process.isAlive(), "muster ended early: " + log());
+      assertTrue(System.nanoTime() < deadline, "waited 60 s for " + what + ": " + log());
+      Thread.sleep(50);
+    }
+  }
+
+  private String log() {
+    try {
+      return Files.readString(dir.resolve("muster.log"));
+    } catch (Exception e) {
+      return e.toString();
+    }
+  }
+
+  private String output() {
+    try {
+      return Files.readString(dir.resolve("haproxy.cfg"));
+    } catch (Exception e) {
+      return "";
+    }
+  }
+
+  private void signal(String name) throws Exception {
+    assertEquals(
+        0, new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start().waitFor());
+  }
+
+  @Test
+  void keepsTheOutputInStepReloadsOnSighupAndExitsZeroOnSigterm() throws Exception {
+    Path file = config("  web: {tags: {layer: app}, port: 8080}", "web");
+    String classpath =
+        System.getProperty("jdk.module.path", "")
+            + File.pathSeparator
+            + System.getProperty("java.class.path");
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                classpath,
+                Main.class.getName(),
+                "run",
+                "--config",
+                file.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("muster.log").toFile());
+    builder.environment().put("AWS_ACCESS_KEY_ID", "AKIDMUSTERTEST");
+    builder.environment().put("AWS_SECRET_ACCESS_KEY", "muster-test-secret");
+    process = builder.start();
+
+    await(() -> output().contains(" 10.0.0.2:8080 "), "the first output");
+
+    config(
+        "  web: {tags: {layer: app}, port: 8080}\n  api: {tags: {layer: api}, port: 9090}",
+        "web, api");
+    signal("HUP");
+    await(() -> output().contains(" 10.0.1.1:9090 "), "the backend added by SIGHUP");
+
+    Files.writeString(file, Files.readString(file).replace("port: 9090", "port: ninety"));
+    signal("HUP");
+    await(() -> log().contains("muster.yaml:5: backends.api.port"), "the refusal in the log");
+    ec2.fleet().launch(1, spec -> spec.privateIps("10.0.0.3").tag("layer", "app"));
+    await(() -> output().contains(" 10.0.0.3:8080 "), "the running config to go on");
+
+    signal("TERM");
+    assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(0, process.exitValue(), log());
+  }
+}
