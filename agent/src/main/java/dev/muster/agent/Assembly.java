@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * A configuration made real: one discovery loop per backend, one pipeline per output, each loop
@@ -29,7 +30,12 @@ final class Assembly implements AutoCloseable {
   final Map<String, Discovery> loops = new LinkedHashMap<>();
   final Map<String, ConfigPipeline> pipelines = new LinkedHashMap<>();
 
-  private Assembly() {}
+  /** Where dry-run diffs go, or {@code null} to apply for real. */
+  private final Consumer<String> dryRun;
+
+  private Assembly(Consumer<String> dryRun) {
+    this.dryRun = dryRun;
+  }
 
   /**
    * Builds everything {@code config} describes, with EC2 clients for {@code region}.
@@ -37,9 +43,27 @@ final class Assembly implements AutoCloseable {
    * @throws IllegalArgumentException naming the output or backend whose settings a builder refused
    */
   static Assembly of(AgentConfig config, String region) {
-    Assembly assembly = new Assembly();
+    return of(config, region, null);
+  }
+
+  /**
+   * As {@link #of(AgentConfig, String)}, but with {@code dryRun} set nothing is touched: file
+   * outputs hand their diff to it instead of writing, runtime-mode outputs are left out, and no
+   * state file is read or written.
+   */
+  static Assembly of(AgentConfig config, String region, Consumer<String> dryRun) {
+    Assembly assembly = new Assembly(dryRun);
     try {
-      config.outputs().forEach((name, output) -> assembly.pipelines.put(name, pipeline(output)));
+      config
+          .outputs()
+          .forEach(
+              (name, output) -> {
+                if (dryRun == null || !output.mode().equals("runtime")) {
+                  assembly.pipelines.put(name, assembly.pipeline(output));
+                } else {
+                  dryRun.accept("# " + name + ": runtime mode, not rendered by a dry run\n");
+                }
+              });
       for (Backend backend : config.backends().values()) {
         Ec2MembershipSource.Builder source =
             Ec2MembershipSource.newBuilder()
@@ -64,14 +88,15 @@ final class Assembly implements AutoCloseable {
         if (loop.waitMax() != null) {
           discovery.waitMax(loop.waitMax());
         }
-        if (config.stateDir() != null) {
+        if (config.stateDir() != null && dryRun == null) {
           discovery.stateFile(config.stateDir().resolve(backend.name() + ".state"));
         }
         config
             .outputs()
             .forEach(
                 (name, output) -> {
-                  if (output.backends().contains(backend.name())) {
+                  if (output.backends().contains(backend.name())
+                      && assembly.pipelines.containsKey(name)) {
                     discovery.listener(assembly.pipelines.get(name).backend(backend.name()));
                   }
                 });
@@ -84,11 +109,11 @@ final class Assembly implements AutoCloseable {
     }
   }
 
-  private static ConfigPipeline pipeline(Output output) {
+  private ConfigPipeline pipeline(Output output) {
     return ConfigPipeline.newBuilder().name(output.name()).sink(sink(output)).build();
   }
 
-  private static Sink sink(Output o) {
+  private Sink sink(Output o) {
     return switch (o.type()) {
       case "haproxy" -> {
         HaproxyConfig.Builder settings = Haproxy.renderer();
@@ -135,9 +160,13 @@ final class Assembly implements AutoCloseable {
     };
   }
 
-  private static FileTarget target(
-      Output o, dev.muster.discovery.Validator validator, Reloader reloader) {
-    return FileTarget.newBuilder(o.file()).validator(validator).reloader(reloader).build();
+  private FileTarget target(Output o, dev.muster.discovery.Validator validator, Reloader reloader) {
+    FileTarget.Builder target =
+        FileTarget.newBuilder(o.file()).validator(validator).reloader(reloader);
+    if (dryRun != null) {
+      target.dryRun(true).dryRunOutput(diff -> dryRun.accept("# " + o.name() + "\n" + diff));
+    }
+    return target.build();
   }
 
   /** The output's reload setting, else {@code fallback} (none: the proxy is not reloaded). */

@@ -1,5 +1,6 @@
 package dev.muster.agent;
 
+import dev.muster.discovery.ApplyResult;
 import dev.muster.discovery.Discovery;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -9,17 +10,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code muster}: every backend and proxy on a host from one YAML file. This build has {@code
- * check}; {@code run}, {@code once} and {@code render} follow (the sidecar in {@code examples}
- * still serves one backend per process).
+ * {@code muster}: every backend and proxy on a host from one YAML file: {@code run}, {@code check},
+ * {@code once} and {@code render}. Status, metrics and shared walks come next.
  *
- * <p>Exit codes: 0 success; 2 bad usage or configuration.
+ * <p>Exit codes: 0 success (and after SIGTERM or SIGINT); 1 fetching from EC2 (or IMDS) failed; 2
+ * bad usage or configuration; 3 rendering, validating or applying failed; 4 the guard refused a
+ * view, nothing of that backend was applied.
  */
 @Command(
     name = "muster",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    subcommands = {Main.Run.class, Main.Check.class, Main.Once.class},
+    subcommands = {Main.Run.class, Main.Check.class, Main.Once.class, Main.Render.class},
     description =
         "Keeps HAProxy, nginx and Kamailio in step with the EC2 instances that carry your tags.")
 public final class Main implements Callable<Integer> {
@@ -196,6 +198,72 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
       return new dev.muster.agent.Run(config, spec.commandLine().getErr()).run();
+    }
+  }
+
+  /**
+   * {@code muster render --config FILE}: fetch every backend once (guarded) and print the diff each
+   * file output would apply; touches nothing.
+   */
+  @Command(
+      name = "render",
+      mixinStandardHelpOptions = true,
+      versionProvider = Main.Version.class,
+      description = "Print what each output would change (a unified diff); touch nothing.")
+  static final class Render implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(
+        names = {"-c", "--config"},
+        required = true,
+        paramLabel = "FILE",
+        description = "the configuration file")
+    Path config;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      AgentConfig agent;
+      try {
+        agent = ConfigReader.read(config);
+      } catch (ConfigException e) {
+        e.problems().forEach(p -> err.println("muster: " + p));
+        err.flush();
+        return USAGE;
+      }
+      int code = OK;
+      try (Assembly assembly =
+          Assembly.of(agent, Regions.resolve(agent.aws().region()), out::print)) {
+        for (var loop : assembly.loops.entrySet()) {
+          Discovery discovery = loop.getValue();
+          switch (discovery.runOnce()) {
+            case FAILED -> {
+              err.println(
+                  "muster: backend "
+                      + loop.getKey()
+                      + ": fetching from EC2 failed: "
+                      + discovery.status().lastError());
+              code = code == OK ? FETCH_FAILED : code;
+            }
+            case HELD -> {
+              err.println("muster: backend " + loop.getKey() + ": " + discovery.status().held());
+              code = code == OK ? HELD : code;
+            }
+            case PUBLISHED -> {}
+          }
+        }
+        assembly.pipelines.forEach(
+            (name, pipeline) -> {
+              if (pipeline.lastResult() != null
+                  && pipeline.lastResult().outcome() == ApplyResult.Outcome.UNCHANGED) {
+                out.println("# " + name + ": unchanged");
+              }
+            });
+      }
+      out.flush();
+      err.flush();
+      return code;
     }
   }
 }

@@ -112,4 +112,23 @@ class OnceTest {
         err.toString().contains("backend web: nothing applied: refused: fetch returned 0"),
         err.toString());
   }
+
+  @Test
+  void renderPrintsTheDiffAndTouchesNothing() throws Exception {
+    Path config = config("app");
+    StringWriter out = new StringWriter();
+
+    assertEquals(
+        0,
+        Main.run(
+            new String[] {"render", "--config", config.toString()},
+            new PrintWriter(out),
+            new PrintWriter(err)),
+        err.toString());
+
+    assertTrue(out.toString().contains("# edge\n--- /dev/null\n"), out.toString());
+    assertTrue(out.toString().contains("+    server "), out.toString());
+    assertTrue(Files.notExists(dir.resolve("haproxy.cfg")), "nothing written");
+    assertTrue(Files.notExists(dir.resolve("web.state")), "no state saved");
+  }
 }
