@@ -53,6 +53,11 @@ record AgentConfig(
    * @param type {@code haproxy}, {@code nginx} or {@code kamailio}
    * @param mode for haproxy, {@code file} or {@code runtime}; {@code file} otherwise
    * @param sets for kamailio, the dispatcher set id of each backend
+   * @param serverOptions for haproxy, the options after every server line, or {@code null}
+   * @param backendOptions per backend, the lines at the top of its section (haproxy backend, nginx
+   *     upstream)
+   * @param backendServerOptions for haproxy, per backend, the server options replacing {@code
+   *     serverOptions}
    */
   record Output(
       String name,
@@ -66,7 +71,10 @@ record AgentConfig(
       Path mainConfig,
       Path statsSocket,
       URI rpc,
-      Map<String, Integer> sets) {}
+      Map<String, Integer> sets,
+      String serverOptions,
+      Map<String, String> backendOptions,
+      Map<String, String> backendServerOptions) {}
 
   /** The status listener's address (loopback unless you say otherwise). */
   record Status(String host, int port) {}

@@ -122,6 +122,11 @@ final class Assembly implements AutoCloseable {
         } else {
           settings.header(o.header());
         }
+        if (o.serverOptions() != null) {
+          settings.serverOptions(o.serverOptions());
+        }
+        o.backendOptions().forEach(settings::backendOptions);
+        o.backendServerOptions().forEach(settings::serverOptions);
         if (o.mode().equals("runtime")) {
           yield Haproxy.runtime()
               .statsSocket(o.statsSocket())
@@ -134,6 +139,7 @@ final class Assembly implements AutoCloseable {
       }
       case "nginx" -> {
         NginxConfig.Builder renderer = Nginx.renderer();
+        o.backendOptions().forEach(renderer::upstreamOptions);
         if (o.template() != null) {
           renderer.template(o.template());
         }

@@ -349,7 +349,10 @@ final class ConfigReader {
               "main_config",
               "stats_socket",
               "rpc",
-              "sets");
+              "sets",
+              "server_options",
+              "backend_options",
+              "backend_server_options");
       Output output = output(name, path, keys, tuple.getValueNode(), backendNames);
       if (output != null) {
         if (!files.add(output.file().toAbsolutePath().normalize())) {
@@ -441,6 +444,20 @@ final class ConfigReader {
         sets.putIfAbsent(wanted.get(i), i + 1);
       }
     }
+    String serverOptions = string(keys.get("server_options"), path + ".server_options");
+    if (serverOptions != null && !type.equals("haproxy")) {
+      problem(keys.get("server_options"), path + ".server_options", "only haproxy has it");
+    }
+    Map<String, String> backendOptions =
+        textMap(keys.get("backend_options"), path + ".backend_options", wanted);
+    Map<String, String> backendServerOptions =
+        textMap(keys.get("backend_server_options"), path + ".backend_server_options", wanted);
+    if (!backendServerOptions.isEmpty() && !type.equals("haproxy")) {
+      problem(
+          keys.get("backend_server_options"),
+          path + ".backend_server_options",
+          "only haproxy has it");
+    }
     if (problems.size() > before) {
       return null;
     }
@@ -456,7 +473,29 @@ final class ConfigReader {
         mainConfig,
         statsSocket,
         rpc,
-        sets);
+        sets,
+        serverOptions,
+        backendOptions,
+        backendServerOptions);
+  }
+
+  /** A mapping of backend name to text; every name must be one of {@code backends}. */
+  private Map<String, String> textMap(Node node, String path, List<String> backends) {
+    Map<String, String> texts = new LinkedHashMap<>();
+    MappingNode map = node == null ? null : mapping(node, path);
+    if (map != null) {
+      for (NodeTuple t : map.getValue()) {
+        String backend = key(t);
+        if (!backends.contains(backend)) {
+          problem(t.getKeyNode(), path + "." + backend, "is not one of this output's backends");
+        }
+        String text = string(t.getValueNode(), path + "." + backend);
+        if (text != null) {
+          texts.put(backend, text.stripTrailing());
+        }
+      }
+    }
+    return texts;
   }
 
   private Reload reload(Node node, String path) {

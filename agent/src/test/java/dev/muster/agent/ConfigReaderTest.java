@@ -126,6 +126,7 @@ class ConfigReaderTest {
         "missing backend         | 'backends: [web, api]' -> 'backends: [web, apl]' | 18 | outputs.edge.backends: no backend named apl",
         "header does not exist   | 'header: ' -> 'header: /nope'          | 16 | outputs.edge.header: no such file: /nope",
         "two reloads             | '{master_socket: /run/haproxy-master.sock}' -> '{master_socket: /m, command: [true]}' | 19 | outputs.edge.reload: needs exactly one",
+        "options for a stranger  | 'reload: {master_socket: /run/haproxy-master.sock}' -> 'backend_options: {db: x}' | 19 | outputs.edge.backend_options.db: is not one of this output's backends",
         "runtime without socket  | 'mode: file ' -> 'mode: runtime '      | 14 | outputs.edge.stats_socket: is required in runtime mode",
         "not YAML at all         | 'listen: 127.0.0.1:9333' -> 'listen: [127.0.0.1' | 22 | not valid YAML",
         "bad listen              | '127.0.0.1:9333' -> '127.0.0.1'         | 21 | status.listen: must be HOST:PORT",

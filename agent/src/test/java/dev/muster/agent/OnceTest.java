@@ -76,6 +76,8 @@ class OnceTest {
             file: haproxy.cfg
             backends: [web, api]
             reload: {command: ["true"]}
+            server_options: check inter 3s
+            backend_options: {web: "    balance leastconn"}
         """
             .replace("ENDPOINT", ec2.endpoint().toString())
             .replace("STATE", dir.toString())
@@ -95,7 +97,8 @@ class OnceTest {
 
     String cfg = Files.readString(dir.resolve("haproxy.cfg"));
     assertTrue(cfg.contains("backend web\n"), cfg);
-    assertTrue(cfg.contains(" 10.0.0.2:8080 weight 100"), cfg);
+    assertTrue(cfg.contains(" 10.0.0.2:8080 weight 100 check inter 3s\n"), cfg);
+    assertTrue(cfg.contains("backend web\n    balance leastconn\n"), cfg);
     assertTrue(cfg.contains("backend api\n") && cfg.contains(" 10.0.1.1:9090 "), cfg);
     assertTrue(Files.exists(dir.resolve("web.state")));
   }
