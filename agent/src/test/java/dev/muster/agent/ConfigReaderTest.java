@@ -217,4 +217,22 @@ class ConfigReaderTest {
     assertEquals(
         0, Main.run(new String[] {"check", "--help"}, new PrintWriter(out), new PrintWriter(out)));
   }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(
+      strings = {"haproxy.yaml", "nginx.yaml", "kamailio.yaml"})
+  void theShippedSamplesPassTheCheck(String sample) throws Exception {
+    Path file = Path.of("samples", sample).toAbsolutePath();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+
+    assertEquals(
+        0,
+        Main.run(
+            new String[] {"check", "--config", file.toString()},
+            new PrintWriter(out),
+            new PrintWriter(err)),
+        err.toString());
+    assertTrue(out.toString().startsWith(file + ": OK"), out.toString());
+  }
 }
