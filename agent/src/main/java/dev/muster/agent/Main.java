@@ -54,6 +54,52 @@ public final class Main implements Callable<Integer> {
     return USAGE;
   }
 
+  /** Reads {@code file}; on problems prints each and returns {@code null}. */
+  static AgentConfig read(Path file, PrintWriter err) {
+    try {
+      return ConfigReader.read(file);
+    } catch (ConfigException e) {
+      e.problems().forEach(p -> err.println("muster: " + p));
+      err.flush();
+      return null;
+    }
+  }
+
+  /**
+   * One guarded pass of every backend of {@code assembly}, reporting each failed or held one.
+   *
+   * @return {@link #FETCH_FAILED} or {@link #HELD} for the first backend that was, else OK
+   */
+  static int passOnce(Assembly assembly, PrintWriter err, boolean acceptHeld) {
+    int code = OK;
+    for (var loop : assembly.loops.entrySet()) {
+      Discovery discovery = loop.getValue();
+      if (acceptHeld) {
+        discovery.acceptHeld();
+      }
+      switch (discovery.runOnce()) {
+        case FAILED -> {
+          err.println(
+              "muster: backend "
+                  + loop.getKey()
+                  + ": fetching from EC2 failed: "
+                  + discovery.status().lastError());
+          code = code == OK ? FETCH_FAILED : code;
+        }
+        case HELD -> {
+          err.println(
+              "muster: backend "
+                  + loop.getKey()
+                  + ": nothing applied: "
+                  + discovery.status().held());
+          code = code == OK ? HELD : code;
+        }
+        case PUBLISHED -> {}
+      }
+    }
+    return code;
+  }
+
   /** The version from the jar's manifest, or "development" when run from classes. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
@@ -83,15 +129,13 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
-      try {
-        out.print(Plan.of(ConfigReader.read(config)));
-        out.flush();
-        return OK;
-      } catch (ConfigException e) {
-        e.problems().forEach(p -> err.println("muster: " + p));
-        err.flush();
+      AgentConfig agent = read(config, err);
+      if (agent == null) {
         return USAGE;
       }
+      out.print(Plan.of(agent));
+      out.flush();
+      return OK;
     }
   }
 
@@ -122,12 +166,8 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
       PrintWriter err = spec.commandLine().getErr();
-      AgentConfig agent;
-      try {
-        agent = ConfigReader.read(config);
-      } catch (ConfigException e) {
-        e.problems().forEach(p -> err.println("muster: " + p));
-        err.flush();
+      AgentConfig agent = read(config, err);
+      if (agent == null) {
         return USAGE;
       }
       String region;
@@ -139,33 +179,8 @@ public final class Main implements Callable<Integer> {
         err.flush();
         return FETCH_FAILED;
       }
-      int code = OK;
       try (Assembly assembly = Assembly.of(agent, region)) {
-        for (var loop : assembly.loops.entrySet()) {
-          if (acceptHeld) {
-            loop.getValue().acceptHeld();
-          }
-          Discovery discovery = loop.getValue();
-          switch (discovery.runOnce()) {
-            case FAILED -> {
-              err.println(
-                  "muster: backend "
-                      + loop.getKey()
-                      + ": fetching from EC2 failed: "
-                      + discovery.status().lastError());
-              code = code == OK ? FETCH_FAILED : code;
-            }
-            case HELD -> {
-              err.println(
-                  "muster: backend "
-                      + loop.getKey()
-                      + ": nothing applied: "
-                      + discovery.status().held());
-              code = code == OK ? HELD : code;
-            }
-            case PUBLISHED -> {}
-          }
-        }
+        int code = passOnce(assembly, err, acceptHeld);
         for (var pipeline : assembly.pipelines.entrySet()) {
           RuntimeException failure = pipeline.getValue().lastFailure();
           if (failure != null) {
@@ -173,9 +188,9 @@ public final class Main implements Callable<Integer> {
             code = code == OK ? APPLY_FAILED : code;
           }
         }
+        err.flush();
+        return code;
       }
-      err.flush();
-      return code;
     }
   }
 
@@ -224,35 +239,13 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
-      AgentConfig agent;
-      try {
-        agent = ConfigReader.read(config);
-      } catch (ConfigException e) {
-        e.problems().forEach(p -> err.println("muster: " + p));
-        err.flush();
+      AgentConfig agent = read(config, err);
+      if (agent == null) {
         return USAGE;
       }
-      int code = OK;
       try (Assembly assembly =
           Assembly.of(agent, Regions.resolve(agent.aws().region()), out::print)) {
-        for (var loop : assembly.loops.entrySet()) {
-          Discovery discovery = loop.getValue();
-          switch (discovery.runOnce()) {
-            case FAILED -> {
-              err.println(
-                  "muster: backend "
-                      + loop.getKey()
-                      + ": fetching from EC2 failed: "
-                      + discovery.status().lastError());
-              code = code == OK ? FETCH_FAILED : code;
-            }
-            case HELD -> {
-              err.println("muster: backend " + loop.getKey() + ": " + discovery.status().held());
-              code = code == OK ? HELD : code;
-            }
-            case PUBLISHED -> {}
-          }
-        }
+        int code = passOnce(assembly, err, false);
         assembly.pipelines.forEach(
             (name, pipeline) -> {
               if (pipeline.lastResult() != null
@@ -260,10 +253,10 @@ public final class Main implements Callable<Integer> {
                 out.println("# " + name + ": unchanged");
               }
             });
+        out.flush();
+        err.flush();
+        return code;
       }
-      out.flush();
-      err.flush();
-      return code;
     }
   }
 }

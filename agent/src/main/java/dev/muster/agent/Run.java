@@ -27,12 +27,8 @@ final class Run {
   }
 
   int run() {
-    AgentConfig config;
-    try {
-      config = ConfigReader.read(file);
-    } catch (ConfigException e) {
-      e.problems().forEach(p -> err.println("muster: " + p));
-      err.flush();
+    AgentConfig config = Main.read(file, err);
+    if (config == null) {
       return Main.USAGE;
     }
     String region;
