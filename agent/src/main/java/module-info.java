@@ -6,6 +6,7 @@ module dev.muster.agent {
   requires info.picocli;
   requires org.snakeyaml.engine.v2;
   requires org.slf4j;
+  requires jdk.httpserver;
   // sun.misc.Signal, for SIGHUP.
   requires jdk.unsupported;
 

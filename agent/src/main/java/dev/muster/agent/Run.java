@@ -57,8 +57,18 @@ final class Run {
                 },
                 "muster-shutdown"));
     Signals.on("HUP", () -> reload(region));
+    StatusServer status = null;
     try {
       start(Assembly.of(config, region));
+      if (config.status() != null) {
+        // The listener stays on the address it started with; SIGHUP swaps what it reports.
+        status =
+            StatusServer.start(
+                config.status().host(),
+                config.status().port(),
+                this::current,
+                java.time.Clock.systemUTC());
+      }
       log.info(
           "running {} backend(s) into {} output(s) from {}",
           config.backends().size(),
@@ -68,6 +78,9 @@ final class Run {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
+      if (status != null) {
+        status.close();
+      }
       synchronized (lock) {
         if (running != null) {
           running.close();
@@ -76,6 +89,12 @@ final class Run {
       cleanedUp.countDown();
     }
     return Main.OK;
+  }
+
+  private Assembly current() {
+    synchronized (lock) {
+      return running;
+    }
   }
 
   private void start(Assembly assembly) {

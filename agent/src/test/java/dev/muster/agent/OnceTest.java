@@ -134,4 +134,37 @@ class OnceTest {
     assertTrue(Files.notExists(dir.resolve("haproxy.cfg")), "nothing written");
     assertTrue(Files.notExists(dir.resolve("web.state")), "no state saved");
   }
+
+  @Test
+  void healthzSays503WithTheReasonOnceAnApplyIsPendingPastTheDeadline() throws Exception {
+    Path config = config("app");
+    Files.writeString(config, Files.readString(config).replace("[\"true\"]", "[\"false\"]"));
+    try (Assembly assembly = Assembly.of(ConfigReader.read(config), "us-east-1")) {
+      assertEquals(0, Main.passOnce(assembly, new PrintWriter(err), false));
+      assertTrue(assembly.pipelines.get("edge").pendingSince() != null, "the reload failed");
+      try (StatusServer now =
+              StatusServer.start("127.0.0.1", 0, () -> assembly, java.time.Clock.systemUTC());
+          StatusServer later =
+              StatusServer.start(
+                  "127.0.0.1",
+                  0,
+                  () -> assembly,
+                  java.time.Clock.offset(
+                      java.time.Clock.systemUTC(), java.time.Duration.ofMinutes(2)))) {
+        assertEquals("200 ok\n", get(now.port(), "/healthz"));
+        String health = get(later.port(), "/healthz");
+        assertTrue(health.startsWith("503 output edge: apply pending since "), health);
+        assertTrue(health.contains("exited 1"), health);
+      }
+    }
+  }
+
+  private static String get(int port, String path) throws Exception {
+    java.net.HttpURLConnection connection =
+        (java.net.HttpURLConnection)
+            java.net.URI.create("http://127.0.0.1:" + port + path).toURL().openConnection();
+    int code = connection.getResponseCode();
+    java.io.InputStream in = code < 400 ? connection.getInputStream() : connection.getErrorStream();
+    return code + " " + new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+  }
 }

@@ -23,9 +23,14 @@ class RunTest {
   @TempDir Path dir;
   private FakeEc2 ec2;
   private Process process;
+  private int statusPort;
 
   @BeforeEach
   void start() throws Exception {
+    try (java.net.ServerSocket free =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      statusPort = free.getLocalPort();
+    }
     ec2 = FakeEc2.start();
     ec2.fleet().launch(2, spec -> spec.privateIps("10.0.0.1", "10.0.0.2").tag("layer", "app"));
     ec2.fleet().launch(1, spec -> spec.privateIps("10.0.1.1").tag("layer", "api"));
@@ -66,7 +71,9 @@ class RunTest {
             file: haproxy.cfg
             backends: [OUTPUT]
             reload: {command: ["true"]}
+        status: {listen: "127.0.0.1:PORT"}
         """
+            .replace("PORT", Integer.toString(statusPort))
             .replace("ENDPOINT", ec2.endpoint().toString())
             .replace("BACKENDS", backends)
             .replace("OUTPUT", outputBackends));
@@ -94,6 +101,23 @@ class RunTest {
       return Files.readString(dir.resolve("haproxy.cfg"));
     } catch (Exception e) {
       return "";
+    }
+  }
+
+  /** {@code STATUS BODY} of a GET on the status listener, or the error. */
+  private String get(String path) {
+    try {
+      java.net.HttpURLConnection connection =
+          (java.net.HttpURLConnection)
+              java.net.URI.create("http://127.0.0.1:" + statusPort + path).toURL().openConnection();
+      connection.setConnectTimeout(2000);
+      connection.setReadTimeout(2000);
+      int code = connection.getResponseCode();
+      java.io.InputStream in =
+          code < 400 ? connection.getInputStream() : connection.getErrorStream();
+      return code + " " + new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      return e.toString();
     }
   }
 
@@ -125,6 +149,10 @@ class RunTest {
     process = builder.start();
 
     await(() -> output().contains(" 10.0.0.2:8080 "), "the first output");
+    await(() -> get("/healthz").equals("200 ok\n"), "/healthz to say ok");
+    String status = get("/status");
+    assertTrue(status.startsWith("200 {\"backends\":{\"web\":{\"members\":2,"), status);
+    assertTrue(status.contains("\"outputs\":{\"edge\":{\"lastResult\":\"APPLIED\""), status);
 
     config(
         "  web: {tags: {layer: app}, port: 8080}\n  api: {tags: {layer: api}, port: 9090}",
