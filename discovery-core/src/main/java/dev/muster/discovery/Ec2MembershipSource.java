@@ -123,12 +123,20 @@ public final class Ec2MembershipSource implements MembershipSource {
     mapper.beginFetch();
     Map<String, Member> members = new HashMap<>();
     walk(request, members, null);
-    Set<String> missing = new TreeSet<>(previousIds);
-    if (known != null) {
-      known.members().forEach(m -> missing.add(m.instanceId()));
+    // Only the few that left are collected; the thousands that stayed cost one lookup each.
+    Set<String> missing = new TreeSet<>();
+    for (String id : previousIds) {
+      if (!members.containsKey(id) && !excluded.contains(id)) {
+        missing.add(id);
+      }
     }
-    missing.removeAll(members.keySet());
-    missing.removeAll(excluded);
+    if (known != null) {
+      for (Member m : known.members()) {
+        if (!members.containsKey(m.instanceId()) && !excluded.contains(m.instanceId())) {
+          missing.add(m.instanceId());
+        }
+      }
+    }
     Map<String, String> reasons = missing.isEmpty() ? Map.of() : confirm(missing, members);
     mapper.endFetch();
     previousIds = Set.copyOf(members.keySet());
