@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -65,6 +66,28 @@ public final class Main implements Callable<Integer> {
     }
   }
 
+  /** The {@code --config FILE} option every command takes. */
+  static final class ConfigFile {
+    @Option(
+        names = {"-c", "--config"},
+        required = true,
+        paramLabel = "FILE",
+        description = "the configuration file, e.g. /etc/muster/muster.yaml")
+    Path path;
+  }
+
+  /** The region ({@link Regions#resolve}); if IMDS does not answer, prints why and returns null. */
+  static String region(AgentConfig config, PrintWriter err) {
+    try {
+      return Regions.resolve(config.aws().region());
+    } catch (RuntimeException e) {
+      err.println(
+          "muster: aws.region: not set, and reading it from IMDS failed: " + e.getMessage());
+      err.flush();
+      return null;
+    }
+  }
+
   /**
    * One guarded pass of every backend of {@code assembly}, reporting each failed or held one.
    *
@@ -118,18 +141,13 @@ public final class Main implements Callable<Integer> {
   static final class Check implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Option(
-        names = {"-c", "--config"},
-        required = true,
-        paramLabel = "FILE",
-        description = "the configuration file, e.g. /etc/muster/muster.yaml")
-    Path config;
+    @Mixin ConfigFile file;
 
     @Override
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
-      AgentConfig agent = read(config, err);
+      AgentConfig agent = read(file.path, err);
       if (agent == null) {
         return USAGE;
       }
@@ -151,12 +169,7 @@ public final class Main implements Callable<Integer> {
   static final class Once implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Option(
-        names = {"-c", "--config"},
-        required = true,
-        paramLabel = "FILE",
-        description = "the configuration file")
-    Path config;
+    @Mixin ConfigFile file;
 
     @Option(
         names = "--accept-held",
@@ -166,17 +179,12 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
       PrintWriter err = spec.commandLine().getErr();
-      AgentConfig agent = read(config, err);
+      AgentConfig agent = read(file.path, err);
       if (agent == null) {
         return USAGE;
       }
-      String region;
-      try {
-        region = Regions.resolve(agent.aws().region());
-      } catch (RuntimeException e) {
-        err.println(
-            "muster: aws.region: not set, and reading it from IMDS failed: " + e.getMessage());
-        err.flush();
+      String region = region(agent, err);
+      if (region == null) {
         return FETCH_FAILED;
       }
       try (Assembly assembly = Assembly.of(agent, region)) {
@@ -203,16 +211,11 @@ public final class Main implements Callable<Integer> {
   static final class Run implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Option(
-        names = {"-c", "--config"},
-        required = true,
-        paramLabel = "FILE",
-        description = "the configuration file")
-    Path config;
+    @Mixin ConfigFile file;
 
     @Override
     public Integer call() {
-      return new dev.muster.agent.Run(config, spec.commandLine().getErr()).run();
+      return new dev.muster.agent.Run(file.path, spec.commandLine().getErr()).run();
     }
   }
 
@@ -228,23 +231,21 @@ public final class Main implements Callable<Integer> {
   static final class Render implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Option(
-        names = {"-c", "--config"},
-        required = true,
-        paramLabel = "FILE",
-        description = "the configuration file")
-    Path config;
+    @Mixin ConfigFile file;
 
     @Override
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
-      AgentConfig agent = read(config, err);
+      AgentConfig agent = read(file.path, err);
       if (agent == null) {
         return USAGE;
       }
-      try (Assembly assembly =
-          Assembly.of(agent, Regions.resolve(agent.aws().region()), out::print)) {
+      String region = region(agent, err);
+      if (region == null) {
+        return FETCH_FAILED;
+      }
+      try (Assembly assembly = Assembly.of(agent, region, out::print)) {
         int code = passOnce(assembly, err, false);
         assembly.pipelines.forEach(
             (name, pipeline) -> {

@@ -31,13 +31,8 @@ final class Run {
     if (config == null) {
       return Main.USAGE;
     }
-    String region;
-    try {
-      region = Regions.resolve(config.aws().region());
-    } catch (RuntimeException e) {
-      err.println(
-          "muster: aws.region: not set, and reading it from IMDS failed: " + e.getMessage());
-      err.flush();
+    String region = Main.region(config, err);
+    if (region == null) {
       return Main.FETCH_FAILED;
     }
     CountDownLatch stopped = new CountDownLatch(1);
