@@ -8,6 +8,7 @@ import dev.muster.discovery.Discovery;
 import dev.muster.discovery.Ec2MembershipSource;
 import dev.muster.discovery.FileTarget;
 import dev.muster.discovery.Reloader;
+import dev.muster.discovery.SharedWalks;
 import dev.muster.discovery.Sink;
 import dev.muster.haproxy.Haproxy;
 import dev.muster.haproxy.HaproxyConfig;
@@ -16,11 +17,15 @@ import dev.muster.kamailio.DispatcherSet;
 import dev.muster.kamailio.Kamailio;
 import dev.muster.nginx.Nginx;
 import dev.muster.nginx.NginxConfig;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.function.Consumer;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 
 /**
  * A configuration made real: one discovery loop per backend, one pipeline per output, each loop
@@ -30,11 +35,18 @@ final class Assembly implements AutoCloseable {
   final Map<String, Discovery> loops = new LinkedHashMap<>();
   final Map<String, ConfigPipeline> pipelines = new LinkedHashMap<>();
 
+  /**
+   * Backends with the same query share one walk, and one EC2 client: a walk is handed on within
+   * half the shortest interval, so each distinct query costs one walk per tick.
+   */
+  final SharedWalks walks;
+
   /** Where dry-run diffs go, or {@code null} to apply for real. */
   private final Consumer<String> dryRun;
 
-  private Assembly(Consumer<String> dryRun) {
+  private Assembly(Consumer<String> dryRun, SharedWalks walks) {
     this.dryRun = dryRun;
+    this.walks = walks;
   }
 
   /**
@@ -47,19 +59,45 @@ final class Assembly implements AutoCloseable {
   }
 
   /**
+   * For {@code muster run}: as {@link #of(AgentConfig, String)}, and each output waits {@link
+   * #COALESCE} after a publication so that backends publishing the same change are rendered once.
+   */
+  static Assembly forLoop(AgentConfig config, String region) {
+    return of(config, region, null, COALESCE);
+  }
+
+  /** How long an output of the loop waits for other backends' publications of one change. */
+  static final Duration COALESCE = Duration.ofMillis(500);
+
+  /**
    * As {@link #of(AgentConfig, String)}, but with {@code dryRun} set nothing is touched: file
    * outputs hand their diff to it instead of writing, runtime-mode outputs are left out, and no
    * state file is read or written.
    */
   static Assembly of(AgentConfig config, String region, Consumer<String> dryRun) {
-    Assembly assembly = new Assembly(dryRun);
+    return of(config, region, dryRun, Duration.ZERO);
+  }
+
+  private static Assembly of(
+      AgentConfig config, String region, Consumer<String> dryRun, Duration coalesce) {
+    Duration shortest =
+        config.backends().values().stream()
+            .map(b -> b.loop().interval())
+            .min(Duration::compareTo)
+            .orElse(Duration.ofSeconds(15));
+    Assembly assembly = new Assembly(dryRun, SharedWalks.within(shortest.dividedBy(2)));
+    // One provider for every backend, so that they share a client.
+    AwsCredentialsProvider credentials =
+        config.aws().profile() == null
+            ? null
+            : ProfileCredentialsProvider.create(config.aws().profile());
     try {
       config
           .outputs()
           .forEach(
               (name, output) -> {
                 if (dryRun == null || !output.mode().equals("runtime")) {
-                  assembly.pipelines.put(name, assembly.pipeline(output));
+                  assembly.pipelines.put(name, assembly.pipeline(output, coalesce));
                 } else {
                   dryRun.accept("# " + name + ": runtime mode, not rendered by a dry run\n");
                 }
@@ -67,11 +105,15 @@ final class Assembly implements AutoCloseable {
       for (Backend backend : config.backends().values()) {
         Ec2MembershipSource.Builder source =
             Ec2MembershipSource.newBuilder()
+                .sharedWalks(assembly.walks)
                 .region(region)
                 .query(backend.query())
                 .mapping(backend.mapping());
         if (config.aws().endpoint() != null) {
           source.endpoint(config.aws().endpoint());
+        }
+        if (credentials != null) {
+          source.credentials(credentials);
         }
         AgentConfig.Loop loop = backend.loop();
         Discovery.Builder discovery =
@@ -84,7 +126,12 @@ final class Assembly implements AutoCloseable {
                 .maxRemovalFraction(loop.maxRemoval())
                 .allowEmpty(loop.allowEmpty())
                 .minMembers(loop.minMembers())
-                .holdMin(loop.holdMin());
+                .holdMin(loop.holdMin())
+                // Backends with the same query and interval tick together (the same jitter), so
+                // the second one's fetch takes the first one's walk.
+                .random(
+                    new Random(
+                        backend.query().toString().hashCode() * 31L + loop.interval().toMillis()));
         if (loop.waitMax() != null) {
           discovery.waitMax(loop.waitMax());
         }
@@ -109,8 +156,12 @@ final class Assembly implements AutoCloseable {
     }
   }
 
-  private ConfigPipeline pipeline(Output output) {
-    return ConfigPipeline.newBuilder().name(output.name()).sink(sink(output)).build();
+  private ConfigPipeline pipeline(Output output, Duration coalesce) {
+    return ConfigPipeline.newBuilder()
+        .name(output.name())
+        .sink(sink(output))
+        .coalesce(coalesce)
+        .build();
   }
 
   private Sink sink(Output o) {
@@ -191,6 +242,7 @@ final class Assembly implements AutoCloseable {
     List<RuntimeException> failures = new ArrayList<>();
     loops.values().forEach(loop -> closeQuietly(loop::close, failures));
     pipelines.values().forEach(p -> closeQuietly(p::close, failures));
+    closeQuietly(walks::close, failures);
     if (!failures.isEmpty()) {
       throw failures.get(0);
     }

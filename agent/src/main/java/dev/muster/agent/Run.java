@@ -54,7 +54,7 @@ final class Run {
     Signals.on("HUP", () -> reload(region));
     StatusServer status = null;
     try {
-      start(Assembly.of(config, region));
+      start(Assembly.forLoop(config, region));
       if (config.status() != null) {
         // The listener stays on the address it started with; SIGHUP swaps what it reports.
         status =
@@ -111,7 +111,7 @@ final class Run {
     synchronized (lock) {
       Assembly previous = running;
       try {
-        Assembly assembly = Assembly.of(next, region);
+        Assembly assembly = Assembly.forLoop(next, region);
         previous.close();
         start(assembly);
         log.info(

@@ -104,6 +104,26 @@ class OnceTest {
   }
 
   @Test
+  void backendsWithOneQueryShareOneWalkCountedAtEc2() throws Exception {
+    Path config = config("app");
+    Files.writeString(
+        config,
+        Files.readString(config)
+            .replace(
+                "  api: {tags: {layer: api}, port: 9090}\n",
+                "  api: {tags: {layer: api}, port: 9090}\n"
+                    + "  admin: {tags: {layer: app}, port: 9443}\n")
+            .replace("backends: [web, api]", "backends: [web, api, admin]"));
+    ec2.clearRequests();
+
+    assertEquals(0, once(config), err.toString());
+
+    assertEquals(2, ec2.describeInstancesCalls(), "three backends, two distinct queries");
+    String cfg = Files.readString(dir.resolve("haproxy.cfg"));
+    assertTrue(cfg.contains(" 10.0.0.1:9443 ") && cfg.contains(" 10.0.0.1:8080 "), cfg);
+  }
+
+  @Test
   void aTypoInOneBackendAppliesNothingAndExitsFour() throws Exception {
     assertEquals(0, once(config("app")));
     String live = Files.readString(dir.resolve("haproxy.cfg"));

@@ -1,5 +1,7 @@
 package dev.muster.discovery;
 
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+
 import dev.muster.discovery.internal.BadMemberSearch;
 import java.time.Clock;
 import java.time.Duration;
@@ -75,6 +77,7 @@ public final class ConfigPipeline implements AutoCloseable {
   private final Clock clock;
   private final Duration retryMin;
   private final Duration retryMax;
+  private final Duration coalesce;
   private final Random random;
   private final ScheduledExecutorService givenScheduler;
   private ScheduledExecutorService ownScheduler;
@@ -95,6 +98,7 @@ public final class ConfigPipeline implements AutoCloseable {
   private final Set<BadMemberSearch.Suspect> rejected = new java.util.HashSet<>();
 
   private ScheduledFuture<?> retry;
+  private ScheduledFuture<?> coalesced;
   private int failedInARow;
   private boolean closed;
   private int applies;
@@ -106,6 +110,7 @@ public final class ConfigPipeline implements AutoCloseable {
     this.clock = b.clock;
     this.retryMin = b.retryMin;
     this.retryMax = b.retryMax;
+    this.coalesce = b.coalesce;
     this.random = b.random;
     this.givenScheduler = b.scheduler;
   }
@@ -181,6 +186,9 @@ public final class ConfigPipeline implements AutoCloseable {
       if (retry != null) {
         retry.cancel(false);
       }
+      if (coalesced != null) {
+        coalesced.cancel(false);
+      }
       if (ownScheduler != null) {
         ownScheduler.shutdownNow();
       }
@@ -239,7 +247,24 @@ public final class ConfigPipeline implements AutoCloseable {
         log.info("{}: waiting for the first membership of {}", name, waiting);
         return;
       }
-      attempt();
+      if (coalesce.isZero()) {
+        attempt();
+      } else if (coalesced == null && !closed) {
+        // The other backends' publications of the same change join this apply.
+        coalesced = scheduler().schedule(this::applyCoalesced, coalesce.toMillis(), MILLISECONDS);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void applyCoalesced() {
+    lock.lock();
+    try {
+      coalesced = null;
+      if (!closed && ready() && !fingerprints(effective()).equals(applied)) {
+        attempt();
+      }
     } finally {
       lock.unlock();
     }
@@ -525,6 +550,7 @@ public final class ConfigPipeline implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Duration retryMin = Duration.ofSeconds(1);
     private Duration retryMax = Duration.ofSeconds(60);
+    private Duration coalesce = Duration.ZERO;
     private Random random = new Random();
     private ScheduledExecutorService scheduler;
 
@@ -546,6 +572,22 @@ public final class ConfigPipeline implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Waits this long after a publication before rendering, so that the publications of other
+     * backends of the same change (backends that share a query publish within milliseconds of each
+     * other) are applied in one render and one reload instead of one each. Zero (unless set)
+     * renders at each publication, on the publishing thread; otherwise the render runs on the
+     * scheduler.
+     */
+    public Builder coalesce(Duration coalesce) {
+      Objects.requireNonNull(coalesce, "coalesce");
+      if (coalesce.isNegative() || coalesce.compareTo(Duration.ofMinutes(1)) > 0) {
+        throw new IllegalArgumentException("coalesce must be 0 to 1 minute: " + coalesce);
+      }
+      this.coalesce = coalesce;
+      return this;
+    }
+
     /** The clock for {@link #pendingSince()}; the system clock unless set. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -553,8 +595,8 @@ public final class ConfigPipeline implements AutoCloseable {
     }
 
     /**
-     * Runs retries on this scheduler, which the caller owns; a private daemon thread, made on the
-     * first failure, unless set.
+     * Runs retries and coalesced applies on this scheduler, which the caller owns; a private daemon
+     * thread, made on the first failure, unless set.
      */
     public Builder scheduler(ScheduledExecutorService scheduler) {
       this.scheduler = Objects.requireNonNull(scheduler, "scheduler");

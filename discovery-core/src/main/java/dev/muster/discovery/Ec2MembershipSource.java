@@ -79,6 +79,7 @@ public final class Ec2MembershipSource implements MembershipSource {
   private final Clock clock;
   private final DescribeInstancesRequest request;
   private final InstanceMapper mapper;
+  private final SharedWalks walks;
   private Set<String> previousIds = Set.of();
   private Map<String, String> departures = Map.of();
 
@@ -91,6 +92,7 @@ public final class Ec2MembershipSource implements MembershipSource {
     this.request =
         DescribeInstancesRequest.builder().filters(filters(b.query)).maxResults(b.pageSize).build();
     this.mapper = new InstanceMapper(b.mapping);
+    this.walks = b.walks;
   }
 
   /**
@@ -122,7 +124,11 @@ public final class Ec2MembershipSource implements MembershipSource {
   public Snapshot fetch(Snapshot known) {
     mapper.beginFetch();
     Map<String, Member> members = new HashMap<>();
-    walk(request, members, null);
+    if (walks == null) {
+      walk(request, members, null);
+    } else {
+      add(walks.instances(client, request, () -> listAll(request)), members, null);
+    }
     // Only the few that left are collected; the thousands that stayed cost one lookup each.
     Set<String> missing = new TreeSet<>();
     for (String id : previousIds) {
@@ -148,21 +154,36 @@ public final class Ec2MembershipSource implements MembershipSource {
   private void walk(DescribeInstancesRequest walk, Map<String, Member> into, Set<String> listed) {
     for (DescribeInstancesResponse page : client.describeInstancesPaginator(walk)) {
       for (Reservation reservation : page.reservations()) {
-        for (Instance instance : reservation.instances()) {
-          if (listed != null) {
-            listed.add(instance.instanceId());
-          }
-          if (excluded.contains(instance.instanceId())) {
-            continue;
-          }
-          Member member = mapper.toMember(instance);
-          if (member != null) {
-            // EC2 can list an instance on two pages when the set changes mid-pagination.
-            into.put(member.instanceId(), member);
-          }
-        }
+        add(reservation.instances(), into, listed);
       }
     }
+  }
+
+  private void add(List<Instance> instances, Map<String, Member> into, Set<String> listed) {
+    for (Instance instance : instances) {
+      if (listed != null) {
+        listed.add(instance.instanceId());
+      }
+      if (excluded.contains(instance.instanceId())) {
+        continue;
+      }
+      Member member = mapper.toMember(instance);
+      if (member != null) {
+        // EC2 can list an instance on two pages when the set changes mid-pagination.
+        into.put(member.instanceId(), member);
+      }
+    }
+  }
+
+  /** Every instance of every page, for a walk that other sources share. */
+  private List<Instance> listAll(DescribeInstancesRequest walk) {
+    List<Instance> all = new ArrayList<>();
+    for (DescribeInstancesResponse page : client.describeInstancesPaginator(walk)) {
+      for (Reservation reservation : page.reservations()) {
+        all.addAll(reservation.instances());
+      }
+    }
+    return all;
   }
 
   /**
@@ -292,6 +313,7 @@ public final class Ec2MembershipSource implements MembershipSource {
     private final Set<String> excluded = new HashSet<>();
     private int pageSize = 1000;
     private Clock clock = Clock.systemUTC();
+    private SharedWalks walks;
 
     private Builder() {}
 
@@ -367,6 +389,15 @@ public final class Ec2MembershipSource implements MembershipSource {
       return this;
     }
 
+    /**
+     * Shares walks (and, for a client built here, the client) with the other sources built with
+     * {@code walks} that ask the same query: see {@link SharedWalks}. Unset, every fetch walks.
+     */
+    public Builder sharedWalks(SharedWalks walks) {
+      this.walks = Objects.requireNonNull(walks, "walks");
+      return this;
+    }
+
     /** The clock that stamps snapshots; the system clock unless set. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -399,6 +430,17 @@ public final class Ec2MembershipSource implements MembershipSource {
             "region is not set: call region(\"us-east-1\"), or "
                 + "InstanceIdentity.fetch().region() on EC2");
       }
+      if (walks != null) {
+        Ec2Client shared =
+            walks.client(
+                new SharedWalks.ClientKey(region, endpoint, credentials, maxAttempts),
+                this::newClient);
+        return new Ec2MembershipSource(this, shared, false);
+      }
+      return new Ec2MembershipSource(this, newClient(), true);
+    }
+
+    private Ec2Client newClient() {
       Ec2ClientBuilder builder =
           Ec2Client.builder()
               .region(Region.of(region))
@@ -421,7 +463,7 @@ public final class Ec2MembershipSource implements MembershipSource {
       if (endpoint != null) {
         builder.endpointOverride(endpoint);
       }
-      return new Ec2MembershipSource(this, builder.build(), true);
+      return builder.build();
     }
   }
 }

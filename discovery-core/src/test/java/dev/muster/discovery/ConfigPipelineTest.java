@@ -23,7 +23,12 @@ class ConfigPipelineTest {
   private boolean failApply;
 
   private ConfigPipeline pipeline() {
+    return pipeline(Duration.ZERO);
+  }
+
+  private ConfigPipeline pipeline(Duration coalesce) {
     return ConfigPipeline.newBuilder()
+        .coalesce(coalesce)
         .clock(clock)
         .scheduler(scheduler)
         .random(new java.util.Random(7))
@@ -65,6 +70,34 @@ class ConfigPipelineTest {
 
     assertEquals(List.of("api=3;web=2;", "api=3;web=1;"), applied);
     assertEquals(2, pipeline.appliedCount());
+  }
+
+  @Test
+  void publicationsWithinTheCoalesceWindowAreAppliedInOneRender() {
+    ConfigPipeline pipeline = pipeline(Duration.ofMillis(500));
+    MembershipListener web = pipeline.backend("web");
+    MembershipListener admin = pipeline.backend("admin");
+    MembershipListener api = pipeline.backend("api");
+    web.onChange(snapshot(2), Changes.NONE);
+    admin.onChange(snapshot(2), Changes.NONE);
+    api.onChange(snapshot(2), Changes.NONE);
+    scheduler.advance(Duration.ofMillis(500));
+    assertEquals(List.of("admin=2;api=2;web=2;"), applied);
+
+    // One change seen by the three backends, 10 ms apart: one render, one apply.
+    web.onChange(snapshot(3), Changes.NONE);
+    scheduler.advance(Duration.ofMillis(10));
+    admin.onChange(snapshot(3), Changes.NONE);
+    scheduler.advance(Duration.ofMillis(10));
+    api.onChange(snapshot(3), Changes.NONE);
+    assertEquals(1, applied.size(), "nothing before the window ends");
+    scheduler.advance(Duration.ofMillis(480));
+
+    assertEquals(List.of("admin=2;api=2;web=2;", "admin=3;api=3;web=3;"), applied);
+    assertEquals(2, attempts);
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> ConfigPipeline.newBuilder().coalesce(Duration.ofMillis(-1)));
   }
 
   @Test
