@@ -1,4 +1,6 @@
 /** The {@code muster} command: an application, so it exports nothing. */
+// Micrometer's jars are automatic modules.
+@SuppressWarnings({"requires-automatic"})
 module dev.muster.agent {
   requires dev.muster.haproxy;
   requires dev.muster.nginx;
@@ -7,6 +9,8 @@ module dev.muster.agent {
   requires org.snakeyaml.engine.v2;
   requires org.slf4j;
   requires jdk.httpserver;
+  requires micrometer.core;
+  requires micrometer.registry.prometheus;
   // sun.misc.Signal, for SIGHUP.
   requires jdk.unsupported;
 

@@ -12,6 +12,7 @@ import dev.muster.discovery.SharedWalks;
 import dev.muster.discovery.Sink;
 import dev.muster.haproxy.Haproxy;
 import dev.muster.haproxy.HaproxyConfig;
+import dev.muster.haproxy.HaproxyRuntime;
 import dev.muster.kamailio.DispatcherList;
 import dev.muster.kamailio.DispatcherSet;
 import dev.muster.kamailio.Kamailio;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 
@@ -34,6 +36,9 @@ import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 final class Assembly implements AutoCloseable {
   final Map<String, Discovery> loops = new LinkedHashMap<>();
   final Map<String, ConfigPipeline> pipelines = new LinkedHashMap<>();
+
+  /** Per output, how many times its proxy was reloaded (for {@code /metrics}). */
+  final Map<String, IntSupplier> reloads = new LinkedHashMap<>();
 
   /**
    * Backends with the same query share one walk, and one EC2 client: a walk is handed on within
@@ -157,11 +162,23 @@ final class Assembly implements AutoCloseable {
   }
 
   private ConfigPipeline pipeline(Output output, Duration coalesce) {
-    return ConfigPipeline.newBuilder()
-        .name(output.name())
-        .sink(sink(output))
-        .coalesce(coalesce)
-        .build();
+    Sink sink = sink(output);
+    ConfigPipeline pipeline =
+        ConfigPipeline.newBuilder().name(output.name()).sink(sink).coalesce(coalesce).build();
+    if (sink instanceof HaproxyRuntime runtime) {
+      // Runtime mode reloads only to add server slots.
+      reloads.put(output.name(), runtime::reloadCount);
+    } else if (reloads(output)) {
+      reloads.put(output.name(), pipeline::appliedCount);
+    } else {
+      reloads.put(output.name(), () -> 0);
+    }
+    return pipeline;
+  }
+
+  /** Whether a file output's apply reloads its proxy (HAProxy only when told how). */
+  private static boolean reloads(Output o) {
+    return o.reload() != null || !o.type().equals("haproxy");
   }
 
   private Sink sink(Output o) {

@@ -23,9 +23,10 @@ import java.util.function.Supplier;
 /**
  * The agent's status listener ({@code status.listen}): {@code GET /healthz} answers 200 while every
  * output holds what its backends published (or has been pending for less than the deadline), 503
- * with the reasons otherwise; {@code GET /status} is JSON with every backend's and output's state.
- * It reads the running assembly at each request, so a SIGHUP is seen at once. One daemon thread;
- * answers are built from status objects that never block.
+ * with the reasons otherwise; {@code GET /status} is JSON with every backend's and output's state;
+ * {@code GET /metrics} is the Prometheus text format ({@link Metrics}). It reads the running
+ * assembly at each request, so a SIGHUP is seen at once. One daemon thread; answers are built from
+ * status objects that never block.
  */
 final class StatusServer implements AutoCloseable {
   /** How long an apply may be pending before {@code /healthz} says 503. */
@@ -35,12 +36,14 @@ final class StatusServer implements AutoCloseable {
   private final Supplier<Assembly> assembly;
   private final Clock clock;
   private final Instant started;
+  private final Metrics metrics;
 
   private StatusServer(HttpServer server, Supplier<Assembly> assembly, Clock clock) {
     this.server = server;
     this.assembly = assembly;
     this.clock = clock;
     this.started = clock.instant();
+    this.metrics = new Metrics(assembly, clock);
   }
 
   /** Listens on {@code host:port} and serves the assembly {@code current} returns. */
@@ -55,6 +58,7 @@ final class StatusServer implements AutoCloseable {
     StatusServer status = new StatusServer(server, current, clock);
     server.createContext("/healthz", status::healthz);
     server.createContext("/status", status::status);
+    server.createContext("/metrics", status::metrics);
     server.setExecutor(null);
     server.start();
     return status;
@@ -143,6 +147,10 @@ final class StatusServer implements AutoCloseable {
     }
     json.append("}}\n");
     respond(exchange, 200, "application/json", json.toString());
+  }
+
+  private void metrics(HttpExchange exchange) throws IOException {
+    respond(exchange, 200, "text/plain; version=0.0.4", metrics.scrape());
   }
 
   private static String message(RuntimeException failure) {

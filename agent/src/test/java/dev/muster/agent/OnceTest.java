@@ -179,6 +179,56 @@ class OnceTest {
     }
   }
 
+  @Test
+  void metricsPassPromtoolAndCountWhatHappened() throws Exception {
+    try (Assembly assembly = Assembly.of(ConfigReader.read(config("app")), "us-east-1")) {
+      ec2.clearRequests();
+      assertEquals(0, Main.passOnce(assembly, new PrintWriter(err), false));
+      try (StatusServer status =
+          StatusServer.start("127.0.0.1", 0, () -> assembly, java.time.Clock.systemUTC())) {
+        String response = get(status.port(), "/metrics");
+        assertTrue(response.startsWith("200 "), response);
+        String text = response.substring(4);
+
+        // The Prometheus project's own parser and linter.
+        Process promtool =
+            new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+        try (var in = promtool.getOutputStream()) {
+          in.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        String verdict = new String(promtool.getInputStream().readAllBytes());
+        assertEquals(0, promtool.waitFor(), verdict + "\n" + text);
+
+        java.util.Map<String, Double> samples = samples(text);
+        assertEquals(2.0, samples.get("muster_members{backend=\"web\"}"), text);
+        assertEquals(1.0, samples.get("muster_members{backend=\"api\"}"), text);
+        assertEquals(1.0, samples.get("muster_fetches_total{backend=\"web\"}"), text);
+        assertEquals(0.0, samples.get("muster_fetch_failures_total{backend=\"web\"}"), text);
+        assertEquals(0.0, samples.get("muster_held{backend=\"api\"}"), text);
+        assertEquals(1.0, samples.get("muster_applies_total{output=\"edge\"}"), text);
+        assertEquals(1.0, samples.get("muster_reloads_total{output=\"edge\"}"), text);
+        assertEquals(0.0, samples.get("muster_apply_pending{output=\"edge\"}"), text);
+        assertEquals(
+            (double) ec2.describeInstancesCalls(),
+            samples.get("muster_aws_requests_total{operation=\"DescribeInstances\"}"),
+            text);
+        assertTrue(samples.get("muster_last_apply_age_seconds{output=\"edge\"}") >= 0, text);
+      }
+    }
+  }
+
+  /** Sample name with labels to value, from text that promtool accepted. */
+  private static java.util.Map<String, Double> samples(String text) {
+    java.util.Map<String, Double> out = new java.util.HashMap<>();
+    for (String line : text.split("\n")) {
+      if (!line.isEmpty() && !line.startsWith("#")) {
+        int space = line.lastIndexOf(' ');
+        out.put(line.substring(0, space), Double.valueOf(line.substring(space + 1)));
+      }
+    }
+    return out;
+  }
+
   private static String get(int port, String path) throws Exception {
     java.net.HttpURLConnection connection =
         (java.net.HttpURLConnection)

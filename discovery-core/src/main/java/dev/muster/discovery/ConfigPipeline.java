@@ -84,6 +84,7 @@ public final class ConfigPipeline implements AutoCloseable {
   private volatile ApplyResult lastResult;
   private volatile RuntimeException lastFailure;
   private volatile Instant pendingSince;
+  private volatile Instant lastSuccessAt;
 
   /** The fingerprints of the memberships the target holds, or {@code null}. */
   private Map<String, String> applied;
@@ -200,6 +201,14 @@ public final class ConfigPipeline implements AutoCloseable {
   /** The result of the last successful apply, or {@code null}. */
   public ApplyResult lastResult() {
     return lastResult;
+  }
+
+  /**
+   * When the target last took (or already held) the latest memberships, or {@code null} before the
+   * first success.
+   */
+  public Instant lastSuccessAt() {
+    return lastSuccessAt;
   }
 
   /** The last failure, or {@code null} if the last attempt succeeded. */
@@ -513,6 +522,7 @@ public final class ConfigPipeline implements AutoCloseable {
       Map<String, String> fingerprints = fingerprints(memberships);
       accepted = memberships;
       lastResult = result;
+      lastSuccessAt = clock.instant();
       lastFailure = null;
       applied = fingerprints;
       failedInARow = 0;

@@ -100,6 +100,8 @@ public final class Discovery implements AutoCloseable {
   private Instant lastSuccess;
   private String lastError;
   private Duration lastFetchDuration = Duration.ZERO;
+  private long fetches;
+  private long fetchFailures;
   private String held;
   private volatile boolean overrideRequested;
   private volatile DiscoveryStatus status;
@@ -149,7 +151,7 @@ public final class Discovery implements AutoCloseable {
             b.waitMin,
             waitMax);
     this.status =
-        new DiscoveryStatus(name, null, null, 0, null, Duration.ZERO, 0, null, null, null);
+        new DiscoveryStatus(name, null, null, 0, null, Duration.ZERO, 0, null, null, null, 0, 0);
   }
 
   /** A new builder; {@link Builder#source} is required. */
@@ -249,10 +251,12 @@ public final class Discovery implements AutoCloseable {
       }
       Instant start = clock.instant();
       lastAttempt = start;
+      fetches++;
       Snapshot candidate;
       try {
         candidate = source.fetch(baseline);
       } catch (RuntimeException e) {
+        fetchFailures++;
         consecutiveFailures = 1;
         lastError = describe(e);
         log.error("{}: fetch failed: {}", name, lastError);
@@ -410,10 +414,12 @@ public final class Discovery implements AutoCloseable {
       }
       Instant start = clock.instant();
       lastAttempt = start;
+      fetches++;
       Snapshot candidate;
       try {
         candidate = source.fetch(published);
       } catch (RuntimeException e) {
+        fetchFailures++;
         lastFetchDuration = Duration.between(start, clock.instant());
         consecutiveFailures++;
         lastError = describe(e);
@@ -567,7 +573,9 @@ public final class Discovery implements AutoCloseable {
             current == null ? 0 : current.size(),
             current,
             held,
-            decisions.pendingUntil());
+            decisions.pendingUntil(),
+            fetches,
+            fetchFailures);
   }
 
   private boolean isClosed() {

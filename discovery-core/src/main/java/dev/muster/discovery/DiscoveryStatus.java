@@ -16,6 +16,8 @@ import java.time.Instant;
  * @param published the published snapshot, or {@code null} before the first publication
  * @param held why a candidate is held back by the guard, or {@code null}
  * @param pendingUntil when a debounced change is due, or {@code null} if none is pending
+ * @param fetches fetches attempted since the loop was built
+ * @param fetchFailures fetches that failed since the loop was built
  */
 public record DiscoveryStatus(
     String name,
@@ -27,7 +29,9 @@ public record DiscoveryStatus(
     int memberCount,
     Snapshot published,
     String held,
-    Instant pendingUntil) {
+    Instant pendingUntil,
+    long fetches,
+    long fetchFailures) {
 
   /** Whether the published membership was restored from a file and not yet confirmed. */
   public boolean stale() {

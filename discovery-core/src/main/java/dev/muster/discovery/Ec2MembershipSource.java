@@ -19,6 +19,7 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
@@ -71,6 +72,7 @@ import software.amazon.awssdk.services.ec2.model.Reservation;
 public final class Ec2MembershipSource implements MembershipSource {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.discovery");
   private static final int DEPARTURE_CHUNK = 200;
+  private static final ExecutionInterceptor NO_INTERCEPTOR = new ExecutionInterceptor() {};
 
   private final Ec2Client client;
   private final boolean ownsClient;
@@ -434,13 +436,13 @@ public final class Ec2MembershipSource implements MembershipSource {
         Ec2Client shared =
             walks.client(
                 new SharedWalks.ClientKey(region, endpoint, credentials, maxAttempts),
-                this::newClient);
+                () -> newClient(walks.counter));
         return new Ec2MembershipSource(this, shared, false);
       }
-      return new Ec2MembershipSource(this, newClient(), true);
+      return new Ec2MembershipSource(this, newClient(null), true);
     }
 
-    private Ec2Client newClient() {
+    private Ec2Client newClient(ExecutionInterceptor counter) {
       Ec2ClientBuilder builder =
           Ec2Client.builder()
               .region(Region.of(region))
@@ -453,7 +455,8 @@ public final class Ec2MembershipSource implements MembershipSource {
                       .build())
               .overrideConfiguration(
                   o ->
-                      o.apiCallAttemptTimeout(Duration.ofSeconds(60))
+                      o.addExecutionInterceptor(counter != null ? counter : NO_INTERCEPTOR)
+                          .apiCallAttemptTimeout(Duration.ofSeconds(60))
                           .apiCallTimeout(Duration.ofMinutes(3))
                           .retryStrategy(
                               AwsRetryStrategy.standardRetryStrategy().toBuilder()

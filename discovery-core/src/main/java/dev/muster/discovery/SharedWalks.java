@@ -9,6 +9,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Supplier;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.DescribeInstancesRequest;
 import software.amazon.awssdk.services.ec2.model.Instance;
@@ -45,6 +49,20 @@ public final class SharedWalks implements AutoCloseable {
   private final Map<ClientKey, Ec2Client> clients = new HashMap<>();
   private final Map<WalkKey, Walk> walks = new HashMap<>();
   private int walkCount;
+  private final Map<String, Long> requests = new java.util.TreeMap<>();
+
+  /** Counts every attempt of every call of the clients built here, by operation. */
+  final ExecutionInterceptor counter =
+      new ExecutionInterceptor() {
+        @Override
+        public void beforeTransmission(
+            Context.BeforeTransmission context, ExecutionAttributes attributes) {
+          String operation = attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME);
+          synchronized (SharedWalks.this) {
+            requests.merge(operation == null ? "unknown" : operation, 1L, Long::sum);
+          }
+        }
+      };
 
   private SharedWalks(Duration window, Clock clock) {
     this.window = window;
@@ -72,6 +90,14 @@ public final class SharedWalks implements AutoCloseable {
   /** How many walks were made (not handed on) so far: a figure for status and tests. */
   public synchronized int walkCount() {
     return walkCount;
+  }
+
+  /**
+   * The requests the EC2 clients built for these sources sent so far, by operation (for example
+   * {@code DescribeInstances}), each attempt counted: what EC2's request rate limits count.
+   */
+  public synchronized Map<String, Long> requestCounts() {
+    return Map.copyOf(requests);
   }
 
   /** The client for these settings: the one built for the first source that had them. */

@@ -73,6 +73,7 @@ class SharedWalksTest {
 
     assertEquals(2, ec2.describeInstancesCalls(), "one walk for APP, one for API");
     assertEquals(2, walks.walkCount());
+    assertEquals(Map.of("DescribeInstances", 2L), walks.requestCounts());
     assertEquals(3, webView.size());
     assertEquals(
         hostPorts(webView).stream().map(h -> h.replace(":8080", ":9090")).toList(),
@@ -147,6 +148,8 @@ class SharedWalksTest {
 
     assertEquals(3, admin.fetch().size());
     assertEquals(1, walks.walkCount());
+    assertEquals(
+        4L, walks.requestCounts().get("DescribeInstances"), "three failed attempts and one walk");
   }
 
   @Test
