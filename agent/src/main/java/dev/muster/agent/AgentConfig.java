@@ -50,7 +50,7 @@ record AgentConfig(
   /**
    * One output: a proxy's file (or HAProxy's runtime API) fed by some backends.
    *
-   * @param type {@code haproxy}, {@code nginx} or {@code kamailio}
+   * @param type {@code haproxy}, {@code nginx}, {@code kamailio} or {@code template}
    * @param mode for haproxy, {@code file} or {@code runtime}; {@code file} otherwise
    * @param sets for kamailio, the dispatcher set id of each backend
    * @param serverOptions for haproxy, the options after every server line, or {@code null}
@@ -58,6 +58,10 @@ record AgentConfig(
    *     upstream)
    * @param backendServerOptions for haproxy, per backend, the server options replacing {@code
    *     serverOptions}
+   * @param escape for a template output, the syntax its interpolations are escaped for ({@code
+   *     token}, {@code haproxy}, {@code nginx} or {@code kamailio}); {@code null} otherwise
+   * @param validate for a template output, the command that checks a candidate ({@code {file}} is
+   *     its path), or {@code null}
    */
   record Output(
       String name,
@@ -74,7 +78,9 @@ record AgentConfig(
       Map<String, Integer> sets,
       String serverOptions,
       Map<String, String> backendOptions,
-      Map<String, String> backendServerOptions) {}
+      Map<String, String> backendServerOptions,
+      String escape,
+      List<String> validate) {}
 
   /** The status listener's address (loopback unless you say otherwise). */
   record Status(String host, int port) {}

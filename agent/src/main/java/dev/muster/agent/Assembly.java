@@ -6,10 +6,13 @@ import dev.muster.discovery.Command;
 import dev.muster.discovery.ConfigPipeline;
 import dev.muster.discovery.Discovery;
 import dev.muster.discovery.Ec2MembershipSource;
+import dev.muster.discovery.Escaper;
 import dev.muster.discovery.FileTarget;
 import dev.muster.discovery.Reloader;
 import dev.muster.discovery.SharedWalks;
 import dev.muster.discovery.Sink;
+import dev.muster.discovery.TemplateRenderer;
+import dev.muster.discovery.Validator;
 import dev.muster.haproxy.Haproxy;
 import dev.muster.haproxy.HaproxyConfig;
 import dev.muster.haproxy.HaproxyRuntime;
@@ -218,6 +221,18 @@ final class Assembly implements AutoCloseable {
                 Nginx.validator(o.mainConfig(), o.file()),
                 reloader(o, Nginx.reloader(o.mainConfig()))));
       }
+      case "template" -> {
+        TemplateRenderer renderer =
+            TemplateRenderer.newBuilder()
+                .template(o.template())
+                .escaper(o.escape(), escaper(o.escape()))
+                .build();
+        Validator validator =
+            o.validate() == null
+                ? Validator.NONE
+                : Command.validator(o.validate().toArray(String[]::new));
+        yield Sink.of(renderer, target(o, validator, reloader(o, null)));
+      }
       default -> {
         DispatcherList.Builder renderer = Kamailio.renderer();
         o.sets().forEach((backend, id) -> renderer.set(backend, DispatcherSet.of(id)));
@@ -234,7 +249,37 @@ final class Assembly implements AutoCloseable {
     };
   }
 
-  private FileTarget target(Output o, dev.muster.discovery.Validator validator, Reloader reloader) {
+  /** The escaper a template output's {@code escape} setting names. */
+  private static Escaper escaper(String syntax) {
+    return switch (syntax) {
+      case "haproxy" -> Haproxy.escaper();
+      case "nginx" -> Nginx.escaper();
+      case "kamailio" -> Kamailio.escaper();
+      default -> TOKEN;
+    };
+  }
+
+  /**
+   * The default for template outputs whose syntax Muster does not know (keepalived, say): a value
+   * keeps letters, digits and {@code . : _ - / @}; anything else (a space, a quote, a brace, a
+   * newline) becomes {@code _}, so a tag can never end a token or start a new line.
+   */
+  static final Escaper TOKEN =
+      text -> {
+        StringBuilder out = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+          char c = text.charAt(i);
+          boolean safe =
+              (c >= 'a' && c <= 'z')
+                  || (c >= 'A' && c <= 'Z')
+                  || (c >= '0' && c <= '9')
+                  || ".:_-/@".indexOf(c) >= 0;
+          out.append(safe ? c : '_');
+        }
+        return out.toString();
+      };
+
+  private FileTarget target(Output o, Validator validator, Reloader reloader) {
     FileTarget.Builder target =
         FileTarget.newBuilder(o.file()).validator(validator).reloader(reloader);
     if (dryRun != null) {

@@ -49,7 +49,8 @@ import org.snakeyaml.engine.v2.scanner.StreamReader;
  */
 final class ConfigReader {
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
-  private static final Set<String> TYPES = Set.of("haproxy", "nginx", "kamailio");
+  private static final Set<String> ESCAPES = Set.of("token", "haproxy", "nginx", "kamailio");
+  private static final Set<String> TYPES = Set.of("haproxy", "nginx", "kamailio", "template");
 
   private final Path file;
   private final List<String> problems = new ArrayList<>();
@@ -352,7 +353,9 @@ final class ConfigReader {
               "sets",
               "server_options",
               "backend_options",
-              "backend_server_options");
+              "backend_server_options",
+              "escape",
+              "validate");
       Output output = output(name, path, keys, tuple.getValueNode(), backendNames);
       if (output != null) {
         if (!files.add(output.file().toAbsolutePath().normalize())) {
@@ -372,11 +375,14 @@ final class ConfigReader {
     int before = problems.size();
     String type = string(keys.get("type"), path + ".type");
     if (type == null) {
-      problem(at, path + ".type", "is required: haproxy, nginx or kamailio");
+      problem(at, path + ".type", "is required: haproxy, nginx, kamailio or template");
       return null;
     }
     if (!TYPES.contains(type)) {
-      problem(keys.get("type"), path + ".type", "must be haproxy, nginx or kamailio: " + type);
+      problem(
+          keys.get("type"),
+          path + ".type",
+          "must be haproxy, nginx, kamailio or template: " + type);
       return null;
     }
     String mode = string(keys.get("mode"), path + ".mode");
@@ -417,6 +423,34 @@ final class ConfigReader {
     }
     if (type.equals("haproxy") && header == null && template == null) {
       problem(at, path + ".header", "is required for haproxy (or template)");
+    }
+    if (type.equals("template") && template == null && keys.get("template") == null) {
+      problem(at, path + ".template", "is required for a template output");
+    }
+    if (type.equals("template") && header != null) {
+      problem(keys.get("header"), path + ".header", "a template output writes the whole file");
+    }
+    String escape = string(keys.get("escape"), path + ".escape");
+    if (escape != null && !type.equals("template")) {
+      problem(keys.get("escape"), path + ".escape", "only a template output has it");
+    } else if (escape != null && !ESCAPES.contains(escape)) {
+      problem(
+          keys.get("escape"),
+          path + ".escape",
+          "must be token, haproxy, nginx or kamailio: " + escape);
+    }
+    List<String> validate =
+        keys.get("validate") == null ? null : strings(keys.get("validate"), path + ".validate");
+    if (validate != null && !type.equals("template")) {
+      problem(
+          keys.get("validate"),
+          path + ".validate",
+          "only a template output has it (the others use their proxy's own checker)");
+    } else if (validate != null && validate.isEmpty()) {
+      problem(
+          keys.get("validate"),
+          path + ".validate",
+          "needs a command, e.g. [keepalived, -t, -f, \"{file}\"]");
     }
     Reload reload = reload(keys.get("reload"), path + ".reload");
     Path mainConfig = existing(keys.get("main_config"), path + ".main_config");
@@ -476,7 +510,9 @@ final class ConfigReader {
         sets,
         serverOptions,
         backendOptions,
-        backendServerOptions);
+        backendServerOptions,
+        type.equals("template") ? (escape == null ? "token" : escape) : null,
+        validate);
   }
 
   /** A mapping of backend name to text; every name must be one of {@code backends}. */

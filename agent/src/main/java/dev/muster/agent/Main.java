@@ -76,6 +76,21 @@ public final class Main implements Callable<Integer> {
     Path path;
   }
 
+  /**
+   * Builds the assembly; if a builder refuses a setting (a template that does not parse, say),
+   * prints why, naming the file, and returns {@code null}.
+   */
+  static Assembly assemble(
+      AgentConfig config, java.util.function.Supplier<Assembly> build, PrintWriter err) {
+    try {
+      return build.get();
+    } catch (RuntimeException e) {
+      err.println("muster: " + config.file() + ": " + e.getMessage());
+      err.flush();
+      return null;
+    }
+  }
+
   /** The region ({@link Regions#resolve}); if IMDS does not answer, prints why and returns null. */
   static String region(AgentConfig config, PrintWriter err) {
     try {
@@ -151,6 +166,14 @@ public final class Main implements Callable<Integer> {
       if (agent == null) {
         return USAGE;
       }
+      // Build every output as a dry run, so that templates are parsed and every setting the
+      // renderers and proxies' builders check is checked; nothing is fetched or written.
+      String region = agent.aws().region() == null ? "us-east-1" : agent.aws().region();
+      Assembly built = assemble(agent, () -> Assembly.of(agent, region, text -> {}), err);
+      if (built == null) {
+        return USAGE;
+      }
+      built.close();
       out.print(Plan.of(agent));
       out.flush();
       return OK;
@@ -187,7 +210,11 @@ public final class Main implements Callable<Integer> {
       if (region == null) {
         return FETCH_FAILED;
       }
-      try (Assembly assembly = Assembly.of(agent, region)) {
+      Assembly built = assemble(agent, () -> Assembly.of(agent, region), err);
+      if (built == null) {
+        return USAGE;
+      }
+      try (Assembly assembly = built) {
         int code = passOnce(assembly, err, acceptHeld);
         for (var pipeline : assembly.pipelines.entrySet()) {
           RuntimeException failure = pipeline.getValue().lastFailure();
@@ -245,7 +272,11 @@ public final class Main implements Callable<Integer> {
       if (region == null) {
         return FETCH_FAILED;
       }
-      try (Assembly assembly = Assembly.of(agent, region, out::print)) {
+      Assembly built = assemble(agent, () -> Assembly.of(agent, region, out::print), err);
+      if (built == null) {
+        return USAGE;
+      }
+      try (Assembly assembly = built) {
         int code = passOnce(assembly, err, false);
         assembly.pipelines.forEach(
             (name, pipeline) -> {

@@ -21,6 +21,9 @@ final class Run {
   private final Object lock = new Object();
   private Assembly running;
 
+  /** What the shutdown hook exits with: 0 after a signal. */
+  private volatile int exitCode = Main.OK;
+
   Run(Path file, PrintWriter err) {
     this.file = file;
     this.err = err;
@@ -35,6 +38,30 @@ final class Run {
     if (region == null) {
       return Main.FETCH_FAILED;
     }
+    Assembly first = Main.assemble(config, () -> Assembly.forLoop(config, region), err);
+    if (first == null) {
+      return Main.USAGE;
+    }
+    synchronized (lock) {
+      running = first;
+    }
+    StatusServer status = null;
+    if (config.status() != null) {
+      // The listener stays on the address it started with; SIGHUP swaps what it reports.
+      try {
+        status =
+            StatusServer.start(
+                config.status().host(),
+                config.status().port(),
+                this::current,
+                java.time.Clock.systemUTC());
+      } catch (java.io.UncheckedIOException e) {
+        err.println("muster: " + e.getMessage());
+        err.flush();
+        first.close();
+        return Main.USAGE;
+      }
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     CountDownLatch cleanedUp = new CountDownLatch(1);
     // A signal is a normal stop: close everything, then exit 0 rather than 143/130.
@@ -48,22 +75,12 @@ final class Run {
                   } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                   }
-                  Runtime.getRuntime().halt(Main.OK);
+                  Runtime.getRuntime().halt(exitCode);
                 },
                 "muster-shutdown"));
     Signals.on("HUP", () -> reload(region));
-    StatusServer status = null;
     try {
-      start(Assembly.forLoop(config, region));
-      if (config.status() != null) {
-        // The listener stays on the address it started with; SIGHUP swaps what it reports.
-        status =
-            StatusServer.start(
-                config.status().host(),
-                config.status().port(),
-                this::current,
-                java.time.Clock.systemUTC());
-      }
+      start(first);
       log.info(
           "running {} backend(s) into {} output(s) from {}",
           config.backends().size(),
@@ -72,6 +89,10 @@ final class Run {
       stopped.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      // A bug, not a signal: the exit that follows must not be reported as a normal stop.
+      exitCode = Main.USAGE;
+      throw e;
     } finally {
       if (status != null) {
         status.close();

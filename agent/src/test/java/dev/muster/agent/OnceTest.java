@@ -8,33 +8,21 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code muster once}: two backends into one HAProxy file, through the real SDK against the test
  * kit's EC2 and the real {@code haproxy -c}.
  */
+@ExtendWith(TestCredentials.class)
 class OnceTest {
   @TempDir Path dir;
   private FakeEc2 ec2;
   private final StringWriter err = new StringWriter();
-
-  @BeforeAll
-  static void credentials() {
-    System.setProperty("aws.accessKeyId", "AKIDMUSTERTEST");
-    System.setProperty("aws.secretAccessKey", "muster-test-secret");
-  }
-
-  @AfterAll
-  static void clearCredentials() {
-    System.clearProperty("aws.accessKeyId");
-    System.clearProperty("aws.secretAccessKey");
-  }
 
   @BeforeEach
   void start() throws Exception {
