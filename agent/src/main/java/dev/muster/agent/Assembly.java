@@ -2,6 +2,7 @@ package dev.muster.agent;
 
 import dev.muster.agent.AgentConfig.Backend;
 import dev.muster.agent.AgentConfig.Output;
+import dev.muster.discovery.ApplyResult;
 import dev.muster.discovery.Command;
 import dev.muster.discovery.ConfigPipeline;
 import dev.muster.discovery.Discovery;
@@ -79,8 +80,8 @@ final class Assembly implements AutoCloseable {
 
   /**
    * As {@link #of(AgentConfig, String)}, but with {@code dryRun} set nothing is touched: file
-   * outputs hand their diff to it instead of writing, runtime-mode outputs are left out, and no
-   * state file is read or written.
+   * outputs hand their diff to it instead of writing, runtime-mode outputs the servers each backend
+   * would hold, and no state file is read or written.
    */
   static Assembly of(AgentConfig config, String region, Consumer<String> dryRun) {
     return of(config, region, dryRun, Duration.ZERO);
@@ -104,11 +105,7 @@ final class Assembly implements AutoCloseable {
           .outputs()
           .forEach(
               (name, output) -> {
-                if (dryRun == null || !output.mode().equals("runtime")) {
-                  assembly.pipelines.put(name, assembly.pipeline(output, coalesce));
-                } else {
-                  dryRun.accept("# " + name + ": runtime mode, not rendered by a dry run\n");
-                }
+                assembly.pipelines.put(name, assembly.pipeline(output, coalesce));
               });
       for (Backend backend : config.backends().values()) {
         Ec2MembershipSource.Builder source =
@@ -165,7 +162,8 @@ final class Assembly implements AutoCloseable {
   }
 
   private ConfigPipeline pipeline(Output output, Duration coalesce) {
-    Sink sink = sink(output);
+    Sink sink =
+        dryRun != null && output.mode().equals("runtime") ? runtimeDryRun(output) : sink(output);
     ConfigPipeline pipeline =
         ConfigPipeline.newBuilder().name(output.name()).sink(sink).coalesce(coalesce).build();
     if (sink instanceof HaproxyRuntime runtime) {
@@ -177,6 +175,42 @@ final class Assembly implements AutoCloseable {
       reloads.put(output.name(), () -> 0);
     }
     return pipeline;
+  }
+
+  /**
+   * A dry run of a runtime-mode output: the servers each backend would hold, as the runtime API
+   * would set them (the file it keeps for restarts also holds free slots, so a diff says less).
+   */
+  private Sink runtimeDryRun(Output o) {
+    return memberships -> {
+      StringBuilder text = new StringBuilder();
+      text.append("# ")
+          .append(o.name())
+          .append(": runtime mode, through ")
+          .append(o.statsSocket())
+          .append(": the servers each backend would hold\n");
+      memberships.forEach(
+          (backend, snapshot) -> {
+            text.append("backend ")
+                .append(backend)
+                .append(": ")
+                .append(snapshot.size())
+                .append(" server(s)\n");
+            snapshot
+                .members()
+                .forEach(
+                    m ->
+                        text.append("  ")
+                            .append(m.instanceId())
+                            .append(' ')
+                            .append(m.hostPort())
+                            .append(" weight ")
+                            .append(m.weight())
+                            .append('\n'));
+          });
+      dryRun.accept(text.toString());
+      return new ApplyResult(ApplyResult.Outcome.DRY_RUN, "runtime mode");
+    };
   }
 
   /** Whether a file output's apply reloads its proxy (HAProxy only when told how). */

@@ -144,6 +144,33 @@ class OnceTest {
   }
 
   @Test
+  void renderOfARuntimeModeOutputListsTheServersEachBackendWouldHold() throws Exception {
+    Path config = config("app");
+    Files.writeString(
+        config,
+        Files.readString(config)
+            .replace(
+                "type: haproxy\n",
+                "type: haproxy\n    mode: runtime\n    stats_socket: /nope.sock\n"));
+    StringWriter out = new StringWriter();
+
+    assertEquals(
+        0,
+        Main.run(
+            new String[] {"render", "--config", config.toString()},
+            new PrintWriter(out),
+            new PrintWriter(err)),
+        err.toString());
+
+    String text = out.toString();
+    assertTrue(text.startsWith("# edge: runtime mode, through /nope.sock:"), text);
+    assertTrue(text.contains("backend web: 2 server(s)\n"), text);
+    assertTrue(text.contains(" 10.0.0.2:8080 weight 100\n"), text);
+    assertTrue(text.contains("backend api: 1 server(s)\n"), text);
+    assertTrue(Files.notExists(dir.resolve("haproxy.cfg")), "nothing written");
+  }
+
+  @Test
   void healthzSays503WithTheReasonOnceAnApplyIsPendingPastTheDeadline() throws Exception {
     Path config = config("app");
     Files.writeString(config, Files.readString(config).replace("[\"true\"]", "[\"false\"]"));
