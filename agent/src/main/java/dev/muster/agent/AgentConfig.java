@@ -41,8 +41,11 @@ record AgentConfig(
       int minMembers,
       Duration holdMin) {}
 
-  /** One backend: which instances, how they become members, and its loop. */
-  record Backend(String name, Query query, MemberMapping mapping, Loop loop) {}
+  /**
+   * One backend: which instances, how they become members, and its loop; {@code excludeSelf} leaves
+   * out the instance the agent runs on (its id read from IMDS at start).
+   */
+  record Backend(String name, Query query, MemberMapping mapping, Loop loop, boolean excludeSelf) {}
 
   /** How an output makes its proxy take a new file. */
   record Reload(Path masterSocket, List<String> command) {}
@@ -62,6 +65,7 @@ record AgentConfig(
    *     token}, {@code haproxy}, {@code nginx} or {@code kamailio}); {@code null} otherwise
    * @param validate for a template output, the command that checks a candidate ({@code {file}} is
    *     its path), or {@code null}
+   * @param maxEntries for kamailio, the longest list its checker accepts, or {@code null} (5,000)
    */
   record Output(
       String name,
@@ -80,7 +84,8 @@ record AgentConfig(
       Map<String, String> backendOptions,
       Map<String, String> backendServerOptions,
       String escape,
-      List<String> validate) {}
+      List<String> validate,
+      Integer maxEntries) {}
 
   /** The status listener's address (loopback unless you say otherwise). */
   record Status(String host, int port) {}

@@ -9,6 +9,7 @@ import dev.muster.discovery.Discovery;
 import dev.muster.discovery.Ec2MembershipSource;
 import dev.muster.discovery.Escaper;
 import dev.muster.discovery.FileTarget;
+import dev.muster.discovery.InstanceIdentity;
 import dev.muster.discovery.Reloader;
 import dev.muster.discovery.SharedWalks;
 import dev.muster.discovery.Sink;
@@ -30,6 +31,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 
@@ -50,10 +52,13 @@ final class Assembly implements AutoCloseable {
    */
   final SharedWalks walks;
 
+  private final AgentConfig config;
+
   /** Where dry-run diffs go, or {@code null} to apply for real. */
   private final Consumer<String> dryRun;
 
-  private Assembly(Consumer<String> dryRun, SharedWalks walks) {
+  private Assembly(AgentConfig config, Consumer<String> dryRun, SharedWalks walks) {
+    this.config = config;
     this.dryRun = dryRun;
     this.walks = walks;
   }
@@ -94,12 +99,14 @@ final class Assembly implements AutoCloseable {
             .map(b -> b.loop().interval())
             .min(Duration::compareTo)
             .orElse(Duration.ofSeconds(15));
-    Assembly assembly = new Assembly(dryRun, SharedWalks.within(shortest.dividedBy(2)));
+    Assembly assembly = new Assembly(config, dryRun, SharedWalks.within(shortest.dividedBy(2)));
     // One provider for every backend, so that they share a client.
     AwsCredentialsProvider credentials =
         config.aws().profile() == null
             ? null
             : ProfileCredentialsProvider.create(config.aws().profile());
+    // The agent's own instance id, read from IMDS once, only if a backend leaves it out.
+    Supplier<String> self = memoize(() -> InstanceIdentity.fetch().instanceId());
     try {
       config
           .outputs()
@@ -119,6 +126,9 @@ final class Assembly implements AutoCloseable {
         }
         if (credentials != null) {
           source.credentials(credentials);
+        }
+        if (backend.excludeSelf()) {
+          source.exclude(self.get());
         }
         AgentConfig.Loop loop = backend.loop();
         Discovery.Builder discovery =
@@ -277,10 +287,19 @@ final class Assembly implements AutoCloseable {
             renderer.build(),
             target(
                 o,
-                Kamailio.validator(),
+                // An empty list passes only if a backend of it may be empty (allow_empty).
+                Kamailio.validator(
+                    o.maxEntries() == null ? 5000 : o.maxEntries(),
+                    o.backends().stream()
+                        .anyMatch(b -> config.backends().get(b).loop().allowEmpty())),
                 reloader(o, Kamailio.reloader(o.rpc(), o.file()).build())));
       }
     };
+  }
+
+  private static Supplier<String> memoize(Supplier<String> get) {
+    String[] value = new String[1];
+    return () -> value[0] != null ? value[0] : (value[0] = get.get());
   }
 
   /** The escaper a template output's {@code escape} setting names. */

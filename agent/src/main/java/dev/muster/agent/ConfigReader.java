@@ -68,11 +68,20 @@ final class ConfigReader {
    * @throws ConfigException with every problem found
    */
   static AgentConfig read(Path file) throws ConfigException {
-    return new ConfigReader(file).read();
+    ConfigReader reader = new ConfigReader(file);
+    return reader.read(reader.text());
   }
 
-  private AgentConfig read() throws ConfigException {
-    Node root = compose();
+  /**
+   * Reads and checks {@code text} as if it were {@code origin}: relative paths in it are relative
+   * to {@code origin}'s directory, and problems name {@code origin}.
+   */
+  static AgentConfig read(Path origin, String text) throws ConfigException {
+    return new ConfigReader(origin).read(text);
+  }
+
+  private AgentConfig read(String text) throws ConfigException {
+    Node root = compose(text);
     MappingNode top = mapping(root, "");
     if (top == null) {
       throw new ConfigException(problems);
@@ -100,21 +109,22 @@ final class ConfigReader {
     return new AgentConfig(file, aws, backends, outputs, status, stateDir);
   }
 
-  private Node compose() throws ConfigException {
-    String text;
+  private String text() throws ConfigException {
     try {
-      text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file)))
-              .toString();
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file)))
+          .toString();
     } catch (CharacterCodingException e) {
       throw new ConfigException(List.of(file + ": not valid UTF-8"));
     } catch (IOException e) {
       throw new ConfigException(
           List.of(file + ": cannot read: " + dev.muster.discovery.internal.IoErrors.describe(e)));
     }
+  }
+
+  private Node compose(String text) throws ConfigException {
     // Duplicate keys are reported while walking the nodes, with the setting's path.
     LoadSettings settings = LoadSettings.builder().build();
     try (Reader reader = new java.io.StringReader(text)) {
@@ -240,6 +250,7 @@ final class ConfigReader {
               "weight",
               "port_tag",
               "weight_tag",
+              "exclude_self",
               "interval",
               "wait",
               "guard");
@@ -315,11 +326,12 @@ final class ConfigReader {
     if (keys.containsKey("weight_tag")) {
       mapping.weightTag(string(keys.get("weight_tag"), path + ".weight_tag"));
     }
+    boolean excludeSelf = bool(keys.get("exclude_self"), path + ".exclude_self", false);
     Loop loop = loop(keys, path, defaults);
     if (problems.size() > before) {
       return null;
     }
-    return new Backend(name, query.build(), mapping.build(), loop);
+    return new Backend(name, query.build(), mapping.build(), loop, excludeSelf);
   }
 
   private Map<String, Output> outputs(Node node, Set<String> backendNames) {
@@ -355,7 +367,8 @@ final class ConfigReader {
               "backend_options",
               "backend_server_options",
               "escape",
-              "validate");
+              "validate",
+              "max_entries");
       Output output = output(name, path, keys, tuple.getValueNode(), backendNames);
       if (output != null) {
         if (!files.add(output.file().toAbsolutePath().normalize())) {
@@ -492,6 +505,13 @@ final class ConfigReader {
           path + ".backend_server_options",
           "only haproxy has it");
     }
+    Integer maxEntries = null;
+    if (keys.get("max_entries") != null) {
+      if (!type.equals("kamailio")) {
+        problem(keys.get("max_entries"), path + ".max_entries", "only kamailio has it");
+      }
+      maxEntries = integer(keys.get("max_entries"), path + ".max_entries", 5000, 1, 100_000);
+    }
     if (problems.size() > before) {
       return null;
     }
@@ -512,7 +532,8 @@ final class ConfigReader {
         backendOptions,
         backendServerOptions,
         type.equals("template") ? (escape == null ? "token" : escape) : null,
-        validate);
+        validate,
+        maxEntries);
   }
 
   /** A mapping of backend name to text; every name must be one of {@code backends}. */

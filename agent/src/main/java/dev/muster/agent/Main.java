@@ -22,7 +22,15 @@ import picocli.CommandLine.Option;
     name = "muster",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    subcommands = {Main.Run.class, Main.Check.class, Main.Once.class, Main.Render.class},
+    subcommands = {
+      Main.Run.class,
+      Main.Check.class,
+      Main.Once.class,
+      Main.Render.class,
+      Shorthand.Haproxy.class,
+      Shorthand.Nginx.class,
+      Shorthand.Kamailio.class
+    },
     description =
         "Keeps HAProxy, nginx and Kamailio in step with the EC2 instances that carry your tags.")
 public final class Main implements Callable<Integer> {
@@ -46,6 +54,8 @@ public final class Main implements Callable<Integer> {
     cli.setOut(out);
     cli.setErr(err);
     cli.setExitCodeExceptionMapper(e -> USAGE);
+    // As most command lines do: an option given twice takes the last value.
+    cli.setOverwrittenOptionsAllowed(true);
     return cli.execute(args);
   }
 
@@ -57,8 +67,13 @@ public final class Main implements Callable<Integer> {
 
   /** Reads {@code file}; on problems prints each and returns {@code null}. */
   static AgentConfig read(Path file, PrintWriter err) {
+    return read(() -> ConfigReader.read(file), err);
+  }
+
+  /** Reads the configuration {@code source} gives; on problems prints each and returns null. */
+  static AgentConfig read(dev.muster.agent.Run.Source source, PrintWriter err) {
     try {
-      return ConfigReader.read(file);
+      return source.read();
     } catch (ConfigException e) {
       e.problems().forEach(p -> err.println("muster: " + p));
       err.flush();
@@ -138,6 +153,55 @@ public final class Main implements Callable<Integer> {
     return code;
   }
 
+  /** {@code once}: one guarded pass of every backend, then every output; the exit code. */
+  static int once(AgentConfig agent, PrintWriter err, boolean acceptHeld) {
+    String region = region(agent, err);
+    if (region == null) {
+      return FETCH_FAILED;
+    }
+    Assembly built = assemble(agent, () -> Assembly.of(agent, region), err);
+    if (built == null) {
+      return USAGE;
+    }
+    try (Assembly assembly = built) {
+      int code = passOnce(assembly, err, acceptHeld);
+      for (var pipeline : assembly.pipelines.entrySet()) {
+        RuntimeException failure = pipeline.getValue().lastFailure();
+        if (failure != null) {
+          err.println("muster: output " + pipeline.getKey() + ": " + failure.getMessage());
+          code = code == OK ? APPLY_FAILED : code;
+        }
+      }
+      err.flush();
+      return code;
+    }
+  }
+
+  /** {@code render}: one guarded pass, printing what each output would change; the exit code. */
+  static int render(AgentConfig agent, PrintWriter out, PrintWriter err) {
+    String region = region(agent, err);
+    if (region == null) {
+      return FETCH_FAILED;
+    }
+    Assembly built = assemble(agent, () -> Assembly.of(agent, region, out::print), err);
+    if (built == null) {
+      return USAGE;
+    }
+    try (Assembly assembly = built) {
+      int code = passOnce(assembly, err, false);
+      assembly.pipelines.forEach(
+          (name, pipeline) -> {
+            if (pipeline.lastResult() != null
+                && pipeline.lastResult().outcome() == ApplyResult.Outcome.UNCHANGED) {
+              out.println("# " + name + ": unchanged");
+            }
+          });
+      out.flush();
+      err.flush();
+      return code;
+    }
+  }
+
   /** The version from the jar's manifest, or "development" when run from classes. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
@@ -203,29 +267,7 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
       PrintWriter err = spec.commandLine().getErr();
       AgentConfig agent = read(file.path, err);
-      if (agent == null) {
-        return USAGE;
-      }
-      String region = region(agent, err);
-      if (region == null) {
-        return FETCH_FAILED;
-      }
-      Assembly built = assemble(agent, () -> Assembly.of(agent, region), err);
-      if (built == null) {
-        return USAGE;
-      }
-      try (Assembly assembly = built) {
-        int code = passOnce(assembly, err, acceptHeld);
-        for (var pipeline : assembly.pipelines.entrySet()) {
-          RuntimeException failure = pipeline.getValue().lastFailure();
-          if (failure != null) {
-            err.println("muster: output " + pipeline.getKey() + ": " + failure.getMessage());
-            code = code == OK ? APPLY_FAILED : code;
-          }
-        }
-        err.flush();
-        return code;
-      }
+      return agent == null ? USAGE : once(agent, err, acceptHeld);
     }
   }
 
@@ -262,33 +304,9 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
       AgentConfig agent = read(file.path, err);
-      if (agent == null) {
-        return USAGE;
-      }
-      String region = region(agent, err);
-      if (region == null) {
-        return FETCH_FAILED;
-      }
-      Assembly built = assemble(agent, () -> Assembly.of(agent, region, out::print), err);
-      if (built == null) {
-        return USAGE;
-      }
-      try (Assembly assembly = built) {
-        int code = passOnce(assembly, err, false);
-        assembly.pipelines.forEach(
-            (name, pipeline) -> {
-              if (pipeline.lastResult() != null
-                  && pipeline.lastResult().outcome() == ApplyResult.Outcome.UNCHANGED) {
-                out.println("# " + name + ": unchanged");
-              }
-            });
-        out.flush();
-        err.flush();
-        return code;
-      }
+      return agent == null ? USAGE : render(agent, spec.commandLine().getOut(), err);
     }
   }
 }

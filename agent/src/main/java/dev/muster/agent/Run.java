@@ -16,7 +16,13 @@ import org.slf4j.LoggerFactory;
 final class Run {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.agent");
 
-  private final Path file;
+  /** Reads the configuration: at start and at each SIGHUP. */
+  interface Source {
+    AgentConfig read() throws ConfigException;
+  }
+
+  private final Source source;
+  private final Object file;
   private final PrintWriter err;
   private final Object lock = new Object();
   private Assembly running;
@@ -25,12 +31,18 @@ final class Run {
   private volatile int exitCode = Main.OK;
 
   Run(Path file, PrintWriter err) {
-    this.file = file;
+    this(() -> ConfigReader.read(file), file, err);
+  }
+
+  /** The loop over the configuration {@code source} reads; {@code where} names it in logs. */
+  Run(Source source, Object where, PrintWriter err) {
+    this.source = source;
+    this.file = where;
     this.err = err;
   }
 
   int run() {
-    AgentConfig config = Main.read(file, err);
+    AgentConfig config = Main.read(source, err);
     if (config == null) {
       return Main.USAGE;
     }
@@ -124,7 +136,7 @@ final class Run {
   private void reload(String region) {
     AgentConfig next;
     try {
-      next = ConfigReader.read(file);
+      next = source.read();
     } catch (ConfigException e) {
       e.problems().forEach(p -> log.error("SIGHUP: {}; the running configuration stays", p));
       return;

@@ -168,26 +168,7 @@ final class StatusServer implements AutoCloseable {
   }
 
   private static String quote(Object value) {
-    if (value == null) {
-      return "null";
-    }
-    String text = value.toString();
-    StringBuilder out = new StringBuilder(text.length() + 2).append('"');
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        default -> {
-          if (c < 0x20 || c == 0x2028 || c == 0x2029) {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
-    return out.append('"').toString();
+    return value == null ? "null" : Shorthand.Yaml.quote(value.toString());
   }
 
   private static void respond(HttpExchange exchange, int status, String type, String body)

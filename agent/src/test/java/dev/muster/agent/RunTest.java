@@ -34,18 +34,7 @@ class RunTest {
     ec2 = FakeEc2.start();
     ec2.fleet().launch(2, spec -> spec.privateIps("10.0.0.1", "10.0.0.2").tag("layer", "app"));
     ec2.fleet().launch(1, spec -> spec.privateIps("10.0.1.1").tag("layer", "api"));
-    Files.writeString(
-        dir.resolve("header.cfg"),
-        """
-        defaults
-            mode http
-            timeout connect 1s
-            timeout client 1s
-            timeout server 1s
-        frontend fe
-            bind 127.0.0.1:18082
-            default_backend web
-        """);
+    Headers.write(dir, 18082);
   }
 
   @AfterEach
