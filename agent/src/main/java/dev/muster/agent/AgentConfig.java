@@ -66,6 +66,7 @@ record AgentConfig(
    * @param validate for a template output, the command that checks a candidate ({@code {file}} is
    *     its path), or {@code null}
    * @param maxEntries for kamailio, the longest list its checker accepts, or {@code null} (5,000)
+   * @param runtime for haproxy in runtime mode, its settings; {@code null} otherwise
    */
   record Output(
       String name,
@@ -85,7 +86,14 @@ record AgentConfig(
       Map<String, String> backendServerOptions,
       String escape,
       List<String> validate,
-      Integer maxEntries) {}
+      Integer maxEntries,
+      RuntimeMode runtime) {}
+
+  /**
+   * HAProxy runtime mode: server slots per backend at first, how long a removed member may drain
+   * before it is put in maintenance anyway, and how long a new one may take to pass its check.
+   */
+  record RuntimeMode(int slots, Duration drainTimeout, Duration warmupTimeout) {}
 
   /** The status listener's address (loopback unless you say otherwise). */
   record Status(String host, int port) {}

@@ -32,6 +32,8 @@ import java.util.Random;
 import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 
@@ -40,6 +42,8 @@ import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
  * feeding the pipelines of the outputs that name its backend. Closing it closes them all.
  */
 final class Assembly implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger("dev.muster.agent");
+
   final Map<String, Discovery> loops = new LinkedHashMap<>();
   final Map<String, ConfigPipeline> pipelines = new LinkedHashMap<>();
 
@@ -115,6 +119,11 @@ final class Assembly implements AutoCloseable {
                 assembly.pipelines.put(name, assembly.pipeline(output, coalesce));
               });
       for (Backend backend : config.backends().values()) {
+        if (config.outputs().values().stream()
+            .noneMatch(o -> o.backends().contains(backend.name()))) {
+          log.info("backend {}: no output uses it, so it is not fetched", backend.name());
+          continue;
+        }
         Ec2MembershipSource.Builder source =
             Ec2MembershipSource.newBuilder()
                 .sharedWalks(assembly.walks)
@@ -244,6 +253,9 @@ final class Assembly implements AutoCloseable {
         o.backendServerOptions().forEach(settings::serverOptions);
         if (o.mode().equals("runtime")) {
           yield Haproxy.runtime()
+              .slots(o.runtime().slots())
+              .drainTimeout(o.runtime().drainTimeout())
+              .warmupTimeout(o.runtime().warmupTimeout())
               .statsSocket(o.statsSocket())
               .configFile(o.file())
               .reloader(reloader(o, null))

@@ -5,6 +5,7 @@ import dev.muster.agent.AgentConfig.Backend;
 import dev.muster.agent.AgentConfig.Loop;
 import dev.muster.agent.AgentConfig.Output;
 import dev.muster.agent.AgentConfig.Reload;
+import dev.muster.agent.AgentConfig.RuntimeMode;
 import dev.muster.agent.AgentConfig.Status;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
@@ -368,7 +369,10 @@ final class ConfigReader {
               "backend_server_options",
               "escape",
               "validate",
-              "max_entries");
+              "max_entries",
+              "slots",
+              "drain_timeout",
+              "warmup_timeout");
       Output output = output(name, path, keys, tuple.getValueNode(), backendNames);
       if (output != null) {
         if (!files.add(output.file().toAbsolutePath().normalize())) {
@@ -512,6 +516,20 @@ final class ConfigReader {
       }
       maxEntries = integer(keys.get("max_entries"), path + ".max_entries", 5000, 1, 100_000);
     }
+    RuntimeMode runtime = null;
+    for (String key : List.of("slots", "drain_timeout", "warmup_timeout")) {
+      if (keys.get(key) != null && !"runtime".equals(mode)) {
+        problem(keys.get(key), path + "." + key, "only haproxy in runtime mode has it");
+      }
+    }
+    if ("runtime".equals(mode)) {
+      runtime =
+          new RuntimeMode(
+              integer(keys.get("slots"), path + ".slots", 16, 1, 10_000),
+              duration(keys.get("drain_timeout"), path + ".drain_timeout", Duration.ofSeconds(30)),
+              duration(
+                  keys.get("warmup_timeout"), path + ".warmup_timeout", Duration.ofSeconds(30)));
+    }
     if (problems.size() > before) {
       return null;
     }
@@ -533,7 +551,8 @@ final class ConfigReader {
         backendServerOptions,
         type.equals("template") ? (escape == null ? "token" : escape) : null,
         validate,
-        maxEntries);
+        maxEntries,
+        runtime);
   }
 
   /** A mapping of backend name to text; every name must be one of {@code backends}. */

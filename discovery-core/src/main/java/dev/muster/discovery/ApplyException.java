@@ -6,7 +6,7 @@ package dev.muster.discovery;
  * candidate that the proxy's own checker refused (the same text will be refused again) from a
  * failure that may pass when tried again.
  */
-public final class ApplyException extends RuntimeException {
+public class ApplyException extends RuntimeException {
   private final boolean rejected;
 
   /** With a message naming the step and the proxy's own words. */

@@ -9,6 +9,7 @@ import dev.muster.discovery.Sink;
 import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.TemplateRenderer;
 import dev.muster.discovery.Validator;
+import dev.muster.haproxy.internal.NoSuchBackendException;
 import dev.muster.haproxy.internal.RuntimeApi;
 import dev.muster.haproxy.internal.RuntimeApi.ServerState;
 import dev.muster.haproxy.internal.SlotPlan;
@@ -141,13 +142,24 @@ public final class HaproxyRuntime implements Sink {
       bootstrap(memberships);
     }
     Map<String, SlotPlan> plans = new TreeMap<>();
+    Map<String, Snapshot> added = new TreeMap<>();
     for (Map.Entry<String, Snapshot> e : new TreeMap<>(memberships).entrySet()) {
       String backend = register(e.getKey());
       Slots slots = backends.get(backend);
       if (!slots.learned()) {
-        learn(backend, slots, e.getValue());
+        try {
+          learn(backend, slots, e.getValue());
+        } catch (NoSuchBackendException missing) {
+          added.put(backend, e.getValue());
+          continue;
+        }
       }
       plans.put(backend, SlotPlan.of(slots, e.getValue()));
+    }
+    if (!added.isEmpty()) {
+      addBackends(added);
+      added.forEach(
+          (backend, snapshot) -> plans.put(backend, SlotPlan.of(backends.get(backend), snapshot)));
     }
     if (plans.values().stream().anyMatch(p -> !p.isEmpty())) {
       // HAProxy's checker sees the resulting file before any server changes, so a member it
@@ -161,7 +173,13 @@ public final class HaproxyRuntime implements Sink {
     boolean written = writeFile();
     List<String> warming = new ArrayList<>();
     for (Map.Entry<String, Slots> e : backends.entrySet()) {
-      changes += verify(e.getKey(), e.getValue(), warming);
+      try {
+        changes += verify(e.getKey(), e.getValue(), warming);
+      } catch (NoSuchBackendException missing) {
+        // HAProxy was reloaded with an older file: learn it afresh, which adds it back.
+        e.getValue().learned(false);
+        throw missing;
+      }
     }
     if (!warming.isEmpty()) {
       throw new ApplyException(
@@ -477,6 +495,36 @@ public final class HaproxyRuntime implements Sink {
       }
     }
     slots.learned(true);
+  }
+
+  /**
+   * Backends the running HAProxy does not have (a backend new to the configuration): they can only
+   * come with a new file, so it is written with their members in slots and HAProxy is reloaded
+   * once. If the reload fails they are learned again at the next apply, which tries again.
+   */
+  private void addBackends(Map<String, Snapshot> added) {
+    added.forEach(
+        (backend, snapshot) -> {
+          Slots slots = backends.get(backend);
+          Slots after = SlotPlan.of(slots, snapshot).result(slots);
+          backends.put(backend, after);
+        });
+    writeFile();
+    try {
+      reloader.reload();
+    } catch (RuntimeException e) {
+      added.keySet().forEach(backend -> backends.get(backend).learned(false));
+      throw e;
+    }
+    reloads++;
+    added.forEach(
+        (backend, snapshot) -> {
+          backends.get(backend).learned(true);
+          log.info(
+              "{}: new to HAProxy: written with its {} member(s), HAProxy reloaded once",
+              backend,
+              snapshot.size());
+        });
   }
 
   /** Writes the file for the current slots (validated, not reloaded); true if it changed. */

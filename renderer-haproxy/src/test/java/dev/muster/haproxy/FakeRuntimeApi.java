@@ -100,7 +100,7 @@ final class FakeRuntimeApi implements RuntimeApi {
   private Map<String, Server> backend(String backend) {
     Map<String, Server> servers = backends.get(backend);
     if (servers == null) {
-      throw new ApplyException("HAProxy has no backend " + backend);
+      throw new dev.muster.haproxy.internal.NoSuchBackendException(backend, "not in its file");
     }
     return servers;
   }

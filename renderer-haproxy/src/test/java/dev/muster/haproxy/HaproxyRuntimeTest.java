@@ -33,6 +33,7 @@ class HaproxyRuntimeTest {
   private final MutableClock clock = new MutableClock(T);
   private Path config;
   private int pauses;
+  private boolean reloadFails;
 
   @BeforeEach
   void paths() {
@@ -43,7 +44,13 @@ class HaproxyRuntimeTest {
     return HaproxyRuntime.newBuilder()
         .configFile(config)
         .validator(Validator.NONE)
-        .reloader(() -> api.load(config)) // HAProxy rereads the file on reload
+        .reloader(
+            () -> {
+              if (reloadFails) {
+                throw new ApplyException("reload failed: the master socket does not answer");
+              }
+              api.load(config); // HAProxy rereads the file on reload
+            })
         .config(
             Haproxy.renderer()
                 .headerText("global\n    stats socket admin.sock level admin\n")
@@ -174,6 +181,43 @@ class HaproxyRuntimeTest {
     assertEquals("10.0.0.4", api.server("web", "srv4").address);
     assertEquals(
         4, Files.readAllLines(config).stream().filter(l -> l.contains(" weight 100 ")).count());
+  }
+
+  @Test
+  void aBackendNewToTheConfigurationIsWrittenAndReloadedOnce() {
+    HaproxyRuntime runtime = started(4, member(1));
+    api.healthy.add("10.0.0.9");
+    Map<String, Snapshot> both =
+        Map.of(
+            "web", Snapshot.of(List.of(member(1)), T),
+            "api", Snapshot.of(List.of(member(9)), T));
+
+    runtime.apply(both);
+
+    assertEquals(1, runtime.reloadCount());
+    assertEquals("10.0.0.9", api.server("api", "srv1").address);
+    assertFalse(api.server("api", "srv1").maint);
+    assertEquals("10.0.0.1", api.server("web", "srv1").address);
+    assertEquals(ApplyResult.UNCHANGED, runtime.apply(both), "nothing left to do");
+    assertEquals(1, runtime.reloadCount());
+  }
+
+  @Test
+  void aFailedReloadForANewBackendIsTriedAgainByTheNextApply() {
+    HaproxyRuntime runtime = started(4, member(1));
+    api.healthy.add("10.0.0.9");
+    Map<String, Snapshot> both =
+        Map.of(
+            "web", Snapshot.of(List.of(member(1)), T),
+            "api", Snapshot.of(List.of(member(9)), T));
+    reloadFails = true;
+
+    assertThrows(ApplyException.class, () -> runtime.apply(both));
+    reloadFails = false;
+    runtime.apply(both);
+
+    assertEquals("10.0.0.9", api.server("api", "srv1").address);
+    assertEquals(1, runtime.reloadCount());
   }
 
   /** For every command a change sends, a failure there is finished by the next apply. */

@@ -74,8 +74,7 @@ public final class StatsSocketApi implements RuntimeApi {
               Integer.parseInt(f[header.indexOf("srv_check_result")])));
     }
     if (header == null) {
-      throw new ApplyException(
-          "HAProxy has no backend " + backend + " (show servers state: " + answer.strip() + ")");
+      throw new NoSuchBackendException(backend, "show servers state: " + answer.strip());
     }
     return servers;
   }
