@@ -7,9 +7,9 @@ import dev.muster.fixtures.ExternalProcess;
 import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.HttpFleet;
 import dev.muster.fixtures.LoadClient;
+import dev.muster.fixtures.Proxies;
 import dev.muster.testkit.FakeEc2;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.net.HttpURLConnection;
 import java.net.StandardProtocolFamily;
 import java.net.URI;
@@ -279,61 +279,14 @@ class AgentEndToEndIT {
 
   private void startMuster(Path config) throws Exception {
     Files.createDirectories(dir.resolve("state"));
-    String classpath =
-        System.getProperty("jdk.module.path", "")
-            + File.pathSeparator
-            + System.getProperty("java.class.path");
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                classpath,
-                Main.class.getName(),
-                "run",
-                "--config",
-                config.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("muster.log").toFile());
-    builder.environment().put("AWS_ACCESS_KEY_ID", "AKIDMUSTERTEST");
-    builder.environment().put("AWS_SECRET_ACCESS_KEY", "muster-test-secret");
-    muster = builder.start();
+    muster = MusterProcess.run(config, dir.resolve("muster.log"));
   }
 
   private void startProxies() throws Exception {
     proxies.add(
-        ExternalProcess.start(
-                List.of(
-                    "haproxy",
-                    "-W",
-                    "-S",
-                    dir.resolve("master.sock").toString(),
-                    "-f",
-                    dir.resolve("haproxy.cfg").toString()),
-                dir.resolve("haproxy.log"))
-            .awaitTcpPort("127.0.0.1", haproxyPort, Duration.ofSeconds(10)));
-    proxies.add(
-        ExternalProcess.start(
-                List.of("nginx", "-c", dir.resolve("nginx.conf").toString(), "-g", "daemon off;"),
-                dir.resolve("nginx.out"))
-            .awaitTcpPort("127.0.0.1", nginxPort, Duration.ofSeconds(10)));
-    proxies.add(
-        ExternalProcess.start(
-                List.of(
-                    "kamailio",
-                    "-f",
-                    dir.resolve("kamailio.cfg").toString(),
-                    "-DD",
-                    "-E",
-                    "-P",
-                    dir.resolve("kamailio.pid").toString(),
-                    "-Y",
-                    dir.toString(),
-                    "-m",
-                    "64",
-                    "-M",
-                    "32"),
-                dir.resolve("kamailio.log"))
-            .awaitTcpPort("127.0.0.1", rpcPort, Duration.ofSeconds(15)));
+        Proxies.haproxy(dir.resolve("haproxy.cfg"), dir.resolve("master.sock"), haproxyPort));
+    proxies.add(Proxies.nginx(dir.resolve("nginx.conf"), nginxPort));
+    proxies.add(Proxies.kamailio(dir.resolve("kamailio.cfg"), dir, rpcPort));
   }
 
   private static Set<String> hostPorts(HttpFleet fleet, int... servers) {
@@ -453,8 +406,7 @@ class AgentEndToEndIT {
   }
 
   private void signal(String name) throws Exception {
-    assertEquals(
-        0, new ProcessBuilder("kill", "-" + name, Long.toString(muster.pid())).start().waitFor());
+    assertTrue(MusterProcess.signal(muster, name));
   }
 
   private <T> void awaitEquals(T expected, Supplier<T> actual, String what) throws Exception {

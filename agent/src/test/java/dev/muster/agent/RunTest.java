@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.muster.testkit.FakeEc2;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -111,31 +110,13 @@ class RunTest {
   }
 
   private void signal(String name) throws Exception {
-    assertEquals(
-        0, new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start().waitFor());
+    assertTrue(MusterProcess.signal(process, name));
   }
 
   @Test
   void keepsTheOutputInStepReloadsOnSighupAndExitsZeroOnSigterm() throws Exception {
     Path file = config("  web: {tags: {layer: app}, port: 8080}", "web");
-    String classpath =
-        System.getProperty("jdk.module.path", "")
-            + File.pathSeparator
-            + System.getProperty("java.class.path");
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                classpath,
-                Main.class.getName(),
-                "run",
-                "--config",
-                file.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("muster.log").toFile());
-    builder.environment().put("AWS_ACCESS_KEY_ID", "AKIDMUSTERTEST");
-    builder.environment().put("AWS_SECRET_ACCESS_KEY", "muster-test-secret");
-    process = builder.start();
+    process = MusterProcess.run(file, dir.resolve("muster.log"));
 
     await(() -> output().contains(" 10.0.0.2:8080 "), "the first output");
     await(() -> get("/healthz").equals("200 ok\n"), "/healthz to say ok");

@@ -2,11 +2,11 @@ package dev.muster.haproxy;
 
 import dev.muster.fixtures.Await;
 import dev.muster.fixtures.ExternalProcess;
+import dev.muster.fixtures.Proxies;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 
 /**
  * The real HAProxy from the machine's package, in master-worker mode ({@code haproxy -W -S MASTER
@@ -24,11 +24,7 @@ final class HaproxyProcess implements AutoCloseable {
 
   static HaproxyProcess start(Path config, Path masterSocket, int frontendPort)
       throws IOException, InterruptedException {
-    ExternalProcess process =
-        ExternalProcess.start(
-                List.of("haproxy", "-W", "-S", masterSocket.toString(), "-f", config.toString()),
-                config.resolveSibling("haproxy.log"))
-            .awaitTcpPort("127.0.0.1", frontendPort, Duration.ofSeconds(10));
+    ExternalProcess process = Proxies.haproxy(config, masterSocket, frontendPort);
     Await.until(() -> Files.exists(masterSocket), Duration.ofSeconds(10), "the master socket");
     return new HaproxyProcess(process, masterSocket);
   }

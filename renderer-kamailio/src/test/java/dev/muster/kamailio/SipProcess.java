@@ -1,10 +1,10 @@
 package dev.muster.kamailio;
 
 import dev.muster.fixtures.ExternalProcess;
+import dev.muster.fixtures.Proxies;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 /**
@@ -22,24 +22,7 @@ final class SipProcess implements AutoCloseable {
   }
 
   static SipProcess kamailio(Path config, Path dir, int rpcPort) throws Exception {
-    return new SipProcess(
-        ExternalProcess.start(
-                List.of(
-                    "kamailio",
-                    "-f",
-                    config.toString(),
-                    "-DD",
-                    "-E",
-                    "-P",
-                    dir.resolve("kamailio.pid").toString(),
-                    "-Y",
-                    dir.toString(),
-                    "-m",
-                    "64",
-                    "-M",
-                    "32"),
-                dir.resolve("kamailio.log"))
-            .awaitTcpPort("127.0.0.1", rpcPort, Duration.ofSeconds(15)));
+    return new SipProcess(Proxies.kamailio(config, dir, rpcPort));
   }
 
   /** A sipp UAS answering calls on {@code address:port}, writing statistics every second. */

@@ -1,10 +1,9 @@
 package dev.muster.nginx;
 
 import dev.muster.fixtures.ExternalProcess;
+import dev.muster.fixtures.Proxies;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
 
 /**
  * The real nginx from the machine's package, in the foreground with its own temporary configuration
@@ -18,11 +17,7 @@ final class NginxProcess implements AutoCloseable {
   }
 
   static NginxProcess start(Path mainConfig, int port) throws IOException, InterruptedException {
-    return new NginxProcess(
-        ExternalProcess.start(
-                List.of("nginx", "-c", mainConfig.toString(), "-g", "daemon off;"),
-                mainConfig.resolveSibling("nginx.out"))
-            .awaitTcpPort("127.0.0.1", port, Duration.ofSeconds(10)));
+    return new NginxProcess(Proxies.nginx(mainConfig, port));
   }
 
   static int freePort() {
