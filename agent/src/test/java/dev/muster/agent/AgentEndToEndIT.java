@@ -139,6 +139,15 @@ class AgentEndToEndIT {
           this::kamailioSets,
           "Kamailio sets after the change");
 
+      // What it cost: every request the agent sent to EC2, against the fetches its loops made.
+      String metrics = get("/metrics");
+      double requests = sum(metrics, "muster_aws_requests_total{");
+      double fetches = sum(metrics, "muster_fetches_total{");
+      System.out.printf(
+          "Agent end to end: %.0f EC2 requests for %.0f backend fetches (4 backends, 4 queries; departures looked up)%n",
+          requests, fetches);
+      assertTrue(requests > 0 && fetches > 0, metrics);
+
       // SIGHUP with a third HAProxy backend: no restart, the process stays the same.
       admin.launch(admin.server(0));
       long pid = muster.pid();
@@ -403,6 +412,28 @@ class AgentEndToEndIT {
     } catch (Exception e) {
       return Map.of(-1, Set.of(e.toString()));
     }
+  }
+
+  private String get(String path) {
+    try {
+      HttpURLConnection c =
+          (HttpURLConnection)
+              URI.create("http://127.0.0.1:" + statusPort + path).toURL().openConnection();
+      c.setConnectTimeout(2000);
+      c.setReadTimeout(2000);
+      return new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    } catch (Exception e) {
+      return e.toString();
+    }
+  }
+
+  /** The sum of the samples whose name and labels start with {@code prefix}. */
+  private static double sum(String metrics, String prefix) {
+    return metrics
+        .lines()
+        .filter(l -> l.startsWith(prefix))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   private void signal(String name) throws Exception {
