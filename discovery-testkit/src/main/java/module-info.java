@@ -7,6 +7,9 @@
 module dev.muster.testkit {
   requires transitive software.amazon.awssdk.services.ec2;
   requires transitive software.amazon.awssdk.imds;
+  requires transitive software.amazon.awssdk.services.sqs;
+  requires transitive software.amazon.awssdk.services.autoscaling;
+  requires software.amazon.awssdk.protocols.jsoncore;
   requires transitive software.amazon.awssdk.regions;
   requires software.amazon.awssdk.auth;
   requires software.amazon.awssdk.awscore;

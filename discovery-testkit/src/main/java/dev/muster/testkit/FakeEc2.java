@@ -1,6 +1,7 @@
 package dev.muster.testkit;
 
 import com.sun.net.httpserver.HttpExchange;
+import dev.muster.testkit.internal.Clients;
 import dev.muster.testkit.internal.DescribeInstances;
 import dev.muster.testkit.internal.Ec2Error;
 import dev.muster.testkit.internal.Ec2Xml;
@@ -23,10 +24,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.services.ec2.Ec2Client;
@@ -118,14 +116,8 @@ public final class FakeEc2 implements AutoCloseable {
     return Ec2Client.builder()
         .endpointOverride(endpoint())
         .region(REGION)
-        .credentialsProvider(
-            StaticCredentialsProvider.create(
-                AwsBasicCredentials.create("AKIDMUSTERTESTKIT", "muster-testkit-secret")))
-        .httpClient(
-            UrlConnectionHttpClient.builder()
-                .connectionTimeout(Duration.ofSeconds(5))
-                .socketTimeout(Duration.ofSeconds(5))
-                .build());
+        .credentialsProvider(Clients.credentials())
+        .httpClient(Clients.http(Duration.ofSeconds(5)));
   }
 
   /**

@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class LoopbackServer implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService workers;
+  private volatile boolean open = true;
 
   private LoopbackServer(HttpServer server, ExecutorService workers) {
     this.server = server;
@@ -56,6 +57,11 @@ public final class LoopbackServer implements AutoCloseable {
     }
   }
 
+  /** Whether it still serves (not closed). */
+  public boolean isOpen() {
+    return open;
+  }
+
   /** {@code http://127.0.0.1:PORT}. */
   public URI uri() {
     InetSocketAddress address = server.getAddress();
@@ -78,6 +84,7 @@ public final class LoopbackServer implements AutoCloseable {
   /** Stops accepting, ends open exchanges and interrupts handlers that still wait. */
   @Override
   public void close() {
+    open = false;
     server.stop(0);
     workers.shutdownNow();
   }
