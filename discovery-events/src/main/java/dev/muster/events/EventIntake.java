@@ -1,0 +1,676 @@
+package dev.muster.events;
+
+import dev.muster.events.FleetEvent.Ignored;
+import dev.muster.events.FleetEvent.Launching;
+import dev.muster.events.FleetEvent.LifecycleAction;
+import dev.muster.events.FleetEvent.Refresh;
+import dev.muster.events.FleetEvent.Terminating;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
+import software.amazon.awssdk.services.autoscaling.AutoScalingClientBuilder;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.SqsClientBuilder;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+
+/**
+ * Fleet events from one SQS queue: long polling, at-least-once. Each message is read by {@link
+ * EventParser} and deleted only once it was handled:
+ *
+ * <ul>
+ *   <li>a state change or rebalance recommendation asks the {@link Handler} to refresh (the loops
+ *       fetch at once; polling stays the source of truth, so a lost event costs latency only);
+ *   <li>a terminate lifecycle action for this agent's hook drains the instance on every output
+ *       ({@link Handler#drain}), sending {@code RecordLifecycleActionHeartbeat} and extending the
+ *       message's visibility while it waits, then completes the action with {@code CONTINUE} (at
+ *       the latest after the drain timeout) and deletes the message. A Spot interruption warning
+ *       drains the same way, with no action to complete;
+ *   <li>a launch lifecycle action for this hook, with launch actions on, is completed once the
+ *       handler says the instance is ready (its health check passes);
+ *   <li>anything else (not JSON, not for Muster, another hook's action) is logged once per reason
+ *       and deleted, so it can neither crash the intake nor stick in the queue.
+ * </ul>
+ *
+ * <p><b>Idempotent.</b> A redelivered message or a duplicate of an action being drained joins the
+ * drain in progress; an action already completed (by this process, another, or the hook's timeout)
+ * answers {@code ValidationError}, which counts as done. After a restart mid-drain the message
+ * comes back once its visibility lapses and the drain is done again (quickly: the member is already
+ * out or gone).
+ *
+ * <p><b>Faults.</b> A failed receive (SQS unreachable, throttled, 500s) is retried with jittered
+ * backoff from 1 s to 60 s; {@link #status()} counts it. {@code CompleteLifecycleAction} is retried
+ * the same way until it succeeds or the action is gone. Every call has a timeout.
+ *
+ * <p>Thread-safe. {@link #close()} stops polling and the timers; drains in progress are abandoned
+ * (their messages come back to this or another agent).
+ *
+ * <p>Why this size: receive, dispatch, drain, heartbeat and completion share the drains in progress
+ * and the two clients; the builder is a third.
+ */
+public final class EventIntake implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger("dev.muster.events");
+  private static final String NO_ACTIVE_ACTION = "ValidationError";
+
+  /** What the agent does for events: fetch, drain, and say whether a new member is ready. */
+  public interface Handler {
+    /** Fetch again now, ahead of the next interval; {@code instanceIds} are the ones concerned. */
+    void refresh(Set<String> instanceIds);
+
+    /**
+     * Takes {@code instanceId} out of every output that holds it and returns once it drained
+     * (sessions ended, or the outputs' own drain timeouts passed). Called on a worker thread; may
+     * block. Bounded by the intake's drain timeout.
+     */
+    void drain(String instanceId) throws Exception;
+
+    /** Whether a launching instance can take traffic (it is applied and passed its check). */
+    default boolean ready(String instanceId) {
+      return true;
+    }
+  }
+
+  /** Counters and state for status pages and metrics. */
+  public record Status(
+      long received,
+      long handled,
+      long ignored,
+      long receiveFailures,
+      int consecutiveFailures,
+      String lastError,
+      Set<String> draining,
+      long completed,
+      long heartbeats) {}
+
+  private final SqsClient sqs;
+  private final AutoScalingClient autoScaling;
+  private final boolean ownsClients;
+  private final String queueUrl;
+  private final String hook;
+  private final Duration drainTimeout;
+  private final Duration heartbeatInterval;
+  private final Duration visibilityTimeout;
+  private final boolean launchActions;
+  private final Handler handler;
+  private final ExecutorService workers;
+  private final ScheduledExecutorService timers;
+  private final Map<String, Drain> drains = new ConcurrentHashMap<>();
+  private final Set<String> reasonsLogged = ConcurrentHashMap.newKeySet();
+  private final AtomicLong received = new AtomicLong();
+  private final AtomicLong handled = new AtomicLong();
+  private final AtomicLong ignored = new AtomicLong();
+  private final AtomicLong receiveFailures = new AtomicLong();
+  private final AtomicLong completed = new AtomicLong();
+  private final AtomicLong heartbeats = new AtomicLong();
+  private volatile int consecutiveFailures;
+  private volatile String lastError;
+  private volatile boolean closed;
+  private Thread poller;
+
+  /** A drain in progress, keyed by its action token (or instance id for Spot). */
+  private final class Drain {
+    final String instanceId;
+    final LifecycleAction action;
+    volatile String messageId;
+    volatile String receipt;
+    ScheduledFuture<?> keepAlive;
+
+    Drain(String instanceId, LifecycleAction action, Message message) {
+      this.instanceId = instanceId;
+      this.action = action;
+      this.messageId = message.messageId();
+      this.receipt = message.receiptHandle();
+    }
+  }
+
+  private EventIntake(Builder b, SqsClient sqs, AutoScalingClient autoScaling, boolean owns) {
+    this.sqs = sqs;
+    this.autoScaling = autoScaling;
+    this.ownsClients = owns;
+    this.queueUrl = b.queueUrl;
+    this.hook = b.hook;
+    this.drainTimeout = b.drainTimeout;
+    this.heartbeatInterval = b.heartbeatInterval;
+    this.visibilityTimeout = b.visibilityTimeout;
+    this.launchActions = b.launchActions;
+    this.handler = b.handler;
+    this.workers =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "muster-events-drain");
+              t.setDaemon(true);
+              return t;
+            });
+    this.timers =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "muster-events-timer");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** A new builder; a queue URL, a handler, and clients or a region are required. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /** Starts polling on a daemon thread. */
+  public synchronized void start() {
+    if (poller != null) {
+      throw new IllegalStateException("already started");
+    }
+    poller = new Thread(this::poll, "muster-events");
+    poller.setDaemon(true);
+    poller.start();
+    log.info(
+        "events: polling {}{}",
+        queueUrl,
+        hook == null ? " (refresh only)" : ", completing lifecycle hook " + hook);
+  }
+
+  /** Counters and the drains in progress. */
+  public Status status() {
+    return new Status(
+        received.get(),
+        handled.get(),
+        ignored.get(),
+        receiveFailures.get(),
+        consecutiveFailures,
+        lastError,
+        Set.copyOf(drains.values().stream().map(d -> d.instanceId).toList()),
+        completed.get(),
+        heartbeats.get());
+  }
+
+  /** Receives and handles one batch now (one long poll of up to {@code waitSeconds}). */
+  int pollOnce(int waitSeconds) {
+    List<Message> messages =
+        sqs.receiveMessage(
+                r ->
+                    r.queueUrl(queueUrl)
+                        .maxNumberOfMessages(10)
+                        .waitTimeSeconds(waitSeconds)
+                        .visibilityTimeout((int) visibilityTimeout.toSeconds())
+                        .messageSystemAttributeNames(
+                            MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT))
+            .messages();
+    for (Message m : messages) {
+      received.incrementAndGet();
+      try {
+        dispatch(m);
+      } catch (RuntimeException e) {
+        // The message stays; it comes back after its visibility timeout.
+        log.error(
+            "events: message {} not handled, it will come back: {}", m.messageId(), e.toString());
+      }
+    }
+    return messages.size();
+  }
+
+  private void poll() {
+    while (!closed) {
+      try {
+        pollOnce(20);
+        if (consecutiveFailures > 0) {
+          log.info("events: receiving from {} works again", queueUrl);
+        }
+        consecutiveFailures = 0;
+        lastError = null;
+      } catch (RuntimeException e) {
+        if (closed) {
+          return;
+        }
+        receiveFailures.incrementAndGet();
+        consecutiveFailures++;
+        lastError = e.getMessage();
+        long delay = backoff(consecutiveFailures, 1_000, 60_000);
+        log.warn(
+            "events: receiving from {} failed ({} in a row), polling continues; next try in {} ms: {}",
+            queueUrl,
+            consecutiveFailures,
+            delay,
+            e.getMessage());
+        sleep(delay);
+      }
+    }
+  }
+
+  private void dispatch(Message m) {
+    FleetEvent event = EventParser.parse(m.body());
+    if (event instanceof Ignored i) {
+      ignored.incrementAndGet();
+      if (reasonsLogged.add(i.why())) {
+        log.warn(
+            "events: ignored and deleted message {}: {} (logged once per reason)",
+            m.messageId(),
+            i.why());
+      }
+      delete(m.receiptHandle());
+    } else if (event instanceof FleetEvent.Test t) {
+      log.info("events: Auto Scaling test notification for group {}: the queue works", t.group());
+      delete(m.receiptHandle());
+    } else if (event instanceof Refresh r) {
+      handler.refresh(Set.copyOf(r.instanceIds()));
+      delete(m.receiptHandle());
+    } else if (event instanceof Terminating t) {
+      terminating(t, m);
+    } else if (event instanceof Launching l) {
+      launching(l, m);
+    }
+    handled.incrementAndGet();
+  }
+
+  private void terminating(Terminating t, Message m) {
+    LifecycleAction action = t.action();
+    if (action != null && !action.hook().equals(hook)) {
+      if (reasonsLogged.add("hook " + action.hook())) {
+        log.warn(
+            "events: a lifecycle action of hook {} reached this agent's queue (its hook is {}); "
+                + "refreshing only. Give each agent its own hook and queue",
+            action.hook(),
+            hook);
+      }
+      handler.refresh(Set.of(t.instanceId()));
+      delete(m.receiptHandle());
+      return;
+    }
+    String key = action == null ? "spot:" + t.instanceId() : action.token();
+    Drain existing = drains.get(key);
+    if (existing != null) {
+      if (existing.messageId.equals(m.messageId())) {
+        existing.receipt = m.receiptHandle(); // redelivered: keep the newest handle
+      } else {
+        delete(m.receiptHandle()); // a duplicate: the drain in progress holds the original
+      }
+      log.info("events: {} is already being drained ({})", t.instanceId(), t.reason());
+      return;
+    }
+    Drain drain = new Drain(t.instanceId(), action, m);
+    drains.put(key, drain);
+    log.info("events: draining {} before it terminates ({})", t.instanceId(), t.reason());
+    long period =
+        Math.max(1_000, Math.min(heartbeatInterval.toMillis(), visibilityTimeout.toMillis() / 2));
+    drain.keepAlive =
+        timers.scheduleAtFixedRate(() -> keepAlive(drain), period, period, TimeUnit.MILLISECONDS);
+    workers.execute(() -> runDrain(key, drain));
+  }
+
+  private void runDrain(String key, Drain drain) {
+    Instant start = Instant.now();
+    try {
+      Future<?> work =
+          workers.submit(
+              () -> {
+                handler.drain(drain.instanceId);
+                return null;
+              });
+      try {
+        work.get(drainTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        log.info(
+            "events: {} drained in {} ms",
+            drain.instanceId,
+            Duration.between(start, Instant.now()).toMillis());
+      } catch (TimeoutException e) {
+        work.cancel(true);
+        log.warn(
+            "events: {} not drained within {} s; completing anyway",
+            drain.instanceId,
+            drainTimeout.toSeconds());
+      } catch (java.util.concurrent.ExecutionException e) {
+        log.warn(
+            "events: draining {} failed: {}; completing anyway",
+            drain.instanceId,
+            e.getCause().toString());
+      }
+      if (drain.action != null) {
+        complete(drain.action, "CONTINUE");
+      }
+      delete(drain.receipt);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      drain.keepAlive.cancel(false);
+      drains.remove(key);
+    }
+  }
+
+  private void launching(Launching l, Message m) {
+    LifecycleAction action = l.action();
+    handler.refresh(Set.of(l.instanceId()));
+    if (!launchActions || !action.hook().equals(hook)) {
+      delete(m.receiptHandle());
+      return;
+    }
+    String key = action.token();
+    if (drains.containsKey(key)) {
+      drains.get(key).receipt = m.receiptHandle();
+      return;
+    }
+    Drain wait = new Drain(l.instanceId(), action, m);
+    drains.put(key, wait);
+    long period =
+        Math.max(1_000, Math.min(heartbeatInterval.toMillis(), visibilityTimeout.toMillis() / 2));
+    wait.keepAlive =
+        timers.scheduleAtFixedRate(() -> keepAlive(wait), period, period, TimeUnit.MILLISECONDS);
+    workers.execute(
+        () -> {
+          try {
+            Instant deadline = Instant.now().plus(drainTimeout);
+            while (!closed && !handler.ready(l.instanceId()) && Instant.now().isBefore(deadline)) {
+              handler.refresh(Set.of(l.instanceId()));
+              sleep(1_000);
+            }
+            if (handler.ready(l.instanceId())) {
+              complete(action, "CONTINUE");
+            } else {
+              log.warn(
+                  "events: launching {} not ready within {} s; its hook's own timeout decides",
+                  l.instanceId(),
+                  drainTimeout.toSeconds());
+            }
+            delete(wait.receipt);
+          } finally {
+            wait.keepAlive.cancel(false);
+            drains.remove(key);
+          }
+        });
+  }
+
+  /** Heartbeat for the action and more visibility for its message, while a drain waits. */
+  private void keepAlive(Drain drain) {
+    try {
+      if (drain.action != null) {
+        LifecycleAction a = drain.action;
+        autoScaling.recordLifecycleActionHeartbeat(
+            r ->
+                r.autoScalingGroupName(a.group())
+                    .lifecycleHookName(a.hook())
+                    .lifecycleActionToken(a.token()));
+        heartbeats.incrementAndGet();
+      }
+      sqs.changeMessageVisibility(
+          r ->
+              r.queueUrl(queueUrl)
+                  .receiptHandle(drain.receipt)
+                  .visibilityTimeout((int) visibilityTimeout.toSeconds()));
+    } catch (RuntimeException e) {
+      log.warn(
+          "events: keeping the drain of {} alive failed (retried next period): {}",
+          drain.instanceId,
+          e.getMessage());
+    }
+  }
+
+  /** Completes {@code action}, retrying until it is accepted or gone. */
+  private void complete(LifecycleAction action, String result) {
+    Instant giveUp = Instant.now().plus(Duration.ofMinutes(10)).plus(drainTimeout);
+    for (int attempt = 1; !closed; attempt++) {
+      try {
+        autoScaling.completeLifecycleAction(
+            r ->
+                r.autoScalingGroupName(action.group())
+                    .lifecycleHookName(action.hook())
+                    .lifecycleActionToken(action.token())
+                    .lifecycleActionResult(result));
+        completed.incrementAndGet();
+        log.info(
+            "events: completed the lifecycle action for {} with {}", action.instanceId(), result);
+        return;
+      } catch (AwsServiceException e) {
+        if (NO_ACTIVE_ACTION.equals(e.awsErrorDetails().errorCode())) {
+          log.info(
+              "events: the lifecycle action for {} was already completed or timed out",
+              action.instanceId());
+          return;
+        }
+        if (!retry(action, attempt, giveUp, e)) {
+          return;
+        }
+      } catch (RuntimeException e) {
+        if (!retry(action, attempt, giveUp, e)) {
+          return;
+        }
+      }
+    }
+  }
+
+  private boolean retry(LifecycleAction action, int attempt, Instant giveUp, RuntimeException e) {
+    if (Instant.now().isAfter(giveUp)) {
+      log.error(
+          "events: giving up completing the action for {}: {}", action.instanceId(), e.toString());
+      return false;
+    }
+    long delay = backoff(attempt, 1_000, 30_000);
+    log.warn(
+        "events: completing the action for {} failed (attempt {}), next try in {} ms: {}",
+        action.instanceId(),
+        attempt,
+        delay,
+        e.getMessage());
+    sleep(delay);
+    return true;
+  }
+
+  private void delete(String receipt) {
+    for (int attempt = 1; attempt <= 3 && !closed; attempt++) {
+      try {
+        sqs.deleteMessage(r -> r.queueUrl(queueUrl).receiptHandle(receipt));
+        return;
+      } catch (RuntimeException e) {
+        log.warn("events: deleting a message failed (attempt {}): {}", attempt, e.getMessage());
+        sleep(backoff(attempt, 200, 2_000));
+      }
+    }
+    // Not deleted: it comes back after its visibility timeout and is handled again (idempotent).
+  }
+
+  private static long backoff(int attempt, long min, long max) {
+    long base = Math.min(max, min << Math.min(attempt - 1, 20));
+    return Math.round(base * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    Thread p;
+    synchronized (this) {
+      p = poller;
+    }
+    if (p != null) {
+      p.interrupt();
+    }
+    timers.shutdownNow();
+    workers.shutdownNow();
+    if (ownsClients) {
+      sqs.close();
+      autoScaling.close();
+    }
+  }
+
+  /** Builds an {@link EventIntake}. Not thread-safe. */
+  public static final class Builder {
+    private SqsClient sqs;
+    private AutoScalingClient autoScaling;
+    private String region;
+    private URI sqsEndpoint;
+    private URI autoScalingEndpoint;
+    private AwsCredentialsProvider credentials;
+    private String queueUrl;
+    private String hook;
+    private Duration drainTimeout = Duration.ofSeconds(300);
+    private Duration heartbeatInterval = Duration.ofSeconds(60);
+    private Duration visibilityTimeout = Duration.ofSeconds(120);
+    private boolean launchActions;
+    private Handler handler;
+
+    private Builder() {}
+
+    /** Uses these clients as configured; the intake does not close them. */
+    public Builder clients(SqsClient sqs, AutoScalingClient autoScaling) {
+      this.sqs = Objects.requireNonNull(sqs, "sqs");
+      this.autoScaling = Objects.requireNonNull(autoScaling, "autoScaling");
+      return this;
+    }
+
+    /** Builds clients for this region (with timeouts: 5 s to connect, 30 s per read). */
+    public Builder region(String region) {
+      this.region = Objects.requireNonNull(region, "region");
+      return this;
+    }
+
+    /** Endpoints other than the region's (VPC endpoints, stand-ins); either may be null. */
+    public Builder endpoints(URI sqs, URI autoScaling) {
+      this.sqsEndpoint = sqs;
+      this.autoScalingEndpoint = autoScaling;
+      return this;
+    }
+
+    /** Credentials for clients built here; the SDK's default chain unless set. */
+    public Builder credentials(AwsCredentialsProvider credentials) {
+      this.credentials = Objects.requireNonNull(credentials, "credentials");
+      return this;
+    }
+
+    /** The queue's URL. Required. */
+    public Builder queueUrl(String queueUrl) {
+      this.queueUrl = Objects.requireNonNull(queueUrl, "queueUrl");
+      return this;
+    }
+
+    /** The lifecycle hook this agent completes; unset, lifecycle actions only refresh. */
+    public Builder lifecycleHook(String hook) {
+      this.hook = hook;
+      return this;
+    }
+
+    /** Completes with CONTINUE at the latest this long after a drain began; 300 s unless set. */
+    public Builder drainTimeout(Duration timeout) {
+      this.drainTimeout = positive("drainTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * How often a waiting action gets a heartbeat (well under the hook's heartbeat timeout, 3,600 s
+     * by default on AWS); 60 s unless set.
+     */
+    public Builder heartbeatInterval(Duration interval) {
+      this.heartbeatInterval = positive("heartbeatInterval", interval);
+      return this;
+    }
+
+    /** How long a received message stays invisible, extended while its drain runs; 120 s. */
+    public Builder visibilityTimeout(Duration timeout) {
+      Duration t = positive("visibilityTimeout", timeout);
+      if (t.toSeconds() < 2 || t.toSeconds() > 43_200) {
+        throw new IllegalArgumentException("visibilityTimeout must be 2 s to 12 h: " + t);
+      }
+      this.visibilityTimeout = t;
+      return this;
+    }
+
+    /** Completes launch actions of the hook once the handler says the instance is ready. */
+    public Builder launchActions(boolean on) {
+      this.launchActions = on;
+      return this;
+    }
+
+    /** What to do for events. Required. */
+    public Builder handler(Handler handler) {
+      this.handler = Objects.requireNonNull(handler, "handler");
+      return this;
+    }
+
+    /**
+     * Builds the intake (and its clients unless given).
+     *
+     * @throws IllegalStateException naming the missing setting
+     */
+    public EventIntake build() {
+      if (queueUrl == null) {
+        throw new IllegalStateException("queueUrl is not set");
+      }
+      if (handler == null) {
+        throw new IllegalStateException("handler is not set");
+      }
+      if (sqs != null) {
+        return new EventIntake(this, sqs, autoScaling, false);
+      }
+      if (region == null) {
+        throw new IllegalStateException("region is not set: call region(...) or clients(...)");
+      }
+      AwsCredentialsProvider creds =
+          credentials != null ? credentials : DefaultCredentialsProvider.builder().build();
+      SqsClientBuilder s =
+          SqsClient.builder()
+              .region(Region.of(region))
+              .credentialsProvider(creds)
+              .httpClient(http(Duration.ofSeconds(30)))
+              .overrideConfiguration(
+                  o ->
+                      o.apiCallAttemptTimeout(Duration.ofSeconds(30))
+                          .apiCallTimeout(Duration.ofSeconds(90)));
+      AutoScalingClientBuilder a =
+          AutoScalingClient.builder()
+              .region(Region.of(region))
+              .credentialsProvider(creds)
+              .httpClient(http(Duration.ofSeconds(10)))
+              .overrideConfiguration(
+                  o ->
+                      o.apiCallAttemptTimeout(Duration.ofSeconds(15))
+                          .apiCallTimeout(Duration.ofSeconds(60)));
+      if (sqsEndpoint != null) {
+        s.endpointOverride(sqsEndpoint);
+      }
+      if (autoScalingEndpoint != null) {
+        a.endpointOverride(autoScalingEndpoint);
+      }
+      return new EventIntake(this, s.build(), a.build(), true);
+    }
+
+    private static software.amazon.awssdk.http.SdkHttpClient http(Duration read) {
+      return UrlConnectionHttpClient.builder()
+          .connectionTimeout(Duration.ofSeconds(5))
+          .socketTimeout(read)
+          .build();
+    }
+
+    private static Duration positive(String name, Duration d) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive: " + d);
+      }
+      return d;
+    }
+  }
+}
