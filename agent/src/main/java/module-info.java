@@ -5,6 +5,7 @@ module dev.muster.agent {
   requires dev.muster.haproxy;
   requires dev.muster.nginx;
   requires dev.muster.kamailio;
+  requires dev.muster.events;
   requires info.picocli;
   requires org.snakeyaml.engine.v2;
   requires org.slf4j;

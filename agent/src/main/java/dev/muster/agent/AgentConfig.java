@@ -18,6 +18,7 @@ import java.util.Map;
  * @param outputs the outputs by name, in file order
  * @param status the status listener, or {@code null} if off
  * @param stateDir where each backend's last good membership is kept, or {@code null}
+ * @param events the event intake, or {@code null} if off
  */
 record AgentConfig(
     Path file,
@@ -25,10 +26,27 @@ record AgentConfig(
     Map<String, Backend> backends,
     Map<String, Output> outputs,
     Status status,
-    Path stateDir) {
+    Path stateDir,
+    Events events) {
 
-  /** Region ({@code null}: the SDK's settings, then IMDS), endpoint and profile, or nulls. */
-  record Aws(String region, URI endpoint, String profile) {}
+  /**
+   * Region ({@code null}: the SDK's settings, then IMDS), the EC2 endpoint, the profile, and the
+   * SQS and Auto Scaling endpoints; each {@code null} unless set.
+   */
+  record Aws(
+      String region, URI endpoint, String profile, URI sqsEndpoint, URI autoScalingEndpoint) {}
+
+  /**
+   * The event intake: the queue, the lifecycle hook this agent completes ({@code null}: events only
+   * refresh), and its timings.
+   */
+  record Events(
+      URI queue,
+      String lifecycleHook,
+      Duration drainTimeout,
+      Duration heartbeatInterval,
+      Duration visibilityTimeout,
+      boolean launchActions) {}
 
   /** The loop's settings for one backend: the file's defaults with its own overrides. */
   record Loop(

@@ -15,6 +15,7 @@ import dev.muster.discovery.SharedWalks;
 import dev.muster.discovery.Sink;
 import dev.muster.discovery.TemplateRenderer;
 import dev.muster.discovery.Validator;
+import dev.muster.events.EventIntake;
 import dev.muster.haproxy.Haproxy;
 import dev.muster.haproxy.HaproxyConfig;
 import dev.muster.haproxy.HaproxyRuntime;
@@ -81,8 +82,38 @@ final class Assembly implements AutoCloseable {
    * #COALESCE} after a publication so that backends publishing the same change are rendered once.
    */
   static Assembly forLoop(AgentConfig config, String region) {
-    return of(config, region, null, COALESCE);
+    Assembly assembly = of(config, region, null, COALESCE);
+    AgentConfig.Events events = config.events();
+    if (events != null) {
+      try {
+        EventIntake.Builder intake =
+            EventIntake.newBuilder()
+                .region(region)
+                .endpoints(config.aws().sqsEndpoint(), config.aws().autoScalingEndpoint())
+                .queueUrl(events.queue().toString())
+                .lifecycleHook(events.lifecycleHook())
+                .drainTimeout(events.drainTimeout())
+                .heartbeatInterval(events.heartbeatInterval())
+                .visibilityTimeout(events.visibilityTimeout())
+                .launchActions(events.launchActions())
+                .handler(new FleetEvents(assembly, events.drainTimeout()));
+        if (assembly.credentials != null) {
+          intake.credentials(assembly.credentials);
+        }
+        assembly.events = intake.build();
+      } catch (RuntimeException e) {
+        assembly.close();
+        throw e;
+      }
+    }
+    return assembly;
   }
+
+  /** The event intake of the loop, or {@code null}; started with the loops. */
+  EventIntake events;
+
+  /** The credentials every client uses, or {@code null} for the SDK's default chain. */
+  private AwsCredentialsProvider credentials;
 
   /** How long an output of the loop waits for other backends' publications of one change. */
   static final Duration COALESCE = Duration.ofMillis(500);
@@ -109,6 +140,7 @@ final class Assembly implements AutoCloseable {
         config.aws().profile() == null
             ? null
             : ProfileCredentialsProvider.create(config.aws().profile());
+    assembly.credentials = credentials;
     // The agent's own instance id, read from IMDS once, only if a backend leaves it out.
     Supplier<String> self = memoize(() -> InstanceIdentity.fetch().instanceId());
     try {
@@ -367,6 +399,9 @@ final class Assembly implements AutoCloseable {
   @Override
   public void close() {
     List<RuntimeException> failures = new ArrayList<>();
+    if (events != null) {
+      closeQuietly(events::close, failures);
+    }
     loops.values().forEach(loop -> closeQuietly(loop::close, failures));
     pipelines.values().forEach(p -> closeQuietly(p::close, failures));
     closeQuietly(walks::close, failures);

@@ -2,6 +2,7 @@ package dev.muster.agent;
 
 import dev.muster.agent.AgentConfig.Aws;
 import dev.muster.agent.AgentConfig.Backend;
+import dev.muster.agent.AgentConfig.Events;
 import dev.muster.agent.AgentConfig.Loop;
 import dev.muster.agent.AgentConfig.Output;
 import dev.muster.agent.AgentConfig.Reload;
@@ -87,7 +88,8 @@ final class ConfigReader {
     if (top == null) {
       throw new ConfigException(problems);
     }
-    Map<String, Node> keys = keys(top, "", "aws", "discovery", "backends", "outputs", "status");
+    Map<String, Node> keys =
+        keys(top, "", "aws", "discovery", "backends", "outputs", "status", "events");
     Aws aws = aws(keys.get("aws"));
     Map<String, Node> discovery =
         keys.get("discovery") == null
@@ -104,10 +106,11 @@ final class ConfigReader {
     Map<String, Backend> backends = backends(keys.get("backends"), defaults);
     Map<String, Output> outputs = outputs(keys.get("outputs"), declared);
     Status status = status(keys.get("status"));
+    Events events = events(keys.get("events"));
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    return new AgentConfig(file, aws, backends, outputs, status, stateDir);
+    return new AgentConfig(file, aws, backends, outputs, status, stateDir, events);
   }
 
   private String text() throws ConfigException {
@@ -154,17 +157,75 @@ final class ConfigReader {
 
   private Aws aws(Node node) {
     if (node == null) {
-      return new Aws(null, null, null);
+      return new Aws(null, null, null, null, null);
     }
-    Map<String, Node> keys = keys(mapping(node, "aws"), "aws", "region", "endpoint", "profile");
+    Map<String, Node> keys =
+        keys(mapping(node, "aws"), "aws", "region", "endpoint", "profile", "endpoints");
     String region = string(keys.get("region"), "aws.region");
     if (region != null && !region.matches("[a-z]{2}(-[a-z0-9]+)+-\\d+")) {
       problem(keys.get("region"), "aws.region", "must be a region name like us-east-1: " + region);
     }
-    return new Aws(
-        region,
-        url(keys.get("endpoint"), "aws.endpoint"),
-        string(keys.get("profile"), "aws.profile"));
+    URI ec2 = url(keys.get("endpoint"), "aws.endpoint");
+    URI sqs = null;
+    URI autoScaling = null;
+    if (keys.get("endpoints") != null) {
+      Map<String, Node> endpoints =
+          keys(
+              mapping(keys.get("endpoints"), "aws.endpoints"),
+              "aws.endpoints",
+              "ec2",
+              "sqs",
+              "autoscaling");
+      if (endpoints.get("ec2") != null) {
+        if (ec2 != null) {
+          problem(endpoints.get("ec2"), "aws.endpoints.ec2", "aws.endpoint says it already");
+        }
+        ec2 = url(endpoints.get("ec2"), "aws.endpoints.ec2");
+      }
+      sqs = url(endpoints.get("sqs"), "aws.endpoints.sqs");
+      autoScaling = url(endpoints.get("autoscaling"), "aws.endpoints.autoscaling");
+    }
+    return new Aws(region, ec2, string(keys.get("profile"), "aws.profile"), sqs, autoScaling);
+  }
+
+  private Events events(Node node) {
+    if (node == null) {
+      return null;
+    }
+    Map<String, Node> keys =
+        keys(
+            mapping(node, "events"),
+            "events",
+            "queue",
+            "lifecycle_hook",
+            "drain_timeout",
+            "heartbeat_interval",
+            "visibility_timeout",
+            "launch_actions");
+    URI queue = url(keys.get("queue"), "events.queue");
+    if (keys.get("queue") == null) {
+      problem(node, "events.queue", "is required: the SQS queue URL");
+    }
+    String hook = string(keys.get("lifecycle_hook"), "events.lifecycle_hook");
+    Duration drain =
+        duration(keys.get("drain_timeout"), "events.drain_timeout", Duration.ofSeconds(300));
+    Duration heartbeat =
+        duration(
+            keys.get("heartbeat_interval"), "events.heartbeat_interval", Duration.ofSeconds(60));
+    Duration visibility =
+        duration(
+            keys.get("visibility_timeout"), "events.visibility_timeout", Duration.ofSeconds(120));
+    if (visibility.toSeconds() < 2 || visibility.toSeconds() > 43_200) {
+      problem(keys.get("visibility_timeout"), "events.visibility_timeout", "must be 2s to 12h");
+    }
+    if (drain.isZero() || heartbeat.isZero()) {
+      problem(node, "events", "drain_timeout and heartbeat_interval must be positive");
+    }
+    boolean launch = bool(keys.get("launch_actions"), "events.launch_actions", false);
+    if (launch && hook == null) {
+      problem(keys.get("launch_actions"), "events.launch_actions", "needs lifecycle_hook");
+    }
+    return new Events(queue, hook, drain, heartbeat, visibility, launch);
   }
 
   private static Loop defaultLoop() {

@@ -32,7 +32,10 @@ import java.util.function.ToDoubleFunction;
  * muster_apply_pending} (1 while the proxy does not hold the latest membership), {@code
  * muster_draining_members}, {@code muster_rejected_members}, {@code muster_last_apply_age_seconds}
  * (NaN before the first). And {@code muster_aws_requests_total} by {@code operation}: every attempt
- * sent to EC2, retries included.
+ * sent to EC2, retries included. With events on: {@code muster_events_received_total}, {@code
+ * muster_events_ignored_total}, {@code muster_events_receive_failures_total}, {@code
+ * muster_lifecycle_completions_total}, {@code muster_lifecycle_heartbeats_total}, {@code
+ * muster_drains}.
  */
 final class Metrics {
   private final PrometheusMeterRegistry registry =
@@ -53,6 +56,9 @@ final class Metrics {
     assembly.loops.keySet().forEach(name -> backend(name, live));
     assembly.pipelines.keySet().forEach(name -> output(name, live));
     assembly.walks.requestCounts().keySet().forEach(operation -> aws(operation, live));
+    if (assembly.events != null) {
+      events(live);
+    }
     for (Meter.Id gone : Set.copyOf(registered)) {
       if (!live.contains(gone)) {
         registry.remove(gone);
@@ -162,6 +168,43 @@ final class Metrics {
             .description("requests sent to AWS, each attempt counted")
             .tag("operation", operation)
             .register(registry));
+  }
+
+  private void events(Set<Meter.Id> live) {
+    eventCounter("muster.events.received", "queue messages received", live, s -> s.received());
+    eventCounter(
+        "muster.events.ignored", "messages not for Muster, deleted", live, s -> s.ignored());
+    eventCounter(
+        "muster.events.receive.failures",
+        "failed receives from SQS",
+        live,
+        s -> s.receiveFailures());
+    eventCounter(
+        "muster.lifecycle.completions", "lifecycle actions completed", live, s -> s.completed());
+    eventCounter(
+        "muster.lifecycle.heartbeats", "lifecycle heartbeats sent", live, s -> s.heartbeats());
+    keep(
+        live,
+        Gauge.builder("muster.drains", this, m -> eventStatus(s -> s.draining().size()))
+            .description("instances being drained ahead of termination")
+            .register(registry));
+  }
+
+  private void eventCounter(
+      String metric,
+      String help,
+      Set<Meter.Id> live,
+      ToDoubleFunction<dev.muster.events.EventIntake.Status> value) {
+    keep(
+        live,
+        FunctionCounter.builder(metric, this, m -> eventStatus(value))
+            .description(help)
+            .register(registry));
+  }
+
+  private double eventStatus(ToDoubleFunction<dev.muster.events.EventIntake.Status> value) {
+    Assembly a = current.get();
+    return a.events == null ? Double.NaN : value.applyAsDouble(a.events.status());
   }
 
   private DiscoveryStatus s(String backend) {

@@ -129,6 +129,9 @@ final class Run {
     synchronized (lock) {
       running = assembly;
       assembly.loops.values().forEach(loop -> loop.start());
+      if (assembly.events != null) {
+        assembly.events.start();
+      }
     }
   }
 

@@ -132,6 +132,22 @@ public final class SharedWalks implements AutoCloseable {
     }
   }
 
+  /**
+   * Forgets every walk, so the next source that asks walks afresh (and the others share that new
+   * one): for a refresh that an event asked for, which must not be answered from before the event.
+   */
+  public void invalidate() {
+    List<Walk> all;
+    synchronized (this) {
+      all = new ArrayList<>(walks.values());
+    }
+    for (Walk walk : all) {
+      synchronized (walk) {
+        walk.instances = null;
+      }
+    }
+  }
+
   @Override
   public void close() {
     List<Ec2Client> toClose;
