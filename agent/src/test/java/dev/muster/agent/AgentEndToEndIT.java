@@ -9,13 +9,8 @@ import dev.muster.fixtures.HttpFleet;
 import dev.muster.fixtures.LoadClient;
 import dev.muster.fixtures.Proxies;
 import dev.muster.testkit.FakeEc2;
-import java.io.ByteArrayOutputStream;
 import java.net.HttpURLConnection;
-import java.net.StandardProtocolFamily;
 import java.net.URI;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -315,45 +310,8 @@ class AgentEndToEndIT {
     return out;
   }
 
-  /** The servers of {@code backend} that HAProxy reports UP, as address:port. */
   private Set<String> haproxyUp(String backend) {
-    String csv = stats("show stat\n");
-    List<String> lines = csv.lines().toList();
-    if (lines.isEmpty() || !lines.get(0).startsWith("# ")) {
-      return Set.of("(no stats: " + csv.strip() + ")");
-    }
-    List<String> header = List.of(lines.get(0).substring(2).split(","));
-    int px = header.indexOf("pxname");
-    int sv = header.indexOf("svname");
-    int status = header.indexOf("status");
-    int addr = header.indexOf("addr");
-    Set<String> up = new TreeSet<>();
-    for (String line : lines.subList(1, lines.size())) {
-      String[] f = line.split(",", -1);
-      if (f.length > addr
-          && f[px].equals(backend)
-          && !f[sv].equals("BACKEND")
-          && f[status].startsWith("UP")) {
-        up.add(f[addr]);
-      }
-    }
-    return up;
-  }
-
-  private String stats(String command) {
-    try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-      channel.connect(UnixDomainSocketAddress.of(dir.resolve("admin.sock")));
-      channel.write(ByteBuffer.wrap(command.getBytes(StandardCharsets.US_ASCII)));
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ByteBuffer buffer = ByteBuffer.allocate(65536);
-      while (channel.read(buffer) > 0) {
-        out.write(buffer.array(), 0, buffer.position());
-        buffer.clear();
-      }
-      return out.toString(StandardCharsets.UTF_8);
-    } catch (Exception e) {
-      return e.toString();
-    }
+    return HaproxyStats.up(dir.resolve("admin.sock"), backend);
   }
 
   /** Which web servers answer through nginx: enough requests, each on a new connection. */
