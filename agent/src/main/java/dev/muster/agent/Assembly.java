@@ -57,7 +57,7 @@ final class Assembly implements AutoCloseable {
    */
   final SharedWalks walks;
 
-  private final AgentConfig config;
+  final AgentConfig config;
 
   /** Where dry-run diffs go, or {@code null} to apply for real. */
   private final Consumer<String> dryRun;

@@ -3,10 +3,14 @@ package dev.muster.agent;
 import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.ConfigPipeline;
 import dev.muster.discovery.Discovery;
+import dev.muster.discovery.Member;
 import dev.muster.events.EventIntake;
+import dev.muster.kamailio.DispatcherReloader;
+import dev.muster.kamailio.Kamailio;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * What the agent does for fleet events: a refresh makes every loop fetch now (with a fresh walk); a
  * drain takes the instance out of every output that holds it and returns once each applied that
  * (HAProxy runtime mode: its sessions reached 0 or the output's drain timeout passed; file outputs:
- * the proxy reloaded without it); a launching instance is ready once every output that holds it
+ * the proxy reloaded without it; Kamailio: reloaded without it, then every call through it ended,
+ * as the dialog module counts them); a launching instance is ready once every output that holds it
  * applied it (HAProxy runtime mode applies a new member only after its check passed).
  */
 final class FleetEvents implements EventIntake.Handler {
@@ -43,10 +48,21 @@ final class FleetEvents implements EventIntake.Handler {
       if (!holds(pipeline, instanceId)) {
         continue;
       }
+      // Where the member is, for proxies whose sessions outlive the reload (Kamailio's calls).
+      Member member =
+          pipeline.memberships().values().stream()
+              .map(s -> s.member(instanceId))
+              .flatMap(Optional::stream)
+              .findFirst()
+              .orElse(null);
       while (true) {
         try {
           pipeline.drain(Set.of(instanceId));
           log.info("output {}: {} drained", e.getKey(), instanceId);
+          AgentConfig.Output output = assembly.config.outputs().get(e.getKey());
+          if (member != null && output != null && output.type().equals("kamailio")) {
+            awaitCallsEnded(output, member, deadline);
+          }
           break;
         } catch (ApplyException refused) {
           if (Instant.now().isAfter(deadline)) {
@@ -62,6 +78,40 @@ final class FleetEvents implements EventIntake.Handler {
         }
       }
     }
+  }
+
+  /**
+   * Kamailio keeps routing a call's in-dialog requests to the destination that answered it, after
+   * the destination left the list: waits until the dialog module counts no call through it (or the
+   * deadline), polling {@code dlg.profile_get_size} every second.
+   */
+  private static void awaitCallsEnded(AgentConfig.Output output, Member member, Instant deadline)
+      throws InterruptedException {
+    DispatcherReloader rpc = Kamailio.reloader(output.rpc(), output.file()).build();
+    String destination = "sip:" + member.hostPort();
+    long calls = -1;
+    while (Instant.now().isBefore(deadline)) {
+      try {
+        calls = rpc.activeCalls(destination);
+      } catch (ApplyException e) {
+        log.warn(
+            "output {}: cannot count the calls through {}: {}",
+            output.name(),
+            destination,
+            e.getMessage());
+        return;
+      }
+      if (calls == 0) {
+        log.info("output {}: no call left through {}", output.name(), destination);
+        return;
+      }
+      Thread.sleep(1_000);
+    }
+    log.warn(
+        "output {}: {} call(s) still through {} at the drain timeout",
+        output.name(),
+        calls,
+        destination);
   }
 
   @Override

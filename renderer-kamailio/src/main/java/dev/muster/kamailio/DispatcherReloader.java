@@ -138,14 +138,50 @@ public final class DispatcherReloader implements Reloader {
     log.debug("dispatcher.list matches {} ({} destinations)", listFile, actual.size());
   }
 
+  /**
+   * Calls in progress through {@code destination} (for example {@code sip:10.0.0.7:5060}), from the
+   * dialog module's profile {@value #CALLS_PROFILE} that Muster's sample configuration keeps
+   * ({@code dlg.profile_get_size}): how a drain knows that a destination's last call ended. On
+   * Kamailio 5.6 the dispatcher keeps a call load only for algorithm 10 and {@code dispatcher.list}
+   * does not show it, so the dialog profile is the count that works.
+   *
+   * @throws ApplyException if Kamailio does not answer, or has no such profile
+   */
+  public long activeCalls(String destination) {
+    Map<String, Object> answer =
+        call("dlg.profile_get_size", "[\"" + CALLS_PROFILE + "\"," + Json.quote(destination) + "]");
+    if (answer.get("result") instanceof Number n) {
+      return n.longValue();
+    }
+    throw new ApplyException(
+        "dlg.profile_get_size "
+            + CALLS_PROFILE
+            + " answered "
+            + answer.get("error")
+            + ": is the dialog module loaded with profiles_with_value \""
+            + CALLS_PROFILE
+            + "\" (see the sample kamailio.cfg)?");
+  }
+
+  /** The dialog profile (with value) that counts calls per destination URI. */
+  public static final String CALLS_PROFILE = "muster_dst";
+
   private Map<String, Object> call(String method) {
+    return call(method, null);
+  }
+
+  private Map<String, Object> call(String method, String params) {
     HttpRequest request =
         HttpRequest.newBuilder(endpoint)
             .timeout(Duration.ofSeconds(10))
             .header("Content-Type", "application/json")
             .POST(
                 HttpRequest.BodyPublishers.ofString(
-                    "{\"jsonrpc\":\"2.0\",\"method\":\"" + method + "\",\"id\":1}"))
+                    "{\"jsonrpc\":\"2.0\",\"method\":\""
+                        + method
+                        + "\""
+                        + (params == null ? "" : ",\"params\":" + params)
+                        + ",\"id\":1}"))
             .build();
     HttpResponse<String> response;
     try {

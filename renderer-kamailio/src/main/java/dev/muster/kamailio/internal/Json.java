@@ -18,6 +18,22 @@ public final class Json {
     this.text = text;
   }
 
+  /** {@code text} as a JSON string, quotes, backslashes and control characters escaped. */
+  public static String quote(String text) {
+    StringBuilder out = new StringBuilder(text.length() + 2).append('"');
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '"' || c == '\\') {
+        out.append('\\').append(c);
+      } else if (c < 0x20) {
+        out.append(String.format("\\u%04x", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return out.append('"').toString();
+  }
+
   /**
    * Parses one JSON value.
    *
