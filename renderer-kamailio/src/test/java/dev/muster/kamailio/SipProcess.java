@@ -3,9 +3,7 @@ package dev.muster.kamailio;
 import dev.muster.fixtures.ExternalProcess;
 import dev.muster.fixtures.Proxies;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * The real Kamailio and sipp from the machine's packages, on 127.0.0.x with their own files,
@@ -27,24 +25,7 @@ final class SipProcess implements AutoCloseable {
 
   /** A sipp UAS answering calls on {@code address:port}, writing statistics every second. */
   static SipProcess uas(Path scenario, String address, int port, Path stats) throws IOException {
-    return new SipProcess(
-        ExternalProcess.start(
-            List.of(
-                "sipp",
-                "-sf",
-                scenario.toString(),
-                "-i",
-                address,
-                "-p",
-                Integer.toString(port),
-                "-aa",
-                "-nostdin",
-                "-trace_stat",
-                "-stf",
-                stats.toString(),
-                "-fd",
-                "1"),
-            stats.resolveSibling(stats.getFileName() + ".log")));
+    return new SipProcess(Proxies.sippUas(scenario, address, port, stats));
   }
 
   /** A sipp UAC placing {@code calls} calls at {@code rate} per second; runs to the end. */
@@ -52,48 +33,12 @@ final class SipProcess implements AutoCloseable {
       Path scenario, String proxy, int localPort, int calls, int rate, int holdMillis, Path stats)
       throws IOException {
     return new SipProcess(
-        ExternalProcess.start(
-            List.of(
-                "sipp",
-                "-sf",
-                scenario.toString(),
-                "-s",
-                "service",
-                proxy,
-                "-i",
-                "127.0.0.1",
-                "-p",
-                Integer.toString(localPort),
-                "-m",
-                Integer.toString(calls),
-                "-r",
-                Integer.toString(rate),
-                "-d",
-                Integer.toString(holdMillis),
-                "-nostdin",
-                "-trace_stat",
-                "-stf",
-                stats.toString(),
-                "-fd",
-                "1",
-                "-timeout",
-                "120s",
-                "-timeout_error"),
-            stats.resolveSibling(stats.getFileName() + ".log")));
+        Proxies.sippUac(scenario, proxy, localPort, calls, rate, holdMillis, stats));
   }
 
   /** A counter from the last line of a sipp statistics file, e.g. {@code SuccessfulCall(C)}. */
   static long stat(Path csv, String column) throws IOException {
-    if (!Files.exists(csv)) {
-      return 0;
-    }
-    List<String> lines = Files.readAllLines(csv);
-    if (lines.size() < 2) {
-      return 0;
-    }
-    List<String> header = List.of(lines.get(0).split(";"));
-    String[] last = lines.get(lines.size() - 1).split(";");
-    return Long.parseLong(last[header.indexOf(column)].strip());
+    return Proxies.sippStat(csv, column);
   }
 
   static int freeUdpPort(String address) {
