@@ -42,6 +42,7 @@ class EventIntakeTest {
   private final List<String> drained = new CopyOnWriteArrayList<>();
   private volatile Instant drainReturned;
   private volatile CountDownLatch release = new CountDownLatch(0);
+  private volatile boolean ready;
 
   @BeforeEach
   void start() {
@@ -73,8 +74,13 @@ class EventIntakeTest {
   }
 
   private EventIntake intake() {
+    return intake(false);
+  }
+
+  private EventIntake intake(boolean launchActions) {
     EventIntake intake =
         EventIntake.newBuilder()
+            .launchActions(launchActions)
             .clients(sqsClient, asClient)
             .queueUrl(queue)
             .lifecycleHook(HOOK)
@@ -93,6 +99,11 @@ class EventIntakeTest {
                     drained.add(id);
                     release.await();
                     drainReturned = Instant.now();
+                  }
+
+                  @Override
+                  public boolean ready(String id) {
+                    return ready;
                   }
                 })
             .build();
@@ -261,5 +272,55 @@ class EventIntakeTest {
         Set.of(HOOK + "=false", "someone-else=true"),
         Set.copyOf(
             autoscaling.completions().stream().map(c -> c.hook() + "=" + c.timedOut()).toList()));
+  }
+
+  @Test
+  void aLaunchActionIsCompletedOnceTheInstanceIsReady() throws Exception {
+    autoscaling.launchHook(
+        GROUP,
+        HOOK,
+        sqs,
+        queue,
+        Duration.ofMinutes(5),
+        "ABANDON",
+        FakeAutoScaling.Format.EVENTBRIDGE);
+    intake(true);
+    String id = instance();
+
+    autoscaling.launch(GROUP, id);
+    await(() -> refreshed.contains(id), "the refresh for the new instance");
+    Thread.sleep(1_500);
+    assertEquals("Pending:Wait", autoscaling.lifecycleState(id), "held while not ready");
+    ready = true;
+
+    await(() -> "InService".equals(autoscaling.lifecycleState(id)), "InService");
+    assertEquals("CONTINUE", autoscaling.completions().get(0).result());
+    await(() -> sqs.size(queue) == 0, "the message to be deleted");
+  }
+
+  @Test
+  void aMessageArrivingAfterItsActionEndedIsHandledHarmlesslyAndDeleted() throws Exception {
+    String id = instance();
+    String token = autoscaling.terminate(GROUP, id).get(HOOK);
+    // Another agent (or the hook's timeout) ended the action before this message was read.
+    asClient.completeLifecycleAction(
+        b ->
+            b.autoScalingGroupName(GROUP)
+                .lifecycleHookName(HOOK)
+                .lifecycleActionToken(token)
+                .lifecycleActionResult("CONTINUE"));
+    // A state change for the same instance, delivered out of order before it.
+    sqs.send(
+        queue,
+        "{\"detail-type\":\"EC2 Instance State-change Notification\",\"detail\":{\"instance-id\":\""
+            + id
+            + "\",\"state\":\"shutting-down\"}}");
+    EventIntake intake = intake();
+
+    await(() -> sqs.size(queue) == 0, "both messages to be deleted");
+    assertEquals(1, autoscaling.completions().size(), "no second completion");
+    assertEquals(List.of(id), drained, "the drain is harmless: the instance is gone or going");
+    assertTrue(refreshed.contains(id));
+    assertEquals(0, intake.status().completed());
   }
 }
