@@ -5,23 +5,28 @@ import dev.muster.discovery.ConfigPipeline;
 import dev.muster.discovery.Discovery;
 import dev.muster.discovery.Member;
 import dev.muster.events.EventIntake;
+import dev.muster.haproxy.Haproxy;
 import dev.muster.kamailio.DispatcherReloader;
 import dev.muster.kamailio.Kamailio;
+import dev.muster.nginx.Nginx;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * What the agent does for fleet events: a refresh makes every loop fetch now (with a fresh walk); a
  * drain takes the instance out of every output that holds it and returns once each applied that
- * (HAProxy runtime mode: its sessions reached 0 or the output's drain timeout passed; file outputs:
- * the proxy reloaded without it; Kamailio: reloaded without it, then every call through it ended,
- * as the dialog module counts them); a launching instance is ready once every output that holds it
- * applied it (HAProxy runtime mode applies a new member only after its check passed).
+ * (HAProxy runtime mode: its sessions reached 0 or the output's drain timeout passed; HAProxy file
+ * mode with a master socket and nginx: the proxy reloaded without it and its old workers, which
+ * finish the connections they had, exited; Kamailio: reloaded without it, then every call through
+ * it ended, as the dialog module counts them); a launching instance is ready once every output that
+ * holds it applied it (HAProxy runtime mode applies a new member only after its check passed).
  */
 final class FleetEvents implements EventIntake.Handler {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.agent");
@@ -55,13 +60,15 @@ final class FleetEvents implements EventIntake.Handler {
               .flatMap(Optional::stream)
               .findFirst()
               .orElse(null);
+      AgentConfig.Output output = assembly.config.outputs().get(e.getKey());
+      // nginx's workers before the reload: the drain ends when the last of them exited.
+      Set<Long> workersBefore = nginxWorkers(output);
       while (true) {
         try {
           pipeline.drain(Set.of(instanceId));
           log.info("output {}: {} drained", e.getKey(), instanceId);
-          AgentConfig.Output output = assembly.config.outputs().get(e.getKey());
-          if (member != null && output != null && output.type().equals("kamailio")) {
-            awaitCallsEnded(output, member, deadline);
+          if (output != null) {
+            awaitSessionsEnded(output, member, workersBefore, deadline);
           }
           break;
         } catch (ApplyException refused) {
@@ -78,6 +85,73 @@ final class FleetEvents implements EventIntake.Handler {
         }
       }
     }
+  }
+
+  /**
+   * After the output applied the drain: file outputs wait for the proxy's old workers (which finish
+   * the connections they had at the reload), Kamailio for the member's calls to end; each bounded
+   * by the deadline. HAProxy runtime mode waited for its sessions inside the apply.
+   */
+  private static void awaitSessionsEnded(
+      AgentConfig.Output output, Member member, Set<Long> workersBefore, Instant deadline)
+      throws InterruptedException {
+    switch (output.type()) {
+      case "kamailio" -> {
+        if (member != null) {
+          awaitCallsEnded(output, member, deadline);
+        }
+      }
+      case "nginx" ->
+          awaitZero(
+              () -> {
+                Set<Long> left = new java.util.HashSet<>(workersBefore);
+                left.retainAll(Nginx.workers(output.mainConfig()));
+                return left.size();
+              },
+              output,
+              "old nginx workers",
+              deadline);
+      case "haproxy" -> {
+        if (output.mode().equals("file")
+            && output.reload() != null
+            && output.reload().masterSocket() != null) {
+          Path socket = output.reload().masterSocket();
+          awaitZero(() -> Haproxy.oldWorkers(socket), output, "old HAProxy workers", deadline);
+        }
+      }
+      default -> {}
+    }
+  }
+
+  private static Set<Long> nginxWorkers(AgentConfig.Output output) {
+    if (output == null || !output.type().equals("nginx")) {
+      return Set.of();
+    }
+    try {
+      return Nginx.workers(output.mainConfig());
+    } catch (ApplyException e) {
+      log.warn("output {}: cannot list nginx's workers: {}", output.name(), e.getMessage());
+      return Set.of();
+    }
+  }
+
+  private static void awaitZero(
+      IntSupplier count, AgentConfig.Output output, String what, Instant deadline)
+      throws InterruptedException {
+    int left = -1;
+    while (Instant.now().isBefore(deadline)) {
+      try {
+        left = count.getAsInt();
+      } catch (ApplyException e) {
+        log.warn("output {}: cannot count {}: {}", output.name(), what, e.getMessage());
+        return;
+      }
+      if (left == 0) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    log.warn("output {}: {} {} still running at the drain timeout", output.name(), left, what);
   }
 
   /**

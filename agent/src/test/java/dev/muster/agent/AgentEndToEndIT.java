@@ -8,6 +8,7 @@ import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.HttpFleet;
 import dev.muster.fixtures.LoadClient;
 import dev.muster.fixtures.Proxies;
+import dev.muster.fixtures.ProxyConfigs;
 import dev.muster.testkit.FakeEc2;
 import java.net.HttpURLConnection;
 import java.net.URI;
@@ -182,40 +183,10 @@ class AgentEndToEndIT {
     statusPort = ExternalProcess.freeTcpPort();
     Files.writeString(
         dir.resolve("haproxy-header.cfg"),
-        """
-        global
-            stats socket %1$s/admin.sock mode 600 level admin
-            hard-stop-after 30s
-        defaults
-            mode http
-            timeout connect 2s
-            timeout client 30s
-            timeout server 30s
-            option idle-close-on-response
-        frontend fe
-            bind 127.0.0.1:%2$d
-            default_backend web
-        """
-            .formatted(dir, haproxyPort));
+        ProxyConfigs.haproxyHeader(haproxyPort, dir.resolve("admin.sock")));
     Files.writeString(
         dir.resolve("nginx.conf"),
-        """
-        pid %1$s/nginx.pid;
-        error_log %1$s/nginx-error.log warn;
-        worker_processes 1;
-        events { worker_connections 1024; }
-        http {
-            access_log off;
-            client_body_temp_path %1$s/body;
-            proxy_temp_path %1$s/proxy;
-            include %1$s/upstreams.conf;
-            server {
-                listen 127.0.0.1:%2$d;
-                location / { proxy_pass http://web; }
-            }
-        }
-        """
-            .formatted(dir, nginxPort));
+        ProxyConfigs.nginxMain(dir, nginxPort, dir.resolve("upstreams.conf").toString()));
     int sipPort = ExternalProcess.freeUdpPort("127.0.0.1");
     String sample =
         Files.readString(

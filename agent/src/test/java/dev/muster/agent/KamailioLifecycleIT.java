@@ -9,8 +9,6 @@ import dev.muster.fixtures.Proxies;
 import dev.muster.kamailio.DispatcherReloader;
 import dev.muster.kamailio.Kamailio;
 import dev.muster.testkit.FakeAutoScaling;
-import dev.muster.testkit.FakeEc2;
-import dev.muster.testkit.FakeSqs;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,39 +35,25 @@ class KamailioLifecycleIT {
 
   @TempDir Path dir;
 
-  private FakeEc2 ec2;
-  private FakeSqs sqs;
-  private FakeAutoScaling autoscaling;
-  private Process muster;
+  private LifecycleHarness aws;
   private final List<ExternalProcess> processes = new ArrayList<>();
 
   @AfterEach
-  void stop() throws Exception {
-    if (muster != null) {
-      muster.destroyForcibly();
+  void stop() {
+    if (aws != null && aws.muster != null) {
+      aws.muster.destroyForcibly();
     }
     processes.forEach(ExternalProcess::close);
-    for (AutoCloseable c : new AutoCloseable[] {autoscaling, sqs, ec2}) {
-      if (c != null) {
-        c.close();
-      }
+    if (aws != null) {
+      aws.close();
     }
   }
 
   @Test
   void aTerminatingSipDestinationTakesNoNewCallAndDropsNone() throws Exception {
-    ec2 = FakeEc2.start();
-    sqs = FakeSqs.start();
-    autoscaling = FakeAutoScaling.start(ec2.fleet());
-    String queue = sqs.createQueue("muster-sip", Duration.ofSeconds(30));
-    autoscaling.terminateHook(
-        GROUP,
-        HOOK,
-        sqs,
-        queue,
-        Duration.ofSeconds(8),
-        "ABANDON",
-        FakeAutoScaling.Format.AUTO_SCALING);
+    aws =
+        new LifecycleHarness(
+            dir, GROUP, HOOK, Duration.ofSeconds(8), FakeAutoScaling.Format.AUTO_SCALING);
     Path sipp = Path.of("../renderer-kamailio/src/test/resources/sipp");
     List<String> ids = new ArrayList<>();
     List<String> destinations = new ArrayList<>();
@@ -78,7 +62,8 @@ class KamailioLifecycleIT {
       int port = ExternalProcess.freeUdpPort(address);
       processes.add(Proxies.sippUas(sipp.resolve("uas.xml"), address, port, uasStats(address)));
       ids.add(
-          ec2.fleet()
+          aws.ec2
+              .fleet()
               .launch(
                   1,
                   spec ->
@@ -103,37 +88,21 @@ class KamailioLifecycleIT {
             .replace("!MUSTER_LIST!/etc/kamailio/dispatcher.list!", "!MUSTER_LIST!" + list + "!")
             .replace("!MUSTER_RELOAD_DELTA!5!", "!MUSTER_RELOAD_DELTA!1!")
             .replace("children=4", "children=2"));
-    Path config =
-        Files.writeString(
-            dir.resolve("muster.yaml"),
-            """
-            aws:
-              region: us-east-1
-              endpoint: EC2
-              endpoints: {sqs: SQS, autoscaling: ASG}
-            discovery: {interval: 60s}
-            backends:
-              sip: {tags: {role: sip}, port: 5060}
-            outputs:
-              dispatcher:
-                type: kamailio
-                file: dispatcher.list
-                rpc: http://127.0.0.1:RPCPORT/RPC
-                backends: [sip]
-            events:
-              queue: QUEUE
-              lifecycle_hook: muster-sip
-              drain_timeout: 60s
-              heartbeat_interval: 2s
-              visibility_timeout: 10s
-            """
-                .replace("EC2", ec2.endpoint().toString())
-                .replace("SQS", sqs.endpoint().toString())
-                .replace("ASG", autoscaling.endpoint().toString())
-                .replace("RPCPORT", Integer.toString(rpcPort))
-                .replace("QUEUE", queue));
-    muster = MusterProcess.run(config, dir.resolve("muster.log"));
-    await(() -> Files.exists(list), "the first dispatcher.list");
+    aws.startMuster(
+        Duration.ofSeconds(60),
+        Duration.ofSeconds(2),
+        """
+        backends:
+          sip: {tags: {role: sip}, port: 5060}
+        outputs:
+          dispatcher:
+            type: kamailio
+            file: dispatcher.list
+            rpc: http://127.0.0.1:RPCPORT/RPC
+            backends: [sip]
+        """
+            .replace("RPCPORT", Integer.toString(rpcPort)));
+    aws.await(() -> Files.exists(list), "the first dispatcher.list");
     processes.add(Proxies.kamailio(dir.resolve("kamailio.cfg"), dir, rpcPort));
     DispatcherReloader rpc =
         Kamailio.reloader(URI.create("http://127.0.0.1:" + rpcPort + "/RPC"), list).build();
@@ -151,7 +120,7 @@ class KamailioLifecycleIT {
     processes.add(uac);
     String target = destinations.get(0);
     String targetAddress = "127.0.0.80";
-    await(() -> count(rpc, target) >= 2, "two calls in progress on the target");
+    aws.await(() -> count(rpc, target) >= 2, "two calls in progress on the target");
 
     AtomicLong lastCallSeen = new AtomicLong(System.currentTimeMillis());
     Thread watcher =
@@ -172,22 +141,22 @@ class KamailioLifecycleIT {
     watcher.start();
 
     long terminatedAt = System.currentTimeMillis();
-    autoscaling.terminate(GROUP, ids.get(0));
-    await(
+    aws.autoscaling.terminate(GROUP, ids.get(0));
+    aws.await(
         () -> !Files.readString(list).contains(targetAddress + ":"), "the target out of the list");
     long drainedAt = System.currentTimeMillis();
     Thread.sleep(1_500); // the UAS statistics file is written every second
     long callsAtDrain = Proxies.sippStat(uasStats(targetAddress), "IncomingCall(C)");
 
-    await(() -> "Terminated".equals(autoscaling.lifecycleState(ids.get(0))), "the termination");
-    FakeAutoScaling.Completion completion = autoscaling.completions().get(0);
+    aws.awaitTerminated(ids.get(0));
+    FakeAutoScaling.Completion completion = aws.autoscaling.completions().get(0);
     assertTrue(uac.process().waitFor(120, TimeUnit.SECONDS), "the UAC ends");
     watcher.interrupt();
     Thread.sleep(1_500);
     long successful = Proxies.sippStat(uacStats, "SuccessfulCall(C)");
     long failed = Proxies.sippStat(uacStats, "FailedCall(C)");
     long targetCalls = Proxies.sippStat(uasStats(targetAddress), "IncomingCall(C)");
-    long heartbeats = autoscaling.heartbeats(HOOK, ids.get(0));
+    long heartbeats = aws.autoscaling.heartbeats(HOOK, ids.get(0));
     System.out.printf(
         "Kamailio lifecycle drain: %d calls of 20 s, %d successful, %d failed; the target took %d"
             + " calls, %d after the drain (%d ms after the event); its last call ended %d ms before"
@@ -222,32 +191,5 @@ class KamailioLifecycleIT {
 
   private Path uasStats(String address) {
     return dir.resolve("uas-" + address + ".csv");
-  }
-
-  private void await(Check condition, String what) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (!condition.ok()) {
-      assertTrue(muster.isAlive(), "muster ended early: " + log());
-      assertTrue(System.nanoTime() < deadline, "waited 90 s for " + what + ":\n" + log());
-      Thread.sleep(50);
-    }
-  }
-
-  /** A condition that may read files. */
-  private interface Check {
-    boolean ok() throws Exception;
-  }
-
-  private String log() {
-    try {
-      Files.copy(
-          dir.resolve("muster.log"),
-          Path.of("target", "kamailio-lifecycle-muster.log"),
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      String text = Files.readString(dir.resolve("muster.log"));
-      return text.length() > 20_000 ? text.substring(text.length() - 20_000) : text;
-    } catch (Exception e) {
-      return e.toString();
-    }
   }
 }

@@ -8,9 +8,8 @@ import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.HttpFleet;
 import dev.muster.fixtures.LoadClient;
 import dev.muster.fixtures.Proxies;
+import dev.muster.fixtures.ProxyConfigs;
 import dev.muster.testkit.FakeAutoScaling;
-import dev.muster.testkit.FakeEc2;
-import dev.muster.testkit.FakeSqs;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.file.Files;
@@ -24,7 +23,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,104 +41,55 @@ class LifecycleDrainIT {
 
   @TempDir Path dir;
 
-  private FakeEc2 ec2;
-  private FakeSqs sqs;
-  private FakeAutoScaling autoscaling;
+  private LifecycleHarness aws;
   private HttpFleet web;
-  private Process muster;
-  private ExternalProcess haproxy;
+  private ExternalProcess proxy;
   private int port;
 
   @AfterEach
   void stop() throws Exception {
-    if (muster != null) {
-      muster.destroyForcibly();
+    if (aws != null && aws.muster != null) {
+      aws.muster.destroyForcibly();
     }
-    if (haproxy != null) {
-      haproxy.close();
+    if (proxy != null) {
+      proxy.close();
     }
-    for (AutoCloseable c : new AutoCloseable[] {web, autoscaling, sqs, ec2}) {
-      if (c != null) {
-        c.close();
-      }
+    if (web != null) {
+      web.close();
+    }
+    if (aws != null) {
+      aws.close();
     }
   }
 
   @Test
   void aTerminatingBackendIsDrainedBeforeItsActionIsCompletedWithNoFailedRequest()
       throws Exception {
-    ec2 = FakeEc2.start();
-    sqs = FakeSqs.start();
-    autoscaling = FakeAutoScaling.start(ec2.fleet());
-    String queue = sqs.createQueue("muster-edge", Duration.ofSeconds(30));
-    autoscaling.terminateHook(
-        GROUP,
-        HOOK,
-        sqs,
-        queue,
-        Duration.ofSeconds(4),
-        "ABANDON",
-        FakeAutoScaling.Format.EVENTBRIDGE);
-    web = HttpFleet.start(ec2, "web", 4, 50);
-    for (int i = 0; i < 3; i++) {
-      web.launch(web.server(i));
-    }
-    port = ExternalProcess.freeTcpPort();
+    start(FakeAutoScaling.Format.EVENTBRIDGE, 4, 50);
     Files.writeString(
-        dir.resolve("header.cfg"),
+        dir.resolve("header.cfg"), ProxyConfigs.haproxyHeader(port, dir.resolve("admin.sock")));
+    aws.startMuster(
+        Duration.ofSeconds(30),
+        Duration.ofSeconds(1),
         """
-        global
-            stats socket %1$s/admin.sock mode 600 level admin
-            hard-stop-after 30s
-        defaults
-            mode http
-            timeout connect 2s
-            timeout client 30s
-            timeout server 30s
-            option idle-close-on-response
-        frontend fe
-            bind 127.0.0.1:%2$d
-            default_backend web
-        """
-            .formatted(dir, port));
-    Path config =
-        Files.writeString(
-            dir.resolve("muster.yaml"),
-            """
-            aws:
-              region: us-east-1
-              endpoint: EC2
-              endpoints: {sqs: SQS, autoscaling: ASG}
-            discovery: {interval: 60s}
-            backends:
-              web: {tags: {role: web}, port: 80}
-            outputs:
-              edge:
-                type: haproxy
-                mode: runtime
-                header: header.cfg
-                file: haproxy.cfg
-                stats_socket: admin.sock
-                backends: [web]
-                reload: {master_socket: master.sock}
-                server_options: check inter 200ms fall 2 rise 1
-                drain_timeout: 20s
-                warmup_timeout: 5s
-            events:
-              queue: QUEUE
-              lifecycle_hook: muster-edge
-              drain_timeout: 30s
-              heartbeat_interval: 1s
-              visibility_timeout: 10s
-            """
-                .replace("EC2", ec2.endpoint().toString())
-                .replace("SQS", sqs.endpoint().toString())
-                .replace("ASG", autoscaling.endpoint().toString())
-                .replace("QUEUE", queue));
-    muster = MusterProcess.run(config, dir.resolve("muster.log"));
-    await(() -> Files.exists(dir.resolve("haproxy.cfg")), "the first haproxy.cfg");
-    haproxy = Proxies.haproxy(dir.resolve("haproxy.cfg"), dir.resolve("master.sock"), port);
-    await(
+        backends:
+          web: {tags: {role: web}, port: 80}
+        outputs:
+          edge:
+            type: haproxy
+            mode: runtime
+            header: header.cfg
+            file: haproxy.cfg
+            stats_socket: admin.sock
+            backends: [web]
+            reload: {master_socket: master.sock}
+            server_options: check inter 200ms fall 2 rise 1
+            drain_timeout: 20s
+            warmup_timeout: 5s
+        """);
+    aws.await(() -> Files.exists(dir.resolve("haproxy.cfg")), "the first haproxy.cfg");
+    proxy = Proxies.haproxy(dir.resolve("haproxy.cfg"), dir.resolve("master.sock"), port);
+    aws.await(
         () -> HaproxyStats.up(dir.resolve("admin.sock"), "web").size() == 3,
         "three servers UP in HAProxy");
 
@@ -148,22 +97,7 @@ class LifecycleDrainIT {
     String targetId = web.instanceOf(target);
     ExecutorService slow = Executors.newFixedThreadPool(6);
     AtomicLong lastInFlight = new AtomicLong();
-    Thread watcher =
-        new Thread(
-            () -> {
-              while (!Thread.currentThread().isInterrupted()) {
-                if (target.inFlight() > 0) {
-                  lastInFlight.set(System.currentTimeMillis());
-                }
-                try {
-                  Thread.sleep(5);
-                } catch (InterruptedException e) {
-                  return;
-                }
-              }
-            });
-    watcher.setDaemon(true);
-    watcher.start();
+    Thread watcher = watch(target, lastInFlight);
     try (LoadClient load =
         LoadClient.start(
             "127.0.0.1",
@@ -178,11 +112,11 @@ class LifecycleDrainIT {
       for (int i = 0; i < 6; i++) {
         inFlight.add(slow.submit(() -> get("/slow?ms=6000")));
       }
-      await(() -> target.inFlight() > 0, "a slow request on the target");
+      aws.await(() -> target.inFlight() > 0, "a slow request on the target");
 
       long terminatedAt = System.currentTimeMillis();
-      autoscaling.terminate(GROUP, targetId);
-      await(
+      aws.autoscaling.terminate(GROUP, targetId);
+      aws.await(
           () ->
               !HaproxyStats.status(dir.resolve("admin.sock"), "web")
                   .getOrDefault(target.address() + ":" + target.port(), "")
@@ -190,16 +124,17 @@ class LifecycleDrainIT {
           "HAProxy to stop sending new requests to the target");
       long drainSeenAt = System.currentTimeMillis();
       long requestsAtDrain = target.requests();
-      await(() -> "Terminated".equals(autoscaling.lifecycleState(targetId)), "the termination");
+      aws.await(
+          () -> "Terminated".equals(aws.autoscaling.lifecycleState(targetId)), "the termination");
 
       for (Future<Integer> f : inFlight) {
         assertEquals(200, f.get(30, TimeUnit.SECONDS), "every slow request completes");
       }
-      FakeAutoScaling.Completion completion = autoscaling.completions().get(0);
+      FakeAutoScaling.Completion completion = aws.autoscaling.completions().get(0);
       load.stop();
       load.awaitCompletion();
       watcher.interrupt();
-      long heartbeats = autoscaling.heartbeats(HOOK, targetId);
+      long heartbeats = aws.autoscaling.heartbeats(HOOK, targetId);
       System.out.printf(
           "Lifecycle drain: event to drain in HAProxy %d ms; last in-flight request on the target"
               + " ended %d ms before CompleteLifecycleAction (%s, %d heartbeats, hook timeout 4 s);"
@@ -230,13 +165,13 @@ class LifecycleDrainIT {
     HttpBackend fresh = web.server(3);
     String freshId = web.launch(fresh).instanceId();
     long launchedAt = System.currentTimeMillis();
-    sqs.send(
-        queue,
+    aws.sqs.send(
+        aws.queue,
         "{\"version\":\"0\",\"detail-type\":\"EC2 Instance State-change Notification\","
             + "\"source\":\"aws.ec2\",\"detail\":{\"instance-id\":\""
             + freshId
             + "\",\"state\":\"running\"}}");
-    await(
+    aws.await(
         () ->
             HaproxyStats.up(dir.resolve("admin.sock"), "web")
                 .contains(fresh.address() + ":" + fresh.port()),
@@ -263,25 +198,105 @@ class LifecycleDrainIT {
     return code;
   }
 
-  private void await(BooleanSupplier condition, String what) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!condition.getAsBoolean()) {
-      assertTrue(muster.isAlive(), "muster ended early: " + log());
-      assertTrue(System.nanoTime() < deadline, "waited 60 s for " + what + ":\n" + log());
-      Thread.sleep(20);
+  @Test
+  void aTerminatingNginxUpstreamMemberIsCompletedOnceTheOldWorkerFinishedItsRequests()
+      throws Exception {
+    start(FakeAutoScaling.Format.SNS_AUTO_SCALING, 3, 60);
+    Files.writeString(
+        dir.resolve("nginx.conf"),
+        ProxyConfigs.nginxMain(dir, port, dir.resolve("upstreams.conf").toString()));
+    aws.startMuster(
+        Duration.ofSeconds(30),
+        Duration.ofSeconds(1),
+        """
+        backends:
+          web: {tags: {role: web}, port: 80}
+        outputs:
+          site:
+            type: nginx
+            file: upstreams.conf
+            main_config: nginx.conf
+            backends: [web]
+        """);
+    aws.await(() -> Files.exists(dir.resolve("upstreams.conf")), "the first upstreams.conf");
+    proxy = Proxies.nginx(dir.resolve("nginx.conf"), port);
+    HttpBackend target = web.server(0);
+    String targetId = web.instanceOf(target);
+    aws.await(() -> get("/") == 200 && target.requests() > 0, "nginx serving the target");
+
+    ExecutorService slow = Executors.newFixedThreadPool(6);
+    AtomicLong lastInFlight = new AtomicLong();
+    Thread watcher = watch(target, lastInFlight);
+    try (LoadClient load =
+        LoadClient.start(
+            "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 2, 1_000_000, Duration.ofSeconds(120))) {
+      List<Future<Integer>> inFlight = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        inFlight.add(slow.submit(() -> get("/slow?ms=5000")));
+      }
+      aws.await(() -> target.inFlight() > 0, "a slow request on the target");
+
+      aws.autoscaling.terminate(GROUP, targetId);
+      aws.awaitTerminated(targetId);
+
+      for (Future<Integer> f : inFlight) {
+        assertEquals(200, f.get(30, TimeUnit.SECONDS), "every slow request completes");
+      }
+      load.stop();
+      load.awaitCompletion();
+      watcher.interrupt();
+      FakeAutoScaling.Completion completion = aws.autoscaling.completions().get(0);
+      System.out.printf(
+          "Lifecycle drain (nginx): last in-flight request on the target ended %d ms before"
+              + " CompleteLifecycleAction (%s, %d heartbeats); load %d ok, %d failed%n",
+          completion.at().toEpochMilli() - lastInFlight.get(),
+          completion.result(),
+          aws.autoscaling.heartbeats(HOOK, targetId),
+          load.ok(),
+          load.failed());
+      assertEquals("CONTINUE", completion.result());
+      assertTrue(!completion.timedOut(), "completed by the agent, not by the hook's timeout");
+      assertTrue(
+          completion.at().toEpochMilli() >= lastInFlight.get(),
+          "completed only after the old worker finished the target's requests");
+      assertEquals(0, load.failed(), load.failures().toString());
+    } finally {
+      slow.shutdownNow();
+      watcher.interrupt();
     }
   }
 
-  private String log() {
-    try {
-      Files.copy(
-          dir.resolve("muster.log"),
-          Path.of("target", "lifecycle-drain-muster.log"),
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      String text = Files.readString(dir.resolve("muster.log"));
-      return text.length() > 20_000 ? text.substring(text.length() - 20_000) : text;
-    } catch (Exception e) {
-      return e.toString();
+  /**
+   * The fake AWS with a 4 s hook in {@code format}, {@code servers} web backends from
+   * 127.0.0.{@code first} with the first three launched, and a free frontend port.
+   */
+  private void start(FakeAutoScaling.Format format, int servers, int first) {
+    aws = new LifecycleHarness(dir, GROUP, HOOK, Duration.ofSeconds(4), format);
+    web = HttpFleet.start(aws.ec2, "web", servers, first);
+    for (int i = 0; i < 3; i++) {
+      web.launch(web.server(i));
     }
+    port = ExternalProcess.freeTcpPort();
+  }
+
+  /** A daemon thread that notes the last time {@code server} had a request in flight. */
+  private static Thread watch(HttpBackend server, AtomicLong lastInFlight) {
+    Thread watcher =
+        new Thread(
+            () -> {
+              while (!Thread.currentThread().isInterrupted()) {
+                if (server.inFlight() > 0) {
+                  lastInFlight.set(System.currentTimeMillis());
+                }
+                try {
+                  Thread.sleep(5);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            });
+    watcher.setDaemon(true);
+    watcher.start();
+    return watcher;
   }
 }

@@ -41,6 +41,16 @@ public final class Haproxy {
     return new MasterCliReloader(masterSocket);
   }
 
+  /**
+   * How many old workers of {@code haproxy -W -S masterSocket} still finish their connections after
+   * a reload: a member removed in config-file mode has drained once this is 0.
+   *
+   * @throws dev.muster.discovery.ApplyException if the master CLI does not answer
+   */
+  public static int oldWorkers(Path masterSocket) {
+    return new MasterCliReloader(masterSocket).oldWorkers();
+  }
+
   /** As {@link #reloader(Path)}, allowing a reload {@code timeout}. */
   public static Reloader reloader(Path masterSocket, Duration timeout) {
     return new MasterCliReloader(masterSocket, timeout);

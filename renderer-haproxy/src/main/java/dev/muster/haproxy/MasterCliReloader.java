@@ -95,6 +95,35 @@ public final class MasterCliReloader implements Reloader {
     }
   }
 
+  /**
+   * How many old workers still run: workers of earlier configurations that finish the connections
+   * they had when HAProxy reloaded ({@code show proc}, section {@code # old workers}). A drain in
+   * config-file mode is complete once this reaches 0.
+   *
+   * @throws ApplyException if the master CLI does not answer
+   */
+  public int oldWorkers() {
+    try {
+      return oldWorkers(cli.send("show proc"));
+    } catch (IOException e) {
+      throw new ApplyException("master CLI " + cli.socket() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The process lines under {@code # old workers} in a {@code show proc} answer. */
+  static int oldWorkers(String showProc) {
+    int count = 0;
+    boolean inOld = false;
+    for (String line : showProc.split("\n")) {
+      if (line.startsWith("#")) {
+        inOld = line.strip().equals("# old workers");
+      } else if (inOld && line.matches("\\s*\\d+\\s+worker\\b.*")) {
+        count++;
+      }
+    }
+    return count;
+  }
+
   /** {reloads, failed} from {@code show proc}. */
   static long[] counters(String showProc) throws IOException {
     Matcher m = MASTER.matcher(showProc);

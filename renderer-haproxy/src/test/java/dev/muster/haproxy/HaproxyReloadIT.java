@@ -127,22 +127,7 @@ class HaproxyReloadIT {
   }
 
   static String header(int port) {
-    return """
-        global
-            hard-stop-after 30s
-        defaults
-            mode http
-            timeout connect 2s
-            timeout client 30s
-            timeout server 30s
-            # Close idle keep-alive connections of an old worker after its last response,
-            # so clients reconnect to the new worker instead of failing (HAProxy 2.6+).
-            option idle-close-on-response
-        frontend fe
-            bind 127.0.0.1:%d
-            default_backend web
-        """
-        .formatted(port);
+    return dev.muster.fixtures.ProxyConfigs.haproxyHeader(port, null);
   }
 
   private FakeInstance launch(HttpBackend server) {
@@ -238,6 +223,9 @@ class HaproxyReloadIT {
       String leaving = fleet.instanceOf(first);
 
       applyChange(() -> ec2.fleet().terminate(leaving));
+      // The old worker finishes the slow requests: the drain is complete only once it is gone.
+      assertTrue(
+          Haproxy.oldWorkers(haproxy.masterSocket) >= 1, "an old worker serves the slow requests");
 
       long completed = 0;
       for (Future<LoadClient> f : slow) {
@@ -246,6 +234,7 @@ class HaproxyReloadIT {
         completed += c.ok();
       }
       assertEquals(4, completed);
+      await(() -> Haproxy.oldWorkers(haproxy.masterSocket) == 0, "the old worker to exit");
       System.out.println(
           "slow requests in flight across a reload that removed their backend: "
               + completed

@@ -102,4 +102,22 @@ class MasterCliReloaderTest {
       assertEquals(0, MasterCliReloader.counters(answer)[0]);
     }
   }
+
+  @Test
+  void oldWorkersAreCountedFromShowProc() {
+    String showProc =
+        """
+        #<PID>          <type>          <reloads>       <uptime>        <version>
+        24016           master          2 [failed: 0]   0d00h00m12s     2.6.12-1+deb12u4
+        # workers
+        24101           worker          0               0d00h00m01s     2.6.12-1+deb12u4
+        # old workers
+        24019           worker          2               0d00h00m12s     2.6.12-1+deb12u4
+        24060           worker          1               0d00h00m05s     2.6.12-1+deb12u4
+        # programs
+
+        """;
+    assertEquals(2, MasterCliReloader.oldWorkers(showProc));
+    assertEquals(0, MasterCliReloader.oldWorkers(showProc.replace("# old workers", "# workers")));
+  }
 }

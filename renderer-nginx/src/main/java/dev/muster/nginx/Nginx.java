@@ -4,6 +4,7 @@ import dev.muster.discovery.Command;
 import dev.muster.discovery.Escaper;
 import dev.muster.discovery.Reloader;
 import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * Everything this module offers for nginx, by role; the HAProxy and Kamailio modules have the same
@@ -41,6 +42,19 @@ public final class Nginx {
    */
   public static Reloader reloader(Path mainConfig) {
     return Command.reloader("nginx", "-s", "reload", "-c", mainConfig.toString());
+  }
+
+  /**
+   * The pids of nginx's worker processes now (the children of the master in the pid file that
+   * {@code mainConfig} names with {@code pid}, else {@code /run/nginx.pid}; read from {@code
+   * /proc}). Workers from before a graceful reload finish their connections and then exit, so a
+   * member removed from an upstream has drained once none of the workers listed before the reload
+   * is left.
+   *
+   * @throws dev.muster.discovery.ApplyException if the pid file cannot be read
+   */
+  public static Set<Long> workers(Path mainConfig) {
+    return Workers.workers(mainConfig, Path.of("/proc"));
   }
 
   /** nginx's quoting, for templates of your own. */

@@ -53,23 +53,7 @@ class NginxReloadIT {
   private int port;
 
   static String mainConfig(Path dir, int port, String include) {
-    return """
-        pid %1$s/nginx.pid;
-        error_log %1$s/error.log warn;
-        worker_processes 1;
-        events { worker_connections 1024; }
-        http {
-            access_log off;
-            client_body_temp_path %1$s/body;
-            proxy_temp_path %1$s/proxy;
-            include %3$s;
-            server {
-                listen 127.0.0.1:%2$d;
-                location / { proxy_pass http://web; }
-            }
-        }
-        """
-        .formatted(dir, port, include);
+    return dev.muster.fixtures.ProxyConfigs.nginxMain(dir, port, include);
   }
 
   private void start(Duration waitMin) throws Exception {
@@ -231,7 +215,11 @@ class NginxReloadIT {
       await(() -> first.inFlight() > 0, "a slow request on " + first);
       String leaving = fleet.instanceOf(first);
 
+      java.util.Set<Long> before = Nginx.workers(main);
       applyChange(() -> ec2.fleet().terminate(leaving));
+      // The old worker finishes the slow requests: the drain is complete only once it is gone.
+      assertTrue(
+          Nginx.workers(main).containsAll(before), "the old worker runs while requests are open");
 
       int completed = 0;
       for (Future<LoadClient> f : slow) {
@@ -240,6 +228,9 @@ class NginxReloadIT {
         completed += (int) c.ok();
       }
       assertEquals(4, completed);
+      await(
+          () -> java.util.Collections.disjoint(before, Nginx.workers(main)),
+          "the old worker to exit");
       long afterRemoval = first.requests();
       LoadClient more =
           LoadClient.start(
