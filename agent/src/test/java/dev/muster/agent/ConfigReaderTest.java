@@ -50,6 +50,59 @@ class ConfigReaderTest {
         .replace("HEADER", header.toString());
   }
 
+  @Test
+  void theLifecycleIssuesExampleWorksAsWritten() throws Exception {
+    AgentConfig config =
+        read(
+            example()
+                    .replace(
+                        "  endpoint: http://127.0.0.1:8999        # optional: VPC endpoint or a stand-in\n",
+                        "  endpoint: http://127.0.0.1:8999        # optional: VPC endpoint or a stand-in\n"
+                            + "  endpoints: {sqs: http://127.0.0.1:8999, autoscaling: http://127.0.0.1:8999}"
+                            + "  # optional, per service\n")
+                + """
+                events:
+                  queue: https://sqs.us-west-2.amazonaws.com/123456789012/muster-edge
+                  lifecycle_hook: muster-edge        # the hook this agent completes; none: events only refresh
+                  drain_timeout: 300s                # complete with CONTINUE at the latest after this
+                """);
+
+    assertEquals("muster-edge", config.events().lifecycleHook());
+    assertEquals(java.time.Duration.ofSeconds(300), config.events().drainTimeout());
+    assertEquals(
+        "https://sqs.us-west-2.amazonaws.com/123456789012/muster-edge",
+        config.events().queue().toString());
+    assertEquals("http://127.0.0.1:8999", config.aws().sqsEndpoint().toString());
+    assertEquals("http://127.0.0.1:8999", config.aws().autoScalingEndpoint().toString());
+  }
+
+  @Test
+  void eventSettingsAreCheckedLikeAnyOther() throws Exception {
+    String base = example() + "events:\n";
+    assertProblem(base + "  lifecycle_hook: h\n", "events.queue: is required");
+    assertProblem(
+        base + "  queue: https://q.example/1/q\n  launch_actions: true\n",
+        "events.launch_actions: needs lifecycle_hook");
+    assertProblem(
+        base + "  queue: https://q.example/1/q\n  drain_timout: 10s\n",
+        "events.drain_timout: unknown setting");
+    assertProblem(
+        base + "  queue: https://q.example/1/q\n  visibility_timeout: 1s\n",
+        "events.visibility_timeout: must be 2s to 12h");
+    assertProblem(
+        example()
+            .replace("  region: us-west-2\n", "  region: us-west-2\n  endpoints: {s3: http://x}\n"),
+        "aws.endpoints.s3: unknown setting");
+  }
+
+  private void assertProblem(String yaml, String expected) {
+    ConfigException e =
+        org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> read(yaml));
+    assertTrue(
+        e.problems().stream().anyMatch(p -> p.contains(expected)),
+        expected + " not in " + e.problems());
+  }
+
   @BeforeEach
   void files() throws IOException {
     header = Files.writeString(dir.resolve("haproxy-header.cfg"), "defaults\n");
