@@ -60,6 +60,23 @@ final class Plan {
       }
       out.append('\n');
     }
+    if (config.events() != null) {
+      AgentConfig.Events e = config.events();
+      out.append("events: ")
+          .append(e.queue())
+          .append(
+              e.lifecycleHook() == null
+                  ? "; refresh only (no lifecycle_hook)"
+                  : "; drains before completing lifecycle hook "
+                      + e.lifecycleHook()
+                      + " (at most "
+                      + e.drainTimeout().toSeconds()
+                      + " s, heartbeat every "
+                      + e.heartbeatInterval().toSeconds()
+                      + " s)"
+                      + (e.launchActions() ? ", completes launch actions" : ""))
+          .append('\n');
+    }
     if (config.status() != null) {
       out.append("status: http://")
           .append(config.status().host())

@@ -7,6 +7,7 @@ import dev.muster.discovery.ConfigPipeline;
 import dev.muster.discovery.Discovery;
 import dev.muster.discovery.DiscoveryStatus;
 import dev.muster.discovery.Member;
+import dev.muster.events.EventIntake;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -145,7 +146,20 @@ final class StatusServer implements AutoCloseable {
       json.append('}');
       comma = ",";
     }
-    json.append("}}\n");
+    json.append('}');
+    if (current.events != null) {
+      EventIntake.Status e = current.events.status();
+      json.append(",\"events\":{\"received\":").append(e.received());
+      json.append(",\"ignored\":").append(e.ignored());
+      json.append(",\"receiveFailures\":").append(e.receiveFailures());
+      json.append(",\"consecutiveFailures\":").append(e.consecutiveFailures());
+      json.append(",\"lastError\":").append(quote(e.lastError()));
+      json.append(",\"draining\":").append(quoteAll(e.draining()));
+      json.append(",\"completed\":").append(e.completed());
+      json.append(",\"heartbeats\":").append(e.heartbeats());
+      json.append('}');
+    }
+    json.append("}\n");
     respond(exchange, 200, "application/json", json.toString());
   }
 

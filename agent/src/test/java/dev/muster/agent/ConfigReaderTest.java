@@ -265,6 +265,30 @@ class ConfigReaderTest {
   }
 
   @Test
+  void checkShowsTheEventPlan() throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("muster.yaml"),
+            example()
+                + "events: {queue: https://sqs.us-west-2.amazonaws.com/1/q, lifecycle_hook: h}\n");
+    StringWriter out = new StringWriter();
+
+    assertEquals(
+        0,
+        Main.run(
+            new String[] {"check", "--config", file.toString()},
+            new PrintWriter(out),
+            new PrintWriter(new StringWriter())));
+
+    assertTrue(
+        out.toString()
+            .contains(
+                "events: https://sqs.us-west-2.amazonaws.com/1/q; drains before completing"
+                    + " lifecycle hook h (at most 300 s, heartbeat every 60 s)\n"),
+        out.toString());
+  }
+
+  @Test
   void versionAndHelpExitZero() {
     StringWriter out = new StringWriter();
     assertEquals(

@@ -147,6 +147,10 @@ class LifecycleDrainIT {
           load.failed());
       assertEquals("CONTINUE", completion.result());
       assertTrue(!completion.timedOut(), "completed by the agent, not by the hook's timeout");
+      String status = aws.status();
+      assertTrue(
+          status.contains("\"events\":{\"received\":") && status.contains("\"completed\":1"),
+          status);
       assertTrue(heartbeats >= 1, "the 6 s drain outlived the 4 s heartbeat timeout");
       assertTrue(
           completion.at().toEpochMilli() >= lastInFlight.get(),

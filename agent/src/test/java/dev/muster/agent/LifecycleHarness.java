@@ -25,6 +25,7 @@ final class LifecycleHarness implements AutoCloseable {
   final String group;
   final String hook;
   private final String logCopy;
+  private final int statusPort = dev.muster.fixtures.ExternalProcess.freeTcpPort();
   Process muster;
 
   /** A queue named after {@code hook}, and a terminate hook that times out to ABANDON. */
@@ -64,6 +65,7 @@ final class LifecycleHarness implements AutoCloseable {
               drain_timeout: DRAINs
               heartbeat_interval: HEARTBEATs
               visibility_timeout: 10s
+            status: {listen: "127.0.0.1:STATUS"}
             """
                     .replace("EC2", ec2.endpoint().toString())
                     .replace("SQS", sqs.endpoint().toString())
@@ -72,6 +74,7 @@ final class LifecycleHarness implements AutoCloseable {
                     .replace("HOOK", hook)
                     .replace("DRAIN", Long.toString(drainTimeout.toSeconds()))
                     .replace("HEARTBEAT", Long.toString(heartbeat.toSeconds()))
+                    .replace("STATUS", Integer.toString(statusPort))
                 + backendsAndOutputs);
     muster = MusterProcess.run(config, dir.resolve("muster.log"));
   }
@@ -101,6 +104,24 @@ final class LifecycleHarness implements AutoCloseable {
       String text = Files.readString(dir.resolve("muster.log"));
       return text.length() > 20_000 ? text.substring(text.length() - 20_000) : text;
     } catch (Exception e) {
+      return e.toString();
+    }
+  }
+
+  /** The agent's {@code /status} JSON, or the error. */
+  String status() {
+    try {
+      java.net.HttpURLConnection c =
+          (java.net.HttpURLConnection)
+              java.net
+                  .URI
+                  .create("http://127.0.0.1:" + statusPort + "/status")
+                  .toURL()
+                  .openConnection();
+      c.setConnectTimeout(2000);
+      c.setReadTimeout(2000);
+      return new String(c.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
       return e.toString();
     }
   }
