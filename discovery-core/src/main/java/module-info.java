@@ -19,6 +19,7 @@ module dev.muster.discovery {
   requires software.amazon.awssdk.retries.api;
   requires software.amazon.awssdk.utils;
   requires org.slf4j;
+  requires java.xml;
   requires freemarker;
 
   exports dev.muster.discovery;

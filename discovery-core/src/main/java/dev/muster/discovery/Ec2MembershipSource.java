@@ -1,6 +1,7 @@
 package dev.muster.discovery;
 
 import dev.muster.discovery.internal.InstanceMapper;
+import dev.muster.discovery.internal.StreamingDescribeInstances;
 import dev.muster.discovery.internal.Validation;
 import java.net.URI;
 import java.time.Clock;
@@ -13,6 +14,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -43,9 +45,14 @@ import software.amazon.awssdk.services.ec2.model.Reservation;
  * }</pre>
  *
  * <p><b>Requests.</b> Filters go to EC2 (server side); each page asks for up to 1,000 instances and
- * the SDK paginator follows {@code NextToken} to the end. A failure on any page fails the whole
- * fetch: a partial membership is never returned. Needs only the IAM permission {@code
- * ec2:DescribeInstances}.
+ * {@code NextToken} is followed to the end. A failure on any page fails the whole fetch: a partial
+ * membership is never returned. Needs only the IAM permission {@code ec2:DescribeInstances}.
+ *
+ * <p><b>Streaming.</b> A client built here reads each page straight from the response bytes (StAX),
+ * keeping only what members are made of, instead of the SDK's element tree and full model: at
+ * 10,000 instances that is most of a poll's CPU and memory. The SDK still signs, sends, retries and
+ * reports errors; a differential test holds the result to the SDK's own. A client passed in with
+ * {@link Builder#client} is used as it is, with the SDK's model.
  *
  * <p><b>Departures are confirmed.</b> EC2 does not promise a consistent view across pages: an
  * instance that terminates while the pages are walked shifts the later pages, and a member that
@@ -154,11 +161,31 @@ public final class Ec2MembershipSource implements MembershipSource {
 
   /** Adds the members of every page to {@code into}, and every listed id to {@code listed}. */
   private void walk(DescribeInstancesRequest walk, Map<String, Member> into, Set<String> listed) {
-    for (DescribeInstancesResponse page : client.describeInstancesPaginator(walk)) {
-      for (Reservation reservation : page.reservations()) {
-        add(reservation.instances(), into, listed);
+    pages(walk, instances -> add(instances, into, listed));
+  }
+
+  /**
+   * Every page of {@code walk}, following {@code NextToken} to the end. A client built here reads
+   * each page with the streaming path ({@code internal.StreamingDescribeInstances}); a client
+   * passed in gives the SDK's own model. Either way the SDK signs, sends and retries each page.
+   */
+  private void pages(DescribeInstancesRequest walk, Consumer<List<Instance>> each) {
+    String token = null;
+    do {
+      StreamingDescribeInstances.Page holder = new StreamingDescribeInstances.Page();
+      DescribeInstancesRequest.Builder page = walk.toBuilder().nextToken(token);
+      page.overrideConfiguration(
+          o -> o.putExecutionAttribute(StreamingDescribeInstances.PAGE, holder));
+      DescribeInstancesResponse response = client.describeInstances(page.build());
+      if (holder.instances() != null) {
+        each.accept(holder.instances());
+      } else {
+        for (Reservation reservation : response.reservations()) {
+          each.accept(reservation.instances());
+        }
       }
-    }
+      token = response.nextToken();
+    } while (token != null && !token.isEmpty());
   }
 
   private void add(List<Instance> instances, Map<String, Member> into, Set<String> listed) {
@@ -180,11 +207,7 @@ public final class Ec2MembershipSource implements MembershipSource {
   /** Every instance of every page, for a walk that other sources share. */
   private List<Instance> listAll(DescribeInstancesRequest walk) {
     List<Instance> all = new ArrayList<>();
-    for (DescribeInstancesResponse page : client.describeInstancesPaginator(walk)) {
-      for (Reservation reservation : page.reservations()) {
-        all.addAll(reservation.instances());
-      }
-    }
+    pages(walk, all::addAll);
     return all;
   }
 
@@ -455,7 +478,8 @@ public final class Ec2MembershipSource implements MembershipSource {
                       .build())
               .overrideConfiguration(
                   o ->
-                      o.addExecutionInterceptor(counter != null ? counter : NO_INTERCEPTOR)
+                      o.addExecutionInterceptor(StreamingDescribeInstances.INTERCEPTOR)
+                          .addExecutionInterceptor(counter != null ? counter : NO_INTERCEPTOR)
                           .apiCallAttemptTimeout(Duration.ofSeconds(60))
                           .apiCallTimeout(Duration.ofMinutes(3))
                           .retryStrategy(

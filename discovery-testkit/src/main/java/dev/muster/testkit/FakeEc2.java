@@ -73,6 +73,11 @@ public final class FakeEc2 implements AutoCloseable {
   private final Set<Integer> failingPages = new HashSet<>();
   private final List<RecordedRequest> requests = new ArrayList<>();
   private Duration delay = Duration.ZERO;
+  private volatile boolean oddTokens;
+
+  /** What {@link #oddTokens} puts before every token: markup, quotes, spaces and non-ASCII. */
+  private static final String ODD_TOKEN = "<odd & \"token\"> +/= \u00e9\u2028 ";
+
   private int pageSize;
   private Ec2Client client;
 
@@ -143,6 +148,15 @@ public final class FakeEc2 implements AutoCloseable {
               .build();
     }
     return client;
+  }
+
+  /**
+   * Makes every {@code NextToken} odd (markup, quotes, spaces, {@code +/=} and non-ASCII text, all
+   * of which EC2 does not promise to avoid), so that clients must carry it byte for byte.
+   */
+  public FakeEc2 oddTokens(boolean odd) {
+    this.oddTokens = odd;
+    return this;
   }
 
   /**
@@ -328,6 +342,10 @@ public final class FakeEc2 implements AutoCloseable {
       throw new Ec2Error(
           400, "InvalidParameterValue", "Unsupported API version: " + params.get("Version"));
     }
+    String token = params.get("NextToken");
+    if (token != null && token.startsWith(ODD_TOKEN)) {
+      params.put("NextToken", token.substring(ODD_TOKEN.length()));
+    }
     DescribeInstances.Request request = DescribeInstances.parse(params);
     Consumer<SimulatedFleet> change;
     synchronized (this) {
@@ -348,6 +366,10 @@ public final class FakeEc2 implements AutoCloseable {
     synchronized (fleet) {
       page = DescribeInstances.answer(request, fleet.instances(), cap);
     }
-    return Ec2Xml.describeInstances(requestId, page.instances(), page.nextToken());
+    String next = page.nextToken();
+    if (next != null && oddTokens) {
+      next = ODD_TOKEN + next;
+    }
+    return Ec2Xml.describeInstances(requestId, page.instances(), next);
   }
 }

@@ -78,6 +78,33 @@ public final class Ec2Xml {
     if (i.ipv6() != null) {
       element(xml, "ipv6Address", i.ipv6());
     }
+    // What real answers nest inside an instance, with names that also occur at its top level
+    // (privateIpAddress, ipv6Address, item): a reader must take only the instance's own.
+    xml.append("<groupSet><item><groupId>sg-0123456789abcdef0</groupId>")
+        .append("<groupName>web</groupName></item></groupSet>");
+    xml.append("<blockDeviceMapping><item><deviceName>/dev/xvda</deviceName><ebs>")
+        .append("<volumeId>vol-0123456789abcdef0</volumeId><status>attached</status>")
+        .append("</ebs></item></blockDeviceMapping>");
+    xml.append("<networkInterfaceSet><item>");
+    element(xml, "networkInterfaceId", "eni-" + i.instanceId().substring(2));
+    element(xml, "subnetId", i.subnetId());
+    element(xml, "vpcId", i.vpcId());
+    element(xml, "privateIpAddress", i.privateIp());
+    xml.append("<attachment><deviceIndex>0</deviceIndex><status>attached</status></attachment>");
+    if (i.publicIp() != null) {
+      xml.append("<association>");
+      element(xml, "publicIp", i.publicIp());
+      xml.append("</association>");
+    }
+    xml.append("<privateIpAddressesSet><item>");
+    element(xml, "privateIpAddress", i.privateIp());
+    xml.append("<primary>true</primary></item></privateIpAddressesSet>");
+    if (i.ipv6() != null) {
+      xml.append("<ipv6AddressesSet><item>");
+      element(xml, "ipv6Address", i.ipv6());
+      xml.append("</item></ipv6AddressesSet>");
+    }
+    xml.append("</item></networkInterfaceSet>");
     if (!i.tags().isEmpty()) {
       xml.append("<tagSet>");
       for (Map.Entry<String, String> tag : i.tags().entrySet()) {
