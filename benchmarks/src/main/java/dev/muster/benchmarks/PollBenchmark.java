@@ -27,7 +27,8 @@ import software.amazon.awssdk.services.ec2.model.DescribeInstancesResponse;
  * loopback, through the real SDK, split to show where the time goes: the fake server's XML work
  * alone ({@code serverXmlOnly}), the SDK's request, signing, HTTP and XML parsing without Muster
  * ({@code sdkPagesOnly}), and Muster's whole fetch ({@code fetch}: the SDK plus mapping,
- * validation, sorting and the SHA-256 fingerprint). Server and client share this JVM and its two
+ * validation, sorting and the SHA-256 fingerprint) with the SDK's model, and {@code fetchStreaming}
+ * (the same, pages read by Muster's streaming path). Server and client share this JVM and its two
  * cores.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar PollBenchmark -f 1 -wi 2 -w 2s -i 3 -r
@@ -43,6 +44,7 @@ public class PollBenchmark {
   FakeEc2 ec2;
   Ec2Client client;
   Ec2MembershipSource source;
+  Ec2MembershipSource streaming;
   List<FakeInstance> fleet;
 
   @Setup
@@ -59,19 +61,37 @@ public class PollBenchmark {
             .query(Query.newBuilder().tag("role", "web").build())
             .mapping(MemberMapping.newBuilder().port(8080).build())
             .build();
-    if (source.fetch().size() != instances) {
+    streaming =
+        Ec2MembershipSource.newBuilder()
+            .region(FakeEc2.REGION.id())
+            .endpoint(ec2.endpoint())
+            .credentials(
+                software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                    software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(
+                        "AKIDBENCH", "bench-secret")))
+            .query(Query.newBuilder().tag("role", "web").build())
+            .mapping(MemberMapping.newBuilder().port(8080).build())
+            .build();
+    if (source.fetch().size() != instances || streaming.fetch().size() != instances) {
       throw new IllegalStateException("the fake did not serve every instance");
     }
   }
 
   @TearDown
   public void tearDown() {
+    streaming.close();
     ec2.close();
   }
 
   @Benchmark
   public Snapshot fetch() {
     return source.fetch();
+  }
+
+  /** The same fetch by a client the source builds: pages read by the streaming path. */
+  @Benchmark
+  public Snapshot fetchStreaming() {
+    return streaming.fetch();
   }
 
   @Benchmark
