@@ -38,7 +38,7 @@ record AgentConfig(
 
   /**
    * The event intake: the queue, the lifecycle hook this agent completes ({@code null}: events only
-   * refresh), and its timings.
+   * refresh), its timings, and the window over which an event's refresh is spread.
    */
   record Events(
       URI queue,
@@ -46,7 +46,8 @@ record AgentConfig(
       Duration drainTimeout,
       Duration heartbeatInterval,
       Duration visibilityTimeout,
-      boolean launchActions) {}
+      boolean launchActions,
+      Duration refreshSpread) {}
 
   /** The loop's settings for one backend: the file's defaults with its own overrides. */
   record Loop(

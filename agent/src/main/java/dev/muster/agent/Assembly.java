@@ -96,7 +96,7 @@ final class Assembly implements AutoCloseable {
                 .heartbeatInterval(events.heartbeatInterval())
                 .visibilityTimeout(events.visibilityTimeout())
                 .launchActions(events.launchActions())
-                .handler(new FleetEvents(assembly, events.drainTimeout()));
+                .handler(new FleetEvents(assembly, events.drainTimeout(), events.refreshSpread()));
         if (assembly.credentials != null) {
           intake.credentials(assembly.credentials);
         }

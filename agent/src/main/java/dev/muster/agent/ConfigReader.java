@@ -201,7 +201,8 @@ final class ConfigReader {
             "drain_timeout",
             "heartbeat_interval",
             "visibility_timeout",
-            "launch_actions");
+            "launch_actions",
+            "refresh_spread");
     URI queue = url(keys.get("queue"), "events.queue");
     if (keys.get("queue") == null) {
       problem(node, "events.queue", "is required: the SQS queue URL");
@@ -225,7 +226,11 @@ final class ConfigReader {
     if (launch && hook == null) {
       problem(keys.get("launch_actions"), "events.launch_actions", "needs lifecycle_hook");
     }
-    return new Events(queue, hook, drain, heartbeat, visibility, launch);
+    Duration spread = duration(keys.get("refresh_spread"), "events.refresh_spread", Duration.ZERO);
+    if (spread.compareTo(Duration.ofMinutes(10)) > 0) {
+      problem(keys.get("refresh_spread"), "events.refresh_spread", "must be at most 10m");
+    }
+    return new Events(queue, hook, drain, heartbeat, visibility, launch, spread);
   }
 
   private static Loop defaultLoop() {

@@ -15,6 +15,9 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,16 +36,39 @@ final class FleetEvents implements EventIntake.Handler {
 
   private final Assembly assembly;
   private final Duration drainTimeout;
+  private final Duration refreshSpread;
 
-  FleetEvents(Assembly assembly, Duration drainTimeout) {
+  FleetEvents(Assembly assembly, Duration drainTimeout, Duration refreshSpread) {
     this.assembly = assembly;
     this.drainTimeout = drainTimeout;
+    this.refreshSpread = refreshSpread;
   }
 
+  /**
+   * Every loop fetches with a fresh walk: at once, or at a random moment within the refresh spread,
+   * so that a thousand hosts that get the same event do not spend the account's API budget in one
+   * second.
+   */
   @Override
   public void refresh(Set<String> instanceIds) {
+    if (refreshSpread.isZero()) {
+      refreshNow();
+      return;
+    }
+    long delay = ThreadLocalRandom.current().nextLong(refreshSpread.toMillis() + 1);
+    CompletableFuture.runAsync(
+        this::refreshNow, CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS));
+  }
+
+  private void refreshNow() {
     assembly.walks.invalidate();
-    assembly.loops.values().forEach(Discovery::refresh);
+    for (Discovery loop : assembly.loops.values()) {
+      try {
+        loop.refresh();
+      } catch (IllegalStateException closed) {
+        return; // a SIGHUP replaced this assembly meanwhile
+      }
+    }
   }
 
   @Override

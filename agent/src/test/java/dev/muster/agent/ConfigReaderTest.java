@@ -68,6 +68,7 @@ class ConfigReaderTest {
                 """);
 
     assertEquals("muster-edge", config.events().lifecycleHook());
+    assertEquals(java.time.Duration.ZERO, config.events().refreshSpread());
     assertEquals(java.time.Duration.ofSeconds(300), config.events().drainTimeout());
     assertEquals(
         "https://sqs.us-west-2.amazonaws.com/123456789012/muster-edge",

@@ -74,6 +74,7 @@ public final class FakeEc2 implements AutoCloseable {
   private final List<RecordedRequest> requests = new ArrayList<>();
   private Duration delay = Duration.ZERO;
   private volatile boolean oddTokens;
+  private volatile ApiBudget budget;
 
   /** What {@link #oddTokens} puts before every token: markup, quotes, spaces and non-ASCII. */
   private static final String ODD_TOKEN = "<odd & \"token\"> +/= \u00e9\u2028 ";
@@ -148,6 +149,17 @@ public final class FakeEc2 implements AutoCloseable {
               .build();
     }
     return client;
+  }
+
+  /**
+   * Throttles like EC2: every {@code DescribeInstances} takes a token from {@code budget} (which
+   * may be shared by several fakes, as an account's is by every caller), and one that finds it
+   * empty gets HTTP 503 {@code RequestLimitExceeded}, which the SDK retries with its throttling
+   * backoff. {@code null} removes the limit.
+   */
+  public FakeEc2 apiBudget(ApiBudget budget) {
+    this.budget = budget;
+    return this;
   }
 
   /**
@@ -301,6 +313,10 @@ public final class FakeEc2 implements AutoCloseable {
           Thread.currentThread().interrupt();
           return;
         }
+      }
+      ApiBudget limit = budget;
+      if (fault == null && limit != null && !limit.tryTake()) {
+        fault = new ErrorFault(503, "RequestLimitExceeded", "Request limit exceeded.");
       }
       if (fault instanceof ErrorFault error) {
         LoopbackServer.respond(

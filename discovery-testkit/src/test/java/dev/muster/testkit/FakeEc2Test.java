@@ -262,4 +262,34 @@ class FakeEc2Test {
     assertEquals(2, running.size());
     assertFalse(running.contains(removed.get(0).instanceId()));
   }
+
+  @Test
+  void anAccountWideBudgetThrottlesLikeEc2AndRefills() throws Exception {
+    long[] now = {0};
+    ApiBudget budget = ApiBudget.of(3, 20, () -> now[0]);
+    ec2.apiBudget(budget);
+    try (var client =
+        ec2.clientBuilder()
+            .overrideConfiguration(
+                o ->
+                    o.retryStrategy(
+                        software.amazon.awssdk.awscore.retry.AwsRetryStrategy.doNotRetry()))
+            .build()) {
+      for (int i = 0; i < 3; i++) {
+        client.describeInstances();
+      }
+      var throttled =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              software.amazon.awssdk.services.ec2.model.Ec2Exception.class,
+              client::describeInstances);
+      org.junit.jupiter.api.Assertions.assertEquals(
+          "RequestLimitExceeded", throttled.awsErrorDetails().errorCode());
+      org.junit.jupiter.api.Assertions.assertTrue(throttled.isThrottlingException());
+      now[0] += 100_000_000; // 100 ms at 20 per second: two tokens back
+      client.describeInstances();
+      client.describeInstances();
+      org.junit.jupiter.api.Assertions.assertEquals(5, budget.taken());
+      org.junit.jupiter.api.Assertions.assertEquals(1, budget.throttled());
+    }
+  }
 }
