@@ -12,7 +12,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -44,6 +46,12 @@ final class Metrics {
   private final Clock clock;
   private final Set<Meter.Id> registered = new HashSet<>();
 
+  /**
+   * The names meters read their state by. Micrometer holds a gauge's or function counter's state
+   * object weakly; held here, a name outlives the assembly it came from (a SIGHUP replaces it).
+   */
+  private final Map<String, String> held = new HashMap<>();
+
   Metrics(Supplier<Assembly> current, Clock clock) {
     this.current = current;
     this.clock = clock;
@@ -68,7 +76,12 @@ final class Metrics {
     return registry.scrape();
   }
 
-  private void backend(String name, Set<Meter.Id> live) {
+  private String hold(String name) {
+    return held.computeIfAbsent(name, k -> k);
+  }
+
+  private void backend(String backendName, Set<Meter.Id> live) {
+    String name = hold(backendName);
     keep(
         live,
         Gauge.builder("muster.members", name, n -> s(n).memberCount())
@@ -105,7 +118,8 @@ final class Metrics {
             .register(registry));
   }
 
-  private void output(String name, Set<Meter.Id> live) {
+  private void output(String outputName, Set<Meter.Id> live) {
+    String name = hold(outputName);
     counter("muster.applies", "changes applied to the proxy", name, live, p -> p.appliedCount());
     counter(
         "muster.apply.failures",
@@ -158,7 +172,8 @@ final class Metrics {
             .register(registry));
   }
 
-  private void aws(String operation, Set<Meter.Id> live) {
+  private void aws(String operationName, Set<Meter.Id> live) {
+    String operation = hold(operationName);
     keep(
         live,
         FunctionCounter.builder(
