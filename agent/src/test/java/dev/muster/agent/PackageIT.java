@@ -70,6 +70,9 @@ class PackageIT {
     assertEquals(0, version.code(), version.output());
     assertTrue(version.output().startsWith("muster 0."), version.output());
 
+    assertTrue(
+        Files.size(Path.of("/var/cache/muster/muster.jsa")) > 0,
+        "the first run made the class-data archive");
     Result check = run("/usr/bin/muster", "check", "--config", "/etc/muster/muster.yaml");
     assertEquals(0, check.code(), check.output());
     assertTrue(check.output().startsWith("/etc/muster/muster.yaml: OK\n"), check.output());
