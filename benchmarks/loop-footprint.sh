@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The agent's poll loop at scale, as a whole process: `muster run` with the package launcher's
+# settings for `run`, against the test kit's EC2 (StandInEc2) with INSTANCES instances, polling
+# every INTERVAL. After WARM polls it measures CPU per poll (utime+stime from /proc over the next
+# POLLS polls, counted by muster_fetches_total) and the RSS (VmRSS, its maximum over the window).
+# Usage: benchmarks/loop-footprint.sh [INSTANCES] [INTERVAL] [WARM] [POLLS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+instances=${1:-10000}
+interval=${2:-5s}
+warm=${3:-3}
+polls=${4:-10}
+work=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; exec 3>&-; rm -rf "$work"; }
+trap cleanup EXIT
+mkfifo "$work/in"
+java -cp benchmarks/target/benchmarks.jar dev.muster.benchmarks.StandInEc2 "$instances" 1000 \
+    < "$work/in" > "$work/endpoint" 2> "$work/standin.log" &
+exec 3> "$work/in"
+for _ in $(seq 200); do [ -s "$work/endpoint" ] && break; sleep 0.1; done
+endpoint=$(head -1 "$work/endpoint")
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nfrontend fe\n    bind 127.0.0.1:18998\n    default_backend web\n' > "$work/header.cfg"
+cat > "$work/muster.yaml" <<YAML
+aws: {region: us-east-1, endpoint: $endpoint}
+discovery: {interval: $interval}
+backends:
+  web: {tags: {role: web}, port: 80}
+outputs:
+  edge: {type: haproxy, header: header.cfg, file: haproxy.cfg, backends: [web], reload: {command: ["true"]}}
+status: {listen: "127.0.0.1:$port"}
+YAML
+# The package launcher's settings for `run` (agent/src/deb/bin/muster).
+AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench-secret \
+    java -XX:+UseSerialGC -Xms16m -Xmx512m -Xss512k -Xshare:auto \
+    -jar agent/target/muster-agent.jar run --config "$work/muster.yaml" > "$work/muster.log" 2>&1 &
+pid=$!
+fetches() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^muster_fetches_total/ {print int($2)}'; }
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
+until [ "$(fetches 2>/dev/null || echo 0)" -ge "$warm" ] 2>/dev/null; do sleep 0.5; done
+f0=$(fetches); c0=$(cpu); max=0
+while [ "$(fetches)" -lt $((f0 + polls)) ]; do
+  r=$(rss); [ "$r" -gt "$max" ] && max=$r
+  sleep 0.5
+done
+f1=$(fetches); c1=$(cpu); r1=$(rss)
+hz=$(getconf CLK_TCK)
+awk -v c=$((c1 - c0)) -v f=$((f1 - f0)) -v hz="$hz" -v r="$r1" -v m="$max" -v n="$instances" -v i="$interval" 'BEGIN {
+  printf "| %d instances, every %s | CPU per poll %.3f s | RSS %.0f MiB (max %.0f MiB) over %d polls |\n", n, i, c / hz / f, r / 1024, m / 1024, f }'
