@@ -33,7 +33,7 @@ status: {listen: "127.0.0.1:$port"}
 YAML
 # The package launcher's settings for `run` (agent/src/deb/bin/muster).
 AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench-secret \
-    java -XX:+UseSerialGC -Xms16m -Xmx512m -Xss512k -Xshare:auto \
+    java -XX:+UseSerialGC -Xms16m -Xmx512m -Xss512k -Xshare:auto ${EXTRA_JAVA_OPTS:-} \
     -jar agent/target/muster-agent.jar run --config "$work/muster.yaml" > "$work/muster.log" 2>&1 &
 pid=$!
 fetches() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^muster_fetches_total/ {print int($2)}'; }
@@ -46,6 +46,8 @@ while [ "$(fetches)" -lt $((f0 + polls)) ]; do
   sleep 0.5
 done
 f1=$(fetches); c1=$(cpu); r1=$(rss)
+# With EXTRA_JAVA_OPTS="-XX:StartFlightRecording" and JFR_DUMP=FILE, keep the recording.
+if [ -n "${JFR_DUMP:-}" ]; then jcmd "$pid" JFR.dump filename="$JFR_DUMP" > /dev/null; fi
 hz=$(getconf CLK_TCK)
 awk -v c=$((c1 - c0)) -v f=$((f1 - f0)) -v hz="$hz" -v r="$r1" -v m="$max" -v n="$instances" -v i="$interval" 'BEGIN {
   printf "| %d instances, every %s | CPU per poll %.3f s | RSS %.0f MiB (max %.0f MiB) over %d polls |\n", n, i, c / hz / f, r / 1024, m / 1024, f }'
