@@ -350,6 +350,10 @@ public final class FakeEc2 implements AutoCloseable {
 
   private String answer(String requestId, Map<String, String> params, int cap) {
     String action = params.get("Action");
+    if ("DescribeAvailabilityZones".equals(action)) {
+      // What Prometheus' EC2 discovery asks first, to map zone ids: the fleet's region's zones.
+      return Ec2Xml.availabilityZones(requestId, fleet.region());
+    }
     if (!"DescribeInstances".equals(action)) {
       throw new Ec2Error(
           400, "InvalidAction", "The action " + action + " is not valid for this web service.");

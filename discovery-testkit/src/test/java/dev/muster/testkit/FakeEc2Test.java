@@ -292,4 +292,13 @@ class FakeEc2Test {
       org.junit.jupiter.api.Assertions.assertEquals(1, budget.throttled());
     }
   }
+
+  @Test
+  void answersDescribeAvailabilityZonesAsPrometheusAsksIt() {
+    var zones = ec2.client().describeAvailabilityZones().availabilityZones();
+    org.junit.jupiter.api.Assertions.assertEquals(
+        java.util.List.of("us-east-1a", "us-east-1b", "us-east-1c"),
+        zones.stream().map(z -> z.zoneName()).toList());
+    org.junit.jupiter.api.Assertions.assertEquals("use1-az1", zones.get(0).zoneId());
+  }
 }

@@ -118,6 +118,28 @@ public final class Ec2Xml {
     xml.append("</item>");
   }
 
+  /** A {@code DescribeAvailabilityZonesResponse} with zones a, b and c of {@code region}. */
+  public static String availabilityZones(String requestId, String region) {
+    StringBuilder xml = new StringBuilder(512);
+    xml.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        .append("<DescribeAvailabilityZonesResponse xmlns=\"")
+        .append(NS)
+        .append("\"><requestId>")
+        .append(requestId)
+        .append("</requestId><availabilityZoneInfo>");
+    int n = 1;
+    for (String zone : List.of("a", "b", "c")) {
+      xml.append("<item>");
+      element(xml, "zoneName", region + zone);
+      element(xml, "zoneState", "available");
+      element(xml, "regionName", region);
+      element(xml, "zoneId", region.replace("-", "").substring(0, 4) + "-az" + n++);
+      element(xml, "zoneType", "availability-zone");
+      xml.append("</item>");
+    }
+    return xml.append("</availabilityZoneInfo></DescribeAvailabilityZonesResponse>").toString();
+  }
+
   /** The error body EC2 sends, for example with {@code RequestLimitExceeded} and HTTP 503. */
   public static String error(String requestId, String code, String message) {
     StringBuilder xml = new StringBuilder(256);
