@@ -133,11 +133,21 @@ public final class Ec2Xml {
       element(xml, "zoneName", region + zone);
       element(xml, "zoneState", "available");
       element(xml, "regionName", region);
-      element(xml, "zoneId", region.replace("-", "").substring(0, 4) + "-az" + n++);
+      element(xml, "zoneId", zoneIdPrefix(region) + "-az" + n++);
       element(xml, "zoneType", "availability-zone");
       xml.append("</item>");
     }
     return xml.append("</availabilityZoneInfo></DescribeAvailabilityZonesResponse>").toString();
+  }
+
+  /** The short region form of zone ids: {@code us-east-1} gives {@code use1}. */
+  private static String zoneIdPrefix(String region) {
+    String[] parts = region.split("-");
+    StringBuilder out = new StringBuilder(parts[0]);
+    for (int i = 1; i < parts.length; i++) {
+      out.append(i == parts.length - 1 ? parts[i] : parts[i].substring(0, 1));
+    }
+    return out.toString();
   }
 
   /** The error body EC2 sends, for example with {@code RequestLimitExceeded} and HTTP 503. */
