@@ -136,13 +136,14 @@ final class FleetEvents implements EventIntake.Handler {
               },
               output,
               "old nginx workers",
-              deadline);
+              deadline,
+              200);
       case "haproxy" -> {
         if (output.mode().equals("file")
             && output.reload() != null
             && output.reload().masterSocket() != null) {
           Path socket = output.reload().masterSocket();
-          awaitZero(() -> Haproxy.oldWorkers(socket), output, "old HAProxy workers", deadline);
+          awaitZero(() -> Haproxy.oldWorkers(socket), output, "old HAProxy workers", deadline, 200);
         }
       }
       default -> {}
@@ -161,8 +162,13 @@ final class FleetEvents implements EventIntake.Handler {
     }
   }
 
+  /** Polls {@code count} every {@code periodMillis} until it is 0 or the deadline passes. */
   private static void awaitZero(
-      IntSupplier count, AgentConfig.Output output, String what, Instant deadline)
+      IntSupplier count,
+      AgentConfig.Output output,
+      String what,
+      Instant deadline,
+      long periodMillis)
       throws InterruptedException {
     int left = -1;
     while (Instant.now().isBefore(deadline)) {
@@ -173,9 +179,10 @@ final class FleetEvents implements EventIntake.Handler {
         return;
       }
       if (left == 0) {
+        log.info("output {}: no {} left", output.name(), what);
         return;
       }
-      Thread.sleep(200);
+      Thread.sleep(periodMillis);
     }
     log.warn("output {}: {} {} still running at the drain timeout", output.name(), left, what);
   }
@@ -189,29 +196,12 @@ final class FleetEvents implements EventIntake.Handler {
       throws InterruptedException {
     DispatcherReloader rpc = Kamailio.reloader(output.rpc(), output.file()).build();
     String destination = "sip:" + member.hostPort();
-    long calls = -1;
-    while (Instant.now().isBefore(deadline)) {
-      try {
-        calls = rpc.activeCalls(destination);
-      } catch (ApplyException e) {
-        log.warn(
-            "output {}: cannot count the calls through {}: {}",
-            output.name(),
-            destination,
-            e.getMessage());
-        return;
-      }
-      if (calls == 0) {
-        log.info("output {}: no call left through {}", output.name(), destination);
-        return;
-      }
-      Thread.sleep(1_000);
-    }
-    log.warn(
-        "output {}: {} call(s) still through {} at the drain timeout",
-        output.name(),
-        calls,
-        destination);
+    awaitZero(
+        () -> (int) Math.min(Integer.MAX_VALUE, rpc.activeCalls(destination)),
+        output,
+        "call(s) through " + destination,
+        deadline,
+        1_000);
   }
 
   @Override

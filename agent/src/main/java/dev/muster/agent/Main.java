@@ -155,48 +155,65 @@ public final class Main implements Callable<Integer> {
 
   /** {@code once}: one guarded pass of every backend, then every output; the exit code. */
   static int once(AgentConfig agent, PrintWriter err, boolean acceptHeld) {
-    String region = region(agent, err);
-    if (region == null) {
-      return FETCH_FAILED;
-    }
-    Assembly built = assemble(agent, () -> Assembly.of(agent, region), err);
-    if (built == null) {
-      return USAGE;
-    }
-    try (Assembly assembly = built) {
-      int code = passOnce(assembly, err, acceptHeld);
-      for (var pipeline : assembly.pipelines.entrySet()) {
-        RuntimeException failure = pipeline.getValue().lastFailure();
-        if (failure != null) {
-          err.println("muster: output " + pipeline.getKey() + ": " + failure.getMessage());
-          code = code == OK ? APPLY_FAILED : code;
-        }
-      }
-      err.flush();
-      return code;
-    }
+    return pass(
+        agent,
+        err,
+        null,
+        acceptHeld,
+        (assembly, code) -> {
+          for (var pipeline : assembly.pipelines.entrySet()) {
+            RuntimeException failure = pipeline.getValue().lastFailure();
+            if (failure != null) {
+              err.println("muster: output " + pipeline.getKey() + ": " + failure.getMessage());
+              code = code == OK ? APPLY_FAILED : code;
+            }
+          }
+          return code;
+        });
   }
 
   /** {@code render}: one guarded pass, printing what each output would change; the exit code. */
   static int render(AgentConfig agent, PrintWriter out, PrintWriter err) {
+    int code =
+        pass(
+            agent,
+            err,
+            out::print,
+            false,
+            (assembly, passed) -> {
+              assembly.pipelines.forEach(
+                  (name, pipeline) -> {
+                    if (pipeline.lastResult() != null
+                        && pipeline.lastResult().outcome() == ApplyResult.Outcome.UNCHANGED) {
+                      out.println("# " + name + ": unchanged");
+                    }
+                  });
+              return passed;
+            });
+    out.flush();
+    return code;
+  }
+
+  /**
+   * The region, the assembly (a dry run handing its text to {@code dryRun}, unless null), one
+   * guarded pass of every backend, then {@code after} with the pass's exit code.
+   */
+  private static int pass(
+      AgentConfig agent,
+      PrintWriter err,
+      java.util.function.Consumer<String> dryRun,
+      boolean acceptHeld,
+      java.util.function.ToIntBiFunction<Assembly, Integer> after) {
     String region = region(agent, err);
     if (region == null) {
       return FETCH_FAILED;
     }
-    Assembly built = assemble(agent, () -> Assembly.of(agent, region, out::print), err);
+    Assembly built = assemble(agent, () -> Assembly.of(agent, region, dryRun), err);
     if (built == null) {
       return USAGE;
     }
     try (Assembly assembly = built) {
-      int code = passOnce(assembly, err, false);
-      assembly.pipelines.forEach(
-          (name, pipeline) -> {
-            if (pipeline.lastResult() != null
-                && pipeline.lastResult().outcome() == ApplyResult.Outcome.UNCHANGED) {
-              out.println("# " + name + ": unchanged");
-            }
-          });
-      out.flush();
+      int code = after.applyAsInt(assembly, passOnce(assembly, err, acceptHeld));
       err.flush();
       return code;
     }

@@ -122,7 +122,8 @@ public final class SharedWalks implements AutoCloseable {
       }
       Instant start = clock.instant();
       walk.instances = null;
-      List<Instance> fresh = List.copyOf(walker.get());
+      // The walker's list is new and not kept elsewhere: wrapped, not copied (10,000 entries).
+      List<Instance> fresh = java.util.Collections.unmodifiableList(walker.get());
       synchronized (this) {
         walkCount++;
       }

@@ -311,10 +311,7 @@ public final class EventIntake implements AutoCloseable {
     Drain drain = new Drain(t.instanceId(), action, m);
     drains.put(key, drain);
     log.info("events: draining {} before it terminates ({})", t.instanceId(), t.reason());
-    long period =
-        Math.max(1_000, Math.min(heartbeatInterval.toMillis(), visibilityTimeout.toMillis() / 2));
-    drain.keepAlive =
-        timers.scheduleAtFixedRate(() -> keepAlive(drain), period, period, TimeUnit.MILLISECONDS);
+    startKeepAlive(drain);
     workers.execute(() -> runDrain(key, drain));
   }
 
@@ -371,10 +368,7 @@ public final class EventIntake implements AutoCloseable {
     }
     Drain wait = new Drain(l.instanceId(), action, m);
     drains.put(key, wait);
-    long period =
-        Math.max(1_000, Math.min(heartbeatInterval.toMillis(), visibilityTimeout.toMillis() / 2));
-    wait.keepAlive =
-        timers.scheduleAtFixedRate(() -> keepAlive(wait), period, period, TimeUnit.MILLISECONDS);
+    startKeepAlive(wait);
     workers.execute(
         () -> {
           try {
@@ -397,6 +391,14 @@ public final class EventIntake implements AutoCloseable {
             drains.remove(key);
           }
         });
+  }
+
+  /** Heartbeats and visibility every heartbeat interval (at most half the visibility timeout). */
+  private void startKeepAlive(Drain drain) {
+    long period =
+        Math.max(1_000, Math.min(heartbeatInterval.toMillis(), visibilityTimeout.toMillis() / 2));
+    drain.keepAlive =
+        timers.scheduleAtFixedRate(() -> keepAlive(drain), period, period, TimeUnit.MILLISECONDS);
   }
 
   /** Heartbeat for the action and more visibility for its message, while a drain waits. */
