@@ -58,7 +58,7 @@ else
   # The package launcher's settings for `run` (agent/src/deb/bin/muster).
   AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench-secret \
       java -XX:+UseSerialGC -Xms16m -Xmx512m -Xss512k -Xshare:auto ${EXTRA_JAVA_OPTS:-} \
-      -jar agent/target/muster-agent.jar run --config "$work/muster.yaml" > "$work/muster.log" 2>&1 &
+      -cp "agent/target/muster-agent.jar${AGENT_CP:+:$AGENT_CP}" dev.muster.agent.Main run --config "$work/muster.yaml" > "$work/muster.log" 2>&1 &
   pid=$!
   fetches() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^muster_fetches_total/ {print int($2)}'; }
 fi

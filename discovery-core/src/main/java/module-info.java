@@ -20,6 +20,7 @@ module dev.muster.discovery {
   requires software.amazon.awssdk.utils;
   requires org.slf4j;
   requires java.xml;
+  requires com.fasterxml.aalto;
   requires freemarker;
 
   exports dev.muster.discovery;

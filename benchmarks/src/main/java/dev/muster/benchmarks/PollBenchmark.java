@@ -4,6 +4,7 @@ import dev.muster.discovery.Ec2MembershipSource;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import dev.muster.discovery.Snapshot;
+import dev.muster.discovery.internal.StreamingDescribeInstances;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
 import dev.muster.testkit.internal.Ec2Xml;
@@ -46,6 +47,7 @@ public class PollBenchmark {
   Ec2MembershipSource source;
   Ec2MembershipSource streaming;
   List<FakeInstance> fleet;
+  List<byte[]> pages;
 
   @Setup
   public void setUp() {
@@ -72,6 +74,15 @@ public class PollBenchmark {
             .query(Query.newBuilder().tag("role", "web").build())
             .mapping(MemberMapping.newBuilder().port(8080).build())
             .build();
+    pages = new java.util.ArrayList<>();
+    for (int from = 0; from < fleet.size(); from += 1000) {
+      pages.add(
+          Ec2Xml.describeInstances(
+                  "r",
+                  fleet.subList(from, Math.min(fleet.size(), from + 1000)),
+                  from + 1000 < fleet.size() ? "next" : null)
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
     if (source.fetch().size() != instances || streaming.fetch().size() != instances) {
       throw new IllegalStateException("the fake did not serve every instance");
     }
@@ -105,6 +116,19 @@ public class PollBenchmark {
                         f -> f.name("tag:role").values("web"),
                         f -> f.name("instance-state-name").values("running")))) {
       count += page.reservations().size();
+    }
+    return count;
+  }
+
+  /** The streaming path's parse of the same pages from bytes: no HTTP, no server, no mapping. */
+  @Benchmark
+  public int streamingParseOnly() {
+    int count = 0;
+    for (byte[] page : pages) {
+      count +=
+          StreamingDescribeInstances.parse(new java.io.ByteArrayInputStream(page))
+              .instances()
+              .size();
     }
     return count;
   }

@@ -73,7 +73,11 @@ class SnapshotTest {
         b -> b.vpcId("vpc-2"),
         b -> b.state("stopping"),
         b -> b.launchTime(T.plusSeconds(1)),
+        b -> b.launchTime(T.plusNanos(1)),
+        b -> b.launchTime(null),
         b -> b.tag("role", "api"),
+        b -> b.tag("role", "wéb"),
+        b -> b.tag("long", "é".repeat(256)),
         b -> b.tag("extra", ""));
   }
 
@@ -94,5 +98,19 @@ class SnapshotTest {
 
     assertNotEquals(
         Snapshot.of(List.of(ab), T).fingerprint(), Snapshot.of(List.of(abc), T).fingerprint());
+  }
+
+  @Test
+  void nonAsciiIsDigestedAsItsUtf8Bytes() {
+    // "é" is two UTF-8 bytes; the length prefix counts bytes, so "é" and a two-char ASCII value
+    // never share an encoding, and equal non-ASCII values digest equally.
+    Member accent = BASE.toBuilder().tag("n", "é").build();
+    Member two = BASE.toBuilder().tag("n", "\u00c3\u00a9").build();
+
+    assertNotEquals(
+        Snapshot.of(List.of(accent), T).fingerprint(), Snapshot.of(List.of(two), T).fingerprint());
+    assertEquals(
+        Snapshot.of(List.of(accent), T).fingerprint(),
+        Snapshot.of(List.of(BASE.toBuilder().tag("n", new String("é")).build()), T).fingerprint());
   }
 }

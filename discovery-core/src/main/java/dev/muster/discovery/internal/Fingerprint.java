@@ -4,6 +4,7 @@ import dev.muster.discovery.Member;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -30,29 +31,39 @@ public final class Fingerprint {
   public static Digests of(List<Member> sortedMembers) {
     MessageDigest digest = sha256();
     MessageDigest all = sha256();
-    byte[] buffer = new byte[8];
+    Encoder e = new Encoder();
     long[] members = new long[sortedMembers.size() * 2];
-    putInt(all, buffer, sortedMembers.size());
+    e.putInt(sortedMembers.size());
+    all.update(e.bytes, 0, e.length);
     int index = 0;
     for (Member m : sortedMembers) {
-      put(digest, buffer, m.instanceId());
-      put(digest, buffer, m.address());
-      putInt(digest, buffer, m.port());
-      putInt(digest, buffer, m.weight());
-      put(digest, buffer, m.privateIp());
-      put(digest, buffer, m.publicIp());
-      put(digest, buffer, m.privateDnsName());
-      put(digest, buffer, m.ipv6());
-      put(digest, buffer, m.availabilityZone());
-      put(digest, buffer, m.subnetId());
-      put(digest, buffer, m.vpcId());
-      put(digest, buffer, m.state());
-      put(digest, buffer, m.launchTime() == null ? null : m.launchTime().toString());
-      putInt(digest, buffer, m.tags().size());
-      for (Map.Entry<String, String> tag : m.tags().entrySet()) {
-        put(digest, buffer, tag.getKey());
-        put(digest, buffer, tag.getValue());
+      // One member's fields, length-prefixed, in one buffer: one digest update per member.
+      e.length = 0;
+      e.put(m.instanceId());
+      e.put(m.address());
+      e.putInt(m.port());
+      e.putInt(m.weight());
+      e.put(m.privateIp());
+      e.put(m.publicIp());
+      e.put(m.privateDnsName());
+      e.put(m.ipv6());
+      e.put(m.availabilityZone());
+      e.put(m.subnetId());
+      e.put(m.vpcId());
+      e.put(m.state());
+      if (m.launchTime() == null) {
+        e.putInt(-1);
+      } else {
+        e.putInt(12);
+        e.putLong(m.launchTime().getEpochSecond());
+        e.putInt(m.launchTime().getNano());
       }
+      e.putInt(m.tags().size());
+      for (Map.Entry<String, String> tag : m.tags().entrySet()) {
+        e.put(tag.getKey());
+        e.put(tag.getValue());
+      }
+      digest.update(e.bytes, 0, e.length);
       byte[] hash = digest.digest();
       all.update(hash, 0, 16);
       members[index++] = toLong(hash, 0);
@@ -77,21 +88,56 @@ public final class Fingerprint {
     return value;
   }
 
-  private static void put(MessageDigest digest, byte[] buffer, String text) {
-    if (text == null) {
-      putInt(digest, buffer, -1);
-      return;
-    }
-    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-    putInt(digest, buffer, bytes.length);
-    digest.update(bytes);
-  }
+  /**
+   * A growing byte buffer: a string as its UTF-8 length and bytes ({@code -1} for null), numbers
+   * big-endian. ASCII is written a char at a time without an intermediate array.
+   */
+  static final class Encoder {
+    byte[] bytes = new byte[512];
+    int length;
 
-  private static void putInt(MessageDigest digest, byte[] buffer, int value) {
-    buffer[0] = (byte) (value >>> 24);
-    buffer[1] = (byte) (value >>> 16);
-    buffer[2] = (byte) (value >>> 8);
-    buffer[3] = (byte) value;
-    digest.update(buffer, 0, 4);
+    void put(String text) {
+      if (text == null) {
+        putInt(-1);
+        return;
+      }
+      int n = text.length();
+      boolean ascii = true;
+      for (int i = 0; i < n && ascii; i++) {
+        ascii = text.charAt(i) < 0x80;
+      }
+      if (ascii) {
+        putInt(n);
+        ensure(n);
+        for (int i = 0; i < n; i++) {
+          bytes[length++] = (byte) text.charAt(i);
+        }
+      } else {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        putInt(utf8.length);
+        ensure(utf8.length);
+        System.arraycopy(utf8, 0, bytes, length, utf8.length);
+        length += utf8.length;
+      }
+    }
+
+    void putInt(int value) {
+      ensure(4);
+      bytes[length++] = (byte) (value >>> 24);
+      bytes[length++] = (byte) (value >>> 16);
+      bytes[length++] = (byte) (value >>> 8);
+      bytes[length++] = (byte) value;
+    }
+
+    void putLong(long value) {
+      putInt((int) (value >>> 32));
+      putInt((int) value);
+    }
+
+    private void ensure(int more) {
+      if (length + more > bytes.length) {
+        bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + more));
+      }
+    }
   }
 }
