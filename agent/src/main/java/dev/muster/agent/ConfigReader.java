@@ -561,7 +561,11 @@ final class ConfigReader {
         sets.putIfAbsent(wanted.get(i), i + 1);
       }
     }
-    String serverOptions = string(keys.get("server_options"), path + ".server_options");
+    // "" is allowed here: servers without options (no health check).
+    String serverOptions =
+        keys.get("server_options") instanceof ScalarNode s && s.getValue().isEmpty()
+            ? ""
+            : string(keys.get("server_options"), path + ".server_options");
     if (serverOptions != null && !type.equals("haproxy")) {
       problem(keys.get("server_options"), path + ".server_options", "only haproxy has it");
     }

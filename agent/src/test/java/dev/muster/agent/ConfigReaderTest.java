@@ -1,6 +1,7 @@
 package dev.muster.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -75,6 +76,22 @@ class ConfigReaderTest {
         config.events().queue().toString());
     assertEquals("http://127.0.0.1:8999", config.aws().sqsEndpoint().toString());
     assertEquals("http://127.0.0.1:8999", config.aws().autoScalingEndpoint().toString());
+  }
+
+  @Test
+  void emptyServerOptionsMeanServersWithoutAHealthCheck() throws Exception {
+    String withOptions =
+        example()
+            .replace(
+                "    backends: [web, api]\n",
+                "    backends: [web, api]\n    server_options: OPT\n");
+
+    assertEquals(
+        "", read(withOptions.replace("OPT", "\"\"")).outputs().get("edge").serverOptions());
+    assertEquals(
+        "check inter 2s",
+        read(withOptions.replace("OPT", "check inter 2s")).outputs().get("edge").serverOptions());
+    assertNull(read(example()).outputs().get("edge").serverOptions(), "the default applies");
   }
 
   @Test

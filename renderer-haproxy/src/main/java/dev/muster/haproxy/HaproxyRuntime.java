@@ -64,9 +64,11 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Added</b> members get a free slot: {@code set server ... addr A port P}, their weight,
  *       then {@code drain}, so health checks run while no traffic flows. Once the check passes they
  *       are set {@code ready}.
- *   <li>The file is rewritten to match (validated, not reloaded), so a restart comes up with the
- *       current members; then HAProxy's view is read back and any drift (a server edited by hand)
- *       is repaired and logged.
+ *   <li>The file is rewritten to match (not reloaded), so a restart comes up with the current
+ *       members; before any runtime command, HAProxy's checker has seen the header and every
+ *       backend with the server lines this apply adds or changes (the whole file when slots grow);
+ *       then HAProxy's view is read back and any drift (a server edited by hand) is repaired and
+ *       logged.
  * </ol>
  *
  * <p><b>Level-triggered.</b> Any failure (HAProxy restarting, a socket that does not answer)
@@ -94,7 +96,11 @@ public final class HaproxyRuntime implements Sink {
   private final RuntimeApi api;
   private final FileTarget file;
   private final Reloader reloader;
-  private final DefaultHaproxyRenderer renderer;
+
+  /** The same file, written without the checker: only after {@link #checkChanges}. */
+  private final FileTarget slotFile;
+
+  private final SlotFileRenderer renderer;
   private final int initialSlots;
   private final Duration drainTimeout;
   private final Duration warmupTimeout;
@@ -114,8 +120,9 @@ public final class HaproxyRuntime implements Sink {
   private HaproxyRuntime(Builder b) {
     this.api = b.api != null ? b.api : new StatsSocketApi(b.statsSocket);
     this.file = FileTarget.newBuilder(b.configFile).validator(b.validator).build();
+    this.slotFile = FileTarget.newBuilder(b.configFile).build();
     this.reloader = b.reloader;
-    this.renderer = b.config.buildDefault();
+    this.renderer = b.config.buildSlotFile();
     this.initialSlots = b.slots;
     this.drainTimeout = b.drainTimeout;
     this.warmupTimeout = b.warmupTimeout;
@@ -162,15 +169,15 @@ public final class HaproxyRuntime implements Sink {
           (backend, snapshot) -> plans.put(backend, SlotPlan.of(backends.get(backend), snapshot)));
     }
     if (plans.values().stream().anyMatch(p -> !p.isEmpty())) {
-      // HAProxy's checker sees the resulting file before any server changes, so a member it
+      // HAProxy's checker sees the new server lines before any server changes, so a member it
       // would refuse fails here (rejected: the pipeline can leave it out), not half way.
-      check(memberships);
+      checkChanges(plans, memberships);
     }
     int changes = 0;
     for (Map.Entry<String, SlotPlan> e : plans.entrySet()) {
       changes += execute(e.getKey(), backends.get(e.getKey()), e.getValue());
     }
-    boolean written = writeFile();
+    boolean written = writeSlots();
     List<String> warming = new ArrayList<>();
     for (Map.Entry<String, Slots> e : backends.entrySet()) {
       try {
@@ -527,11 +534,50 @@ public final class HaproxyRuntime implements Sink {
         });
   }
 
+  /**
+   * Validates what this apply changes before any runtime command: the header and every backend
+   * (with its options), holding only the server lines that the plans add or re-weight. At 10,000
+   * servers HAProxy's checker needs about 2 s for the whole file; the lines that stay were
+   * validated when they were written, and a slot's line depends only on its member, the server
+   * options and the header (BENCHMARKS.md, apply cost). A plan that grows the slots validates the
+   * whole file, as the reload that follows needs it anyway.
+   */
+  private void checkChanges(Map<String, SlotPlan> plans, Map<String, Snapshot> memberships) {
+    if (plans.values().stream().anyMatch(p -> p.growTo() > 0)) {
+      check(memberships);
+      return;
+    }
+    Map<String, List<Member>> changed = new TreeMap<>();
+    backends.forEach(
+        (safe, slots) -> {
+          SlotPlan plan = plans.get(safe);
+          List<Member> lines = new ArrayList<>();
+          if (plan != null) {
+            lines.addAll(plan.arriving());
+            lines.addAll(plan.weights().values());
+          }
+          changed.put(rawNames.get(safe), lines);
+        });
+    file.check(renderer.renderSlots(changed));
+  }
+
   /** Writes the file for the current slots (validated, not reloaded); true if it changed. */
   private boolean writeFile() {
+    return file.apply(renderSlots()).outcome() == ApplyResult.Outcome.APPLIED;
+  }
+
+  /**
+   * Writes the file for the current slots after runtime commands, without running the checker
+   * again: every line in it was validated, the changed ones by {@link #checkChanges} just before.
+   */
+  private boolean writeSlots() {
+    return slotFile.apply(renderSlots()).outcome() == ApplyResult.Outcome.APPLIED;
+  }
+
+  private String renderSlots() {
     Map<String, List<Member>> slots = new LinkedHashMap<>();
     backends.forEach((safe, s) -> slots.put(rawNames.get(safe), s.asList()));
-    return file.apply(renderer.renderSlots(slots)).outcome() == ApplyResult.Outcome.APPLIED;
+    return renderer.renderSlots(slots);
   }
 
   private void pause() {

@@ -34,6 +34,7 @@ class HaproxyRuntimeTest {
   private Path config;
   private int pauses;
   private boolean reloadFails;
+  private Validator validator = Validator.NONE;
 
   @BeforeEach
   void paths() {
@@ -43,7 +44,7 @@ class HaproxyRuntimeTest {
   private HaproxyRuntime runtime(int slots) {
     return HaproxyRuntime.newBuilder()
         .configFile(config)
-        .validator(Validator.NONE)
+        .validator(candidate -> validator.validate(candidate))
         .reloader(
             () -> {
               if (reloadFails) {
@@ -168,6 +169,77 @@ class HaproxyRuntimeTest {
     assertEquals(Duration.ofSeconds(10), Duration.between(T, clock.instant()));
   }
 
+  /** Records every candidate HAProxy's checker sees; refuses one holding {@code refused}. */
+  private List<String> checked(String refused) {
+    List<String> seen = new ArrayList<>();
+    validator =
+        candidate -> {
+          String text;
+          try {
+            text = Files.readString(candidate);
+          } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+          }
+          seen.add(text);
+          if (refused != null && text.contains(refused)) {
+            throw new ApplyException("validation failed: haproxy -c refuses " + refused);
+          }
+        };
+    return seen;
+  }
+
+  private static long serverLines(String config) {
+    return config.lines().filter(l -> l.strip().startsWith("server ")).count();
+  }
+
+  @Test
+  void aRuntimeChangeIsCheckedWithOnlyTheLinesItChangesAndTheWholeFileIsWritten() throws Exception {
+    HaproxyRuntime runtime = started(8, member(1), member(2), member(3));
+    List<String> seen = checked(null);
+    api.healthy.add("10.0.0.4");
+
+    runtime.apply(web(member(1), member(2), member(3), member(4)));
+
+    assertEquals(1, seen.size(), "one check per apply, not a second one for the rewrite");
+    String candidate = seen.get(0);
+    assertEquals(1, serverLines(candidate), candidate);
+    assertTrue(candidate.contains("10.0.0.4:8080 weight 100 check inter 1s"), candidate);
+    assertTrue(candidate.startsWith("global\n    stats socket"), "the real header: " + candidate);
+    assertTrue(candidate.contains("backend web\n    option httpchk GET /health\n"), candidate);
+    String written = Files.readString(config);
+    assertEquals(8, serverLines(written), written);
+    assertTrue(written.contains("10.0.0.4:8080"), written);
+  }
+
+  @Test
+  void aMemberTheCheckerRefusesFailsBeforeAnyRuntimeCommand() throws Exception {
+    HaproxyRuntime runtime = started(8, member(1));
+    String before = Files.readString(config);
+    checked("10.0.0.4");
+    api.healthy.add("10.0.0.4");
+
+    ApplyException e =
+        assertThrows(ApplyException.class, () -> runtime.apply(web(member(1), member(4))));
+
+    assertTrue(e.getMessage().contains("refuses 10.0.0.4"), e.getMessage());
+    assertTrue(
+        api.serversState("web").values().stream().noneMatch(s -> "10.0.0.4".equals(s.address())),
+        "no server was set");
+    assertEquals(before, Files.readString(config));
+  }
+
+  @Test
+  void growingTheSlotsChecksTheWholeFileItsReloadLoads() {
+    HaproxyRuntime runtime = started(2, member(1), member(2));
+    List<String> seen = checked(null);
+    api.healthy.add("10.0.0.3");
+
+    runtime.apply(web(member(1), member(2), member(3)));
+
+    assertEquals(4, serverLines(seen.get(0)), seen.get(0));
+    assertTrue(seen.stream().allMatch(c -> serverLines(c) == 4), "every candidate whole");
+  }
+
   @Test
   void slotsGrowWithOneReloadWhenTheyRunOut() throws Exception {
     HaproxyRuntime runtime = started(2, member(1), member(2));
@@ -177,7 +249,7 @@ class HaproxyRuntimeTest {
     runtime.apply(web(member(1), member(2), member(3), member(4)));
 
     assertEquals(1, runtime.reloadCount());
-    assertEquals(4, runtime.slotCount("web"));
+    assertEquals(6, runtime.slotCount("web"), "4 needed, and half again");
     assertEquals("10.0.0.4", api.server("web", "srv4").address);
     assertEquals(
         4, Files.readAllLines(config).stream().filter(l -> l.contains(" weight 100 ")).count());

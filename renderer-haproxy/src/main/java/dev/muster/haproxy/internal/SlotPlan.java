@@ -17,8 +17,9 @@ import java.util.Map;
  *   <li>a member that left, or whose address or port changed, frees its slot after a drain ({@link
  *       #leaving});
  *   <li>new members, and those whose endpoint changed, take the free slots in order ({@link
- *       #arriving}); when there are too few, the slots grow to twice as many or to what is needed,
- *       whichever is more ({@link #growTo}: one reload).
+ *       #arriving}); when there are too few, the slots grow to twice as many or to half as many
+ *       again as needed, whichever is more ({@link #growTo}: one reload), so that a fleet that
+ *       starts or grows big still has free slots for the next launches.
  * </ul>
  *
  * @param leaving slots to drain and free, in order
@@ -54,10 +55,8 @@ public record SlotPlan(
     }
     List<Member> arriving = new ArrayList<>(desired.values());
     int free = slots.free() + leaving.size();
-    int growTo =
-        arriving.size() <= free
-            ? 0
-            : Math.max(slots.size() * 2, slots.size() - free + arriving.size());
+    int needed = slots.size() - free + arriving.size();
+    int growTo = arriving.size() <= free ? 0 : Math.max(slots.size() * 2, needed + needed / 2);
     return new SlotPlan(List.copyOf(leaving), Map.copyOf(updated), List.copyOf(arriving), growTo);
   }
 
