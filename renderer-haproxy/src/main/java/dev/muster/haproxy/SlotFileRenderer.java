@@ -2,8 +2,6 @@ package dev.muster.haproxy;
 
 import dev.muster.discovery.Member;
 import dev.muster.discovery.RenderException;
-import dev.muster.discovery.Renderer;
-import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.TemplateRenderer;
 import dev.muster.haproxy.internal.Slots;
 import java.util.List;
@@ -12,11 +10,13 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * The default template ({@code /dev/muster/haproxy/haproxy.cfg.ftl}) written out in Java: the same
- * bytes, escaped by the same {@link HaproxySyntax}, about 9 times faster than running the template
- * (BENCHMARKS.md). {@code DefaultRenderersTest} holds the two to byte-identical output.
+ * Runtime mode's file: the default template's header, backends and server lines (the same escaper,
+ * {@link HaproxySyntax}), but servers named after their slots ({@code srv1..srvN}) and free slots
+ * {@code disabled} at a placeholder address. A template cannot express slots, so this is the one
+ * place the server line is written in Java; {@code SlotFileRendererTest} holds its lines to the
+ * template's.
  */
-final class DefaultHaproxyRenderer implements Renderer {
+final class SlotFileRenderer {
   private static final Pattern MAXCONN = Pattern.compile("[0-9]{1,6}");
 
   /** Where a free slot points: nothing listens there, and the slot is disabled anyway. */
@@ -27,7 +27,7 @@ final class DefaultHaproxyRenderer implements Renderer {
   private final Map<String, String> backendOptions;
   private final Map<String, String> backendServerOptions;
 
-  DefaultHaproxyRenderer(
+  SlotFileRenderer(
       String header,
       String serverOptions,
       Map<String, String> backendOptions,
@@ -38,34 +38,8 @@ final class DefaultHaproxyRenderer implements Renderer {
     this.backendServerOptions = backendServerOptions;
   }
 
-  @Override
-  public String render(Map<String, Snapshot> memberships) {
-    int size = 0;
-    for (Snapshot s : memberships.values()) {
-      size += s.size();
-    }
-    StringBuilder out = new StringBuilder(header.length() + 64 + size * 100);
-    out.append(header).append('\n');
-    try {
-      for (Map.Entry<String, Snapshot> backend : new TreeMap<>(memberships).entrySet()) {
-        String name = backend.getKey();
-        String server = backendStart(out, name);
-        Snapshot snapshot = backend.getValue();
-        List<String> names = TemplateRenderer.memberNames(snapshot);
-        List<Member> members = snapshot.members();
-        for (int i = 0; i < members.size(); i++) {
-          appendServer(out, names.get(i), members.get(i), server);
-        }
-      }
-    } catch (IllegalArgumentException e) {
-      throw refused(e);
-    }
-    return out.toString();
-  }
-
   /**
-   * Runtime mode's file: the same header, backends and server lines, but servers named after their
-   * slots ({@code srv1..srvN}) and free slots {@code disabled} at a placeholder address.
+   * The file for these slots.
    *
    * @param slots per backend, every slot in order, {@code null} for a free one
    */
@@ -118,7 +92,7 @@ final class DefaultHaproxyRenderer implements Renderer {
   }
 
   private static RenderException refused(IllegalArgumentException e) {
-    return new RenderException("haproxy default renderer: value refused: " + e.getMessage(), e);
+    return new RenderException("haproxy slot file: value refused: " + e.getMessage(), e);
   }
 
   private static String esc(String text) {

@@ -85,24 +85,21 @@ public final class DispatcherList implements Renderer {
     }
 
     /**
-     * Builds the renderer: your template if one was set (parsed now), otherwise the default written
-     * out in Java, which produces exactly the bytes of the default template ({@link
-     * #defaultTemplate()}), about 14 times faster (BENCHMARKS.md).
+     * Builds the renderer: your template if one was set (parsed now), otherwise the default
+     * template ({@code /dev/muster/kamailio/dispatcher.list.ftl}). One implementation: a Java copy
+     * of the default was faster by ~10 ms at 10,000 members, once per published change
+     * (BENCHMARKS.md, goal 6).
      *
      * @throws IllegalStateException if no set is configured
      */
     public DispatcherList build() {
       requireSets();
-      Renderer renderer =
-          template != null
-              ? templateRenderer(template)
-              : new DefaultDispatcherRenderer(Map.copyOf(sets));
-      return new DispatcherList(renderer, Set.copyOf(sets.keySet()));
+      return new DispatcherList(templateRenderer(template), Set.copyOf(sets.keySet()));
     }
 
     /**
-     * The default template run by FreeMarker: the reference {@link #build()}'s renderer is tested
-     * against, and the starting point for a template of your own (copy {@code
+     * The default template, whatever {@link #template} says: what {@link #build()} uses unless you
+     * set your own, and the starting point for a template of your own (copy {@code
      * /dev/muster/kamailio/dispatcher.list.ftl} from the jar).
      */
     public DispatcherList defaultTemplate() {

@@ -205,4 +205,38 @@ class DispatcherListTest {
 
     assertTrue(e.getMessage().contains("set id must be"), e.getMessage());
   }
+
+  @org.junit.jupiter.api.Test
+  void aPriorityTagTheListCheckerWouldRefuseFallsBackToTheDefault() throws Exception {
+    Member leadingZero =
+        Member.newBuilder("i-0a")
+            .address("10.0.0.1")
+            .port(5060)
+            .tag("muster:priority", "080")
+            .build();
+    Member good =
+        Member.newBuilder("i-0b")
+            .address("10.0.0.2")
+            .port(5060)
+            .tag("muster:priority", "80")
+            .build();
+    DispatcherList list =
+        DispatcherList.newBuilder().set("web", DispatcherSet.of(1).withPriority(3)).build();
+
+    String text =
+        list.render(Map.of("web", Snapshot.of(List.of(leadingZero, good), Instant.EPOCH)));
+
+    assertEquals(
+        List.of(
+            "1 sip:10.0.0.1:5060 0 3 duid=i-0a;weight=100",
+            "1 sip:10.0.0.2:5060 0 80 duid=i-0b;weight=100"),
+        text.lines().filter(l -> !l.startsWith("#")).toList());
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("dispatcher", ".list");
+    try {
+      java.nio.file.Files.writeString(file, text);
+      Kamailio.validator(10, false).validate(file);
+    } finally {
+      java.nio.file.Files.delete(file);
+    }
+  }
 }
