@@ -314,6 +314,8 @@ final class ConfigReader {
               "port",
               "address",
               "address_host_names",
+              "interface",
+              "secondary_ip",
               "weight",
               "port_tag",
               "weight_tag",
@@ -386,6 +388,7 @@ final class ConfigReader {
     }
     mapping.addressTagHostNames(
         bool(keys.get("address_host_names"), path + ".address_host_names", false));
+    addressInterface(keys, path, address, mapping);
     mapping.weight(integer(keys.get("weight"), path + ".weight", 100, 0, 256));
     if (keys.containsKey("port_tag")) {
       mapping.portTag(string(keys.get("port_tag"), path + ".port_tag"));
@@ -398,7 +401,55 @@ final class ConfigReader {
     if (problems.size() > before) {
       return null;
     }
-    return new Backend(name, query.build(), mapping.build(), loop, excludeSelf);
+    MemberMapping built;
+    try {
+      built = mapping.build();
+    } catch (IllegalArgumentException e) {
+      problem(at, path, e.getMessage());
+      return null;
+    }
+    return new Backend(name, query.build(), built, loop, excludeSelf);
+  }
+
+  /**
+   * {@code interface: {device_index: N}} or {@code interface: {description: TEXT}}, and {@code
+   * secondary_ip: N}: the address from one network interface. They go with the addresses an
+   * interface has (private-ip, public-ip, ipv6; a secondary address with private-ip only).
+   */
+  private void addressInterface(
+      Map<String, Node> keys, String path, String address, MemberMapping.Builder mapping) {
+    Node iface = keys.get("interface");
+    Node secondary = keys.get("secondary_ip");
+    String source = address == null ? "private-ip" : address;
+    if (iface != null) {
+      MappingNode m = mapping(iface, path + ".interface");
+      if (m != null) {
+        Map<String, Node> ik = keys(m, path + ".interface", "device_index", "description");
+        if (ik.size() != 1) {
+          problem(iface, path + ".interface", "needs exactly one of device_index and description");
+        } else if (ik.containsKey("device_index")) {
+          mapping.networkInterface(
+              integer(ik.get("device_index"), path + ".interface.device_index", 0, 0, 31));
+        } else {
+          String description = string(ik.get("description"), path + ".interface.description");
+          if (description != null) {
+            mapping.networkInterfaceDescription(description);
+          }
+        }
+      }
+      if (!List.of("private-ip", "public-ip", "ipv6").contains(source)) {
+        problem(
+            iface,
+            path + ".interface",
+            "goes with address private-ip, public-ip or ipv6, not " + source);
+      }
+    }
+    if (secondary != null) {
+      mapping.secondaryPrivateIp(integer(secondary, path + ".secondary_ip", 1, 1, 49));
+      if (!source.equals("private-ip")) {
+        problem(secondary, path + ".secondary_ip", "goes with address private-ip, not " + source);
+      }
+    }
   }
 
   private Map<String, Output> outputs(Node node, Set<String> backendNames) {

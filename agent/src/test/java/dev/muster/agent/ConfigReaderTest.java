@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.muster.discovery.MemberMapping;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -92,6 +93,40 @@ class ConfigReaderTest {
         "check inter 2s",
         read(withOptions.replace("OPT", "check inter 2s")).outputs().get("edge").serverOptions());
     assertNull(read(example()).outputs().get("edge").serverOptions(), "the default applies");
+  }
+
+  @Test
+  void anAddressFromOneNetworkInterface() throws Exception {
+    String web = "  web: {tags: {layer: app}, port: 8080";
+    assertTrue(example().contains(web), "the example has the web backend");
+
+    MemberMapping byIndex =
+        read(example().replace(web, web + ", interface: {device_index: 1}, secondary_ip: 2"))
+            .backends()
+            .get("web")
+            .mapping();
+    assertEquals(1, byIndex.deviceIndex());
+    assertEquals(2, byIndex.secondaryIp());
+    assertEquals(
+        "eth1 data",
+        read(example().replace(web, web + ", address: ipv6, interface: {description: eth1 data}"))
+            .backends()
+            .get("web")
+            .mapping()
+            .interfaceDescription());
+
+    assertProblem(
+        example().replace(web, web + ", interface: {device_index: 1, description: x}"),
+        "backends.web.interface: needs exactly one of device_index and description");
+    assertProblem(
+        example().replace(web, web + ", interface: {device_index: 32}"),
+        "backends.web.interface.device_index");
+    assertProblem(
+        example().replace(web, web + ", address: private-dns, interface: {device_index: 1}"),
+        "backends.web.interface: goes with address private-ip, public-ip or ipv6, not private-dns");
+    assertProblem(
+        example().replace(web, web + ", address: public-ip, secondary_ip: 1"),
+        "backends.web.secondary_ip: goes with address private-ip, not public-ip");
   }
 
   @Test

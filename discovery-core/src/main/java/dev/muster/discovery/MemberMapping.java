@@ -12,7 +12,13 @@ import java.util.Objects;
  *       Builder#addressTag(String)}). An instance without that address is skipped with a warning,
  *       never rendered with an empty address. A tag must hold an IP address (a proxy resolves a
  *       name when it loads its configuration, and one name that does not resolve fails the whole
- *       file) unless {@link Builder#addressTagHostNames(boolean)}.
+ *       file) unless {@link Builder#addressTagHostNames(boolean)}. With several network interfaces,
+ *       the address may come from one of them, chosen by its device index ({@link
+ *       Builder#networkInterface(int)}) or its description ({@link
+ *       Builder#networkInterfaceDescription(String)}), never by its place in EC2's list; and it may
+ *       be a secondary private IPv4 address ({@link Builder#secondaryPrivateIp(int)}). IPv6 comes
+ *       from the instance, else its primary interface, else the interface with the lowest device
+ *       index that has one.
  *   <li><b>port</b>: {@link Builder#port(int)}, overridden by the tag {@code muster:port}. A tag
  *       that is not a whole number from 1 to 65535 skips the instance with a warning: a wrong port
  *       sends traffic to the wrong service, which is worse than one fewer member.
@@ -30,6 +36,11 @@ import java.util.Objects;
  * @param portTag the tag that overrides the port, or {@code null} for none
  * @param weight the default weight
  * @param weightTag the tag that overrides the weight, or {@code null} for none
+ * @param deviceIndex the network interface at this device index holds the address, or {@code null}
+ * @param interfaceDescription the network interface with this description holds the address, or
+ *     {@code null}
+ * @param secondaryIp 0 for the interface's primary private IPv4 address, or n for its n-th
+ *     secondary one
  */
 public record MemberMapping(
     AddressSource addressSource,
@@ -38,7 +49,10 @@ public record MemberMapping(
     int port,
     String portTag,
     int weight,
-    String weightTag) {
+    String weightTag,
+    Integer deviceIndex,
+    String interfaceDescription,
+    int secondaryIp) {
 
   /** Where a member's address comes from. */
   public enum AddressSource {
@@ -74,6 +88,33 @@ public record MemberMapping(
       throw new IllegalArgumentException(
           "weight must be 0 to " + Member.MAX_WEIGHT + ": " + weight);
     }
+    if (deviceIndex != null && (deviceIndex < 0 || deviceIndex > 31)) {
+      throw new IllegalArgumentException(
+          "networkInterface device index must be 0 to 31: " + deviceIndex);
+    }
+    if (deviceIndex != null && interfaceDescription != null) {
+      throw new IllegalArgumentException(
+          "choose the network interface by device index or by description, not both");
+    }
+    if (interfaceDescription != null && interfaceDescription.isEmpty()) {
+      throw new IllegalArgumentException("networkInterfaceDescription must not be empty");
+    }
+    if (secondaryIp < 0 || secondaryIp > 49) {
+      throw new IllegalArgumentException("secondaryPrivateIp must be 1 to 49: " + secondaryIp);
+    }
+    boolean onInterface = deviceIndex != null || interfaceDescription != null || secondaryIp > 0;
+    if (onInterface
+        && addressSource != AddressSource.PRIVATE_IP
+        && addressSource != AddressSource.PUBLIC_IP
+        && addressSource != AddressSource.IPV6) {
+      throw new IllegalArgumentException(
+          "a network interface has private and public IPv4 and IPv6 addresses, not "
+              + addressSource);
+    }
+    if (secondaryIp > 0 && addressSource != AddressSource.PRIVATE_IP) {
+      throw new IllegalArgumentException(
+          "secondaryPrivateIp needs the address PRIVATE_IP, not " + addressSource);
+    }
   }
 
   /** A builder; {@code port} has no default and must be set. */
@@ -90,8 +131,42 @@ public record MemberMapping(
     private String portTag = DEFAULT_PORT_TAG;
     private int weight = 100;
     private String weightTag = DEFAULT_WEIGHT_TAG;
+    private Integer deviceIndex;
+    private String interfaceDescription;
+    private int secondaryIp;
 
     private Builder() {}
+
+    /**
+     * Takes the address (private or public IPv4, or IPv6) from the network interface attached at
+     * {@code deviceIndex} (0 is the primary), wherever EC2 lists it. An instance without one is
+     * skipped with a warning.
+     */
+    public Builder networkInterface(int deviceIndex) {
+      this.deviceIndex = deviceIndex;
+      return this;
+    }
+
+    /**
+     * Takes the address from the network interface whose description is exactly {@code
+     * description}. An instance without one is skipped with a warning.
+     */
+    public Builder networkInterfaceDescription(String description) {
+      this.interfaceDescription = Objects.requireNonNull(description, "description");
+      return this;
+    }
+
+    /**
+     * Takes the {@code n}-th secondary private IPv4 address (1 is the first) of the chosen network
+     * interface, or of the primary one. An instance without it is skipped with a warning.
+     */
+    public Builder secondaryPrivateIp(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("secondaryPrivateIp must be 1 to 49: " + n);
+      }
+      this.secondaryIp = n;
+      return this;
+    }
 
     /** Where the address comes from; for {@link AddressSource#TAG} use {@link #addressTag}. */
     public Builder address(AddressSource source) {
@@ -152,7 +227,16 @@ public record MemberMapping(
      */
     public MemberMapping build() {
       return new MemberMapping(
-          addressSource, addressTag, addressTagHostNames, port, portTag, weight, weightTag);
+          addressSource,
+          addressTag,
+          addressTagHostNames,
+          port,
+          portTag,
+          weight,
+          weightTag,
+          deviceIndex,
+          interfaceDescription,
+          secondaryIp);
     }
   }
 }

@@ -88,6 +88,9 @@ class StreamingDifferentialTest {
             if (random.nextInt(6) == 0) {
               s.state(FakeInstance.State.values()[random.nextInt(6)]);
             }
+            if (random.nextInt(3) == 0) {
+              s.interfaces(1 + random.nextInt(4)).secondaryIps(random.nextInt(3));
+            }
           };
       ec2.fleet().launch(1, spec);
     }
@@ -101,6 +104,31 @@ class StreamingDifferentialTest {
       }
       assertSame(WEB, m.build());
       assertSame(Query.newBuilder().tagKey("role").states("running", "stopped").build(), m.build());
+    }
+    // Every way of choosing a network interface's address.
+    for (MemberMapping.AddressSource source :
+        List.of(
+            MemberMapping.AddressSource.PRIVATE_IP,
+            MemberMapping.AddressSource.PUBLIC_IP,
+            MemberMapping.AddressSource.IPV6)) {
+      for (int device = 0; device < 4; device++) {
+        assertSame(
+            WEB,
+            MemberMapping.newBuilder().port(80).address(source).networkInterface(device).build());
+      }
+      assertSame(
+          WEB,
+          MemberMapping.newBuilder()
+              .port(80)
+              .address(source)
+              .networkInterfaceDescription("device 2")
+              .build());
+    }
+    for (int n = 1; n < 3; n++) {
+      assertSame(WEB, MemberMapping.newBuilder().port(80).secondaryPrivateIp(n).build());
+      assertSame(
+          WEB,
+          MemberMapping.newBuilder().port(80).networkInterface(1).secondaryPrivateIp(n).build());
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.muster.testkit;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -29,6 +30,9 @@ import java.util.TreeMap;
  * @param vpcId the VPC id
  * @param launchTime launch time, served with millisecond precision
  * @param tags the tags, kept sorted by key
+ * @param interfaces every network interface in the order EC2 lists them (not necessarily by device
+ *     index), the one at device index 0 holding {@code privateIp}; empty for the usual single
+ *     primary interface made of {@code privateIp}, {@code publicIp} and {@code ipv6}
  */
 public record FakeInstance(
     String instanceId,
@@ -45,7 +49,8 @@ public record FakeInstance(
     String subnetId,
     String vpcId,
     Instant launchTime,
-    Map<String, String> tags) {
+    Map<String, String> tags,
+    List<FakeInterface> interfaces) {
 
   /** EC2 instance states with the codes EC2 puts on the wire. */
   public enum State {
@@ -89,6 +94,64 @@ public record FakeInstance(
     Objects.requireNonNull(vpcId, "vpcId");
     Objects.requireNonNull(launchTime, "launchTime");
     tags = java.util.Collections.unmodifiableMap(new TreeMap<>(tags));
+    interfaces = List.copyOf(interfaces);
+  }
+
+  /** An instance with the usual single primary network interface. */
+  public FakeInstance(
+      String instanceId,
+      String reservationId,
+      String imageId,
+      String instanceType,
+      State state,
+      String privateIp,
+      String publicIp,
+      String privateDnsName,
+      String publicDnsName,
+      String ipv6,
+      String availabilityZone,
+      String subnetId,
+      String vpcId,
+      Instant launchTime,
+      Map<String, String> tags) {
+    this(
+        instanceId,
+        reservationId,
+        imageId,
+        instanceType,
+        state,
+        privateIp,
+        publicIp,
+        privateDnsName,
+        publicDnsName,
+        ipv6,
+        availabilityZone,
+        subnetId,
+        vpcId,
+        launchTime,
+        tags,
+        List.of());
+  }
+
+  /** A copy with these network interfaces (see {@link #interfaces}). */
+  public FakeInstance withInterfaces(List<FakeInterface> newInterfaces) {
+    return new FakeInstance(
+        instanceId,
+        reservationId,
+        imageId,
+        instanceType,
+        state,
+        privateIp,
+        publicIp,
+        privateDnsName,
+        publicDnsName,
+        ipv6,
+        availabilityZone,
+        subnetId,
+        vpcId,
+        launchTime,
+        tags,
+        newInterfaces);
   }
 
   /** A copy in another state. */
@@ -108,7 +171,8 @@ public record FakeInstance(
         subnetId,
         vpcId,
         launchTime,
-        tags);
+        tags,
+        interfaces);
   }
 
   /** A copy with these tags instead of the current ones. */
@@ -128,7 +192,8 @@ public record FakeInstance(
         subnetId,
         vpcId,
         launchTime,
-        newTags);
+        newTags,
+        interfaces);
   }
 
   /** A copy with one tag set (added or replaced). */
@@ -145,7 +210,10 @@ public record FakeInstance(
     return withTags(copy);
   }
 
-  /** A copy with other addresses; {@code publicIp} and {@code ipv6} may be {@code null}. */
+  /**
+   * A copy with other addresses; {@code publicIp} and {@code ipv6} may be {@code null}. Extra
+   * network interfaces are dropped: the copy has the usual single primary interface.
+   */
   public FakeInstance withAddresses(String newPrivateIp, String newPublicIp, String newIpv6) {
     return new FakeInstance(
         instanceId,

@@ -113,7 +113,8 @@ public final class SimulatedFleet {
               "subnet-" + String.format("%017x", zone.hashCode() & 0xffffffffL),
               launch.vpcId,
               FIRST_LAUNCH.plus(Duration.ofSeconds(n)),
-              launch.tags);
+              launch.tags,
+              interfaces(launch, n, privateIp, publicIp, ipv6));
       instances.put(instance.instanceId(), instance);
       result.add(instance);
     }
@@ -233,6 +234,47 @@ public final class SimulatedFleet {
     return instances.size();
   }
 
+  /**
+   * The network interfaces of instance number {@code n}: none (the usual single primary) unless the
+   * spec asks for several interfaces or secondary addresses. Device {@code d} >= 1 gets 10.d.x.y
+   * and an IPv6 address; secondary address {@code k} of device {@code d} is 10.(100+10d+k).x.y.
+   * They are listed in an order shuffled per instance, as EC2 does not sort them.
+   */
+  private static List<FakeInterface> interfaces(
+      LaunchSpec launch, long n, String privateIp, String publicIp, String ipv6) {
+    if (launch.interfaces <= 1 && launch.secondaryIps == 0) {
+      return List.of();
+    }
+    String host = String.format("%d.%d", (n / 250) % 256, n % 250 + 4);
+    List<FakeInterface> out = new ArrayList<>();
+    for (int d = 0; d < Math.max(1, launch.interfaces); d++) {
+      List<String> secondary = new ArrayList<>();
+      for (int k = 1; k <= launch.secondaryIps; k++) {
+        secondary.add(String.format("10.%d.%s", 100 + 10 * d + k, host));
+      }
+      out.add(
+          d == 0
+              ? new FakeInterface(
+                  String.format("eni-%017x", mix(n * 16)),
+                  0,
+                  "Primary network interface",
+                  privateIp,
+                  secondary,
+                  publicIp,
+                  ipv6 == null ? List.of() : List.of(ipv6))
+              : new FakeInterface(
+                  String.format("eni-%017x", mix(n * 16 + d)),
+                  d,
+                  "device " + d,
+                  String.format("10.%d.%s", d, host),
+                  secondary,
+                  null,
+                  List.of(String.format("2600:1f18:4a3:6c%02x::%x", d, n))));
+    }
+    Collections.shuffle(out, new java.util.Random(n));
+    return out;
+  }
+
   private static String allocatePrivateIp(long n) {
     return String.format("10.0.%d.%d", (n / 250) % 256, n % 250 + 4);
   }
@@ -272,8 +314,33 @@ public final class SimulatedFleet {
     private String vpcId = "vpc-0a1b2c3d4e5f60718";
     private boolean publicIp;
     private boolean ipv6;
+    private int interfaces = 1;
+    private int secondaryIps;
 
     LaunchSpec() {}
+
+    /**
+     * Gives each instance {@code count} network interfaces at device indexes 0 to count - 1, listed
+     * in a shuffled order: device {@code d} >= 1 has the description {@code "device d"}, a private
+     * address 10.d.x.y and an IPv6 address; device 0 is described {@code "Primary network
+     * interface"} and holds the instance's own addresses.
+     */
+    public LaunchSpec interfaces(int count) {
+      if (count < 1 || count > 15) {
+        throw new IllegalArgumentException("interfaces must be 1 to 15: " + count);
+      }
+      this.interfaces = count;
+      return this;
+    }
+
+    /** Gives each interface {@code count} secondary private IPv4 addresses (10.(100+10d+k).x.y). */
+    public LaunchSpec secondaryIps(int count) {
+      if (count < 0 || count > 9) {
+        throw new IllegalArgumentException("secondaryIps must be 0 to 9: " + count);
+      }
+      this.secondaryIps = count;
+      return this;
+    }
 
     /** Adds these tags. */
     public LaunchSpec tags(Map<String, String> more) {

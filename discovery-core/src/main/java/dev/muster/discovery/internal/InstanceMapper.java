@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.InstanceIpv6Address;
 import software.amazon.awssdk.services.ec2.model.InstanceNetworkInterface;
+import software.amazon.awssdk.services.ec2.model.InstancePrivateIpAddress;
 import software.amazon.awssdk.services.ec2.model.Tag;
 
 /**
@@ -143,6 +144,11 @@ public final class InstanceMapper {
     String id = instance.instanceId();
     String address;
     String what;
+    if (mapping.deviceIndex() != null
+        || mapping.interfaceDescription() != null
+        || mapping.secondaryIp() > 0) {
+      return checked(id, interfaceAddress(instance), null);
+    }
     switch (mapping.addressSource()) {
       case PRIVATE_IP -> {
         address = blankToNull(instance.privateIpAddress());
@@ -167,10 +173,20 @@ public final class InstanceMapper {
       default ->
           throw new IllegalStateException("unknown address source " + mapping.addressSource());
     }
-    if (address == null) {
-      warn(id, "address", "skipped: no " + what);
+    return checked(id, address == null ? null : new Found(address, what), "no " + what);
+  }
+
+  /** An address and what it is, for the warnings. */
+  private record Found(String address, String what) {}
+
+  /** {@code found} if it is a valid address, else null after a warning. */
+  private String checked(String id, Found found, String missing) {
+    if (found == null || found.address() == null) {
+      warn(id, "address", "skipped: " + (found == null ? missing : found.what()));
       return null;
     }
+    String address = found.address();
+    String what = found.what();
     String problem = Validation.addressProblem(address);
     if (problem == null
         && mapping.addressSource() == MemberMapping.AddressSource.TAG
@@ -190,22 +206,108 @@ public final class InstanceMapper {
     return address;
   }
 
-  /** The top-level IPv6 address, or else the first IPv6 address of the primary interface. */
+  /**
+   * The top-level IPv6 address, or else the first IPv6 address of the primary interface, or else
+   * that of the interface with the lowest device index that has one.
+   */
   private static String ipv6(Instance instance) {
     String top = blankToNull(instance.ipv6Address());
     if (top != null) {
       return top;
     }
+    String found = null;
+    int foundIndex = Integer.MAX_VALUE;
     for (InstanceNetworkInterface eni : instance.networkInterfaces()) {
-      if (eni.attachment() != null && Integer.valueOf(0).equals(eni.attachment().deviceIndex())) {
-        for (InstanceIpv6Address v6 : eni.ipv6Addresses()) {
-          if (blankToNull(v6.ipv6Address()) != null) {
-            return v6.ipv6Address();
-          }
-        }
+      int index = deviceIndex(eni);
+      String v6 = firstIpv6(eni);
+      if (v6 != null && index < foundIndex) {
+        found = v6;
+        foundIndex = index;
+      }
+    }
+    return found;
+  }
+
+  private static int deviceIndex(InstanceNetworkInterface eni) {
+    return eni.attachment() == null || eni.attachment().deviceIndex() == null
+        ? Integer.MAX_VALUE
+        : eni.attachment().deviceIndex();
+  }
+
+  private static String firstIpv6(InstanceNetworkInterface eni) {
+    for (InstanceIpv6Address v6 : eni.ipv6Addresses()) {
+      if (blankToNull(v6.ipv6Address()) != null) {
+        return v6.ipv6Address();
       }
     }
     return null;
+  }
+
+  /**
+   * The address from the chosen network interface: by device index, by description, or the primary
+   * one when only a secondary address is asked for. Null address (with what is missing) if it has
+   * none.
+   */
+  private Found interfaceAddress(Instance instance) {
+    InstanceNetworkInterface chosen = null;
+    String which;
+    if (mapping.interfaceDescription() != null) {
+      which = "network interface described '" + mapping.interfaceDescription() + "'";
+      for (InstanceNetworkInterface eni : instance.networkInterfaces()) {
+        if (mapping.interfaceDescription().equals(eni.description())) {
+          chosen = eni;
+          break;
+        }
+      }
+    } else {
+      int index = mapping.deviceIndex() != null ? mapping.deviceIndex() : 0;
+      which = "network interface at device index " + index;
+      for (InstanceNetworkInterface eni : instance.networkInterfaces()) {
+        if (deviceIndex(eni) == index) {
+          chosen = eni;
+          break;
+        }
+      }
+    }
+    if (chosen == null) {
+      return new Found(null, "no " + which);
+    }
+    switch (mapping.addressSource()) {
+      case PUBLIC_IP -> {
+        String ip =
+            chosen.association() == null ? null : blankToNull(chosen.association().publicIp());
+        return new Found(
+            ip,
+            ip == null
+                ? "no public IPv4 address on the " + which
+                : "public IPv4 address of the " + which);
+      }
+      case IPV6 -> {
+        String ip = firstIpv6(chosen);
+        return new Found(
+            ip, ip == null ? "no IPv6 address on the " + which : "IPv6 address of the " + which);
+      }
+      default -> {
+        if (mapping.secondaryIp() == 0) {
+          String ip = blankToNull(chosen.privateIpAddress());
+          return new Found(
+              ip,
+              ip == null
+                  ? "no private IPv4 address on the " + which
+                  : "private IPv4 address of the " + which);
+        }
+        int n = 0;
+        for (InstancePrivateIpAddress a : chosen.privateIpAddresses()) {
+          if (!Boolean.TRUE.equals(a.primary()) && ++n == mapping.secondaryIp()) {
+            String ip = blankToNull(a.privateIpAddress());
+            return new Found(ip, "secondary private IPv4 address " + n + " of the " + which);
+          }
+        }
+        return new Found(
+            null,
+            "no secondary private IPv4 address " + mapping.secondaryIp() + " on the " + which);
+      }
+    }
   }
 
   private void touch(String id) {

@@ -20,7 +20,9 @@ import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.InstanceIpv6Address;
 import software.amazon.awssdk.services.ec2.model.InstanceNetworkInterface;
+import software.amazon.awssdk.services.ec2.model.InstanceNetworkInterfaceAssociation;
 import software.amazon.awssdk.services.ec2.model.InstanceNetworkInterfaceAttachment;
+import software.amazon.awssdk.services.ec2.model.InstancePrivateIpAddress;
 import software.amazon.awssdk.services.ec2.model.InstanceState;
 import software.amazon.awssdk.services.ec2.model.Placement;
 import software.amazon.awssdk.services.ec2.model.Tag;
@@ -37,11 +39,12 @@ import software.amazon.awssdk.utils.DateUtils;
  * unmarshaller would ({@code Unable to unmarshall response}), so it is retried the same way.
  *
  * <p>Per instance it keeps: id, state name, private and public IPv4 address, private DNS name, the
- * IPv6 address (top level, and the primary interface's with its device index), zone, subnet, VPC,
- * launch time and tags; only elements that are direct children of the instance (or of its
- * placement, state, tag set and interfaces) count, so that the many nested elements with the same
- * names (an interface's {@code privateIpAddress}, a group's {@code item}) are never mistaken for
- * the instance's. DTDs and external entities are refused.
+ * IPv6 address, zone, subnet, VPC, launch time and tags; and per network interface its device
+ * index, description, private IPv4 addresses (primary and secondary), public IPv4 and IPv6
+ * addresses; only elements that are direct children of the instance (or of its placement, state,
+ * tag set and interfaces) count, so that the many nested elements with the same names (an
+ * interface's {@code privateIpAddress}, a group's {@code item}) are never mistaken for the
+ * instance's. DTDs and external entities are refused.
  */
 public final class StreamingDescribeInstances {
   private StreamingDescribeInstances() {}
@@ -234,9 +237,38 @@ public final class StreamingDescribeInstances {
       throws XMLStreamException {
     InstanceNetworkInterface.Builder n = InstanceNetworkInterface.builder();
     List<InstanceIpv6Address> ipv6 = new ArrayList<>();
+    List<InstancePrivateIpAddress> privateIps = new ArrayList<>();
     while (r.nextTag() == XMLStreamConstants.START_ELEMENT) {
       switch (r.getLocalName()) {
         case "attachment" -> n.attachment(attachment(r));
+        case "description" -> n.description(r.getElementText());
+        case "privateIpAddress" -> n.privateIpAddress(r.getElementText());
+        case "association" -> {
+          InstanceNetworkInterfaceAssociation.Builder a =
+              InstanceNetworkInterfaceAssociation.builder();
+          while (r.nextTag() == XMLStreamConstants.START_ELEMENT) {
+            if (r.getLocalName().equals("publicIp")) {
+              a.publicIp(r.getElementText());
+            } else {
+              skip(r);
+            }
+          }
+          n.association(a.build());
+        }
+        case "privateIpAddressesSet" ->
+            items(
+                r,
+                () -> {
+                  InstancePrivateIpAddress.Builder a = InstancePrivateIpAddress.builder();
+                  while (r.nextTag() == XMLStreamConstants.START_ELEMENT) {
+                    switch (r.getLocalName()) {
+                      case "privateIpAddress" -> a.privateIpAddress(r.getElementText());
+                      case "primary" -> a.primary(Boolean.valueOf(r.getElementText().strip()));
+                      default -> skip(r);
+                    }
+                  }
+                  privateIps.add(a.build());
+                });
         case "ipv6AddressesSet" ->
             items(
                 r,
@@ -254,7 +286,7 @@ public final class StreamingDescribeInstances {
         default -> skip(r);
       }
     }
-    return n.ipv6Addresses(ipv6).build();
+    return n.ipv6Addresses(ipv6).privateIpAddresses(privateIps).build();
   }
 
   private static InstanceNetworkInterfaceAttachment attachment(XMLStreamReader r)

@@ -1,6 +1,7 @@
 package dev.muster.testkit.internal;
 
 import dev.muster.testkit.FakeInstance;
+import dev.muster.testkit.FakeInterface;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -85,26 +86,25 @@ public final class Ec2Xml {
     xml.append("<blockDeviceMapping><item><deviceName>/dev/xvda</deviceName><ebs>")
         .append("<volumeId>vol-0123456789abcdef0</volumeId><status>attached</status>")
         .append("</ebs></item></blockDeviceMapping>");
-    xml.append("<networkInterfaceSet><item>");
-    element(xml, "networkInterfaceId", "eni-" + i.instanceId().substring(2));
-    element(xml, "subnetId", i.subnetId());
-    element(xml, "vpcId", i.vpcId());
-    element(xml, "privateIpAddress", i.privateIp());
-    xml.append("<attachment><deviceIndex>0</deviceIndex><status>attached</status></attachment>");
-    if (i.publicIp() != null) {
-      xml.append("<association>");
-      element(xml, "publicIp", i.publicIp());
-      xml.append("</association>");
+    xml.append("<networkInterfaceSet>");
+    if (i.interfaces().isEmpty()) {
+      networkInterface(
+          xml,
+          i,
+          new FakeInterface(
+              "eni-" + i.instanceId().substring(2),
+              0,
+              "",
+              i.privateIp(),
+              List.of(),
+              i.publicIp(),
+              i.ipv6() == null ? List.of() : List.of(i.ipv6())));
+    } else {
+      for (FakeInterface eni : i.interfaces()) {
+        networkInterface(xml, i, eni);
+      }
     }
-    xml.append("<privateIpAddressesSet><item>");
-    element(xml, "privateIpAddress", i.privateIp());
-    xml.append("<primary>true</primary></item></privateIpAddressesSet>");
-    if (i.ipv6() != null) {
-      xml.append("<ipv6AddressesSet><item>");
-      element(xml, "ipv6Address", i.ipv6());
-      xml.append("</item></ipv6AddressesSet>");
-    }
-    xml.append("</item></networkInterfaceSet>");
+    xml.append("</networkInterfaceSet>");
     if (!i.tags().isEmpty()) {
       xml.append("<tagSet>");
       for (Map.Entry<String, String> tag : i.tags().entrySet()) {
@@ -114,6 +114,42 @@ public final class Ec2Xml {
         xml.append("</item>");
       }
       xml.append("</tagSet>");
+    }
+    xml.append("</item>");
+  }
+
+  private static void networkInterface(StringBuilder xml, FakeInstance i, FakeInterface eni) {
+    xml.append("<item>");
+    element(xml, "networkInterfaceId", eni.networkInterfaceId());
+    element(xml, "subnetId", i.subnetId());
+    element(xml, "vpcId", i.vpcId());
+    element(xml, "description", eni.description());
+    element(xml, "privateIpAddress", eni.privateIp());
+    xml.append("<attachment><deviceIndex>")
+        .append(eni.deviceIndex())
+        .append("</deviceIndex><status>attached</status></attachment>");
+    if (eni.publicIp() != null) {
+      xml.append("<association>");
+      element(xml, "publicIp", eni.publicIp());
+      xml.append("</association>");
+    }
+    xml.append("<privateIpAddressesSet><item>");
+    element(xml, "privateIpAddress", eni.privateIp());
+    xml.append("<primary>true</primary></item>");
+    for (String secondary : eni.secondaryPrivateIps()) {
+      xml.append("<item>");
+      element(xml, "privateIpAddress", secondary);
+      xml.append("<primary>false</primary></item>");
+    }
+    xml.append("</privateIpAddressesSet>");
+    if (!eni.ipv6().isEmpty()) {
+      xml.append("<ipv6AddressesSet>");
+      for (String v6 : eni.ipv6()) {
+        xml.append("<item>");
+        element(xml, "ipv6Address", v6);
+        xml.append("</item>");
+      }
+      xml.append("</ipv6AddressesSet>");
     }
     xml.append("</item>");
   }
