@@ -9,6 +9,7 @@
 module dev.muster.discovery {
   requires transitive software.amazon.awssdk.services.ec2;
   requires transitive software.amazon.awssdk.imds;
+  requires transitive software.amazon.awssdk.services.autoscaling;
   requires transitive software.amazon.awssdk.regions;
   requires transitive software.amazon.awssdk.auth;
   requires transitive software.amazon.awssdk.core;

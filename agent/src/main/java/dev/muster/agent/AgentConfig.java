@@ -64,7 +64,18 @@ record AgentConfig(
    * One backend: which instances, how they become members, and its loop; {@code excludeSelf} leaves
    * out the instance the agent runs on (its id read from IMDS at start).
    */
-  record Backend(String name, Query query, MemberMapping mapping, Loop loop, boolean excludeSelf) {}
+  record Backend(
+      String name,
+      Query query,
+      MemberMapping mapping,
+      Loop loop,
+      boolean excludeSelf,
+      Duration inServiceCache) {
+    /** Whether only instances Auto Scaling calls InService count ({@code in_service_only}). */
+    boolean inServiceOnly() {
+      return inServiceCache != null;
+    }
+  }
 
   /** How an output makes its proxy take a new file. */
   record Reload(Path masterSocket, List<String> command) {}

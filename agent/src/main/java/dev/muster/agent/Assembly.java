@@ -36,7 +36,12 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
+import software.amazon.awssdk.services.autoscaling.AutoScalingClientBuilder;
 
 /**
  * A configuration made real: one discovery loop per backend, one pipeline per output, each loop
@@ -115,6 +120,33 @@ final class Assembly implements AutoCloseable {
   /** The credentials every client uses, or {@code null} for the SDK's default chain. */
   private AwsCredentialsProvider credentials;
 
+  /** The Auto Scaling client of the backends with {@code in_service_only}, made on first use. */
+  private AutoScalingClient autoScaling;
+
+  private AutoScalingClient autoScaling(String region) {
+    if (autoScaling == null) {
+      AutoScalingClientBuilder b =
+          AutoScalingClient.builder()
+              .region(Region.of(region))
+              .credentialsProvider(
+                  credentials != null ? credentials : DefaultCredentialsProvider.builder().build())
+              .httpClient(
+                  UrlConnectionHttpClient.builder()
+                      .connectionTimeout(Duration.ofSeconds(5))
+                      .socketTimeout(Duration.ofSeconds(30))
+                      .build())
+              .overrideConfiguration(
+                  o ->
+                      o.apiCallAttemptTimeout(Duration.ofSeconds(30))
+                          .apiCallTimeout(Duration.ofMinutes(2)));
+      if (config.aws().autoScalingEndpoint() != null) {
+        b.endpointOverride(config.aws().autoScalingEndpoint());
+      }
+      autoScaling = b.build();
+    }
+    return autoScaling;
+  }
+
   /** How long an output of the loop waits for other backends' publications of one change. */
   static final Duration COALESCE = Duration.ofMillis(500);
 
@@ -170,6 +202,9 @@ final class Assembly implements AutoCloseable {
         }
         if (backend.excludeSelf()) {
           source.exclude(self.get());
+        }
+        if (backend.inServiceOnly()) {
+          source.inServiceOnly(assembly.autoScaling(region), backend.inServiceCache());
         }
         AgentConfig.Loop loop = backend.loop();
         Discovery.Builder discovery =
@@ -405,6 +440,9 @@ final class Assembly implements AutoCloseable {
     loops.values().forEach(loop -> closeQuietly(loop::close, failures));
     pipelines.values().forEach(p -> closeQuietly(p::close, failures));
     closeQuietly(walks::close, failures);
+    if (autoScaling != null) {
+      closeQuietly(autoScaling::close, failures);
+    }
     if (!failures.isEmpty()) {
       throw failures.get(0);
     }

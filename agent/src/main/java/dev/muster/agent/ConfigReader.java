@@ -320,6 +320,8 @@ final class ConfigReader {
               "port_tag",
               "weight_tag",
               "exclude_self",
+              "in_service_only",
+              "in_service_cache",
               "interval",
               "wait",
               "guard");
@@ -397,6 +399,16 @@ final class ConfigReader {
       mapping.weightTag(string(keys.get("weight_tag"), path + ".weight_tag"));
     }
     boolean excludeSelf = bool(keys.get("exclude_self"), path + ".exclude_self", false);
+    boolean inService = bool(keys.get("in_service_only"), path + ".in_service_only", false);
+    Duration inServiceCache =
+        duration(keys.get("in_service_cache"), path + ".in_service_cache", Duration.ofSeconds(60));
+    if (keys.containsKey("in_service_cache") && !inService) {
+      problem(
+          keys.get("in_service_cache"), path + ".in_service_cache", "needs in_service_only: true");
+    }
+    if (inServiceCache != null && inServiceCache.compareTo(Duration.ofHours(1)) > 0) {
+      problem(keys.get("in_service_cache"), path + ".in_service_cache", "must be 0s to 1h");
+    }
     Loop loop = loop(keys, path, defaults);
     if (problems.size() > before) {
       return null;
@@ -408,7 +420,8 @@ final class ConfigReader {
       problem(at, path, e.getMessage());
       return null;
     }
-    return new Backend(name, query.build(), built, loop, excludeSelf);
+    return new Backend(
+        name, query.build(), built, loop, excludeSelf, inService ? inServiceCache : null);
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.muster.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -127,6 +128,30 @@ class ConfigReaderTest {
     assertProblem(
         example().replace(web, web + ", address: public-ip, secondary_ip: 1"),
         "backends.web.secondary_ip: goes with address private-ip, not public-ip");
+  }
+
+  @Test
+  void inServiceOnlyWithItsCache() throws Exception {
+    String web = "  web: {tags: {layer: app}, port: 8080";
+    AgentConfig.Backend on =
+        read(example().replace(web, web + ", in_service_only: true, in_service_cache: 15s"))
+            .backends()
+            .get("web");
+    assertTrue(on.inServiceOnly());
+    assertEquals(Duration.ofSeconds(15), on.inServiceCache());
+    assertEquals(
+        Duration.ofSeconds(60),
+        read(example().replace(web, web + ", in_service_only: true"))
+            .backends()
+            .get("web")
+            .inServiceCache());
+    assertFalse(read(example()).backends().get("web").inServiceOnly());
+    assertProblem(
+        example().replace(web, web + ", in_service_cache: 15s"),
+        "backends.web.in_service_cache: needs in_service_only: true");
+    assertProblem(
+        example().replace(web, web + ", in_service_only: true, in_service_cache: 2h"),
+        "backends.web.in_service_cache: must be 0s to 1h");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.muster.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.muster.testkit.FakeEc2;
@@ -98,6 +99,61 @@ class OnceTest {
     assertEquals(2, ec2.describeInstancesCalls(), "three backends, two distinct queries");
     String cfg = Files.readString(dir.resolve("haproxy.cfg"));
     assertTrue(cfg.contains(" 10.0.0.1:9443 ") && cfg.contains(" 10.0.0.1:8080 "), cfg);
+  }
+
+  @Test
+  void inServiceOnlyLeavesOutInstancesAHookHoldsAndThoseInNoGroup() throws Exception {
+    try (dev.muster.testkit.FakeSqs sqs = dev.muster.testkit.FakeSqs.start();
+        dev.muster.testkit.FakeAutoScaling autoscaling =
+            dev.muster.testkit.FakeAutoScaling.start(ec2.fleet())) {
+      String queue = sqs.createQueue("hooks", java.time.Duration.ofSeconds(30));
+      autoscaling.launchHook(
+          "web-asg",
+          "warm",
+          sqs,
+          queue,
+          java.time.Duration.ofHours(1),
+          "CONTINUE",
+          dev.muster.testkit.FakeAutoScaling.Format.EVENTBRIDGE);
+      var grouped =
+          ec2.fleet()
+              .launch(
+                  2,
+                  spec ->
+                      spec.privateIps("10.0.2.1", "10.0.2.2")
+                          .tag("layer", "app")
+                          .tag(
+                              dev.muster.testkit.SimulatedFleet.AUTO_SCALING_GROUP_TAG, "web-asg"));
+      autoscaling.launch("web-asg", grouped.get(1).instanceId()); // Pending:Wait
+      Path config = config("app");
+      Files.writeString(
+          config,
+          Files.readString(config)
+              .replace(
+                  "aws: {region: us-east-1, endpoint: " + ec2.endpoint() + "}",
+                  "aws: {region: us-east-1, endpoint: "
+                      + ec2.endpoint()
+                      + ", endpoints: {autoscaling: "
+                      + autoscaling.endpoint()
+                      + "}}")
+              .replace(
+                  "web: {tags: {layer: app}, port: 8080}",
+                  "web: {tags: {layer: app}, port: 8080, in_service_only: true}"));
+
+      assertEquals(0, once(config), err.toString());
+
+      String cfg = Files.readString(dir.resolve("haproxy.cfg"));
+      assertTrue(cfg.contains(" 10.0.2.1:8080 "), "InService: " + cfg);
+      assertFalse(cfg.contains("10.0.2.2"), "Pending:Wait: " + cfg);
+      assertFalse(cfg.contains("10.0.0.1:8080"), "in no group: " + cfg);
+      assertTrue(cfg.contains(" 10.0.1.1:9090 "), "the api backend does not ask: " + cfg);
+      assertEquals(
+          1,
+          autoscaling.requests().stream()
+              .filter(r -> "DescribeAutoScalingInstances".equals(r.get("Action")))
+              .count(),
+          "3 instances: one call");
+    }
   }
 
   @Test

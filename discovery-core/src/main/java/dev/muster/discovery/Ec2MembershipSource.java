@@ -1,5 +1,6 @@
 package dev.muster.discovery;
 
+import dev.muster.discovery.internal.InServiceFilter;
 import dev.muster.discovery.internal.InstanceMapper;
 import dev.muster.discovery.internal.StreamingDescribeInstances;
 import dev.muster.discovery.internal.Validation;
@@ -24,6 +25,7 @@ import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.Ec2ClientBuilder;
 import software.amazon.awssdk.services.ec2.model.DescribeInstancesRequest;
@@ -89,6 +91,7 @@ public final class Ec2MembershipSource implements MembershipSource {
   private final DescribeInstancesRequest request;
   private final InstanceMapper mapper;
   private final SharedWalks walks;
+  private final InServiceFilter inService;
   private Set<String> previousIds = Set.of();
   private Map<String, String> departures = Map.of();
 
@@ -102,6 +105,10 @@ public final class Ec2MembershipSource implements MembershipSource {
         DescribeInstancesRequest.builder().filters(filters(b.query)).maxResults(b.pageSize).build();
     this.mapper = new InstanceMapper(b.mapping);
     this.walks = b.walks;
+    this.inService =
+        b.autoScaling == null
+            ? null
+            : new InServiceFilter(b.autoScaling, b.inServiceCacheFor, b.clock);
   }
 
   /**
@@ -155,6 +162,14 @@ public final class Ec2MembershipSource implements MembershipSource {
     Map<String, String> reasons = missing.isEmpty() ? Map.of() : confirm(missing, members);
     mapper.endFetch();
     previousIds = Set.copyOf(members.keySet());
+    if (inService != null) {
+      Map<String, String> out = inService.filter(members);
+      if (!out.isEmpty()) {
+        Map<String, String> all = new HashMap<>(reasons);
+        all.putAll(out);
+        reasons = all;
+      }
+    }
     departures = Map.copyOf(reasons);
     return Snapshot.of(members.values(), clock.instant());
   }
@@ -339,8 +354,28 @@ public final class Ec2MembershipSource implements MembershipSource {
     private int pageSize = 1000;
     private Clock clock = Clock.systemUTC();
     private SharedWalks walks;
+    private AutoScalingClient autoScaling;
+    private Duration inServiceCacheFor = Duration.ofSeconds(60);
 
     private Builder() {}
+
+    /**
+     * Keeps only instances that Auto Scaling reports {@code InService}: never one in {@code
+     * Pending:Wait} (a launch hook still preparing it) or {@code Terminating:Wait} (being drained),
+     * nor one in no group. Asks {@code DescribeAutoScalingInstances} through {@code client} (not
+     * closed here) for 50 instances per call, and only for those not seen InService within {@code
+     * cacheFor}: at 10,000 steady instances and a 60 s cache, about 200 calls a minute, spread over
+     * the polls; a new or waiting instance is asked about at every fetch. {@code Duration.ZERO}
+     * asks about every member at every fetch. A failed call fails the fetch.
+     */
+    public Builder inServiceOnly(AutoScalingClient client, Duration cacheFor) {
+      this.autoScaling = Objects.requireNonNull(client, "client");
+      if (cacheFor.isNegative() || cacheFor.compareTo(Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException("inServiceOnly cacheFor must be 0 to 1 h: " + cacheFor);
+      }
+      this.inServiceCacheFor = cacheFor;
+      return this;
+    }
 
     /**
      * Uses this client, as configured (region, credentials, retries). The source does not close it.

@@ -31,12 +31,13 @@ import software.amazon.awssdk.services.autoscaling.AutoScalingClientBuilder;
 /**
  * A stand-in for EC2 Auto Scaling's lifecycle hooks on 127.0.0.1, speaking the Query protocol
  * (form-encoded {@code Action=CompleteLifecycleAction&Version=2011-01-01}, XML answers,
- * SigV4-signed) for {@code CompleteLifecycleAction} and {@code RecordLifecycleActionHeartbeat},
- * with a lifecycle driver: {@link #terminate} puts an instance in {@code Terminating:Wait}, sends
- * each terminate hook's notification to its SQS queue, honours heartbeats and the heartbeat
- * timeout, and terminates the instance in the fleet once every hook completed or timed out (the
- * instance keeps running until then, as on AWS). {@link #launch} does the same for launch hooks:
- * the instance runs, and becomes {@code InService} when its hooks complete.
+ * SigV4-signed) for {@code CompleteLifecycleAction}, {@code RecordLifecycleActionHeartbeat} and
+ * {@code DescribeAutoScalingInstances}, with a lifecycle driver: {@link #terminate} puts an
+ * instance in {@code Terminating:Wait}, sends each terminate hook's notification to its SQS queue,
+ * honours heartbeats and the heartbeat timeout, and terminates the instance in the fleet once every
+ * hook completed or timed out (the instance keeps running until then, as on AWS). {@link #launch}
+ * does the same for launch hooks: the instance runs, and becomes {@code InService} when its hooks
+ * complete.
  *
  * <p>Thread-safe. Close it to free the port and stop the timeout timers.
  */
@@ -366,9 +367,11 @@ public final class FakeAutoScaling implements AutoCloseable {
         if (fault != null) {
           throw new QueryError(Integer.parseInt(fault[0]), fault[1], "Injected " + fault[1]);
         }
+        String result = "";
         switch (action) {
           case "CompleteLifecycleAction" -> complete(params);
           case "RecordLifecycleActionHeartbeat" -> heartbeat(params);
+          case "DescribeAutoScalingInstances" -> result = describeInstances(params);
           default -> throw new QueryError(400, "InvalidAction", "Not supported here: " + action);
         }
         LoopbackServer.respond(
@@ -380,7 +383,11 @@ public final class FakeAutoScaling implements AutoCloseable {
                 + "Response xmlns=\"http://autoscaling.amazonaws.com/doc/2011-01-01/\">\n"
                 + "  <"
                 + action
-                + "Result/>\n"
+                + "Result>"
+                + result
+                + "</"
+                + action
+                + "Result>\n"
                 + "  <ResponseMetadata><RequestId>"
                 + requestId
                 + "</RequestId></ResponseMetadata>\n"
@@ -405,6 +412,60 @@ public final class FakeAutoScaling implements AutoCloseable {
                 + "</RequestId></ErrorResponse>");
       }
     }
+  }
+
+  /**
+   * {@code DescribeAutoScalingInstances} for the given {@code InstanceIds} (at most 50, as AWS
+   * allows), or for every instance in a group: those of the fleet tagged with a group ({@link
+   * SimulatedFleet#AUTO_SCALING_GROUP_TAG}) and not terminated, in their lifecycle state: the one a
+   * hook holds them in, else {@code Pending} (EC2 pending), {@code InService} (running), {@code
+   * Terminating} (shutting down) or {@code Standby} (stopping, stopped).
+   */
+  private synchronized String describeInstances(Map<String, String> params) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 1; params.containsKey("InstanceIds.member." + i); i++) {
+      ids.add(params.get("InstanceIds.member." + i));
+    }
+    if (ids.size() > 50) {
+      throw new QueryError(
+          400,
+          "ValidationError",
+          "The number of instance ids that may be passed in is limited to 50");
+    }
+    List<FakeInstance> candidates =
+        ids.isEmpty()
+            ? fleet.instances()
+            : ids.stream().map(fleet::get).flatMap(java.util.Optional::stream).toList();
+    StringBuilder xml = new StringBuilder("<AutoScalingInstances>");
+    for (FakeInstance i : candidates) {
+      String group = i.tags().get(SimulatedFleet.AUTO_SCALING_GROUP_TAG);
+      if (group == null || i.state() == FakeInstance.State.TERMINATED) {
+        continue;
+      }
+      String state = states.get(i.instanceId());
+      if (state == null || state.equals("Terminated")) {
+        state =
+            switch (i.state()) {
+              case PENDING -> "Pending";
+              case RUNNING -> "InService";
+              case SHUTTING_DOWN -> "Terminating";
+              default -> "Standby";
+            };
+      }
+      xml.append("<member><InstanceId>")
+          .append(i.instanceId())
+          .append("</InstanceId><InstanceType>")
+          .append(i.instanceType())
+          .append("</InstanceType><AutoScalingGroupName>")
+          .append(xml(group))
+          .append("</AutoScalingGroupName><AvailabilityZone>")
+          .append(i.availabilityZone())
+          .append("</AvailabilityZone><LifecycleState>")
+          .append(state)
+          .append("</LifecycleState><HealthStatus>HEALTHY</HealthStatus>")
+          .append("<ProtectedFromScaleIn>false</ProtectedFromScaleIn></member>");
+    }
+    return xml.append("</AutoScalingInstances>").toString();
   }
 
   private synchronized void complete(Map<String, String> params) {
