@@ -15,6 +15,7 @@ import dev.muster.discovery.SharedWalks;
 import dev.muster.discovery.Sink;
 import dev.muster.discovery.TemplateRenderer;
 import dev.muster.discovery.Validator;
+import dev.muster.discovery.internal.SdkClients;
 import dev.muster.events.EventIntake;
 import dev.muster.haproxy.Haproxy;
 import dev.muster.haproxy.HaproxyConfig;
@@ -36,10 +37,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClientBuilder;
 
@@ -126,15 +124,7 @@ final class Assembly implements AutoCloseable {
   private AutoScalingClient autoScaling(String region) {
     if (autoScaling == null) {
       AutoScalingClientBuilder b =
-          AutoScalingClient.builder()
-              .region(Region.of(region))
-              .credentialsProvider(
-                  credentials != null ? credentials : DefaultCredentialsProvider.builder().build())
-              .httpClient(
-                  UrlConnectionHttpClient.builder()
-                      .connectionTimeout(Duration.ofSeconds(5))
-                      .socketTimeout(Duration.ofSeconds(30))
-                      .build())
+          SdkClients.base(AutoScalingClient.builder(), region, credentials)
               .overrideConfiguration(
                   o ->
                       o.apiCallAttemptTimeout(Duration.ofSeconds(30))

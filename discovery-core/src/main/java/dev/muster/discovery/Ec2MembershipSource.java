@@ -2,6 +2,7 @@ package dev.muster.discovery;
 
 import dev.muster.discovery.internal.InServiceFilter;
 import dev.muster.discovery.internal.InstanceMapper;
+import dev.muster.discovery.internal.SdkClients;
 import dev.muster.discovery.internal.StreamingDescribeInstances;
 import dev.muster.discovery.internal.Validation;
 import java.net.URI;
@@ -19,12 +20,9 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.Ec2ClientBuilder;
@@ -502,15 +500,7 @@ public final class Ec2MembershipSource implements MembershipSource {
 
     private Ec2Client newClient(ExecutionInterceptor counter) {
       Ec2ClientBuilder builder =
-          Ec2Client.builder()
-              .region(Region.of(region))
-              .credentialsProvider(
-                  credentials != null ? credentials : DefaultCredentialsProvider.builder().build())
-              .httpClient(
-                  UrlConnectionHttpClient.builder()
-                      .connectionTimeout(Duration.ofSeconds(5))
-                      .socketTimeout(Duration.ofSeconds(30))
-                      .build())
+          SdkClients.base(Ec2Client.builder(), region, credentials)
               .overrideConfiguration(
                   o ->
                       o.addExecutionInterceptor(StreamingDescribeInstances.INTERCEPTOR)
