@@ -8,9 +8,13 @@ import freemarker.cache.StringTemplateLoader;
 import freemarker.cache.TemplateLoader;
 import freemarker.core.TemplateClassResolver;
 import freemarker.template.Configuration;
+import freemarker.template.SimpleScalar;
 import freemarker.template.Template;
 import freemarker.template.TemplateException;
 import freemarker.template.TemplateExceptionHandler;
+import freemarker.template.TemplateMethodModelEx;
+import freemarker.template.TemplateModelException;
+import freemarker.template.TemplateScalarModel;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -32,7 +36,9 @@ import java.util.TimeZone;
  * member has {@code id}, {@code name} (the id made safe as a config identifier), {@code address},
  * {@code port}, {@code weight}, {@code hostPort}, {@code state}, {@code tags}, and when set {@code
  * zone}, {@code privateIp}, {@code publicIp}, {@code privateDnsName}, {@code ipv6}, {@code
- * subnetId}, {@code vpcId}. User variables from {@link Builder#variable} sit beside them.
+ * subnetId}, {@code vpcId}. User variables from {@link Builder#variable} sit beside them, and the
+ * function {@code safeName(text)}: any text (a {@code Name} tag, say) as a configuration
+ * identifier, letters, digits and {@code _ . -} only, as {@link #safeName(String)}.
  *
  * <p><b>Safety.</b> Every {@code ${...}} goes through the {@link Escaper} of the target syntax;
  * trusted text is marked {@code ${header?no_esc}}. Numbers print as plain digits ({@code 8080},
@@ -217,6 +223,23 @@ public final class TemplateRenderer implements Renderer {
       cfg.setAPIBuiltinEnabled(false);
       cfg.setNewBuiltinClassResolver(TemplateClassResolver.ALLOWS_NOTHING_RESOLVER);
       cfg.setRecognizeStandardFileExtensions(false);
+      // safeName(text): any text (a Name tag) as a configuration identifier, for names that must
+      // be one plain word in every syntax; still escaped like any value.
+      cfg.setSharedVariable(
+          "safeName",
+          (TemplateMethodModelEx)
+              args -> {
+                if (args.size() != 1) {
+                  throw new TemplateModelException(
+                      "safeName takes one text, e.g. safeName(m.tags.Name!m.id)");
+                }
+                Object arg = args.get(0);
+                String text =
+                    arg instanceof TemplateScalarModel scalar
+                        ? scalar.getAsString()
+                        : String.valueOf(arg);
+                return new SimpleScalar(TemplateModel.safeName(text));
+              });
       EscapingOutputFormat format = new EscapingOutputFormat(syntaxName, escaper);
       cfg.setRegisteredCustomOutputFormats(List.of(format));
       cfg.setOutputFormat(format);

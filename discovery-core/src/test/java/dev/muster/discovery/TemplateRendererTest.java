@@ -140,4 +140,23 @@ class TemplateRendererTest {
         renderer("<#list backend.web.members as m>${m.name?no_esc} " + "</#list>")
             .render(web(a, b)));
   }
+
+  @Test
+  void safeNameMakesAnyTextOneIdentifier() {
+    TemplateRenderer r =
+        TemplateRenderer.newBuilder()
+            .escaper("token", text -> text)
+            .templateText(
+                "t.ftl",
+                "<#list backends as b><#list b.members as m>${safeName(m.tags.Name!m.id)}\n</#list></#list>")
+            .build();
+    Member named =
+        Member.newBuilder("i-1").address("10.0.0.1").port(80).tag("Name", "web 1; drop #x").build();
+    Member bare = Member.newBuilder("i-2").address("10.0.0.2").port(80).build();
+
+    assertEquals(
+        "web_1__drop__x\ni-2\n",
+        r.render(
+            Map.of("web", Snapshot.of(java.util.List.of(named, bare), java.time.Instant.EPOCH))));
+  }
 }

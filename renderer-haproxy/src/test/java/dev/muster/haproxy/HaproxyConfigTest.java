@@ -143,6 +143,42 @@ class HaproxyConfigTest {
   }
 
   @Test
+  void theReadmesTemplateExampleTurnsEveryHostileNameIntoOneServerAndPassesHaproxyCheck(
+      @TempDir Path dir) throws Exception {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    int start = readme.indexOf("<#-- README example: haproxy -->");
+    assertTrue(start > 0, "the README has the example");
+    Path template = dir.resolve("readme.ftl");
+    Files.writeString(template, readme.substring(start, readme.indexOf("```", start)));
+    List<String> corpus = HostileCorpus.VALUES;
+    List<Member> members = new java.util.ArrayList<>();
+    for (int i = 0; i < corpus.size(); i++) {
+      members.add(
+          member(
+              String.format("i-%03d", i),
+              "127.0.0.1",
+              8000 + i,
+              Map.of("Name", corpus.get(i), "owner", corpus.get(i))));
+    }
+
+    String cfg =
+        HaproxyConfig.newBuilder()
+            .headerText(HEADER)
+            .template(template)
+            .build()
+            .render(Map.of("web", Snapshot.of(members, T)));
+
+    List<String> servers = cfg.lines().filter(l -> l.strip().startsWith("server ")).toList();
+    assertEquals(corpus.size(), servers.size(), cfg);
+    assertTrue(
+        servers.stream().allMatch(l -> l.strip().split(" ")[1].matches("[A-Za-z0-9_.-]+")),
+        "every server name is one plain word: " + servers);
+    Path file = dir.resolve("haproxy.cfg");
+    Files.writeString(file, cfg);
+    Haproxy.validator().validate(file);
+  }
+
+  @Test
   void escaperWritesPlainTokensAsTheyAreAndQuotesTheRest() {
     assertEquals("10.0.0.1:8080", HaproxySyntax.INSTANCE.escape("10.0.0.1:8080"));
     assertEquals("'a b'", HaproxySyntax.INSTANCE.escape("a b"));
