@@ -116,21 +116,7 @@ class HaproxyConfigTest {
         </#list>
         """);
     List<String> corpus = HostileCorpus.VALUES;
-    List<Member> members = new java.util.ArrayList<>();
-    for (int i = 0; i < corpus.size(); i++) {
-      members.add(
-          member(
-              String.format("i-%03d", i),
-              "127.0.0.1",
-              8000 + i,
-              Map.of("note", corpus.get(i), "owner", corpus.get(i))));
-    }
-    String cfg =
-        HaproxyConfig.newBuilder()
-            .headerText(HEADER)
-            .template(template)
-            .build()
-            .render(Map.of("web", Snapshot.of(members, T)));
+    String cfg = renderCorpus(template, "note", "owner");
     Path file = dir.resolve("haproxy.cfg");
     Files.writeString(file, cfg);
 
@@ -151,22 +137,8 @@ class HaproxyConfigTest {
     Path template = dir.resolve("readme.ftl");
     Files.writeString(template, readme.substring(start, readme.indexOf("```", start)));
     List<String> corpus = HostileCorpus.VALUES;
-    List<Member> members = new java.util.ArrayList<>();
-    for (int i = 0; i < corpus.size(); i++) {
-      members.add(
-          member(
-              String.format("i-%03d", i),
-              "127.0.0.1",
-              8000 + i,
-              Map.of("Name", corpus.get(i), "owner", corpus.get(i))));
-    }
 
-    String cfg =
-        HaproxyConfig.newBuilder()
-            .headerText(HEADER)
-            .template(template)
-            .build()
-            .render(Map.of("web", Snapshot.of(members, T)));
+    String cfg = renderCorpus(template, "Name", "owner");
 
     List<String> servers = cfg.lines().filter(l -> l.strip().startsWith("server ")).toList();
     assertEquals(corpus.size(), servers.size(), cfg);
@@ -176,6 +148,25 @@ class HaproxyConfigTest {
     Path file = dir.resolve("haproxy.cfg");
     Files.writeString(file, cfg);
     Haproxy.validator().validate(file);
+  }
+
+  /** One member per value of the hostile corpus, in both tags, rendered by {@code template}. */
+  private static String renderCorpus(Path template, String tag, String otherTag) {
+    List<String> corpus = HostileCorpus.VALUES;
+    List<Member> members = new java.util.ArrayList<>();
+    for (int i = 0; i < corpus.size(); i++) {
+      members.add(
+          member(
+              String.format("i-%03d", i),
+              "127.0.0.1",
+              8000 + i,
+              Map.of(tag, corpus.get(i), otherTag, corpus.get(i))));
+    }
+    return HaproxyConfig.newBuilder()
+        .headerText(HEADER)
+        .template(template)
+        .build()
+        .render(Map.of("web", Snapshot.of(members, T)));
   }
 
   @Test
