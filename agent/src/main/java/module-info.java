@@ -6,6 +6,7 @@ module dev.muster.agent {
   requires dev.muster.nginx;
   requires dev.muster.kamailio;
   requires dev.muster.events;
+  requires software.amazon.awssdk.services.sts;
   requires info.picocli;
   requires org.snakeyaml.engine.v2;
   requires org.slf4j;

@@ -9,6 +9,7 @@ module dev.muster.testkit {
   requires transitive software.amazon.awssdk.imds;
   requires transitive software.amazon.awssdk.services.sqs;
   requires transitive software.amazon.awssdk.services.autoscaling;
+  requires transitive software.amazon.awssdk.services.sts;
   requires software.amazon.awssdk.protocols.jsoncore;
   requires transitive software.amazon.awssdk.regions;
   requires software.amazon.awssdk.auth;

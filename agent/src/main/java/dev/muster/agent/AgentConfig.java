@@ -34,7 +34,23 @@ record AgentConfig(
    * SQS and Auto Scaling endpoints; each {@code null} unless set.
    */
   record Aws(
-      String region, URI endpoint, String profile, URI sqsEndpoint, URI autoScalingEndpoint) {}
+      String region,
+      URI endpoint,
+      String profile,
+      URI sqsEndpoint,
+      URI autoScalingEndpoint,
+      URI stsEndpoint) {}
+
+  /**
+   * Where a backend's instances are looked for: a region ({@code null}: {@code aws.region}) and an
+   * IAM role to assume there ({@code null}: the agent's own credentials), with its external id.
+   */
+  record Account(String region, String roleArn, String externalId) {
+    /** The account id in the role's ARN, or {@code null} without a role. */
+    String accountId() {
+      return roleArn == null ? null : roleArn.split(":")[4];
+    }
+  }
 
   /**
    * The event intake: the queue, the lifecycle hook this agent completes ({@code null}: events only
@@ -70,7 +86,8 @@ record AgentConfig(
       MemberMapping mapping,
       Loop loop,
       boolean excludeSelf,
-      Duration inServiceCache) {
+      Duration inServiceCache,
+      List<Account> accounts) {
     /** Whether only instances Auto Scaling calls InService count ({@code in_service_only}). */
     boolean inServiceOnly() {
       return inServiceCache != null;

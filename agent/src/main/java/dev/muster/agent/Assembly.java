@@ -10,6 +10,7 @@ import dev.muster.discovery.Ec2MembershipSource;
 import dev.muster.discovery.Escaper;
 import dev.muster.discovery.FileTarget;
 import dev.muster.discovery.InstanceIdentity;
+import dev.muster.discovery.MembershipSource;
 import dev.muster.discovery.Reloader;
 import dev.muster.discovery.SharedWalks;
 import dev.muster.discovery.Sink;
@@ -40,6 +41,9 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClientBuilder;
+import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.services.sts.StsClientBuilder;
+import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
 
 /**
  * A configuration made real: one discovery loop per backend, one pipeline per output, each loop
@@ -118,6 +122,94 @@ final class Assembly implements AutoCloseable {
   /** The credentials every client uses, or {@code null} for the SDK's default chain. */
   private AwsCredentialsProvider credentials;
 
+  /** The STS client that assumes the backends' roles, made on first use. */
+  private StsClient sts;
+
+  /**
+   * The source of {@code backend}: one {@link Ec2MembershipSource} in {@code region} with the
+   * agent's credentials, or one per account of its {@code accounts} (its region, its role assumed
+   * through STS by the SDK's refreshing provider), merged.
+   */
+  private MembershipSource source(Backend backend, String region, Supplier<String> self) {
+    List<AgentConfig.Account> accounts =
+        backend.accounts().isEmpty()
+            ? List.of(new AgentConfig.Account(null, null, null))
+            : backend.accounts();
+    List<Ec2MembershipSource> parts = new ArrayList<>();
+    for (AgentConfig.Account account : accounts) {
+      String where = account.region() != null ? account.region() : region;
+      Ec2MembershipSource.Builder source =
+          Ec2MembershipSource.newBuilder()
+              .sharedWalks(walks)
+              .region(where)
+              .query(backend.query())
+              .mapping(backend.mapping());
+      if (config.aws().endpoint() != null) {
+        source.endpoint(config.aws().endpoint());
+      }
+      if (account.roleArn() != null) {
+        source.credentials(assumed(account, region));
+      } else if (credentials != null) {
+        source.credentials(credentials);
+      }
+      if (!backend.accounts().isEmpty()) {
+        source.origin(where, account.accountId());
+      }
+      if (backend.excludeSelf()) {
+        source.exclude(self.get());
+      }
+      if (backend.inServiceOnly()) {
+        source.inServiceOnly(autoScaling(region), backend.inServiceCache());
+      }
+      parts.add(source.build());
+    }
+    return parts.size() == 1 ? parts.get(0) : MembershipSource.merge(parts);
+  }
+
+  /**
+   * The role of {@code account}, assumed with the session name {@code muster-HOST} and its external
+   * id; the SDK's provider refreshes the credentials before they expire.
+   */
+  private AwsCredentialsProvider assumed(AgentConfig.Account account, String region) {
+    if (sts == null) {
+      StsClientBuilder b =
+          SdkClients.base(StsClient.builder(), region, credentials)
+              .overrideConfiguration(
+                  o ->
+                      o.apiCallAttemptTimeout(Duration.ofSeconds(30))
+                          .apiCallTimeout(Duration.ofMinutes(2)));
+      if (config.aws().stsEndpoint() != null) {
+        b.endpointOverride(config.aws().stsEndpoint());
+      }
+      sts = b.build();
+    }
+    String session = "muster-" + sessionHost();
+    return StsAssumeRoleCredentialsProvider.builder()
+        .stsClient(sts)
+        .refreshRequest(
+            r -> {
+              r.roleArn(account.roleArn()).roleSessionName(session);
+              if (account.externalId() != null) {
+                r.externalId(account.externalId());
+              }
+            })
+        .build();
+  }
+
+  /**
+   * This host's name as a session name may hold it (letters, digits, {@code =,.@-}, 58 at most).
+   */
+  private static String sessionHost() {
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException e) {
+      host = "agent";
+    }
+    String safe = host.replaceAll("[^A-Za-z0-9=,.@-]", "-");
+    return safe.length() > 58 ? safe.substring(0, 58) : safe;
+  }
+
   /** The Auto Scaling client of the backends with {@code in_service_only}, made on first use. */
   private AutoScalingClient autoScaling;
 
@@ -178,29 +270,12 @@ final class Assembly implements AutoCloseable {
           log.info("backend {}: no output uses it, so it is not fetched", backend.name());
           continue;
         }
-        Ec2MembershipSource.Builder source =
-            Ec2MembershipSource.newBuilder()
-                .sharedWalks(assembly.walks)
-                .region(region)
-                .query(backend.query())
-                .mapping(backend.mapping());
-        if (config.aws().endpoint() != null) {
-          source.endpoint(config.aws().endpoint());
-        }
-        if (credentials != null) {
-          source.credentials(credentials);
-        }
-        if (backend.excludeSelf()) {
-          source.exclude(self.get());
-        }
-        if (backend.inServiceOnly()) {
-          source.inServiceOnly(assembly.autoScaling(region), backend.inServiceCache());
-        }
+        MembershipSource source = assembly.source(backend, region, self);
         AgentConfig.Loop loop = backend.loop();
         Discovery.Builder discovery =
             Discovery.newBuilder()
                 .name(backend.name())
-                .source(source.build())
+                .source(source)
                 .interval(loop.interval())
                 .waitMin(loop.waitMin())
                 .confirmations(loop.confirmations())
@@ -432,6 +507,9 @@ final class Assembly implements AutoCloseable {
     closeQuietly(walks::close, failures);
     if (autoScaling != null) {
       closeQuietly(autoScaling::close, failures);
+    }
+    if (sts != null) {
+      closeQuietly(sts::close, failures);
     }
     if (!failures.isEmpty()) {
       throw failures.get(0);

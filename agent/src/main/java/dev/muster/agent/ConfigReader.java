@@ -157,7 +157,7 @@ final class ConfigReader {
 
   private Aws aws(Node node) {
     if (node == null) {
-      return new Aws(null, null, null, null, null);
+      return new Aws(null, null, null, null, null, null);
     }
     Map<String, Node> keys =
         keys(mapping(node, "aws"), "aws", "region", "endpoint", "profile", "endpoints");
@@ -168,6 +168,7 @@ final class ConfigReader {
     URI ec2 = url(keys.get("endpoint"), "aws.endpoint");
     URI sqs = null;
     URI autoScaling = null;
+    URI sts = null;
     if (keys.get("endpoints") != null) {
       Map<String, Node> endpoints =
           keys(
@@ -175,7 +176,8 @@ final class ConfigReader {
               "aws.endpoints",
               "ec2",
               "sqs",
-              "autoscaling");
+              "autoscaling",
+              "sts");
       if (endpoints.get("ec2") != null) {
         if (ec2 != null) {
           problem(endpoints.get("ec2"), "aws.endpoints.ec2", "aws.endpoint says it already");
@@ -184,8 +186,9 @@ final class ConfigReader {
       }
       sqs = url(endpoints.get("sqs"), "aws.endpoints.sqs");
       autoScaling = url(endpoints.get("autoscaling"), "aws.endpoints.autoscaling");
+      sts = url(endpoints.get("sts"), "aws.endpoints.sts");
     }
-    return new Aws(region, ec2, string(keys.get("profile"), "aws.profile"), sqs, autoScaling);
+    return new Aws(region, ec2, string(keys.get("profile"), "aws.profile"), sqs, autoScaling, sts);
   }
 
   private Events events(Node node) {
@@ -322,6 +325,10 @@ final class ConfigReader {
               "exclude_self",
               "in_service_only",
               "in_service_cache",
+              "region",
+              "role_arn",
+              "external_id",
+              "accounts",
               "interval",
               "wait",
               "guard");
@@ -420,8 +427,84 @@ final class ConfigReader {
       problem(at, path, e.getMessage());
       return null;
     }
+    List<AgentConfig.Account> accounts = accounts(keys, path);
+    if (problems.size() > before) {
+      return null;
+    }
     return new Backend(
-        name, query.build(), built, loop, excludeSelf, inService ? inServiceCache : null);
+        name, query.build(), built, loop, excludeSelf, inService ? inServiceCache : null, accounts);
+  }
+
+  private static final java.util.regex.Pattern REGION =
+      java.util.regex.Pattern.compile("[a-z]{2}(-[a-z0-9]+)+-\\d+");
+  private static final java.util.regex.Pattern ROLE_ARN =
+      java.util.regex.Pattern.compile(
+          "arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}");
+
+  /**
+   * Where a backend looks: {@code region}, {@code role_arn} and {@code external_id} on the backend
+   * for one place, or {@code accounts:} a list of such mappings for several (members merged, each
+   * tagged with its region and account). Empty: {@code aws.region} with the agent's credentials.
+   */
+  private List<AgentConfig.Account> accounts(Map<String, Node> keys, String path) {
+    Node list = keys.get("accounts");
+    boolean single =
+        keys.containsKey("region")
+            || keys.containsKey("role_arn")
+            || keys.containsKey("external_id");
+    if (list != null && single) {
+      problem(
+          list,
+          path + ".accounts",
+          "replaces region, role_arn and external_id: use one or the other");
+      return List.of();
+    }
+    if (single) {
+      AgentConfig.Account a = account(keys, path);
+      return a == null ? List.of() : List.of(a);
+    }
+    if (list == null) {
+      return List.of();
+    }
+    if (!(list instanceof SequenceNode seq) || seq.getValue().isEmpty()) {
+      problem(list, path + ".accounts", "must be a list of {region, role_arn, external_id}");
+      return List.of();
+    }
+    List<AgentConfig.Account> out = new ArrayList<>();
+    for (int i = 0; i < seq.getValue().size(); i++) {
+      String at = path + ".accounts[" + i + "]";
+      MappingNode m = mapping(seq.getValue().get(i), at);
+      if (m != null) {
+        AgentConfig.Account a = account(keys(m, at, "region", "role_arn", "external_id"), at);
+        if (a != null) {
+          if (out.contains(a)) {
+            problem(m, at, "is listed twice");
+          }
+          out.add(a);
+        }
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  private AgentConfig.Account account(Map<String, Node> keys, String path) {
+    String region = string(keys.get("region"), path + ".region");
+    String role = string(keys.get("role_arn"), path + ".role_arn");
+    String external = string(keys.get("external_id"), path + ".external_id");
+    if (region != null && !REGION.matcher(region).matches()) {
+      problem(
+          keys.get("region"), path + ".region", "must be a region name like us-east-1: " + region);
+    }
+    if (role != null && !ROLE_ARN.matcher(role).matches()) {
+      problem(
+          keys.get("role_arn"),
+          path + ".role_arn",
+          "must be an IAM role ARN like arn:aws:iam::123456789012:role/muster-read: " + role);
+    }
+    if (external != null && role == null) {
+      problem(keys.get("external_id"), path + ".external_id", "needs role_arn");
+    }
+    return new AgentConfig.Account(region, role, external);
   }
 
   /**

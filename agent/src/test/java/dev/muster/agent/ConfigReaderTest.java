@@ -131,6 +131,46 @@ class ConfigReaderTest {
   }
 
   @Test
+  void accountsAndRolesPerBackend() throws Exception {
+    String web = "  web: {tags: {layer: app}, port: 8080";
+    String role = "arn:aws:iam::123456789012:role/muster-read";
+    AgentConfig.Backend one =
+        read(example()
+                .replace(
+                    web, web + ", region: eu-west-1, role_arn: \"" + role + "\", external_id: x1"))
+            .backends()
+            .get("web");
+    assertEquals(List.of(new AgentConfig.Account("eu-west-1", role, "x1")), one.accounts());
+    assertEquals("123456789012", one.accounts().get(0).accountId());
+    AgentConfig.Backend two =
+        read(example()
+                .replace(
+                    web,
+                    web + ", accounts: [{}, {role_arn: \"" + role + "\"}, {region: eu-west-1}]"))
+            .backends()
+            .get("web");
+    assertEquals(3, two.accounts().size());
+    assertEquals(new AgentConfig.Account(null, null, null), two.accounts().get(0));
+    assertTrue(read(example()).backends().get("web").accounts().isEmpty());
+
+    assertProblem(
+        example().replace(web, web + ", role_arn: muster-read"),
+        "backends.web.role_arn: must be an IAM role ARN");
+    assertProblem(
+        example().replace(web, web + ", external_id: x1"),
+        "backends.web.external_id: needs role_arn");
+    assertProblem(
+        example().replace(web, web + ", region: moon-1, accounts: [{region: eu-west-1}]"),
+        "backends.web.accounts: replaces region, role_arn and external_id");
+    assertProblem(
+        example().replace(web, web + ", accounts: [{region: eu-west-1}, {region: eu-west-1}]"),
+        "backends.web.accounts[1]: is listed twice");
+    assertProblem(
+        example().replace(web, web + ", accounts: [{region: eu-west-1, rol_arn: x}]"),
+        "backends.web.accounts[0].rol_arn: unknown setting");
+  }
+
+  @Test
   void inServiceOnlyWithItsCache() throws Exception {
     String web = "  web: {tags: {layer: app}, port: 8080";
     AgentConfig.Backend on =

@@ -101,6 +101,25 @@ class OnceTest {
     assertTrue(cfg.contains(" 10.0.0.1:9443 ") && cfg.contains(" 10.0.0.1:8080 "), cfg);
   }
 
+  /** The configuration with {@code aws.endpoints.SERVICE} set and the web backend replaced. */
+  private Path configWith(String service, java.net.URI endpoint, String web) throws Exception {
+    Path config = config("app");
+    Files.writeString(
+        config,
+        Files.readString(config)
+            .replace(
+                "aws: {region: us-east-1, endpoint: " + ec2.endpoint() + "}",
+                "aws: {region: us-east-1, endpoint: "
+                    + ec2.endpoint()
+                    + ", endpoints: {"
+                    + service
+                    + ": "
+                    + endpoint
+                    + "}}")
+            .replace("web: {tags: {layer: app}, port: 8080}", web));
+    return config;
+  }
+
   @Test
   void inServiceOnlyLeavesOutInstancesAHookHoldsAndThoseInNoGroup() throws Exception {
     try (dev.muster.testkit.FakeSqs sqs = dev.muster.testkit.FakeSqs.start();
@@ -125,20 +144,11 @@ class OnceTest {
                           .tag(
                               dev.muster.testkit.SimulatedFleet.AUTO_SCALING_GROUP_TAG, "web-asg"));
       autoscaling.launch("web-asg", grouped.get(1).instanceId()); // Pending:Wait
-      Path config = config("app");
-      Files.writeString(
-          config,
-          Files.readString(config)
-              .replace(
-                  "aws: {region: us-east-1, endpoint: " + ec2.endpoint() + "}",
-                  "aws: {region: us-east-1, endpoint: "
-                      + ec2.endpoint()
-                      + ", endpoints: {autoscaling: "
-                      + autoscaling.endpoint()
-                      + "}}")
-              .replace(
-                  "web: {tags: {layer: app}, port: 8080}",
-                  "web: {tags: {layer: app}, port: 8080, in_service_only: true}"));
+      Path config =
+          configWith(
+              "autoscaling",
+              autoscaling.endpoint(),
+              "web: {tags: {layer: app}, port: 8080, in_service_only: true}");
 
       assertEquals(0, once(config), err.toString());
 
@@ -153,6 +163,46 @@ class OnceTest {
               .filter(r -> "DescribeAutoScalingInstances".equals(r.get("Action")))
               .count(),
           "3 instances: one call");
+    }
+  }
+
+  @Test
+  void aBackendOverTwoAccountsAsksEachWithItsAssumedRole() throws Exception {
+    String prod = "arn:aws:iam::111111111111:role/muster-read";
+    String edge = "arn:aws:iam::222222222222:role/muster-read";
+    try (dev.muster.testkit.FakeSts sts =
+        dev.muster.testkit.FakeSts.start(ec2).role(prod, "ext-1").role(edge, null)) {
+      ec2.fleet("111111111111", "us-east-1")
+          .launch(1, spec -> spec.privateIps("10.1.0.1").tag("layer", "app"));
+      ec2.fleet("222222222222", "eu-west-1")
+          .launch(1, spec -> spec.privateIps("10.2.0.1").tag("layer", "app"));
+      Path config =
+          configWith(
+              "sts",
+              sts.endpoint(),
+              "web:\n    tags: {layer: app}\n    port: 8080\n    accounts:\n"
+                  + "      - {role_arn: \""
+                  + prod
+                  + "\", external_id: ext-1}\n"
+                  + "      - {region: eu-west-1, role_arn: \""
+                  + edge
+                  + "\"}");
+      ec2.clearRequests();
+
+      assertEquals(0, once(config), err.toString());
+
+      String cfg = Files.readString(dir.resolve("haproxy.cfg"));
+      assertTrue(cfg.contains(" 10.1.0.1:8080 ") && cfg.contains(" 10.2.0.1:8080 "), cfg);
+      assertFalse(cfg.contains("10.0.0.1:8080"), "the agent's own account is not asked: " + cfg);
+      assertEquals(2, sts.calls().size(), sts.calls().toString());
+      assertTrue(sts.calls().stream().allMatch(c -> c.sessionName().startsWith("muster-")));
+      assertEquals(
+          java.util.Set.of("111111111111", "222222222222"),
+          ec2.requests().stream()
+              .filter(r -> "DescribeInstances".equals(r.action()))
+              .filter(r -> r.params().containsValue("app"))
+              .map(ec2::accountOf)
+              .collect(java.util.stream.Collectors.toSet()));
     }
   }
 

@@ -79,6 +79,13 @@ import software.amazon.awssdk.services.ec2.model.Reservation;
 public final class Ec2MembershipSource implements MembershipSource {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.discovery");
   private static final int DEPARTURE_CHUNK = 200;
+
+  /** The tag {@link Builder#origin} puts on every member: the region it was found in. */
+  public static final String REGION_TAG = "muster:region";
+
+  /** The tag {@link Builder#origin} puts on every member: the account it was found in. */
+  public static final String ACCOUNT_TAG = "muster:account";
+
   private static final ExecutionInterceptor NO_INTERCEPTOR = new ExecutionInterceptor() {};
 
   private final Ec2Client client;
@@ -90,6 +97,7 @@ public final class Ec2MembershipSource implements MembershipSource {
   private final InstanceMapper mapper;
   private final SharedWalks walks;
   private final InServiceFilter inService;
+  private final Map<String, String> origin;
   private Set<String> previousIds = Set.of();
   private Map<String, String> departures = Map.of();
 
@@ -103,6 +111,7 @@ public final class Ec2MembershipSource implements MembershipSource {
         DescribeInstancesRequest.builder().filters(filters(b.query)).maxResults(b.pageSize).build();
     this.mapper = new InstanceMapper(b.mapping);
     this.walks = b.walks;
+    this.origin = Map.copyOf(b.origin);
     this.inService =
         b.autoScaling == null
             ? null
@@ -152,7 +161,7 @@ public final class Ec2MembershipSource implements MembershipSource {
     }
     if (known != null) {
       for (Member m : known.members()) {
-        if (!members.containsKey(m.instanceId()) && !excluded.contains(m.instanceId())) {
+        if (!members.containsKey(m.instanceId()) && !excluded.contains(m.instanceId()) && ours(m)) {
           missing.add(m.instanceId());
         }
       }
@@ -169,7 +178,26 @@ public final class Ec2MembershipSource implements MembershipSource {
       }
     }
     departures = Map.copyOf(reasons);
-    return Snapshot.of(members.values(), clock.instant());
+    if (origin.isEmpty()) {
+      return Snapshot.of(members.values(), clock.instant());
+    }
+    List<Member> tagged = new ArrayList<>(members.size());
+    for (Member m : members.values()) {
+      Member.Builder b = m.toBuilder();
+      origin.forEach(b::tag);
+      tagged.add(b.build());
+    }
+    return Snapshot.of(tagged, clock.instant());
+  }
+
+  /** Whether {@code m} may be this source's: it carries this source's origin tags, if any. */
+  private boolean ours(Member m) {
+    for (Map.Entry<String, String> e : origin.entrySet()) {
+      if (!e.getValue().equals(m.tag(e.getKey()))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Adds the members of every page to {@code into}, and every listed id to {@code listed}. */
@@ -354,8 +382,25 @@ public final class Ec2MembershipSource implements MembershipSource {
     private SharedWalks walks;
     private AutoScalingClient autoScaling;
     private Duration inServiceCacheFor = Duration.ofSeconds(60);
+    private final Map<String, String> origin = new java.util.TreeMap<>();
 
     private Builder() {}
+
+    /**
+     * Tags every member with where it was found, for a backend that spans regions or accounts (see
+     * {@link MembershipSource#merge}): {@code muster:region} = {@code region} and, unless null,
+     * {@code muster:account} = {@code account}, replacing any tag of that name the instance has.
+     * Templates see them as {@code m.tags["muster:region"]}; a member the caller holds is only
+     * looked up here if it carries the same tags.
+     */
+    public Builder origin(String region, String account) {
+      origin.clear();
+      origin.put(REGION_TAG, Objects.requireNonNull(region, "region"));
+      if (account != null) {
+        origin.put(ACCOUNT_TAG, account);
+      }
+      return this;
+    }
 
     /**
      * Keeps only instances that Auto Scaling reports {@code InService}: never one in {@code

@@ -1,5 +1,6 @@
 package dev.muster.discovery;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -53,6 +54,18 @@ public interface MembershipSource extends AutoCloseable {
   /** What this source asks for, for logs; for example the filters of a query. */
   default String describe() {
     return getClass().getSimpleName();
+  }
+
+  /**
+   * One membership from several sources, for a backend that spans regions or accounts (each an
+   * {@link Ec2MembershipSource} with its own region, credentials and {@link
+   * Ec2MembershipSource.Builder#origin}): a fetch asks every source and fails if any fails, so a
+   * region or account that does not answer never shrinks the view. Closing it closes them all.
+   *
+   * @throws IllegalArgumentException if {@code sources} is empty
+   */
+  static MembershipSource merge(List<? extends MembershipSource> sources) {
+    return new dev.muster.discovery.internal.MergedSource(sources);
   }
 
   /** Releases clients this source owns. The default does nothing. */

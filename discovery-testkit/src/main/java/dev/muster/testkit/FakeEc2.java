@@ -75,6 +75,10 @@ public final class FakeEc2 implements AutoCloseable {
   private Duration delay = Duration.ZERO;
   private volatile boolean oddTokens;
   private volatile ApiBudget budget;
+  private final Map<String, String> keyAccounts = new java.util.concurrent.ConcurrentHashMap<>();
+  private final AtomicLong fleetIdSpaces = new AtomicLong();
+  private final Map<String, SimulatedFleet> accountFleets =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /** What {@link #oddTokens} puts before every token: markup, quotes, spaces and non-ASCII. */
   private static final String ODD_TOKEN = "<odd & \"token\"> +/= \u00e9\u2028 ";
@@ -106,6 +110,66 @@ public final class FakeEc2 implements AutoCloseable {
   /** The fleet this fake serves; change it at any time. */
   public SimulatedFleet fleet() {
     return fleet;
+  }
+
+  /**
+   * The fleet of another AWS account in {@code region}: requests signed with an access key of that
+   * account ({@link #accessKey}, which {@link FakeSts} calls for the keys it issues) and for that
+   * region (the SigV4 credential scope) see it instead of {@link #fleet()}. Created empty on first
+   * use.
+   */
+  public SimulatedFleet fleet(String account, String region) {
+    return accountFleets.computeIfAbsent(
+        Objects.requireNonNull(account, "account") + "/" + Objects.requireNonNull(region, "region"),
+        k -> new SimulatedFleet(region, fleetIdSpaces.incrementAndGet()));
+  }
+
+  /**
+   * Says that {@code accessKeyId} belongs to {@code account}: requests it signs see that account's
+   * fleets, and must carry a session token if the key is temporary ({@code ASIA...}).
+   */
+  public FakeEc2 accessKey(String accessKeyId, String account) {
+    keyAccounts.put(
+        Objects.requireNonNull(accessKeyId, "accessKeyId"),
+        Objects.requireNonNull(account, "account"));
+    return this;
+  }
+
+  /**
+   * The account whose key signed {@code request}, or {@code null} for a key no account claimed (the
+   * default fleet's).
+   */
+  public String accountOf(RecordedRequest request) {
+    String[] scope = credentialScope(request.headers().get("authorization"));
+    return scope == null ? null : keyAccounts.get(scope[0]);
+  }
+
+  /** {access key, date, region, service} from a SigV4 Authorization header, or null. */
+  private static String[] credentialScope(String authorization) {
+    if (authorization == null) {
+      return null;
+    }
+    int at = authorization.indexOf("Credential=");
+    if (at < 0) {
+      return null;
+    }
+    int end = authorization.indexOf(',', at);
+    String[] parts =
+        authorization.substring(at + 11, end < 0 ? authorization.length() : end).split("/");
+    return parts.length >= 4 ? parts : null;
+  }
+
+  /** The fleet a request sees: its signing account's in its region, else the default one. */
+  private SimulatedFleet fleetFor(Map<String, String> headers) {
+    String[] scope = credentialScope(headers.get("authorization"));
+    String account = scope == null ? null : keyAccounts.get(scope[0]);
+    if (account == null) {
+      return fleet;
+    }
+    if (scope[0].startsWith("ASIA") && !headers.containsKey("x-amz-security-token")) {
+      throw new Ec2Error(401, "AuthFailure", "temporary credentials need their session token");
+    }
+    return fleet(account, scope[2]);
   }
 
   /** The endpoint, {@code http://127.0.0.1:PORT}, for {@code endpointOverride}. */
@@ -336,7 +400,7 @@ public final class FakeEc2 implements AutoCloseable {
         return;
       }
       try {
-        String body = answer(requestId, params, cap);
+        String body = answer(requestId, params, cap, fleetFor(headers));
         LoopbackServer.respond(exchange, 200, "text/xml;charset=UTF-8", body);
       } catch (Ec2Error error) {
         LoopbackServer.respond(
@@ -348,7 +412,8 @@ public final class FakeEc2 implements AutoCloseable {
     }
   }
 
-  private String answer(String requestId, Map<String, String> params, int cap) {
+  private String answer(
+      String requestId, Map<String, String> params, int cap, SimulatedFleet fleet) {
     String action = params.get("Action");
     if ("DescribeAvailabilityZones".equals(action)) {
       // What Prometheus' EC2 discovery asks first, to map zone ids: the fleet's region's zones.

@@ -40,6 +40,8 @@ public final class SimulatedFleet {
   private long launched;
   private long reservations;
 
+  private final long idSpace;
+
   /** A fleet in {@code us-east-1}, spreading launches over zones a, b and c. */
   public SimulatedFleet() {
     this("us-east-1");
@@ -47,8 +49,17 @@ public final class SimulatedFleet {
 
   /** A fleet in {@code region}, spreading launches over its zones a, b and c. */
   public SimulatedFleet(String region) {
+    this(region, 0);
+  }
+
+  /**
+   * An empty fleet in {@code region} whose instance and reservation ids differ from those of any
+   * fleet with another {@code idSpace}, as ids are unique across accounts and regions on AWS.
+   */
+  public SimulatedFleet(String region, long idSpace) {
     this.region = Objects.requireNonNull(region, "region");
     this.zones = List.of(region + "a", region + "b", region + "c");
+    this.idSpace = idSpace << 40;
   }
 
   /** The region this fleet pretends to be in. */
@@ -87,7 +98,7 @@ public final class SimulatedFleet {
               + " instances");
     }
     launch.tags.forEach(SimulatedFleet::requireServable);
-    String reservationId = String.format("r-%017x", mix(++reservations));
+    String reservationId = String.format("r-%017x", mix(idSpace + ++reservations));
     List<FakeInstance> result = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       long n = ++launched;
@@ -99,7 +110,7 @@ public final class SimulatedFleet {
       String ipv6 = launch.ipv6 ? String.format("2600:1f18:4a3:6c00::%x", n) : null;
       FakeInstance instance =
           new FakeInstance(
-              String.format("i-%017x", mix(n)),
+              String.format("i-%017x", mix(idSpace + n)),
               reservationId,
               "ami-0abcdef1234567890",
               launch.instanceType,
