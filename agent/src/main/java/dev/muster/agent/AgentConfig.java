@@ -39,7 +39,8 @@ record AgentConfig(
       String profile,
       URI sqsEndpoint,
       URI autoScalingEndpoint,
-      URI stsEndpoint) {}
+      URI stsEndpoint,
+      String zone) {}
 
   /**
    * Where a backend's instances are looked for: a region ({@code null}: {@code aws.region}) and an
@@ -87,7 +88,8 @@ record AgentConfig(
       Loop loop,
       boolean excludeSelf,
       Duration inServiceCache,
-      List<Account> accounts) {
+      List<Account> accounts,
+      Integer zoneFloor) {
     /** Whether only instances Auto Scaling calls InService count ({@code in_service_only}). */
     boolean inServiceOnly() {
       return inServiceCache != null;

@@ -369,10 +369,41 @@ final class Assembly implements AutoCloseable {
     return o.reload() != null || !o.type().equals("haproxy");
   }
 
+  /** The proxy's zone: {@code aws.zone}, else IMDS; read once, only for zone-aware backends. */
+  private String zone;
+
+  private String zone() {
+    if (zone == null) {
+      zone =
+          config.aws().zone() != null
+              ? config.aws().zone()
+              : InstanceIdentity.fetch().availabilityZone();
+    }
+    return zone;
+  }
+
+  /** The floors of the zone-aware backends of {@code o}. */
+  private Map<String, Integer> zoneFloors(Output o) {
+    Map<String, Integer> floors = new LinkedHashMap<>();
+    for (String b : o.backends()) {
+      Integer floor = config.backends().get(b).zoneFloor();
+      if (floor != null) {
+        floors.put(b, floor);
+      }
+    }
+    return floors;
+  }
+
   private Sink sink(Output o) {
+    Map<String, Integer> floors = zoneFloors(o);
+    String proxyZone = floors.isEmpty() ? null : zone();
     return switch (o.type()) {
       case "haproxy" -> {
         HaproxyConfig.Builder settings = Haproxy.renderer();
+        if (proxyZone != null) {
+          settings.zone(proxyZone);
+          floors.forEach(settings::zoneAware);
+        }
         if (o.template() != null) {
           settings.template(o.template());
         } else {
@@ -398,6 +429,10 @@ final class Assembly implements AutoCloseable {
       }
       case "nginx" -> {
         NginxConfig.Builder renderer = Nginx.renderer();
+        if (proxyZone != null) {
+          renderer.zone(proxyZone);
+          floors.forEach(renderer::zoneAware);
+        }
         o.backendOptions().forEach(renderer::upstreamOptions);
         if (o.template() != null) {
           renderer.template(o.template());
@@ -410,11 +445,15 @@ final class Assembly implements AutoCloseable {
                 reloader(o, Nginx.reloader(o.mainConfig()))));
       }
       case "template" -> {
-        TemplateRenderer renderer =
+        TemplateRenderer.Builder builder =
             TemplateRenderer.newBuilder()
                 .template(o.template())
-                .escaper(o.escape(), escaper(o.escape()))
-                .build();
+                .escaper(o.escape(), escaper(o.escape()));
+        if (proxyZone != null) {
+          builder.zone(proxyZone);
+          floors.forEach(builder::zoneAware);
+        }
+        TemplateRenderer renderer = builder.build();
         Validator validator =
             o.validate() == null
                 ? Validator.NONE
@@ -423,6 +462,10 @@ final class Assembly implements AutoCloseable {
       }
       default -> {
         DispatcherList.Builder renderer = Kamailio.renderer();
+        if (proxyZone != null) {
+          renderer.zone(proxyZone);
+          floors.forEach(renderer::zoneAware);
+        }
         o.sets().forEach((backend, id) -> renderer.set(backend, DispatcherSet.of(id)));
         if (o.template() != null) {
           renderer.template(o.template());

@@ -107,6 +107,18 @@ final class ConfigReader {
     Map<String, Output> outputs = outputs(keys.get("outputs"), declared);
     Status status = status(keys.get("status"));
     Events events = events(keys.get("events"));
+    outputs.forEach(
+        (name, o) -> {
+          if (o.mode().equals("runtime")
+              && o.backends().stream()
+                  .anyMatch(b -> backends.containsKey(b) && backends.get(b).zoneFloor() != null)) {
+            problem(
+                keys.get("outputs"),
+                "outputs." + name + ".mode",
+                "runtime mode cannot render zone_aware backends (HAProxy cannot change a server's"
+                    + " backup flag at runtime): use mode file");
+          }
+        });
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -157,10 +169,10 @@ final class ConfigReader {
 
   private Aws aws(Node node) {
     if (node == null) {
-      return new Aws(null, null, null, null, null, null);
+      return new Aws(null, null, null, null, null, null, null);
     }
     Map<String, Node> keys =
-        keys(mapping(node, "aws"), "aws", "region", "endpoint", "profile", "endpoints");
+        keys(mapping(node, "aws"), "aws", "region", "endpoint", "profile", "endpoints", "zone");
     String region = string(keys.get("region"), "aws.region");
     if (region != null && !region.matches("[a-z]{2}(-[a-z0-9]+)+-\\d+")) {
       problem(keys.get("region"), "aws.region", "must be a region name like us-east-1: " + region);
@@ -188,7 +200,12 @@ final class ConfigReader {
       autoScaling = url(endpoints.get("autoscaling"), "aws.endpoints.autoscaling");
       sts = url(endpoints.get("sts"), "aws.endpoints.sts");
     }
-    return new Aws(region, ec2, string(keys.get("profile"), "aws.profile"), sqs, autoScaling, sts);
+    String zone = string(keys.get("zone"), "aws.zone");
+    if (zone != null && !zone.matches("[a-z]{2}(-[a-z0-9]+)+-\\d+[a-z]")) {
+      problem(keys.get("zone"), "aws.zone", "must be a zone name like us-east-1a: " + zone);
+    }
+    return new Aws(
+        region, ec2, string(keys.get("profile"), "aws.profile"), sqs, autoScaling, sts, zone);
   }
 
   private Events events(Node node) {
@@ -329,6 +346,7 @@ final class ConfigReader {
               "role_arn",
               "external_id",
               "accounts",
+              "zone_aware",
               "interval",
               "wait",
               "guard");
@@ -431,8 +449,19 @@ final class ConfigReader {
     if (problems.size() > before) {
       return null;
     }
+    Integer zoneFloor =
+        keys.containsKey("zone_aware")
+            ? integer(keys.get("zone_aware"), path + ".zone_aware", 1, 0, 10_000)
+            : null;
     return new Backend(
-        name, query.build(), built, loop, excludeSelf, inService ? inServiceCache : null, accounts);
+        name,
+        query.build(),
+        built,
+        loop,
+        excludeSelf,
+        inService ? inServiceCache : null,
+        accounts,
+        zoneFloor);
   }
 
   private static final java.util.regex.Pattern REGION =

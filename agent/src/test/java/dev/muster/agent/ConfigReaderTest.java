@@ -171,6 +171,24 @@ class ConfigReaderTest {
   }
 
   @Test
+  void zoneAwareBackendsAndTheProxysZone() throws Exception {
+    String web = "  web: {tags: {layer: app}, port: 8080";
+    assertEquals(
+        2, read(example().replace(web, web + ", zone_aware: 2")).backends().get("web").zoneFloor());
+    assertEquals(null, read(example()).backends().get("web").zoneFloor());
+    assertProblem(example().replace(web, web + ", zone_aware: -1"), "backends.web.zone_aware");
+    assertProblem(
+        example()
+            .replace(web, web + ", zone_aware: 1")
+            .replace(
+                "mode: file ", "mode: runtime\n    stats_socket: /run/haproxy/admin.sock\n    #"),
+        "outputs.edge.mode: runtime mode cannot render zone_aware backends");
+    assertProblem(
+        example().replace("aws:\n", "aws:\n  zone: us-east-1\n"),
+        "aws.zone: must be a zone name like us-east-1a");
+  }
+
+  @Test
   void inServiceOnlyWithItsCache() throws Exception {
     String web = "  web: {tags: {layer: app}, port: 8080";
     AgentConfig.Backend on =

@@ -207,6 +207,31 @@ class OnceTest {
   }
 
   @Test
+  void aZoneAwareBackendWritesOtherZonesAsBackups() throws Exception {
+    Path config = config("app");
+    Files.writeString(
+        config,
+        Files.readString(config)
+            .replace(
+                "aws: {region: us-east-1, endpoint: " + ec2.endpoint() + "}",
+                "aws: {region: us-east-1, zone: us-east-1a, endpoint: " + ec2.endpoint() + "}")
+            .replace(
+                "web: {tags: {layer: app}, port: 8080}",
+                "web: {tags: {layer: app}, port: 8080, zone_aware: 1}"));
+
+    assertEquals(0, once(config), err.toString()); // haproxy -c accepted it
+
+    String cfg = Files.readString(dir.resolve("haproxy.cfg"));
+    String inA = cfg.lines().filter(l -> l.contains("10.0.0.1:8080")).findFirst().orElseThrow();
+    String inB = cfg.lines().filter(l -> l.contains("10.0.0.2:8080")).findFirst().orElseThrow();
+    assertFalse(inA.contains(" backup"), cfg);
+    assertTrue(inB.contains(" backup"), cfg);
+    assertFalse(
+        cfg.lines().filter(l -> l.contains(":9090")).anyMatch(l -> l.contains(" backup")),
+        "api is not zone-aware: " + cfg);
+  }
+
+  @Test
   void aTypoInOneBackendAppliesNothingAndExitsFour() throws Exception {
     assertEquals(0, once(config("app")));
     String live = Files.readString(dir.resolve("haproxy.cfg"));

@@ -53,10 +53,15 @@ import java.util.TimeZone;
 public final class TemplateRenderer implements Renderer {
   private final Template template;
   private final Map<String, Object> variables;
+  private final String zone;
+  private final Map<String, Integer> floors;
 
-  private TemplateRenderer(Template template, Map<String, Object> variables) {
+  private TemplateRenderer(
+      Template template, Map<String, Object> variables, String zone, Map<String, Integer> floors) {
     this.template = template;
     this.variables = variables;
+    this.zone = zone;
+    this.floors = floors;
   }
 
   /** A new builder; a template and an escaper are required. */
@@ -67,7 +72,7 @@ public final class TemplateRenderer implements Renderer {
   @Override
   public String render(Map<String, Snapshot> memberships) {
     Map<String, Object> model = new LinkedHashMap<>(variables);
-    model.putAll(TemplateModel.of(memberships));
+    model.putAll(TemplateModel.of(memberships, zone, floors));
     StringWriter out = new StringWriter();
     try {
       template.process(model, out);
@@ -129,6 +134,8 @@ public final class TemplateRenderer implements Renderer {
     private TemplateLoader loader;
     private String name;
     private Escaper escaper;
+    private String zone;
+    private final Map<String, Integer> floors = new java.util.TreeMap<>();
     private String syntaxName = "config";
     private final Map<String, Object> variables = new LinkedHashMap<>();
 
@@ -169,6 +176,29 @@ public final class TemplateRenderer implements Renderer {
           Objects.requireNonNull(text, "text"));
       this.loader = strings;
       this.name = templateName;
+      return this;
+    }
+
+    /**
+     * The proxy's own availability zone (from {@code InstanceIdentity}): templates see it as {@code
+     * zone}, and it decides which members of zone-aware backends are backups.
+     */
+    public Builder zone(String zone) {
+      this.zone = Objects.requireNonNull(zone, "zone");
+      return this;
+    }
+
+    /**
+     * Makes {@code backend} zone-aware: while at least {@code floor} (and at least one) of its
+     * members are in the proxy's {@link #zone}, the others have {@code backup} true, which the
+     * default templates write as HAProxy's and nginx's {@code backup} and as Kamailio priority 0
+     * (same-zone members at least 1). Below the floor, every member is primary.
+     */
+    public Builder zoneAware(String backend, int floor) {
+      if (floor < 0 || floor > 10_000) {
+        throw new IllegalArgumentException("zone-aware floor must be 0 to 10000: " + floor);
+      }
+      floors.put(Objects.requireNonNull(backend, "backend"), floor);
       return this;
     }
 
@@ -244,7 +274,8 @@ public final class TemplateRenderer implements Renderer {
       cfg.setRegisteredCustomOutputFormats(List.of(format));
       cfg.setOutputFormat(format);
       try {
-        return new TemplateRenderer(cfg.getTemplate(name), Map.copyOf(variables));
+        return new TemplateRenderer(
+            cfg.getTemplate(name), Map.copyOf(variables), zone, Map.copyOf(floors));
       } catch (freemarker.core.ParseException e) {
         throw new RenderException(
             "template "

@@ -50,6 +50,8 @@ public final class HaproxyConfig {
     private final Map<String, String> backendOptions = new LinkedHashMap<>();
     private final Map<String, String> backendServerOptions = new LinkedHashMap<>();
     private Path template;
+    private String zone;
+    private final Map<String, Integer> zoneFloors = new java.util.TreeMap<>();
 
     private Builder() {}
 
@@ -94,6 +96,27 @@ public final class HaproxyConfig {
       return this;
     }
 
+    /**
+     * The proxy's own availability zone, for {@link #zoneAware}; templates see it as {@code zone}.
+     */
+    public Builder zone(String zone) {
+      this.zone = Objects.requireNonNull(zone, "zone");
+      return this;
+    }
+
+    /**
+     * Renders {@code backend}'s members outside the proxy's {@link #zone} as backups ({@code
+     * backup}) while at least {@code floor} (and at least one) of its members are in that zone;
+     * below the floor, all are primary. See {@code TemplateRenderer.Builder.zoneAware}.
+     */
+    public Builder zoneAware(String backend, int floor) {
+      if (floor < 0 || floor > 10_000) {
+        throw new IllegalArgumentException("zone-aware floor must be 0 to 10000: " + floor);
+      }
+      zoneFloors.put(Objects.requireNonNull(backend, "backend"), floor);
+      return this;
+    }
+
     /** Replaces the default template with your own whole-file template. */
     public Builder template(Path file) {
       this.template = Objects.requireNonNull(file, "template");
@@ -121,6 +144,11 @@ public final class HaproxyConfig {
             "runtime mode writes its slots with the default "
                 + "server lines: a whole-file template is not supported there");
       }
+      if (!zoneFloors.isEmpty()) {
+        throw new IllegalStateException(
+            "zone-aware backends need file mode: HAProxy cannot change a server's backup flag "
+                + "through its runtime API");
+      }
       return new SlotFileRenderer(
           header, serverOptions, Map.copyOf(backendOptions), Map.copyOf(backendServerOptions));
     }
@@ -143,6 +171,10 @@ public final class HaproxyConfig {
               .variable("serverOptions", serverOptions)
               .variable("backendOptions", Map.copyOf(backendOptions))
               .variable("backendServerOptions", Map.copyOf(backendServerOptions));
+      if (zone != null) {
+        b.zone(zone);
+      }
+      zoneFloors.forEach(b::zoneAware);
       if (file != null) {
         b.template(file);
       } else {

@@ -61,6 +61,8 @@ public final class DispatcherList implements Renderer {
   public static final class Builder {
     private final Map<String, DispatcherSet> sets = new LinkedHashMap<>();
     private Path template;
+    private String zone;
+    private final Map<String, Integer> zoneFloors = new java.util.TreeMap<>();
 
     private Builder() {}
 
@@ -75,6 +77,28 @@ public final class DispatcherList implements Renderer {
         }
       }
       sets.put(backend, set);
+      return this;
+    }
+
+    /**
+     * The proxy's own availability zone, for {@link #zoneAware}; templates see it as {@code zone}.
+     */
+    public Builder zone(String zone) {
+      this.zone = Objects.requireNonNull(zone, "zone");
+      return this;
+    }
+
+    /**
+     * Renders {@code backend}'s members outside the proxy's {@link #zone} as backups (priority 0,
+     * same-zone ones at least 1) while at least {@code floor} (and at least one) of its members are
+     * in that zone; below the floor, all are primary. See {@code
+     * TemplateRenderer.Builder.zoneAware}.
+     */
+    public Builder zoneAware(String backend, int floor) {
+      if (floor < 0 || floor > 10_000) {
+        throw new IllegalArgumentException("zone-aware floor must be 0 to 10000: " + floor);
+      }
+      zoneFloors.put(Objects.requireNonNull(backend, "backend"), floor);
       return this;
     }
 
@@ -135,6 +159,10 @@ public final class DispatcherList implements Renderer {
           TemplateRenderer.newBuilder()
               .escaper("kamailio", KamailioSyntax.INSTANCE)
               .variable("sets", model);
+      if (zone != null) {
+        b.zone(zone);
+      }
+      zoneFloors.forEach(b::zoneAware);
       if (file != null) {
         b.template(file);
       } else {

@@ -7,6 +7,8 @@
 <#assign weight = (m.weight gt 100)?then(100, (m.weight lt 1)?then(1, m.weight))>
 <#assign flags = (m.weight == 0 && set.flags % 2 == 0)?then(set.flags + 1, set.flags)>
 <#assign priority = (m.tags["muster:priority"]!"")?matches("0|[1-9][0-9]{0,3}")?then(m.tags["muster:priority"], set.priority?c)>
+<#-- Zone-aware: members outside the proxy's zone at priority 0, the others at least 1. -->
+<#if m.backup><#assign priority = "0"><#elseif b.zoneAware && priority == "0"><#assign priority = "1"></#if>
 ${set.id?c} sip:${m.hostPort}<#if set.transport?has_content>;transport=${set.transport}</#if> ${flags?c} ${priority} duid=${m.id};weight=${weight?c}<#if set.attrs?has_content>;${set.attrs?no_esc}</#if>
 </#list>
 </#list>

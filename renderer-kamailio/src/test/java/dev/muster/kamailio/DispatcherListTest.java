@@ -239,4 +239,43 @@ class DispatcherListTest {
       java.nio.file.Files.delete(file);
     }
   }
+
+  @Test
+  void zoneAwareSetsPutOtherZonesAtPriorityZeroAndPromoteThemBelowTheFloor() throws Exception {
+    DispatcherList list =
+        DispatcherList.newBuilder()
+            .set("pbx", DispatcherSet.of(1))
+            .zone("us-east-1a")
+            .zoneAware("pbx", 2)
+            .build();
+    for (int inA : new int[] {2, 1}) {
+      List<Member> members = new java.util.ArrayList<>();
+      for (int i = 1; i <= inA; i++) {
+        members.add(
+            Member.newBuilder("i-a" + i)
+                .address("10.0.0." + i)
+                .port(5060)
+                .availabilityZone("us-east-1a")
+                .build());
+      }
+      members.add(
+          Member.newBuilder("i-b1")
+              .address("10.0.1.1")
+              .port(5060)
+              .availabilityZone("us-east-1b")
+              .build());
+
+      String text = list.render(Map.of("pbx", Snapshot.of(members, Instant.EPOCH)));
+
+      List<String> lines = text.lines().filter(l -> !l.startsWith("#")).toList();
+      for (String line : lines) {
+        String priority = line.split(" ")[3];
+        boolean other = line.contains("10.0.1.1");
+        assertEquals(other && inA >= 2 ? "0" : "1", priority, text);
+      }
+      Path file = dir.resolve("dispatcher.list");
+      Files.writeString(file, text);
+      Kamailio.validator(10, false).validate(file);
+    }
+  }
 }

@@ -41,6 +41,8 @@ public final class NginxConfig {
     private int placeholderPort = 1;
     private final Map<String, String> upstreamOptions = new LinkedHashMap<>();
     private Path template;
+    private String zone;
+    private final Map<String, Integer> zoneFloors = new java.util.TreeMap<>();
 
     private Builder() {}
 
@@ -82,6 +84,27 @@ public final class NginxConfig {
       return this;
     }
 
+    /**
+     * The proxy's own availability zone, for {@link #zoneAware}; templates see it as {@code zone}.
+     */
+    public Builder zone(String zone) {
+      this.zone = Objects.requireNonNull(zone, "zone");
+      return this;
+    }
+
+    /**
+     * Renders {@code backend}'s members outside the proxy's {@link #zone} as backups ({@code
+     * backup}) while at least {@code floor} (and at least one) of its members are in that zone;
+     * below the floor, all are primary. See {@code TemplateRenderer.Builder.zoneAware}.
+     */
+    public Builder zoneAware(String backend, int floor) {
+      if (floor < 0 || floor > 10_000) {
+        throw new IllegalArgumentException("zone-aware floor must be 0 to 10000: " + floor);
+      }
+      zoneFloors.put(Objects.requireNonNull(backend, "backend"), floor);
+      return this;
+    }
+
     /** Replaces the default template with your own whole-file template. */
     public Builder template(Path file) {
       this.template = Objects.requireNonNull(file, "template");
@@ -116,6 +139,10 @@ public final class NginxConfig {
               .variable("failTimeout", failTimeout)
               .variable("placeholderPort", placeholderPort)
               .variable("upstreamOptions", Map.copyOf(upstreamOptions));
+      if (zone != null) {
+        b.zone(zone);
+      }
+      zoneFloors.forEach(b::zoneAware);
       if (file != null) {
         b.template(file);
       } else {

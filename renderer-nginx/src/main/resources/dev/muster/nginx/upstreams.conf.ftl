@@ -8,7 +8,7 @@ ${upstreamOptions[b.name]?no_esc}
 </#if>
 <#list b.members as m>
 <#assign down = m.weight == 0 || m.state != "running" || (m.tags["muster:drain"]!"") == "true">
-    server ${m.hostPort}<#if m.weight gt 0> weight=${m.weight}</#if> max_fails=${maxFails} fail_timeout=${failTimeout}<#if (m.tags["muster:max_conns"]!"")?matches("[0-9]{1,6}")> max_conns=${m.tags["muster:max_conns"]}</#if><#if (m.tags["muster:backup"]!"") == "true"> backup</#if><#if down> down</#if>;
+    server ${m.hostPort}<#if m.weight gt 0> weight=${m.weight}</#if> max_fails=${maxFails} fail_timeout=${failTimeout}<#if (m.tags["muster:max_conns"]!"")?matches("[0-9]{1,6}")> max_conns=${m.tags["muster:max_conns"]}</#if><#if m.backup || (m.tags["muster:backup"]!"") == "true"> backup</#if><#if down> down</#if>;
 </#list>
 <#if b.members?size == 0>
     # no members: a placeholder keeps the block valid; nginx answers 502

@@ -195,4 +195,39 @@ class NginxConfigTest {
     assertEquals("\"say \\\"hi\\\" \\\\\"", NginxSyntax.INSTANCE.escape("say \"hi\" \\"));
     assertEquals("\"\"", NginxSyntax.INSTANCE.escape(""));
   }
+
+  @Test
+  void zoneAwareUpstreamsMarkOtherZonesBackupAndPromoteThemBelowTheFloor() throws IOException {
+    Renderer r = NginxConfig.newBuilder().zone("us-east-1a").zoneAware("web", 2).build();
+    Path include = dir.resolve("upstreams.conf");
+    Path candidate = dir.resolve(".candidate");
+    for (int inA : new int[] {3, 1}) {
+      List<Member> members = new ArrayList<>();
+      for (int i = 1; i <= inA; i++) {
+        members.add(
+            Member.newBuilder("i-a" + i)
+                .address("127.0.0.1")
+                .port(8000 + i)
+                .availabilityZone("us-east-1a")
+                .build());
+      }
+      for (int i = 1; i <= 3; i++) {
+        members.add(
+            Member.newBuilder("i-b" + i)
+                .address("127.0.0.1")
+                .port(9000 + i)
+                .availabilityZone("us-east-1b")
+                .build());
+      }
+
+      String out = r.render(Map.of("web", Snapshot.of(members, T)));
+
+      long backups = out.lines().filter(l -> l.contains(" backup;")).count();
+      assertEquals(inA >= 2 ? 3 : 0, backups, out);
+      assertTrue(
+          out.lines().filter(l -> l.contains(" backup;")).allMatch(l -> l.contains(":900")), out);
+      Files.writeString(candidate, out);
+      Nginx.validator(mainConfig(include), include).validate(candidate);
+    }
+  }
 }

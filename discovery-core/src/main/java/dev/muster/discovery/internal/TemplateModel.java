@@ -27,8 +27,21 @@ import java.util.Set;
 public final class TemplateModel {
   private TemplateModel() {}
 
-  /** The model for {@code memberships}, iterated in name order. */
+  /** The model for {@code memberships}, iterated in name order; no zone preference. */
   public static Map<String, Object> of(Map<String, Snapshot> memberships) {
+    return of(memberships, null, Map.of());
+  }
+
+  /**
+   * The model, with members outside {@code zone} marked {@code backup} in the backends of {@code
+   * floors} while at least their floor (and at least one) of their members are in {@code zone}.
+   *
+   * @param zone the proxy's availability zone, or {@code null} if unknown (then none is a backup)
+   * @param floors per zone-aware backend, how many same-zone members it needs to keep the others as
+   *     backups
+   */
+  public static Map<String, Object> of(
+      Map<String, Snapshot> memberships, String zone, Map<String, Integer> floors) {
     List<Object> backends = new ArrayList<>();
     Map<String, Object> byName = new LinkedHashMap<>();
     new java.util.TreeMap<>(memberships)
@@ -38,7 +51,9 @@ public final class TemplateModel {
               backend.put("name", name);
               backend.put("safeName", safeName(name));
               backend.put("size", snapshot.size());
-              backend.put("members", members(snapshot));
+              Integer floor = floors.get(name);
+              backend.put("zoneAware", floor != null);
+              backend.put("members", members(snapshot, backupsOutside(snapshot, zone, floor)));
               Map<String, Object> fixed = Collections.unmodifiableMap(backend);
               backends.add(fixed);
               byName.put(name, fixed);
@@ -46,7 +61,27 @@ public final class TemplateModel {
     Map<String, Object> model = new LinkedHashMap<>();
     model.put("backends", Collections.unmodifiableList(backends));
     model.put("backend", Collections.unmodifiableMap(byName));
+    if (zone != null) {
+      model.put("zone", zone);
+    }
     return model;
+  }
+
+  /**
+   * The zone whose members are primary when the others are backups, or {@code null} when all are
+   * primary: not zone-aware, the zone unknown, or fewer than the floor (at least one) there.
+   */
+  private static String backupsOutside(Snapshot snapshot, String zone, Integer floor) {
+    if (floor == null || zone == null) {
+      return null;
+    }
+    int same = 0;
+    for (Member m : snapshot.members()) {
+      if (zone.equals(m.availabilityZone())) {
+        same++;
+      }
+    }
+    return same >= Math.max(1, floor) ? zone : null;
   }
 
   /**
@@ -76,7 +111,7 @@ public final class TemplateModel {
     return names;
   }
 
-  private static List<Object> members(Snapshot snapshot) {
+  private static List<Object> members(Snapshot snapshot, String primaryZone) {
     List<Object> members = new ArrayList<>(snapshot.size());
     List<String> names = names(snapshot);
     int index = 0;
@@ -90,6 +125,7 @@ public final class TemplateModel {
       model.put("weight", m.weight());
       model.put("hostPort", m.hostPort());
       model.put("state", m.state());
+      model.put("backup", primaryZone != null && !primaryZone.equals(m.availabilityZone()));
       putIfSet(model, "zone", m.availabilityZone());
       putIfSet(model, "privateIp", m.privateIp());
       putIfSet(model, "publicIp", m.publicIp());
