@@ -278,4 +278,55 @@ class DispatcherListTest {
       Kamailio.validator(10, false).validate(file);
     }
   }
+
+  @Test
+  void theReadmesTemplateExampleMakesEveryHostileNameAPlainAttribute() throws Exception {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    int start = readme.indexOf("<#-- README example: kamailio -->");
+    assertTrue(start > 0, "the README has the example");
+    Path template =
+        Files.writeString(
+            dir.resolve("readme.ftl"), readme.substring(start, readme.indexOf("```", start)));
+    List<String> hostile =
+        List.of(
+            "plain",
+            "two words",
+            "semi;colon",
+            "a=b;duid=evil",
+            "#comment",
+            "\"double\" 'single'",
+            "back\\slash",
+            "2 sip:6.6.6.6:5060 0 0",
+            "caf\u00e9 \u65e5\u672c \uD83D\uDE00",
+            "x".repeat(256),
+            "");
+    List<Member> members = new java.util.ArrayList<>();
+    for (int i = 0; i < hostile.size(); i++) {
+      members.add(
+          Member.newBuilder(String.format("i-%03d", i))
+              .address("10.0.0." + (i + 1))
+              .port(5060)
+              .tag("Name", hostile.get(i))
+              .build());
+    }
+
+    String text =
+        DispatcherList.newBuilder()
+            .set("pbx", DispatcherSet.of(1))
+            .template(template)
+            .build()
+            .render(Map.of("pbx", Snapshot.of(members, Instant.EPOCH)));
+
+    List<String> lines = text.lines().filter(l -> !l.startsWith("#")).toList();
+    assertEquals(hostile.size(), lines.size(), text);
+    assertTrue(
+        lines.stream()
+            .allMatch(
+                l ->
+                    l.matches("1 sip:10\\.0\\.0\\.\\d+:5060 0 1 duid=i-\\d+;name=[A-Za-z0-9_.-]+")),
+        text);
+    Path file = dir.resolve("dispatcher.list");
+    Files.writeString(file, text);
+    Kamailio.validator(20, false).validate(file);
+  }
 }

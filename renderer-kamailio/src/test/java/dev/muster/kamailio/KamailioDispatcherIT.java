@@ -248,6 +248,43 @@ class KamailioDispatcherIT {
   }
 
   @Test
+  void aZoneAwareListIsReloadedByKamailioWithOtherZonesAtPriorityZero() throws Exception {
+    DispatcherList zoned =
+        DispatcherList.newBuilder()
+            .set("acd", DispatcherSet.of(1))
+            .zone("us-east-1a")
+            .zoneAware("acd", 1)
+            .build();
+    List<dev.muster.discovery.Member> members = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      String address = uasAddresses.get(i);
+      members.add(
+          dev.muster.discovery.Member.newBuilder("i-zone" + i)
+              .address(address)
+              .port(uasPorts.get(address))
+              .availabilityZone(i == 0 ? "us-east-1a" : "us-east-1b")
+              .build());
+    }
+    String text =
+        zoned.render(
+            Map.of("acd", dev.muster.discovery.Snapshot.of(members, java.time.Instant.EPOCH)));
+    discovery.close(); // this test applies by hand
+
+    FileTarget.newBuilder(list)
+        .validator(Kamailio.validator())
+        .reloader(reloader) // reloads, then reads dispatcher.list back and compares
+        .build()
+        .apply(text);
+
+    List<String> lines = text.lines().filter(l -> !l.startsWith("#")).toList();
+    assertEquals(3, lines.size(), text);
+    assertTrue(text.contains(" 1 duid=i-zone0;"), "same zone: priority 1\n" + text);
+    assertTrue(
+        text.contains(" 0 duid=i-zone1;") && text.contains(" 0 duid=i-zone2;"),
+        "other zones: priority 0\n" + text);
+  }
+
+  @Test
   void emptyFleetIsHeldAndAnEmptyListNeverReachesKamailio() throws Exception {
     String before = Files.readString(list);
 

@@ -230,4 +230,33 @@ class NginxConfigTest {
       Nginx.validator(mainConfig(include), include).validate(candidate);
     }
   }
+
+  /** The README's template example named {@code which}, as the README has it. */
+  static String readmeExample(String which) throws IOException {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    int start = readme.indexOf("<#-- README example: " + which + " -->");
+    assertTrue(start > 0, "the README has the " + which + " example");
+    return readme.substring(start, readme.indexOf("```", start));
+  }
+
+  @Test
+  void theReadmesTemplateExampleRendersTheHostileCorpusAndPassesNginxCheck() throws IOException {
+    Path template = Files.writeString(dir.resolve("readme.ftl"), readmeExample("nginx"));
+    List<Member> members = new ArrayList<>();
+    for (int i = 0; i < CORPUS.size(); i++) {
+      members.add(member(String.format("i-%03d", i), 8000 + i, 1, Map.of("Name", CORPUS.get(i))));
+    }
+
+    String out =
+        NginxConfig.newBuilder()
+            .template(template)
+            .build()
+            .render(Map.of("web", Snapshot.of(members, T)));
+
+    assertEquals(CORPUS.size(), out.lines().filter(l -> l.strip().startsWith("server ")).count());
+    Path include = dir.resolve("upstreams.conf");
+    Path candidate = dir.resolve(".candidate");
+    Files.writeString(candidate, out);
+    Nginx.validator(mainConfig(include), include).validate(candidate);
+  }
 }
