@@ -374,10 +374,20 @@ final class Assembly implements AutoCloseable {
 
   private String zone() {
     if (zone == null) {
-      zone =
-          config.aws().zone() != null
-              ? config.aws().zone()
-              : InstanceIdentity.fetch().availabilityZone();
+      if (config.aws().zone() != null) {
+        zone = config.aws().zone();
+      } else {
+        try {
+          zone = InstanceIdentity.fetch().availabilityZone();
+        } catch (RuntimeException e) {
+          throw new IllegalStateException(
+              "zone_aware backends need this proxy's zone: set aws.zone, or run on EC2 with "
+                  + "IMDS reachable ("
+                  + e.getMessage()
+                  + ")",
+              e);
+        }
+      }
     }
     return zone;
   }
