@@ -171,6 +171,16 @@ final class Assembly implements AutoCloseable {
    * id; the SDK's provider refreshes the credentials before they expire.
    */
   private AwsCredentialsProvider assumed(AgentConfig.Account account, String region) {
+    // One provider per role and external id: backends that share it share its client and walks.
+    return roles.computeIfAbsent(
+        new AgentConfig.Account(null, account.roleArn(), account.externalId()),
+        a -> newAssumed(a, region));
+  }
+
+  /** Assumed-role providers by role and external id. */
+  private final Map<AgentConfig.Account, AwsCredentialsProvider> roles = new LinkedHashMap<>();
+
+  private AwsCredentialsProvider newAssumed(AgentConfig.Account account, String region) {
     if (sts == null) {
       StsClientBuilder b =
           SdkClients.base(StsClient.builder(), region, credentials)
