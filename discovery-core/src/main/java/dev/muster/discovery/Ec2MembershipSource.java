@@ -17,9 +17,12 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
@@ -58,9 +61,11 @@ import software.amazon.awssdk.services.ec2.model.Reservation;
  * instance that terminates while the pages are walked shifts the later pages, and a member that
  * still runs and matches can be on none of them. So every member of the previous fetch (and of the
  * membership the caller holds, see {@link #fetch(Snapshot)}) that is missing from this one is
- * looked up by instance id with the same filters (one call per 200 missing): one found there is
- * kept, and only the others leave, with the reason that a second lookup finds ({@code terminated},
- * {@code no longer matches ...}, {@code gone}). If a lookup fails, the fetch fails.
+ * looked up by {@code InstanceIds} with the same filters (one call per 200 missing; exact, never
+ * paged, so the lookup cannot race the fleet as the walk did): one found there is kept, and only
+ * the others leave, with the reason that a second lookup by id finds ({@code terminated}, {@code no
+ * longer matches ...}, {@code gone} when EC2 answers {@code InvalidInstanceID.NotFound}). If a
+ * lookup fails, the fetch fails.
  *
  * <p><b>Retries and timeouts.</b> A client built here uses the SDK's STANDARD retry strategy: 3
  * attempts, exponential backoff with jitter, a 1 s base delay for throttling errors such as {@code
@@ -253,20 +258,19 @@ public final class Ec2MembershipSource implements MembershipSource {
   }
 
   /**
-   * Looks up members of the previous fetch that this walk did not list: those that still run and
-   * match are put back into {@code members}; the others get a reason.
+   * Looks up members of the previous fetch that this walk did not list, by {@code InstanceIds}
+   * (exact: no paging, so no page that shifts can hide one): those that still run and match are put
+   * back into {@code members}; the others get a reason. A walk is never proof of a departure.
    */
   private Map<String, String> confirm(Set<String> missing, Map<String, Member> members) {
     List<String> ids = new ArrayList<>(missing);
     Map<String, String> reasons = new HashMap<>();
     for (int from = 0; from < ids.size(); from += DEPARTURE_CHUNK) {
       List<String> chunk = ids.subList(from, Math.min(ids.size(), from + DEPARTURE_CHUNK));
-      Filter byId = Filter.builder().name("instance-id").values(chunk).build();
       Map<String, Member> found = new HashMap<>();
       Set<String> listed = new HashSet<>();
-      List<Filter> same = new ArrayList<>(request.filters());
-      same.add(byId);
-      walk(DescribeInstancesRequest.builder().filters(same).build(), found, listed);
+      Set<String> gone = new HashSet<>();
+      byIds(chunk, request.filters(), instances -> add(instances, found, listed), gone);
       if (!found.isEmpty()) {
         log.info(
             "{}: kept {} member(s) that no page listed but that still run and match "
@@ -285,39 +289,81 @@ public final class Ec2MembershipSource implements MembershipSource {
                   : "still matches, but skipped (see the warning about it)");
         }
       }
-      List<String> gone = chunk.stream().filter(id -> !listed.contains(id)).toList();
-      if (!gone.isEmpty()) {
-        reasons.putAll(reasons(gone));
+      List<String> left =
+          chunk.stream().filter(id -> !listed.contains(id) && !gone.contains(id)).toList();
+      if (!left.isEmpty()) {
+        reasons.putAll(reasons(left, gone));
+      }
+      gone.forEach(id -> reasons.put(id, "gone"));
+    }
+    return reasons;
+  }
+
+  /** Why {@code ids} do not match any more: their state, or that their tags changed. */
+  private Map<String, String> reasons(List<String> ids, Set<String> gone) {
+    Map<String, String> reasons = new HashMap<>();
+    List<String> wanted = query.filters().get("instance-state-name");
+    byIds(
+        ids,
+        List.of(),
+        instances -> {
+          for (Instance instance : instances) {
+            String state = instance.state() == null ? "unknown" : instance.state().nameAsString();
+            boolean stateStillWanted = wanted == null || wanted.contains(state);
+            reasons.put(
+                instance.instanceId(),
+                stateStillWanted ? "no longer matches " + query : Validation.printable(state));
+          }
+        },
+        gone);
+    for (String id : ids) {
+      if (!reasons.containsKey(id)) {
+        gone.add(id);
       }
     }
     return reasons;
   }
 
-  private Map<String, String> reasons(List<String> ids) {
-    Map<String, String> reasons = new HashMap<>();
-    Set<String> unseen = new HashSet<>(ids);
-    DescribeInstancesRequest lookup =
-        DescribeInstancesRequest.builder()
-            .filters(Filter.builder().name("instance-id").values(ids).build())
-            .build();
-    List<String> wanted = query.filters().get("instance-state-name");
-    for (DescribeInstancesResponse page : client.describeInstancesPaginator(lookup)) {
-      for (Reservation reservation : page.reservations()) {
-        for (Instance instance : reservation.instances()) {
-          unseen.remove(instance.instanceId());
-          String state = instance.state() == null ? "unknown" : instance.state().nameAsString();
-          boolean stateStillWanted = wanted == null || wanted.contains(state);
-          reasons.put(
-              instance.instanceId(),
-              stateStillWanted ? "no longer matches " + query : Validation.printable(state));
+  /**
+   * The instances {@code ids} that match {@code filters}, asked by {@code InstanceIds}. EC2 fails
+   * the whole call with {@code InvalidInstanceID.NotFound} when one id no longer exists: those it
+   * names go into {@code gone} and the rest are asked again (one by one if it names none).
+   */
+  private void byIds(
+      List<String> ids, List<Filter> filters, Consumer<List<Instance>> each, Set<String> gone) {
+    List<String> asked = new ArrayList<>(ids);
+    while (!asked.isEmpty()) {
+      try {
+        pages(DescribeInstancesRequest.builder().instanceIds(asked).filters(filters).build(), each);
+        return;
+      } catch (AwsServiceException e) {
+        if (e.awsErrorDetails() == null
+            || !"InvalidInstanceID.NotFound".equals(e.awsErrorDetails().errorCode())) {
+          throw e;
         }
+        Set<String> named = new HashSet<>();
+        Matcher m = INSTANCE_ID.matcher(String.valueOf(e.awsErrorDetails().errorMessage()));
+        while (m.find()) {
+          named.add(m.group());
+        }
+        named.retainAll(asked);
+        if (named.isEmpty()) {
+          if (asked.size() == 1) {
+            gone.addAll(asked);
+            return;
+          }
+          for (String id : asked) {
+            byIds(List.of(id), filters, each, gone);
+          }
+          return;
+        }
+        gone.addAll(named);
+        asked.removeAll(named);
       }
     }
-    for (String id : unseen) {
-      reasons.put(id, "gone");
-    }
-    return reasons;
   }
+
+  private static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8,17}");
 
   /**
    * Why members of the previous fetch left in the last one, as the last fetch found out ({@code

@@ -438,6 +438,56 @@ class Ec2MembershipSourceTest {
     assertEquals(Map.of(leaving, "terminated"), reasons);
   }
 
+  /**
+   * Sparse pages (EC2 filters after it pages: short or empty pages that still carry a token) with
+   * launches shifting every later page, in the walk and in whatever the source does to confirm a
+   * departure: a member that still runs and matches is never missing from a fetch.
+   */
+  @Test
+  void sparseShiftingPagesNeverDropAMemberThatStillRunsAndMatches() {
+    ec2.fleet().launch(40, Map.of("role", "web"));
+    ec2.fleet().launch(40, Map.of("role", "db")); // other instances make the pages sparse
+    ec2.sparsePages(6);
+    Ec2MembershipSource source = source(Query.newBuilder().tag("role", "web").build());
+    Snapshot known = source.fetch();
+    assertEquals(40, known.size());
+    for (int page = 2; page <= 40; page++) {
+      churnBeforeEveryPage(page);
+    }
+    for (int round = 0; round < 20; round++) {
+      Snapshot fetched = source.fetch(known);
+      Set<String> running =
+          ec2.fleet().running().stream()
+              .filter(i -> "web".equals(i.tags().get("role")))
+              .map(FakeInstance::instanceId)
+              .collect(Collectors.toSet());
+      for (Member m : known.members()) {
+        assertTrue(
+            fetched.member(m.instanceId()).isPresent() || !running.contains(m.instanceId()),
+            "round " + round + ": " + m.instanceId() + " runs and matches but was dropped");
+      }
+      known = fetched;
+    }
+  }
+
+  /**
+   * Before page {@code page} of every paged walk from now on, the account churns: an instance of
+   * another service that terminated long ago leaves the listing (it shifts every later page back by
+   * one) and a new one launches.
+   */
+  private void churnBeforeEveryPage(int page) {
+    ec2.beforePage(
+        page,
+        fleet -> {
+          fleet.instances().stream()
+              .filter(i -> "db".equals(i.tags().get("role")))
+              .findFirst()
+              .ifPresent(old -> fleet.remove(old.instanceId()));
+          fleet.launch(1, Map.of("role", "db"));
+          churnBeforeEveryPage(page);
+        });
+  }
+
   @Test
   void aPageShiftIsNotPublishedAsADepartureByTheLoop() {
     List<FakeInstance> launched = ec2.fleet().launch(30, Map.of("role", "web"));

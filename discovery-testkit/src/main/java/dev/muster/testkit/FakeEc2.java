@@ -52,8 +52,9 @@ import software.amazon.awssdk.services.ec2.Ec2ClientBuilder;
  * InvalidParameterValue} error, as in EC2.
  *
  * <p>Faults for tests: {@link #throttleNext(int)}, {@link #failNext(int, int, String, String)},
- * {@link #failPage(int)}, {@link #malformedNext(int)}, {@link #delay(Duration)}, and a forced small
- * page size ({@link #pageSize(int)}). Every request is recorded ({@link #requests()}).
+ * {@link #failPage(int)}, {@link #malformedNext(int)}, {@link #delay(Duration)}, a forced small
+ * page size ({@link #pageSize(int)}) and sparse pages ({@link #sparsePages(int)}). Every request is
+ * recorded ({@link #requests()}).
  *
  * <p>Thread-safe. Close it to free the port; the client from {@link #client()} closes with it.
  *
@@ -84,6 +85,7 @@ public final class FakeEc2 implements AutoCloseable {
   private static final String ODD_TOKEN = "<odd & \"token\"> +/= \u00e9\u2028 ";
 
   private int pageSize;
+  private int sparseScan;
   private Ec2Client client;
 
   private sealed interface Fault permits ErrorFault, MalformedFault {}
@@ -247,6 +249,22 @@ public final class FakeEc2 implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Answers paged requests as EC2 answers filtered queries: each page looks at {@code scan}
+   * instances of the whole fleet (every state, in instance-id order) and lists those that match, so
+   * pages are short or empty and still carry a token; 0 turns it off. Tokens hold an offset into
+   * the whole fleet, so an instance launched while a client pages shifts the later pages (with
+   * {@link #beforePage}, or any launch between two pages). Requests with {@code InstanceId.N} are
+   * answered whole, as EC2 does.
+   */
+  public synchronized FakeEc2 sparsePages(int scan) {
+    if (scan < 0) {
+      throw new IllegalArgumentException("scan must not be negative: " + scan);
+    }
+    this.sparseScan = scan;
+    return this;
+  }
+
   /** Answers the next {@code count} requests with 503 {@code RequestLimitExceeded}. */
   public FakeEc2 throttleNext(int count) {
     return failNext(count, 503, "RequestLimitExceeded", "Request limit exceeded.");
@@ -311,6 +329,7 @@ public final class FakeEc2 implements AutoCloseable {
     failingPages.clear();
     delay = Duration.ZERO;
     pageSize = 0;
+    sparseScan = 0;
     return this;
   }
 
@@ -362,6 +381,7 @@ public final class FakeEc2 implements AutoCloseable {
       Fault fault;
       Duration wait;
       int cap;
+      int scan;
       synchronized (this) {
         requests.add(
             new RecordedRequest(
@@ -369,6 +389,7 @@ public final class FakeEc2 implements AutoCloseable {
         fault = nextFaults.poll();
         wait = delay;
         cap = pageSize;
+        scan = sparseScan;
       }
       if (!wait.isZero()) {
         try {
@@ -400,7 +421,7 @@ public final class FakeEc2 implements AutoCloseable {
         return;
       }
       try {
-        String body = answer(requestId, params, cap, fleetFor(headers));
+        String body = answer(requestId, params, cap, scan, fleetFor(headers));
         LoopbackServer.respond(exchange, 200, "text/xml;charset=UTF-8", body);
       } catch (Ec2Error error) {
         LoopbackServer.respond(
@@ -413,7 +434,7 @@ public final class FakeEc2 implements AutoCloseable {
   }
 
   private String answer(
-      String requestId, Map<String, String> params, int cap, SimulatedFleet fleet) {
+      String requestId, Map<String, String> params, int cap, int scan, SimulatedFleet fleet) {
     String action = params.get("Action");
     if ("DescribeAvailabilityZones".equals(action)) {
       // What Prometheus' EC2 discovery asks first, to map zone ids: the fleet's region's zones.
@@ -449,7 +470,7 @@ public final class FakeEc2 implements AutoCloseable {
     }
     DescribeInstances.Page page;
     synchronized (fleet) {
-      page = DescribeInstances.answer(request, fleet.instances(), cap);
+      page = DescribeInstances.answer(request, fleet.instances(), cap, scan);
     }
     String next = page.nextToken();
     if (next != null && oddTokens) {

@@ -135,6 +135,22 @@ public final class DescribeInstances {
    * @param forcedPageSize the most instances on one page whatever MaxResults says, or 0
    */
   public static Page answer(Request request, List<FakeInstance> fleet, int forcedPageSize) {
+    return answer(request, fleet, forcedPageSize, 0);
+  }
+
+  /**
+   * As {@link #answer(Request, List, int)}; with {@code sparseScan} above 0 a paged request (one
+   * without {@code InstanceId.N}) is answered as EC2 answers filtered queries: each page looks at
+   * {@code sparseScan} instances of the whole fleet, in instance-id order, and lists those of them
+   * that match, so a page may be short or empty and still carry a token. The token holds an offset
+   * into the whole fleet: an instance launched with an id that sorts before it shifts every later
+   * page, and one instance that still matches is then on no page.
+   */
+  public static Page answer(
+      Request request, List<FakeInstance> fleet, int forcedPageSize, int sparseScan) {
+    if (sparseScan > 0 && request.instanceIds().isEmpty()) {
+      return sparse(request, fleet, sparseScan);
+    }
     Set<String> unknown = new HashSet<>(request.instanceIds());
     List<FakeInstance> matched = new ArrayList<>();
     for (FakeInstance instance : fleet) {
@@ -160,6 +176,21 @@ public final class DescribeInstances {
     int to = (int) Math.min((long) from + size, matched.size());
     String next = to < matched.size() ? encodeToken(request.pageNumber() + 1, to) : null;
     return new Page(List.copyOf(matched.subList(from, to)), next);
+  }
+
+  private static Page sparse(Request request, List<FakeInstance> fleet, int scan) {
+    List<FakeInstance> ordered = new ArrayList<>(fleet);
+    ordered.sort(java.util.Comparator.comparing(FakeInstance::instanceId));
+    int from = Math.min(request.offset(), ordered.size());
+    int to = (int) Math.min((long) from + scan, ordered.size());
+    List<FakeInstance> page = new ArrayList<>();
+    for (FakeInstance instance : ordered.subList(from, to)) {
+      if (request.filters().stream().allMatch(f -> matches(f, instance))) {
+        page.add(instance);
+      }
+    }
+    String next = to < ordered.size() ? encodeToken(request.pageNumber() + 1, to) : null;
+    return new Page(List.copyOf(page), next);
   }
 
   static boolean matches(Filter filter, FakeInstance instance) {
