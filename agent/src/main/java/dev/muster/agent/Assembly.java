@@ -89,7 +89,16 @@ final class Assembly implements AutoCloseable {
    * #COALESCE} after a publication so that backends publishing the same change are rendered once.
    */
   static Assembly forLoop(AgentConfig config, String region) {
-    Assembly assembly = of(config, region, null, COALESCE);
+    return forLoop(config, region, null);
+  }
+
+  /**
+   * As {@link #forLoop(AgentConfig, String)}, replacing {@code previous} (a SIGHUP): each backend
+   * that {@code previous} also had continues from its loop's membership and guard, so a reload
+   * never publishes what the guard held. Close {@code previous} before starting this one.
+   */
+  static Assembly forLoop(AgentConfig config, String region, Assembly previous) {
+    Assembly assembly = of(config, region, null, COALESCE, previous);
     AgentConfig.Events events = config.events();
     if (events != null) {
       try {
@@ -248,11 +257,15 @@ final class Assembly implements AutoCloseable {
    * would hold, and no state file is read or written.
    */
   static Assembly of(AgentConfig config, String region, Consumer<String> dryRun) {
-    return of(config, region, dryRun, Duration.ZERO);
+    return of(config, region, dryRun, Duration.ZERO, null);
   }
 
   private static Assembly of(
-      AgentConfig config, String region, Consumer<String> dryRun, Duration coalesce) {
+      AgentConfig config,
+      String region,
+      Consumer<String> dryRun,
+      Duration coalesce,
+      Assembly previous) {
     Duration shortest =
         config.backends().values().stream()
             .map(b -> b.loop().interval())
@@ -300,6 +313,9 @@ final class Assembly implements AutoCloseable {
                         backend.query().toString().hashCode() * 31L + loop.interval().toMillis()));
         if (loop.waitMax() != null) {
           discovery.waitMax(loop.waitMax());
+        }
+        if (previous != null && previous.loops.containsKey(backend.name())) {
+          discovery.after(previous.loops.get(backend.name()));
         }
         if (config.stateDir() != null && dryRun == null) {
           discovery.stateFile(config.stateDir().resolve(backend.name() + ".state"));

@@ -147,7 +147,7 @@ final class Run {
     synchronized (lock) {
       Assembly previous = running;
       try {
-        Assembly assembly = Assembly.forLoop(next, region);
+        Assembly assembly = Assembly.forLoop(next, region, previous);
         previous.close();
         start(assembly);
         log.info(

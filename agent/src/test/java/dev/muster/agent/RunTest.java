@@ -140,4 +140,33 @@ class RunTest {
     assertTrue(process.waitFor(30, TimeUnit.SECONDS));
     assertEquals(0, process.exitValue(), log());
   }
+
+  /**
+   * SIGHUP during a held mass removal, without a state directory: the reloaded configuration keeps
+   * what the guard held, and /healthz keeps saying why.
+   */
+  @Test
+  void sighupDoesNotPublishAHeldMassRemoval() throws Exception {
+    ec2.fleet()
+        .launch(
+            5,
+            spec ->
+                spec.privateIps("10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7")
+                    .tag("layer", "app"));
+    Path file = config("  web: {tags: {layer: app}, port: 8080}", "web");
+    process = MusterProcess.run(file, dir.resolve("muster.log"));
+    await(() -> output().contains(" 10.0.0.7:8080 "), "the first output");
+    ec2.fleet().running().stream()
+        .filter(i -> "app".equals(i.tags().get("layer")))
+        .skip(2)
+        .forEach(i -> ec2.fleet().terminate(i.instanceId()));
+    await(() -> get("/healthz").contains("held: fetch would remove 5 of 7"), "the hold");
+
+    signal("HUP");
+    await(() -> log().contains("SIGHUP: "), "the reload");
+    Thread.sleep(4_000); // four more fetches at 1 s
+
+    assertTrue(output().contains(" 10.0.0.7:8080 "), "still the 7 members: " + output());
+    assertTrue(get("/healthz").contains("held: fetch would remove 5 of 7"), get("/healthz"));
+  }
 }

@@ -89,6 +89,7 @@ public final class Discovery implements AutoCloseable {
   private final boolean ownsScheduler;
   private final Random random;
   private final Path stateFile;
+  private final Discovery previous;
   private final Decision.State decisions;
 
   /** Serialises ticks, publications and listener calls. */
@@ -136,6 +137,7 @@ public final class Discovery implements AutoCloseable {
             : b.scheduler;
     this.random = b.random;
     this.stateFile = b.stateFile;
+    this.previous = b.previous;
     Duration waitMax = b.waitMax != null ? b.waitMax : b.waitMin.multipliedBy(4);
     this.decisions =
         new Decision.State(
@@ -172,6 +174,10 @@ public final class Discovery implements AutoCloseable {
       }
       if (started) {
         throw new IllegalStateException(name + ": already started");
+      }
+      if (previous != null && !previous.isClosed()) {
+        throw new IllegalStateException(
+            name + ": close the loop it continues from (" + previous.name + ") before starting");
       }
       started = true;
       nextTick = scheduler.schedule(this::firstTick, 0, TimeUnit.MILLISECONDS);
@@ -276,7 +282,7 @@ public final class Discovery implements AutoCloseable {
         return Outcome.HELD;
       }
       published = baseline;
-      publish(candidate, changes);
+      publish(candidate, changes, true);
       return Outcome.PUBLISHED;
     } finally {
       updateStatus();
@@ -332,6 +338,25 @@ public final class Discovery implements AutoCloseable {
   }
 
   private void restore() {
+    if (previous != null) {
+      Snapshot carried;
+      previous.loop.lock();
+      try {
+        carried = previous.published;
+        decisions.guard().continueFrom(previous.decisions.guard());
+      } finally {
+        previous.loop.unlock();
+      }
+      if (carried != null) {
+        log.info(
+            "{}: continuing from the previous configuration's {} members{}",
+            name,
+            carried.size(),
+            carried.isStale() ? " (stale)" : "");
+        publish(carried, Changes.allAdded(carried), false);
+        return;
+      }
+    }
     Snapshot saved = loadState();
     if (saved != null) {
       log.warn(
@@ -339,7 +364,7 @@ public final class Discovery implements AutoCloseable {
           name,
           saved.takenAt(),
           saved.size());
-      publish(saved, Changes.allAdded(saved));
+      publish(saved, Changes.allAdded(saved), true);
     }
   }
 
@@ -476,7 +501,7 @@ public final class Discovery implements AutoCloseable {
       }
     }
     if (decision.kind() == Decision.Kind.PUBLISH) {
-      publish(decision.snapshot(), decision.changes());
+      publish(decision.snapshot(), decision.changes(), true);
     }
   }
 
@@ -496,11 +521,7 @@ public final class Discovery implements AutoCloseable {
     }
   }
 
-  /**
-   * Publishes: logs the change, hands the membership to every listener (the outputs apply it
-   * there), then saves it to the state file.
-   */
-  private void publish(Snapshot snapshot, Changes changes) {
+  private void logChanges(Snapshot snapshot, Changes changes) {
     Map<String, String> reasons = Map.of();
     if (!changes.removed().isEmpty() && !snapshot.isStale()) {
       Set<String> ids = new HashSet<>();
@@ -517,6 +538,16 @@ public final class Discovery implements AutoCloseable {
         changes.changed().size());
     for (String line : Changelog.lines(changes, reasons, CHANGELOG_LINES)) {
       log.info("{}: {}", name, line);
+    }
+  }
+
+  /**
+   * Publishes: logs the change (unless {@code logChanges} is off), hands the membership to every
+   * listener (the outputs apply it there), then saves it to the state file.
+   */
+  private void publish(Snapshot snapshot, Changes changes, boolean logChanges) {
+    if (logChanges) {
+      logChanges(snapshot, changes);
     }
     published = snapshot;
     decisions.guard().published(snapshot, clock.instant());
@@ -621,6 +652,7 @@ public final class Discovery implements AutoCloseable {
     private boolean allowEmpty;
     private double maxRemovalFraction = 0.5;
     private Path stateFile;
+    private Discovery previous;
     private Clock clock = Clock.systemUTC();
     private ScheduledExecutorService scheduler;
     private Random random = new Random();
@@ -780,6 +812,18 @@ public final class Discovery implements AutoCloseable {
      */
     public Builder stateFile(Path stateFile) {
       this.stateFile = Objects.requireNonNull(stateFile, "stateFile");
+      return this;
+    }
+
+    /**
+     * Continues from {@code previous}, a loop this one replaces (for example at a configuration
+     * reload): at start it takes over that loop's published membership and its guard's state (a
+     * held view stays held; sightings and hold time go on) instead of the state file, and hands the
+     * membership to its own listeners before its first fetch. {@code previous} must be closed
+     * before {@link #start()}; if it never published, the state file (if any) is used.
+     */
+    public Builder after(Discovery previous) {
+      this.previous = Objects.requireNonNull(previous, "previous");
       return this;
     }
 

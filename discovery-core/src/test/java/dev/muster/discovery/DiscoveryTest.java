@@ -588,4 +588,66 @@ class DiscoveryTest {
             .getMessage()
             .startsWith("waitMax"));
   }
+
+  /**
+   * A configuration reload (SIGHUP) replaces the loop: the new one continues from the old one's
+   * membership and hold, so a held mass removal stays held (no state file involved).
+   */
+  @Test
+  void aLoopThatReplacesAnotherKeepsItsHeldMassRemovalHeld() {
+    source.then(members(7)).then(members(2));
+    Discovery first = start(b -> b.holdMin(Duration.ofSeconds(60)).confirmations(3));
+    tick(); // seen once: held
+    assertNotNull(first.status().held());
+    assertEquals(1, published.size());
+
+    ScriptedSource next = new ScriptedSource(clock).then(members(2));
+    List<Snapshot> republished = new ArrayList<>();
+    Discovery second =
+        Discovery.newBuilder()
+            .name("test")
+            .source(next)
+            .clock(clock)
+            .scheduler(scheduler)
+            .interval(INTERVAL)
+            .jitter(0)
+            .holdMin(Duration.ofSeconds(60))
+            .confirmations(3)
+            .after(first)
+            .listener((snapshot, change) -> republished.add(snapshot))
+            .build();
+    first.close();
+    discovery = second;
+    second.start();
+    scheduler.runDue();
+
+    assertEquals(1, republished.size(), "the previous membership, handed to the new outputs");
+    assertEquals(7, republished.get(0).size());
+    assertFalse(republished.get(0).isStale(), "EC2 listed it: not a restored state file");
+    assertTrue(second.status().held().contains("seen 2 of 3"), second.status().held());
+    tick(); // third sighting, but only 20 s since the hold began
+    assertEquals(1, republished.size());
+    for (int i = 0; i < 4; i++) {
+      tick();
+    }
+    assertEquals(1, republished.size(), "50 s into the hold");
+    tick();
+    assertEquals(2, republished.get(republished.size() - 1).size(), "confirmed as before");
+  }
+
+  @Test
+  void aLoopCannotContinueFromOneThatIsStillRunning() {
+    source.then(members(3));
+    Discovery first = start(b -> {});
+    Discovery second =
+        Discovery.newBuilder()
+            .source(new ScriptedSource(clock).then(members(3)))
+            .clock(clock)
+            .scheduler(scheduler)
+            .after(first)
+            .build();
+
+    IllegalStateException e = assertThrows(IllegalStateException.class, second::start);
+    assertTrue(e.getMessage().contains("close"), e.getMessage());
+  }
 }

@@ -84,6 +84,19 @@ public final class Guard {
     this.policy = policy;
   }
 
+  /**
+   * Continues from {@code previous} (the guard of a loop this one replaces): its publication
+   * history, and any hold with its sightings and start, so that a replacement never publishes what
+   * the previous guard held. Only the policy is this guard's own.
+   */
+  public void continueFrom(Guard previous) {
+    history.clear();
+    history.addAll(previous.history);
+    holding = previous.holding;
+    seen = previous.seen;
+    since = previous.since;
+  }
+
   /** Accepts the next held view, unless it is below the floor (an operator's override). */
   public void acceptNext() {
     acceptNext = true;
