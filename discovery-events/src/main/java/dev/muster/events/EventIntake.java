@@ -43,11 +43,13 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
  * <ul>
  *   <li>a state change or rebalance recommendation asks the {@link Handler} to refresh (the loops
  *       fetch at once; polling stays the source of truth, so a lost event costs latency only);
- *   <li>a terminate lifecycle action for this agent's hook drains the instance on every output
- *       ({@link Handler#drain}), sending {@code RecordLifecycleActionHeartbeat} and extending the
- *       message's visibility while it waits, then completes the action with {@code CONTINUE} (at
- *       the latest after the drain timeout) and deletes the message. A Spot interruption warning
- *       drains the same way, with no action to complete;
+ *   <li>a terminate lifecycle action for this agent's hook, once a heartbeat by instance id shows
+ *       that Auto Scaling holds a live action for that instance (a replayed, forged, misrouted or
+ *       late message drains nothing: it refreshes and is deleted), drains the instance on every
+ *       output ({@link Handler#drain}), sending {@code RecordLifecycleActionHeartbeat} and
+ *       extending the message's visibility while it waits, then completes the action with {@code
+ *       CONTINUE} (at the latest after the drain timeout) and deletes the message. A Spot
+ *       interruption warning drains the same way, with no action to complete;
  *   <li>a launch lifecycle action for this hook, with launch actions on, is completed once the
  *       handler says the instance is ready (its health check passes);
  *   <li>anything else (not JSON, not for Muster, another hook's action) is logged once per reason
@@ -129,7 +131,7 @@ public final class EventIntake implements AutoCloseable {
   private volatile boolean closed;
   private Thread poller;
 
-  /** A drain in progress, keyed by its action token (or instance id for Spot). */
+  /** A drain in progress, keyed by its action token and instance id (the instance id for Spot). */
   private final class Drain {
     final String instanceId;
     final LifecycleAction action;
@@ -297,7 +299,9 @@ public final class EventIntake implements AutoCloseable {
       delete(m.receiptHandle());
       return;
     }
-    String key = action == null ? "spot:" + t.instanceId() : action.token();
+    // The instance is part of the key: a message with another instance's token is not its
+    // duplicate.
+    String key = action == null ? "spot:" + t.instanceId() : action.token() + "/" + t.instanceId();
     Drain existing = drains.get(key);
     if (existing != null) {
       if (existing.messageId.equals(m.messageId())) {
@@ -310,14 +314,26 @@ public final class EventIntake implements AutoCloseable {
     }
     Drain drain = new Drain(t.instanceId(), action, m);
     drains.put(key, drain);
-    log.info("events: draining {} before it terminates ({})", t.instanceId(), t.reason());
-    startKeepAlive(drain);
-    workers.execute(() -> runDrain(key, drain));
+    workers.execute(() -> runDrain(key, drain, t.reason()));
   }
 
-  private void runDrain(String key, Drain drain) {
+  private void runDrain(String key, Drain drain, String reason) {
     Instant start = Instant.now();
     try {
+      if (drain.action != null && !live(drain)) {
+        ignored.incrementAndGet();
+        log.warn(
+            "events: no live lifecycle action of hook {} in group {} for {}: the message is "
+                + "replayed, forged, misrouted or late; not draining",
+            drain.action.hook(),
+            drain.action.group(),
+            drain.instanceId);
+        handler.refresh(Set.of(drain.instanceId));
+        delete(drain.receipt);
+        return;
+      }
+      log.info("events: draining {} before it terminates ({})", drain.instanceId, reason);
+      startKeepAlive(drain);
       Future<?> work =
           workers.submit(
               () -> {
@@ -349,8 +365,54 @@ public final class EventIntake implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      drain.keepAlive.cancel(false);
+      if (drain.keepAlive != null) {
+        drain.keepAlive.cancel(false);
+      }
       drains.remove(key);
+    }
+  }
+
+  /**
+   * Whether Auto Scaling holds a live lifecycle action of this agent's hook for the drain's
+   * instance: a heartbeat by instance id answers (it names the instance, not the message's token,
+   * so a message with another instance's token proves nothing). {@code ValidationError} means none.
+   * When Auto Scaling cannot be asked (throttled, unreachable) after three tries, the drain goes
+   * ahead: draining a member that is about to go is the safe side, and the outputs give a drained
+   * member back when no termination follows.
+   */
+  private boolean live(Drain drain) {
+    LifecycleAction a = drain.action;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        autoScaling.recordLifecycleActionHeartbeat(
+            r ->
+                r.autoScalingGroupName(a.group())
+                    .lifecycleHookName(a.hook())
+                    .instanceId(drain.instanceId));
+        heartbeats.incrementAndGet();
+        return true;
+      } catch (AwsServiceException e) {
+        if (e.awsErrorDetails() != null
+            && NO_ACTIVE_ACTION.equals(e.awsErrorDetails().errorCode())) {
+          return false;
+        }
+        if (attempt == 3 || closed) {
+          log.warn(
+              "events: cannot check the lifecycle action for {} ({}); draining anyway",
+              drain.instanceId,
+              e.getMessage());
+          return true;
+        }
+      } catch (RuntimeException e) {
+        if (attempt == 3 || closed) {
+          log.warn(
+              "events: cannot check the lifecycle action for {} ({}); draining anyway",
+              drain.instanceId,
+              e.getMessage());
+          return true;
+        }
+      }
+      sleep(backoff(attempt, 500, 2_000));
     }
   }
 

@@ -319,8 +319,52 @@ class EventIntakeTest {
 
     await(() -> sqs.size(queue) == 0, "both messages to be deleted");
     assertEquals(1, autoscaling.completions().size(), "no second completion");
-    assertEquals(List.of(id), drained, "the drain is harmless: the instance is gone or going");
+    assertEquals(List.of(), drained, "no live action: nothing to drain");
     assertTrue(refreshed.contains(id));
     assertEquals(0, intake.status().completed());
+  }
+
+  private static String terminateMessage(String token, String instanceId) {
+    return "{\"detail-type\":\"EC2 Instance-terminate Lifecycle Action\",\"detail\":{"
+        + "\"LifecycleActionToken\":\""
+        + token
+        + "\",\"AutoScalingGroupName\":\""
+        + GROUP
+        + "\",\"LifecycleHookName\":\""
+        + HOOK
+        + "\",\"EC2InstanceId\":\""
+        + instanceId
+        + "\",\"LifecycleTransition\":\"autoscaling:EC2_INSTANCE_TERMINATING\"}}";
+  }
+
+  @Test
+  void aForgedTerminateMessageForARunningInstanceDrainsNothing() throws Exception {
+    EventIntake intake = intake();
+    String id = instance();
+
+    sqs.send(queue, terminateMessage("00000000-forged-token", id));
+
+    await(() -> sqs.size(queue) == 0, "the message to be deleted");
+    assertEquals(List.of(), drained);
+    assertEquals(1, intake.status().ignored());
+    assertTrue(refreshed.contains(id));
+    assertTrue(autoscaling.completions().isEmpty());
+  }
+
+  @Test
+  void aLiveTokenNamingAnotherInstanceDrainsNothing() throws Exception {
+    String leaving = instance();
+    String running = instance();
+    release = new CountDownLatch(1);
+    String token = autoscaling.terminate(GROUP, leaving).get(HOOK);
+    EventIntake intake = intake();
+    await(() -> drained.contains(leaving), "the real drain");
+
+    sqs.send(queue, terminateMessage(token, running)); // misrouted: the token is another's
+
+    await(() -> refreshed.contains(running), "the misrouted message to be handled");
+    assertEquals(List.of(leaving), drained, "only the instance that is really leaving");
+    assertEquals(1, intake.status().ignored());
+    release.countDown();
   }
 }
