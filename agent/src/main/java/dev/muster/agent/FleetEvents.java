@@ -71,6 +71,23 @@ final class FleetEvents implements EventIntake.Handler {
     }
   }
 
+  /**
+   * How long a drained member stays out while EC2 still lists it: the drain timeout (the action is
+   * completed by then), then a minute and two polls of the slowest backend for the termination to
+   * show. Past that no termination is coming (a forged or replayed message, a Spot warning that
+   * came to nothing) and the member is given back.
+   */
+  Duration giveBackAfter() {
+    Duration slowest =
+        assembly.config.backends().values().stream()
+            .map(b -> b.loop().interval())
+            .max(Duration::compareTo)
+            .orElse(Duration.ZERO);
+    return drainTimeout.plus(GIVE_BACK_GRACE).plus(slowest.multipliedBy(2));
+  }
+
+  private static final Duration GIVE_BACK_GRACE = Duration.ofMinutes(1);
+
   @Override
   public void drain(String instanceId) throws InterruptedException {
     Instant deadline = Instant.now().plus(drainTimeout);
@@ -91,7 +108,7 @@ final class FleetEvents implements EventIntake.Handler {
       Set<Long> workersBefore = nginxWorkers(output);
       while (true) {
         try {
-          pipeline.drain(Set.of(instanceId));
+          pipeline.drain(Set.of(instanceId), giveBackAfter());
           log.info("output {}: {} drained", e.getKey(), instanceId);
           if (output != null) {
             awaitSessionsEnded(output, member, workersBefore, deadline);

@@ -37,7 +37,9 @@ import java.util.function.ToDoubleFunction;
  * sent to EC2, retries included. With events on: {@code muster_events_received_total}, {@code
  * muster_events_ignored_total}, {@code muster_events_receive_failures_total}, {@code
  * muster_lifecycle_completions_total}, {@code muster_lifecycle_heartbeats_total}, {@code
- * muster_drains}.
+ * muster_drains}. And {@code muster_config_reload_failed}: 1 while the file on disk is not the
+ * running configuration because the last SIGHUP could not load it. Per output also {@code
+ * muster_drains_given_back_total}: drained members given back because no termination followed.
  */
 final class Metrics {
   private final PrometheusMeterRegistry registry =
@@ -52,9 +54,17 @@ final class Metrics {
    */
   private final Map<String, String> held = new HashMap<>();
 
-  Metrics(Supplier<Assembly> current, Clock clock) {
+  private final Supplier<Run.ConfigStatus> config;
+
+  Metrics(Supplier<Assembly> current, Supplier<Run.ConfigStatus> config, Clock clock) {
     this.current = current;
+    this.config = config;
     this.clock = clock;
+    // Registered once: it reads the file's state, not the assembly a SIGHUP replaces.
+    Gauge.builder(
+            "muster.config.reload.failed", this, m -> m.config.get().failure() == null ? 0 : 1)
+        .description("1 while the configuration file on disk failed to load at the last SIGHUP")
+        .register(registry);
   }
 
   /** The exposition text (format 0.0.4) of the assembly running now. */
@@ -148,9 +158,15 @@ final class Metrics {
         name,
         live,
         p -> p.drainingMembers().size());
+    counter(
+        "muster.drains.given.back",
+        "drained members given back because EC2 still listed them (no termination followed)",
+        name,
+        live,
+        p -> p.givenBackCount());
     outputGauge(
         "muster.rejected.members",
-        "members left out because the proxy's checker refused them",
+        "members left out because the proxy's checker or the render refused them",
         name,
         live,
         p -> p.rejectedMembers().size());

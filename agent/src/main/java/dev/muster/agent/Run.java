@@ -2,6 +2,7 @@ package dev.muster.agent;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -20,6 +21,18 @@ final class Run {
   interface Source {
     AgentConfig read() throws ConfigException;
   }
+
+  /**
+   * The configuration file's state, for {@code /status}, {@code /healthz} and {@code /metrics}.
+   *
+   * @param file where it is read from
+   * @param loadedAt when the running configuration was read
+   * @param failedAt when the last SIGHUP failed to load it, or {@code null} if it did not
+   * @param failure why, naming the file and line or the setting, or {@code null}
+   */
+  record ConfigStatus(Object file, Instant loadedAt, Instant failedAt, String failure) {}
+
+  private volatile ConfigStatus configStatus;
 
   private final Source source;
   private final Object file;
@@ -57,6 +70,7 @@ final class Run {
     synchronized (lock) {
       running = first;
     }
+    configStatus = new ConfigStatus(file, Instant.now(), null, null);
     StatusServer status = null;
     if (config.status() != null) {
       // The listener stays on the address it started with; SIGHUP swaps what it reports.
@@ -66,6 +80,7 @@ final class Run {
                 config.status().host(),
                 config.status().port(),
                 this::current,
+                () -> configStatus,
                 java.time.Clock.systemUTC());
       } catch (java.io.UncheckedIOException e) {
         err.println("muster: " + e.getMessage());
@@ -142,6 +157,7 @@ final class Run {
       next = source.read();
     } catch (ConfigException e) {
       e.problems().forEach(p -> log.error("SIGHUP: {}; the running configuration stays", p));
+      failed(String.join("; ", e.problems()));
       return;
     }
     synchronized (lock) {
@@ -150,6 +166,7 @@ final class Run {
         Assembly assembly = Assembly.forLoop(next, region, previous);
         previous.close();
         start(assembly);
+        configStatus = new ConfigStatus(file, Instant.now(), null, null);
         log.info(
             "SIGHUP: {} re-read: {} backend(s), {} output(s)",
             file,
@@ -157,7 +174,14 @@ final class Run {
             next.outputs().size());
       } catch (RuntimeException e) {
         log.error("SIGHUP: {}: {}; the running configuration stays", file, e.getMessage());
+        failed(file + ": " + e.getMessage());
       }
     }
+  }
+
+  /** A SIGHUP that could not load the file: the running configuration stays, and says so. */
+  private void failed(String why) {
+    ConfigStatus now = configStatus;
+    configStatus = new ConfigStatus(file, now.loadedAt(), Instant.now(), why);
   }
 }

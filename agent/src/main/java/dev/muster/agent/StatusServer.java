@@ -1,18 +1,12 @@
 package dev.muster.agent;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.muster.discovery.ApplyResult;
 import dev.muster.discovery.ConfigPipeline;
 import dev.muster.discovery.Discovery;
 import dev.muster.discovery.DiscoveryStatus;
 import dev.muster.discovery.Member;
 import dev.muster.events.EventIntake;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,56 +18,79 @@ import java.util.function.Supplier;
 /**
  * The agent's status listener ({@code status.listen}): {@code GET /healthz} answers 200 while every
  * output holds what its backends published (or has been pending for less than the deadline), 503
- * with the reasons otherwise; {@code GET /status} is JSON with every backend's and output's state;
- * {@code GET /metrics} is the Prometheus text format ({@link Metrics}). It reads the running
- * assembly at each request, so a SIGHUP is seen at once. One daemon thread; answers are built from
- * status objects that never block.
+ * with the reasons otherwise (a held view, a drained member that EC2 still lists past the drain
+ * timeout, a configuration file that a SIGHUP could not load); {@code GET /status} is JSON with
+ * every backend's and output's state; {@code GET /metrics} is the Prometheus text format ({@link
+ * Metrics}). It reads the running assembly at each request, so a SIGHUP is seen at once. Served by
+ * {@link StatusHttp}, which no client can freeze; answers are built from status objects that never
+ * block.
  */
 final class StatusServer implements AutoCloseable {
   /** How long an apply may be pending before {@code /healthz} says 503. */
   static final Duration APPLY_DEADLINE = Duration.ofSeconds(60);
 
-  private final HttpServer server;
+  /** How long a client may take to send its request. */
+  static final Duration HEAD_TIMEOUT = Duration.ofSeconds(2);
+
   private final Supplier<Assembly> assembly;
+  private final Supplier<Run.ConfigStatus> config;
   private final Clock clock;
   private final Instant started;
   private final Metrics metrics;
+  private StatusHttp http;
 
-  private StatusServer(HttpServer server, Supplier<Assembly> assembly, Clock clock) {
-    this.server = server;
+  private StatusServer(
+      Supplier<Assembly> assembly, Supplier<Run.ConfigStatus> config, Clock clock) {
     this.assembly = assembly;
+    this.config = config;
     this.clock = clock;
     this.started = clock.instant();
-    this.metrics = new Metrics(assembly, clock);
+    this.metrics = new Metrics(assembly, config, clock);
   }
 
-  /** Listens on {@code host:port} and serves the assembly {@code current} returns. */
-  static StatusServer start(String host, int port, Supplier<Assembly> current, Clock clock) {
-    HttpServer server;
-    try {
-      server = HttpServer.create(new InetSocketAddress(host, port), 16);
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          "status.listen: cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
-    }
-    StatusServer status = new StatusServer(server, current, clock);
-    server.createContext("/healthz", status::healthz);
-    server.createContext("/status", status::status);
-    server.createContext("/metrics", status::metrics);
-    server.setExecutor(null);
-    server.start();
+  /**
+   * Listens on {@code host:port} and serves the assembly {@code current} returns, and the state of
+   * the configuration file {@code config} returns.
+   */
+  static StatusServer start(
+      String host,
+      int port,
+      Supplier<Assembly> current,
+      Supplier<Run.ConfigStatus> config,
+      Clock clock) {
+    StatusServer status = new StatusServer(current, config, clock);
+    status.http =
+        StatusHttp.start(
+            new InetSocketAddress(host, port),
+            Map.of(
+                "/healthz", status::healthz,
+                "/status", status::status,
+                "/metrics", status::metrics),
+            HEAD_TIMEOUT);
     return status;
   }
 
   /** The port it listens on (for a configured port 0). */
   int port() {
-    return server.getAddress().getPort();
+    return http.port();
   }
 
-  private void healthz(HttpExchange exchange) throws IOException {
+  private StatusHttp.Response healthz() {
     List<String> problems = new ArrayList<>();
     Instant now = clock.instant();
     Assembly current = assembly.get();
+    Run.ConfigStatus file = config.get();
+    if (file.failure() != null) {
+      problems.add(
+          "configuration: "
+              + file.file()
+              + " on disk is not the one running (SIGHUP at "
+              + file.failedAt()
+              + "): "
+              + file.failure());
+    }
+    Duration drainTimeout =
+        current.config.events() == null ? null : current.config.events().drainTimeout();
     current.pipelines.forEach(
         (name, pipeline) -> {
           Instant pending = pipeline.pendingSince();
@@ -90,6 +107,26 @@ final class StatusServer implements AutoCloseable {
             problems.add("output " + name + ": never applied (waiting for every backend)");
           }
         });
+    current.pipelines.forEach(
+        (name, pipeline) ->
+            pipeline
+                .drains()
+                .forEach(
+                    (id, drain) -> {
+                      if (drainTimeout != null
+                          && Duration.between(drain.since(), now).compareTo(drainTimeout) > 0) {
+                        problems.add(
+                            "output "
+                                + name
+                                + ": "
+                                + id
+                                + " drained since "
+                                + drain.since()
+                                + ", but EC2 still lists it (no termination followed); given "
+                                + "back at "
+                                + drain.giveBackAt());
+                      }
+                    }));
     current.loops.forEach(
         (name, loop) -> {
           String held = loop.status().held();
@@ -97,15 +134,14 @@ final class StatusServer implements AutoCloseable {
             problems.add("backend " + name + ": " + held);
           }
         });
-    if (problems.isEmpty()) {
-      respond(exchange, 200, "text/plain", "ok\n");
-    } else {
-      respond(exchange, 503, "text/plain", String.join("\n", problems) + "\n");
-    }
+    return problems.isEmpty()
+        ? new StatusHttp.Response(200, "text/plain", "ok\n")
+        : new StatusHttp.Response(503, "text/plain", String.join("\n", problems) + "\n");
   }
 
-  private void status(HttpExchange exchange) throws IOException {
+  private StatusHttp.Response status() {
     Assembly current = assembly.get();
+    Run.ConfigStatus file = config.get();
     StringBuilder json = new StringBuilder("{\"backends\":{");
     String comma = "";
     for (Map.Entry<String, Discovery> e : current.loops.entrySet()) {
@@ -143,6 +179,7 @@ final class StatusServer implements AutoCloseable {
       json.append(",\"lastFailure\":").append(quote(message(p.lastFailure())));
       json.append(",\"rejected\":").append(quoteAll(p.rejectedMembers()));
       json.append(",\"draining\":").append(quoteAll(p.drainingMembers()));
+      json.append(",\"givenBack\":").append(p.givenBackCount());
       json.append('}');
       comma = ",";
     }
@@ -159,12 +196,16 @@ final class StatusServer implements AutoCloseable {
       json.append(",\"heartbeats\":").append(e.heartbeats());
       json.append('}');
     }
-    json.append("}\n");
-    respond(exchange, 200, "application/json", json.toString());
+    json.append(",\"config\":{\"file\":").append(quote(file.file()));
+    json.append(",\"loadedAt\":").append(quote(file.loadedAt()));
+    json.append(",\"reloadFailedAt\":").append(quote(file.failedAt()));
+    json.append(",\"reloadFailure\":").append(quote(file.failure()));
+    json.append("}}\n");
+    return new StatusHttp.Response(200, "application/json", json.toString());
   }
 
-  private void metrics(HttpExchange exchange) throws IOException {
-    respond(exchange, 200, "text/plain; version=0.0.4", metrics.scrape());
+  private StatusHttp.Response metrics() {
+    return new StatusHttp.Response(200, "text/plain; version=0.0.4", metrics.scrape());
   }
 
   private static String message(RuntimeException failure) {
@@ -185,20 +226,8 @@ final class StatusServer implements AutoCloseable {
     return value == null ? "null" : Shorthand.Yaml.quote(value.toString());
   }
 
-  private static void respond(HttpExchange exchange, int status, String type, String body)
-      throws IOException {
-    try (exchange) {
-      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("Content-Type", type + "; charset=utf-8");
-      exchange.sendResponseHeaders(status, bytes.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(bytes);
-      }
-    }
-  }
-
   @Override
   public void close() {
-    server.stop(0);
+    http.close();
   }
 }

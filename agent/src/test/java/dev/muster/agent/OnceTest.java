@@ -298,12 +298,14 @@ class OnceTest {
       assertEquals(0, Main.passOnce(assembly, new PrintWriter(err), false));
       assertTrue(assembly.pipelines.get("edge").pendingSince() != null, "the reload failed");
       try (StatusServer now =
-              StatusServer.start("127.0.0.1", 0, () -> assembly, java.time.Clock.systemUTC());
+              StatusServer.start(
+                  "127.0.0.1", 0, () -> assembly, OnceTest::loaded, java.time.Clock.systemUTC());
           StatusServer later =
               StatusServer.start(
                   "127.0.0.1",
                   0,
                   () -> assembly,
+                  OnceTest::loaded,
                   java.time.Clock.offset(
                       java.time.Clock.systemUTC(), java.time.Duration.ofMinutes(2)))) {
         assertEquals("200 ok\n", get(now.port(), "/healthz"));
@@ -320,7 +322,8 @@ class OnceTest {
       ec2.clearRequests();
       assertEquals(0, Main.passOnce(assembly, new PrintWriter(err), false));
       try (StatusServer status =
-          StatusServer.start("127.0.0.1", 0, () -> assembly, java.time.Clock.systemUTC())) {
+          StatusServer.start(
+              "127.0.0.1", 0, () -> assembly, OnceTest::loaded, java.time.Clock.systemUTC())) {
         String response = get(status.port(), "/metrics");
         assertTrue(response.startsWith("200 "), response);
         String text = response.substring(4);
@@ -371,5 +374,9 @@ class OnceTest {
     int code = connection.getResponseCode();
     java.io.InputStream in = code < 400 ? connection.getInputStream() : connection.getErrorStream();
     return code + " " + new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static Run.ConfigStatus loaded() {
+    return new Run.ConfigStatus(Path.of("muster.yaml"), java.time.Instant.EPOCH, null, null);
   }
 }

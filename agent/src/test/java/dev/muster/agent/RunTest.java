@@ -133,8 +133,17 @@ class RunTest {
     Files.writeString(file, Files.readString(file).replace("port: 9090", "port: ninety"));
     signal("HUP");
     await(() -> log().contains("muster.yaml:5: backends.api.port"), "the refusal in the log");
+    String health = get("/healthz");
+    assertTrue(health.startsWith("503 configuration: "), health);
+    assertTrue(health.contains("muster.yaml:5: backends.api.port"), health);
+    assertTrue(get("/status").contains("\"reloadFailure\":\""), get("/status"));
+    assertTrue(get("/metrics").contains("muster_config_reload_failed 1.0"), get("/metrics"));
     ec2.fleet().launch(1, spec -> spec.privateIps("10.0.0.3").tag("layer", "app"));
     await(() -> output().contains(" 10.0.0.3:8080 "), "the running config to go on");
+    Files.writeString(file, Files.readString(file).replace("port: ninety", "port: 9090"));
+    signal("HUP");
+    await(() -> get("/healthz").equals("200 ok\n"), "/healthz to say ok once the file loads");
+    assertTrue(get("/metrics").contains("muster_config_reload_failed 0.0"), get("/metrics"));
 
     signal("TERM");
     assertTrue(process.waitFor(30, TimeUnit.SECONDS));

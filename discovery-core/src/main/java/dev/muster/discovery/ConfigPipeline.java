@@ -51,10 +51,12 @@ import org.slf4j.LoggerFactory;
  * since when and why an apply is pending.
  *
  * <p><b>One instance cannot block the fleet.</b> When the proxy's checker refuses a candidate
- * ({@link ApplyException#rejected()}), the pipeline finds the members that make it invalid among
- * those new or changed since the last accepted candidate (halving the suspects, with {@link
- * Sink#check}), leaves them out with a warning each, and applies the rest. A member left out is
- * tried again once it changes (its tags are fixed); {@link #rejectedMembers()} lists them.
+ * ({@link ApplyException#rejected()}) or the render fails ({@link RenderException}: a tag value
+ * that the output's syntax cannot carry, a tag a template needs that a member lacks), the pipeline
+ * finds the members that make it invalid among those new or changed since the last accepted
+ * candidate (halving the suspects, with {@link Sink#check}), leaves them out with a warning each,
+ * and applies the rest. A member left out is tried again once it changes (its tags are fixed);
+ * {@link #rejectedMembers()} lists them.
  *
  * <p>Thread-safe: loops on different threads and the retry timer are serialised here. {@link
  * #close()} stops the retries.
@@ -92,8 +94,21 @@ public final class ConfigPipeline implements AutoCloseable {
   /** The memberships of the last candidate the target accepted; empty before the first. */
   private Map<String, Snapshot> accepted = Map.of();
 
-  /** Instances drained ahead of EC2, left out until they leave the published memberships. */
-  private final Set<String> draining = new java.util.HashSet<>();
+  /**
+   * Instances drained ahead of EC2, left out until they leave the published memberships or their
+   * drain is given back, with when the drain began and when it is given back.
+   */
+  private final Map<String, Drained> draining = new TreeMap<>();
+
+  /**
+   * A drain: since when, and when it is given back if EC2 still lists the member.
+   *
+   * @param since when the drain began
+   * @param giveBackAt when the member returns to the output if it is still published then
+   */
+  public record Drained(Instant since, Instant giveBackAt) {}
+
+  private int givenBack;
 
   /** Members the proxy's checker refused, left out until they change. */
   private final Set<BadMemberSearch.Suspect> rejected = new java.util.HashSet<>();
@@ -368,7 +383,7 @@ public final class ConfigPipeline implements AutoCloseable {
           Snapshot before = accepted.get(backend);
           java.util.List<Member> kept = new java.util.ArrayList<>(snapshot.size());
           for (Member m : snapshot.members()) {
-            if (draining.contains(m.instanceId())) {
+            if (draining.containsKey(m.instanceId())) {
               continue;
             }
             if (!rejected.contains(new BadMemberSearch.Suspect(backend, m))) {
@@ -390,7 +405,7 @@ public final class ConfigPipeline implements AutoCloseable {
    * and marks them rejected. Returns whether it found any.
    */
   private boolean leaveOutRefusedMembers(
-      Map<String, Snapshot> memberships, ApplyException refusal) {
+      Map<String, Snapshot> memberships, RuntimeException refusal) {
     BadMemberSearch search =
         new BadMemberSearch(
             memberships,
@@ -410,13 +425,15 @@ public final class ConfigPipeline implements AutoCloseable {
     }
     for (BadMemberSearch.Suspect s : bad) {
       log.warn(
-          "{}: LEFT OUT {} ({}) of backend {}: the proxy's checker refuses the "
-              + "configuration with it ({}); the others are applied, and it is tried again once it "
-              + "changes",
+          "{}: LEFT OUT {} ({}) of backend {}: {} ({}); the others are applied, and it is tried "
+              + "again once it changes",
           name,
           s.member().instanceId(),
           s.member().hostPort(),
           s.backend(),
+          refusal instanceof RenderException
+              ? "the configuration cannot be rendered with it"
+              : "the proxy's checker refuses the configuration with it",
           refusal.getMessage());
     }
     rejected.addAll(bad);
@@ -445,22 +462,39 @@ public final class ConfigPipeline implements AutoCloseable {
    * their sessions ended (or its drain timeout passed); for a file sink, that the proxy reloaded
    * without them (its old workers finish their requests).
    *
+   * <p>A drain is never for good: an instance still published {@code giveBackAfter} from now (EC2
+   * lists it running and matching, so no termination followed: a forged or replayed message, a Spot
+   * warning that came to nothing) is given back to the output, with a warning. Draining an instance
+   * that is already draining keeps its first give-back time.
+   *
+   * @param giveBackAfter how long the instances stay out while EC2 still lists them; positive
    * @return what the sink did, or {@code null} if not every backend has published yet (the drain
    *     then applies with the first publication)
    * @throws ApplyException if the apply failed (it is retried like any other, the drain stays
    *     requested), or if draining would leave a backend that has members with none
    */
-  public ApplyResult drain(Set<String> instanceIds) {
+  public ApplyResult drain(Set<String> instanceIds, Duration giveBackAfter) {
+    Objects.requireNonNull(giveBackAfter, "giveBackAfter");
+    if (giveBackAfter.isNegative() || giveBackAfter.isZero()) {
+      throw new IllegalArgumentException("giveBackAfter must be positive: " + giveBackAfter);
+    }
     lock.lock();
     try {
-      Set<String> before = Set.copyOf(draining);
-      draining.addAll(instanceIds);
+      Map<String, Drained> before = new TreeMap<>(draining);
+      Instant now = clock.instant();
+      for (String id : instanceIds) {
+        draining.putIfAbsent(id, new Drained(now, now.plus(giveBackAfter)));
+      }
+      if (!closed) {
+        scheduler().schedule(this::giveBackDue, giveBackAfter.toMillis(), MILLISECONDS);
+      }
       if (!ready()) {
         return null;
       }
       for (Map.Entry<String, Snapshot> e : effective().entrySet()) {
         if (e.getValue().isEmpty() && !latest.get(e.getKey()).isEmpty()) {
-          draining.retainAll(before);
+          draining.clear();
+          draining.putAll(before);
           throw new ApplyException(
               "drain refused: it would leave backend " + e.getKey() + " with no member");
         }
@@ -476,11 +510,59 @@ public final class ConfigPipeline implements AutoCloseable {
     }
   }
 
+  /** Gives back the drained instances whose time is up and that are still published. */
+  private void giveBackDue() {
+    lock.lock();
+    try {
+      Instant now = clock.instant();
+      boolean any = false;
+      for (var it = draining.entrySet().iterator(); it.hasNext(); ) {
+        Map.Entry<String, Drained> e = it.next();
+        if (!e.getValue().giveBackAt().isAfter(now)) {
+          it.remove();
+          givenBack++;
+          any = true;
+          log.warn(
+              "{}: GIVEN BACK {}: drained since {}, but EC2 still lists it running and "
+                  + "matching (no termination followed)",
+              name,
+              e.getKey(),
+              e.getValue().since());
+        }
+      }
+      if (any && !closed && ready()) {
+        attempt();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Instances being drained ahead of EC2 (see {@link #drain}). */
   public Set<String> drainingMembers() {
     lock.lock();
     try {
-      return Set.copyOf(new java.util.TreeSet<>(draining));
+      return Set.copyOf(draining.keySet());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The drains in progress by instance id: since when, and when each is given back. */
+  public Map<String, Drained> drains() {
+    lock.lock();
+    try {
+      return Map.copyOf(draining);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** How many drained instances were given back because EC2 still listed them. */
+  public int givenBackCount() {
+    lock.lock();
+    try {
+      return givenBack;
     } finally {
       lock.unlock();
     }
@@ -491,8 +573,10 @@ public final class ConfigPipeline implements AutoCloseable {
    * instances that left (EC2 caught up).
    */
   private void pruneRejected() {
-    draining.removeIf(
-        id -> latest.values().stream().noneMatch(snapshot -> snapshot.member(id).isPresent()));
+    draining
+        .keySet()
+        .removeIf(
+            id -> latest.values().stream().noneMatch(snapshot -> snapshot.member(id).isPresent()));
     rejected.removeIf(
         s -> {
           Snapshot snapshot = latest.get(s.backend());
@@ -512,8 +596,11 @@ public final class ConfigPipeline implements AutoCloseable {
       ApplyResult result;
       try {
         result = sink.apply(memberships);
-      } catch (ApplyException e) {
-        if (!e.rejected() || !leaveOutRefusedMembers(memberships, e)) {
+      } catch (ApplyException | RenderException e) {
+        // A render that fails (a tag value the syntax cannot carry) or a candidate the proxy's
+        // checker refuses may be one member's doing: leave it out, apply the rest.
+        boolean byMember = e instanceof RenderException || ((ApplyException) e).rejected();
+        if (!byMember || !leaveOutRefusedMembers(memberships, e)) {
           throw e;
         }
         memberships = effective();

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.muster.fixtures.ManualScheduler;
+import dev.muster.fixtures.MutableClock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +18,7 @@ import org.junit.jupiter.api.Test;
 /** Draining instances ahead of EC2: the capability the lifecycle hook builds on. */
 class DrainTest {
   private static final Instant T = Instant.parse("2026-01-01T00:00:00Z");
+  private static final Duration HOUR = Duration.ofHours(1);
 
   private final List<Set<String>> applied = new ArrayList<>();
 
@@ -42,7 +46,7 @@ class DrainTest {
     MembershipListener web = pipeline.backend("web");
     web.onChange(members(0, 3), Changes.NONE);
 
-    pipeline.drain(Set.of(id(1)));
+    pipeline.drain(Set.of(id(1)), HOUR);
 
     assertEquals(Set.of(id(0), id(2)), applied.get(applied.size() - 1));
     web.onChange(members(0, 4), Changes.NONE); // EC2 still lists it, and a new member came
@@ -65,7 +69,8 @@ class DrainTest {
     ConfigPipeline pipeline = ConfigPipeline.newBuilder().sink(sink).build();
     pipeline.backend("web").onChange(members(0, 1), Changes.NONE);
 
-    ApplyException e = assertThrows(ApplyException.class, () -> pipeline.drain(Set.of(id(0))));
+    ApplyException e =
+        assertThrows(ApplyException.class, () -> pipeline.drain(Set.of(id(0)), HOUR));
 
     assertTrue(e.getMessage().contains("no member"), e.getMessage());
     assertEquals(Set.of(), pipeline.drainingMembers());
@@ -77,9 +82,51 @@ class DrainTest {
     ConfigPipeline pipeline = ConfigPipeline.newBuilder().sink(sink).build();
     MembershipListener web = pipeline.backend("web");
 
-    assertNull(pipeline.drain(Set.of(id(1))));
+    assertNull(pipeline.drain(Set.of(id(1)), HOUR));
     web.onChange(members(0, 3), Changes.NONE);
 
     assertEquals(List.of(Set.of(id(0), id(2))), applied);
+  }
+
+  /**
+   * A drain whose termination never comes (a forged or replayed message, a Spot warning that came
+   * to nothing) is given back once its time is up while EC2 still lists the member.
+   */
+  @Test
+  void aDrainedInstanceStillListedWhenItsTimeIsUpIsGivenBack() {
+    MutableClock clock = new MutableClock();
+    ManualScheduler scheduler = new ManualScheduler(clock);
+    ConfigPipeline pipeline =
+        ConfigPipeline.newBuilder().sink(sink).clock(clock).scheduler(scheduler).build();
+    MembershipListener web = pipeline.backend("web");
+    web.onChange(members(0, 3), Changes.NONE);
+
+    pipeline.drain(Set.of(id(1)), Duration.ofMinutes(7));
+    scheduler.advance(Duration.ofMinutes(6));
+    assertEquals(Set.of(id(0), id(2)), applied.get(applied.size() - 1));
+    assertEquals(
+        clock.instant().plus(Duration.ofMinutes(1)), pipeline.drains().get(id(1)).giveBackAt());
+
+    scheduler.advance(Duration.ofMinutes(1));
+    assertEquals(Set.of(id(0), id(1), id(2)), applied.get(applied.size() - 1));
+    assertEquals(Set.of(), pipeline.drainingMembers());
+    assertEquals(1, pipeline.givenBackCount());
+  }
+
+  @Test
+  void aDrainedInstanceThatLeftIsNotGivenBack() {
+    MutableClock clock = new MutableClock();
+    ManualScheduler scheduler = new ManualScheduler(clock);
+    ConfigPipeline pipeline =
+        ConfigPipeline.newBuilder().sink(sink).clock(clock).scheduler(scheduler).build();
+    MembershipListener web = pipeline.backend("web");
+    web.onChange(members(0, 3), Changes.NONE);
+    pipeline.drain(Set.of(id(2)), Duration.ofMinutes(7));
+
+    web.onChange(members(0, 2), Changes.NONE); // terminated: EC2 caught up
+    scheduler.advance(Duration.ofMinutes(8));
+
+    assertEquals(Set.of(id(0), id(1)), applied.get(applied.size() - 1));
+    assertEquals(0, pipeline.givenBackCount());
   }
 }

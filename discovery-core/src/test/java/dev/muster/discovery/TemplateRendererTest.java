@@ -159,4 +159,44 @@ class TemplateRendererTest {
         r.render(
             Map.of("web", Snapshot.of(java.util.List.of(named, bare), java.time.Instant.EPOCH))));
   }
+
+  /**
+   * A member whose tag value the escaper refuses (or that lacks a tag the template needs) is left
+   * out of the output, warned and listed; the others are applied, and later changes still are.
+   */
+  @Test
+  void aMemberTheRenderRefusesIsLeftOutAndTheRestApplied() {
+    List<String> written = new java.util.ArrayList<>();
+    ConfigPipeline pipeline =
+        ConfigPipeline.newBuilder()
+            .renderer(
+                renderer(
+                    "<#list backend.web.members as m>"
+                        + "server ${m.name?no_esc} ${m.tags.note}\n</#list>"))
+            .target(
+                content -> {
+                  written.add(content);
+                  return new ApplyResult(ApplyResult.Outcome.APPLIED, "");
+                })
+            .build();
+    MembershipListener web = pipeline.backend("web");
+    Member missingTag = Member.newBuilder("i-3").address("10.0.0.3").port(8080).build();
+
+    web.onChange(
+        Snapshot.of(List.of(member("i-1", "ok"), member("i-2", "bad!"), missingTag), T),
+        Changes.NONE);
+
+    assertEquals("server i-1 [ok]\n", written.get(written.size() - 1));
+    assertEquals(java.util.Set.of("web/i-2", "web/i-3"), pipeline.rejectedMembers());
+    web.onChange(
+        Snapshot.of(
+            List.of(member("i-1", "ok"), member("i-2", "bad!"), missingTag, member("i-4", "new")),
+            T),
+        Changes.NONE);
+    assertEquals("server i-1 [ok]\nserver i-4 [new]\n", written.get(written.size() - 1));
+    web.onChange(
+        Snapshot.of(List.of(member("i-1", "ok"), member("i-2", "fixed")), T), Changes.NONE);
+    assertEquals("server i-1 [ok]\nserver i-2 [fixed]\n", written.get(written.size() - 1));
+    assertEquals(java.util.Set.of(), pipeline.rejectedMembers());
+  }
 }
