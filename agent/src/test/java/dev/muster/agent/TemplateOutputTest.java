@@ -112,6 +112,21 @@ class TemplateOutputTest {
     assertFalse(conf.contains("203.0.113.66 }"), "a tag never opens a block: " + conf);
   }
 
+  /** A template that needs a tag one member lacks: that member is left out, never the file. */
+  @Test
+  void aMemberTheTemplateCannotRenderIsLeftOutAndTheRestWritten() throws Exception {
+    ec2.fleet().launch(1, spec -> spec.privateIps("10.0.5.13").tag("role", "proxy"));
+    Path config =
+        config(KEEPALIVED.replace("IFACE", networkInterface()).replace("Name!\"\"", "Name"));
+
+    assertEquals(0, muster("once", "--config", config.toString()), err.toString());
+
+    String conf = Files.readString(dir.resolve("keepalived.conf"));
+    assertTrue(conf.contains("        10.0.5.11 "), conf);
+    assertTrue(conf.contains("        10.0.5.12 "), conf);
+    assertFalse(conf.contains("10.0.5.13"), "the member without a Name tag: " + conf);
+  }
+
   @Test
   void aCandidateKeepalivedRefusesIsNotWritten() throws Exception {
     Path config =

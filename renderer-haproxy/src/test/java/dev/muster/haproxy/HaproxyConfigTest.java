@@ -150,6 +150,33 @@ class HaproxyConfigTest {
     Haproxy.validator().validate(file);
   }
 
+  @Test
+  void theReadmesTemplateExampleRendersMembersWithoutOrWithEmptyOptionalTags(@TempDir Path dir)
+      throws Exception {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    int start = readme.indexOf("<#-- README example: haproxy -->");
+    Path template = dir.resolve("readme.ftl");
+    Files.writeString(template, readme.substring(start, readme.indexOf("```", start)));
+    List<Member> members =
+        List.of(
+            member("i-001", "127.0.0.1", 8001, Map.of()),
+            member("i-002", "127.0.0.1", 8002, Map.of("Name", "", "owner", "")),
+            member("i-003", "127.0.0.1", 8003, Map.of("Name", "web 3")));
+
+    String cfg =
+        HaproxyConfig.newBuilder()
+            .headerText(HEADER)
+            .template(template)
+            .build()
+            .render(Map.of("web", Snapshot.of(members, T)));
+
+    assertEquals(3, cfg.lines().filter(l -> l.strip().startsWith("server ")).count(), cfg);
+    assertTrue(cfg.contains("X-Owner none "), cfg);
+    Path file = dir.resolve("haproxy.cfg");
+    Files.writeString(file, cfg);
+    Haproxy.validator().validate(file);
+  }
+
   /** One member per value of the hostile corpus, in both tags, rendered by {@code template}. */
   private static String renderCorpus(Path template, String tag, String otherTag) {
     List<String> corpus = HostileCorpus.VALUES;
