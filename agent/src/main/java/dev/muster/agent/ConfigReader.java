@@ -31,6 +31,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.composer.Composer;
+import org.snakeyaml.engine.v2.events.Event;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
@@ -51,11 +52,27 @@ import org.snakeyaml.engine.v2.scanner.StreamReader;
  */
 final class ConfigReader {
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+
+  /** The longest duration any setting takes. */
+  private static final Duration MAX_DURATION = Duration.ofHours(24);
+
+  /** The largest configuration file read; no real one comes near it. */
+  private static final int MAX_BYTES = 1 << 20;
+
+  /** The deepest nesting read; a real configuration has five levels. */
+  private static final int MAX_DEPTH = 32;
+
+  /** Backend and output names: they become file names, metric labels and log words. */
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+
   private static final Set<String> ESCAPES = Set.of("token", "haproxy", "nginx", "kamailio");
   private static final Set<String> TYPES = Set.of("haproxy", "nginx", "kamailio", "template");
 
   private final Path file;
   private final List<String> problems = new ArrayList<>();
+
+  /** Where each output's {@code file} is written in the file, for problems found later. */
+  private final Map<String, Node> fileNodes = new LinkedHashMap<>();
 
   /** Every backend the file declares, usable or not, so that one mistake is reported once. */
   private final Set<String> declared = new LinkedHashSet<>();
@@ -119,6 +136,7 @@ final class ConfigReader {
                     + " backup flag at runtime): use mode file");
           }
         });
+    new OwnFiles(file, stateDir, declared, this::problem).check(outputs, fileNodes);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -127,10 +145,17 @@ final class ConfigReader {
 
   private String text() throws ConfigException {
     try {
+      byte[] bytes;
+      try (java.io.InputStream in = Files.newInputStream(file)) {
+        bytes = in.readNBytes(MAX_BYTES + 1);
+      }
+      if (bytes.length > MAX_BYTES) {
+        throw new ConfigException(List.of(file + ": larger than 1 MiB: not a configuration file"));
+      }
       return StandardCharsets.UTF_8
           .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
-          .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file)))
+          .decode(java.nio.ByteBuffer.wrap(bytes))
           .toString();
     } catch (CharacterCodingException e) {
       throw new ConfigException(List.of(file + ": not valid UTF-8"));
@@ -144,6 +169,7 @@ final class ConfigReader {
     // Duplicate keys are reported while walking the nodes, with the setting's path.
     LoadSettings settings = LoadSettings.builder().build();
     try (Reader reader = new java.io.StringReader(text)) {
+      checkDepth(settings, text);
       Composer composer =
           new Composer(settings, new ParserImpl(settings, new StreamReader(settings, reader)));
       if (!composer.hasNext()) {
@@ -162,6 +188,36 @@ final class ConfigReader {
       throw new ConfigException(List.of(file + ": not valid YAML: " + firstLine(e.getMessage())));
     } catch (IOException e) {
       throw new ConfigException(List.of(file + ": " + e.getMessage()));
+    }
+  }
+
+  /**
+   * Refuses a file nested deeper than any configuration is, before the composer (which recurses)
+   * sees it: the parser walks the events with a stack of its own.
+   */
+  private void checkDepth(LoadSettings settings, String text) throws ConfigException {
+    ParserImpl parser =
+        new ParserImpl(settings, new StreamReader(settings, new java.io.StringReader(text)));
+    int depth = 0;
+    while (parser.hasNext()) {
+      Event event = parser.next();
+      switch (event.getEventId()) {
+        case MappingStart, SequenceStart -> {
+          if (++depth > MAX_DEPTH) {
+            int line = event.getStartMark().map(m -> m.getLine() + 1).orElse(0);
+            throw new ConfigException(
+                List.of(
+                    file
+                        + ":"
+                        + line
+                        + ": nested more than "
+                        + MAX_DEPTH
+                        + " levels deep: not a configuration file"));
+          }
+        }
+        case MappingEnd, SequenceEnd -> depth--;
+        default -> {}
+      }
     }
   }
 
@@ -312,11 +368,11 @@ final class ConfigReader {
     if (map == null) {
       return backends;
     }
-    for (NodeTuple tuple : map.getValue()) {
+    for (NodeTuple tuple : entries(map, "backends")) {
       String name = key(tuple);
       String path = "backends." + name;
       declared.add(name);
-      if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")) {
+      if (!NAME.matcher(name).matches()) {
         problem(tuple.getKeyNode(), path, "a backend name is 1 to 63 letters, digits, _ . -");
         continue;
       }
@@ -368,8 +424,13 @@ final class ConfigReader {
     Node tags = keys.get("tags");
     if (tags != null) {
       MappingNode tagMap = mapping(tags, path + ".tags");
-      if (tagMap != null) {
-        for (NodeTuple t : tagMap.getValue()) {
+      if (tagMap != null && tagMap.getValue().isEmpty()) {
+        problem(
+            tags,
+            path + ".tags",
+            "must name at least one tag (an empty filter matches every instance)");
+      } else if (tagMap != null) {
+        for (NodeTuple t : entries(tagMap, path + ".tags")) {
           String key = key(t);
           List<String> values = strings(t.getValueNode(), path + ".tags." + key);
           build(
@@ -587,10 +648,13 @@ final class ConfigReader {
     if (map == null) {
       return outputs;
     }
-    Set<Path> files = new LinkedHashSet<>();
-    for (NodeTuple tuple : map.getValue()) {
+    for (NodeTuple tuple : entries(map, "outputs")) {
       String name = key(tuple);
       String path = "outputs." + name;
+      if (!NAME.matcher(name).matches()) {
+        problem(tuple.getKeyNode(), "outputs", "an output name is 1 to 63 letters, digits, _ . -");
+        continue;
+      }
       Map<String, Node> keys =
           keys(
               mapping(tuple.getValueNode(), path),
@@ -617,10 +681,8 @@ final class ConfigReader {
               "warmup_timeout");
       Output output = output(name, path, keys, tuple.getValueNode(), backendNames);
       if (output != null) {
-        if (!files.add(output.file().toAbsolutePath().normalize())) {
-          problem(keys.get("file"), path + ".file", "another output writes " + output.file());
-        }
         outputs.put(name, output);
+        fileNodes.put(name, keys.get("file"));
       }
     }
     if (map.getValue().isEmpty()) {
@@ -729,7 +791,7 @@ final class ConfigReader {
       MappingNode setMap =
           keys.get("sets") == null ? null : mapping(keys.get("sets"), path + ".sets");
       if (setMap != null) {
-        for (NodeTuple t : setMap.getValue()) {
+        for (NodeTuple t : entries(setMap, path + ".sets")) {
           sets.put(key(t), integer(t.getValueNode(), path + ".sets." + key(t), 1, 1, 99_999));
         }
       }
@@ -806,7 +868,7 @@ final class ConfigReader {
     Map<String, String> texts = new LinkedHashMap<>();
     MappingNode map = node == null ? null : mapping(node, path);
     if (map != null) {
-      for (NodeTuple t : map.getValue()) {
+      for (NodeTuple t : entries(map, path)) {
         String backend = key(t);
         if (!backends.contains(backend)) {
           problem(t.getKeyNode(), path + "." + backend, "is not one of this output's backends");
@@ -845,11 +907,31 @@ final class ConfigReader {
       return null;
     }
     Matcher m = Pattern.compile("(.+):(\\d{1,5})").matcher(listen);
-    if (!m.matches() || Integer.parseInt(m.group(2)) > 65535) {
+    if (!m.matches()) {
       problem(keys.get("listen"), "status.listen", "must be HOST:PORT: " + listen);
       return null;
     }
-    return new Status(m.group(1), Integer.parseInt(m.group(2)));
+    int port = Integer.parseInt(m.group(2));
+    if (port < 1 || port > 65535) {
+      problem(keys.get("listen"), "status.listen", "the port must be 1 to 65535: " + listen);
+      return null;
+    }
+    String host = m.group(1);
+    String bare =
+        host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    if (bare.equals("0.0.0.0")
+        || bare.equals("::")
+        || bare.equals("*")
+        || bare.equals("0:0:0:0:0:0:0:0")) {
+      problem(
+          keys.get("listen"),
+          "status.listen",
+          host
+              + " listens on every interface, and the status port has no authentication: name"
+              + " one address (127.0.0.1, or this host's private address for a remote Prometheus)");
+      return null;
+    }
+    return new Status(bare, port);
   }
 
   // --- values -----------------------------------------------------------------------------
@@ -875,6 +957,23 @@ final class ConfigReader {
       }
     }
     return keys;
+  }
+
+  /**
+   * The entries of a map whose keys are names (backends, outputs, tags); a repeated one is a
+   * problem.
+   */
+  private List<NodeTuple> entries(MappingNode map, String path) {
+    List<NodeTuple> entries = new ArrayList<>();
+    Set<String> seen = new LinkedHashSet<>();
+    for (NodeTuple tuple : map.getValue()) {
+      if (seen.add(key(tuple))) {
+        entries.add(tuple);
+      } else {
+        problem(tuple.getKeyNode(), join(path, key(tuple)), "given twice");
+      }
+    }
+    return entries;
   }
 
   private static String key(NodeTuple tuple) {
@@ -974,12 +1073,18 @@ final class ConfigReader {
       return fallback;
     }
     long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      default -> Duration.ofHours(n);
-    };
+    Duration value =
+        switch (m.group(2)) {
+          case "ms" -> Duration.ofMillis(n);
+          case "s" -> Duration.ofSeconds(n);
+          case "m" -> Duration.ofMinutes(n);
+          default -> Duration.ofHours(n);
+        };
+    if (value.compareTo(MAX_DURATION) > 0) {
+      problem(node, path, "must be at most 24h: " + text);
+      return fallback;
+    }
+    return value;
   }
 
   private Path path(Node node, String path) {
@@ -1042,7 +1147,21 @@ final class ConfigReader {
 
   private void problem(Node node, String path, String message) {
     int line = node == null ? 0 : node.getStartMark().map(m -> m.getLine() + 1).orElse(0);
-    problems.add(file + (line > 0 ? ":" + line : "") + ": " + path + ": " + message);
+    problems.add(printable(file + (line > 0 ? ":" + line : "") + ": " + path + ": " + message));
+  }
+
+  /** {@code text} with control and line-breaking characters as {@code \\uXXXX}: one log line. */
+  private static String printable(String text) {
+    StringBuilder out = new StringBuilder(text.length());
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < 0x20 || c == 0x7f || c == 0x85 || c == 0x2028 || c == 0x2029) {
+        out.append(String.format("\\u%04X", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
   }
 
   private static String join(String path, String key) {

@@ -323,6 +323,18 @@ class ConfigReaderTest {
         "not YAML at all         | 'listen: 127.0.0.1:9333' -> 'listen: [127.0.0.1' | 22 | not valid YAML",
         "bad listen              | '127.0.0.1:9333' -> '127.0.0.1'         | 21 | status.listen: must be HOST:PORT",
         "duplicate key           | '{min: 0s, max: 10s}' -> '{min: 0s, min: 1s}' | 6 | discovery.wait.min: given twice",
+        "duplicate backend       | '  api: {tags' -> '  web: {tags'          | 11 | backends.web: given twice",
+        "duplicate output        | 'status:' -> '  edge: {type: nginx}\\nstatus:' | 20 | outputs.edge: given twice",
+        "duplicate tag key       | '{layer: app}' -> '{layer: app, layer: web}' | 10 | backends.web.tags.layer: given twice",
+        "empty tags              | '{tags: {layer: app}, port: 8080}' -> '{tags: {}, port: 8080}' | 10 | backends.web.tags: must name at least one tag",
+        "bad output name         | '  edge:' -> '  \"edge\\u0007x\":'         | 13 | an output name is 1 to 63 letters, digits",
+        "duration too long       | 'interval: 15s' -> 'interval: 999999999h' | 5 | discovery.interval: must be at most 24h",
+        "listen on port 0        | '127.0.0.1:9333' -> '127.0.0.1:0'       | 21 | status.listen: the port must be 1 to 65535",
+        "listen everywhere       | '127.0.0.1:9333' -> '0.0.0.0:9333'      | 21 | status.listen: 0.0.0.0 listens on every interface",
+        "output over itself      | 'file: /etc/haproxy/haproxy.cfg' -> 'file: muster.yaml' | 17 | outputs.edge.file: would overwrite the configuration file",
+        "output over its header  | 'file: /etc/haproxy/haproxy.cfg' -> 'file: haproxy-header.cfg' | 17 | outputs.edge.file: would overwrite outputs.edge.header",
+        "output over a state file | 'file: /etc/haproxy/haproxy.cfg' -> 'file: /var/lib/muster/web.state' | 17 | outputs.edge.file: would overwrite the state file of backend web",
+        "output is a directory   | 'file: /etc/haproxy/haproxy.cfg' -> 'file: /tmp' | 17 | outputs.edge.file: is a directory",
       })
   void eachMistakeIsReportedWithItsLineAndSetting(
       String what, String change, int line, String message) {
@@ -348,6 +360,54 @@ class ConfigReaderTest {
     assertTrue(
         e.problems().stream().anyMatch(p -> p.startsWith(expected) && p.contains(message)),
         what + ": expected '" + expected + "... " + message + "' in " + e.problems());
+  }
+
+  @Test
+  void anOutputCannotWriteTheConfigurationThroughASymlinkOrItsBackup() throws Exception {
+    Path link = dir.resolve("innocent.cfg");
+    Files.createSymbolicLink(link, dir.resolve("muster.yaml"));
+
+    assertProblem(
+        example().replace("file: /etc/haproxy/haproxy.cfg", "file: " + link),
+        "outputs.edge.file: would overwrite the configuration file");
+  }
+
+  @Test
+  void twoOutputsOnOneFileThroughASymlinkAreRefused() throws Exception {
+    Path real = dir.resolve("haproxy.cfg");
+    Path link = dir.resolve("alias.cfg");
+    Files.writeString(real, "");
+    Files.createSymbolicLink(link, real);
+    String second =
+        example()
+            .replace("file: /etc/haproxy/haproxy.cfg", "file: " + real)
+            .replace(
+                "status:\n",
+                "  other:\n    type: haproxy\n    header: "
+                    + header
+                    + "\n    file: "
+                    + link
+                    + "\n    backends: [web]\nstatus:\n");
+
+    assertProblem(second, "outputs.other.file: another output writes");
+  }
+
+  @Test
+  void deepNestingATooLargeFileAndAnEndlessFileAreOneLineEach() throws Exception {
+    Path nested = Files.writeString(dir.resolve("nested.yaml"), "a: " + "[".repeat(20_000));
+    Path large = Files.writeString(dir.resolve("large.yaml"), "# x\n".repeat(400_000));
+
+    List<String> deep =
+        assertThrows(ConfigException.class, () -> ConfigReader.read(nested)).problems();
+    assertEquals(1, deep.size(), deep.toString());
+    assertTrue(deep.get(0).contains("nested more than"), deep.toString());
+    List<String> big =
+        assertThrows(ConfigException.class, () -> ConfigReader.read(large)).problems();
+    assertEquals(List.of(large + ": larger than 1 MiB: not a configuration file"), big);
+    Path zero = Path.of("/dev/zero");
+    List<String> endless =
+        assertThrows(ConfigException.class, () -> ConfigReader.read(zero)).problems();
+    assertEquals(List.of(zero + ": larger than 1 MiB: not a configuration file"), endless);
   }
 
   @Test
