@@ -284,9 +284,13 @@ final class Assembly implements AutoCloseable {
       config
           .outputs()
           .forEach(
-              (name, output) -> {
-                assembly.pipelines.put(name, assembly.pipeline(output, coalesce));
-              });
+              (name, output) ->
+                  assembly.pipelines.put(
+                      name,
+                      assembly.pipeline(
+                          output,
+                          coalesce,
+                          previous == null ? null : previous.pipelines.get(name))));
       for (Backend backend : config.backends().values()) {
         if (config.outputs().values().stream()
             .noneMatch(o -> o.backends().contains(backend.name()))) {
@@ -338,11 +342,16 @@ final class Assembly implements AutoCloseable {
     }
   }
 
-  private ConfigPipeline pipeline(Output output, Duration coalesce) {
+  /** The output's pipeline; one that replaces {@code previous} keeps its drains. */
+  private ConfigPipeline pipeline(Output output, Duration coalesce, ConfigPipeline previous) {
     Sink sink =
         dryRun != null && output.mode().equals("runtime") ? runtimeDryRun(output) : sink(output);
-    ConfigPipeline pipeline =
-        ConfigPipeline.newBuilder().name(output.name()).sink(sink).coalesce(coalesce).build();
+    ConfigPipeline.Builder builder =
+        ConfigPipeline.newBuilder().name(output.name()).sink(sink).coalesce(coalesce);
+    if (previous != null) {
+      builder.after(previous);
+    }
+    ConfigPipeline pipeline = builder.build();
     if (sink instanceof HaproxyRuntime runtime) {
       // Runtime mode reloads only to add server slots.
       reloads.put(output.name(), runtime::reloadCount);

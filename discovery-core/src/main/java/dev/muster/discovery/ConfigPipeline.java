@@ -129,6 +129,21 @@ public final class ConfigPipeline implements AutoCloseable {
     this.coalesce = b.coalesce;
     this.random = b.random;
     this.givenScheduler = b.scheduler;
+    if (b.previous != null) {
+      Map<String, Drained> carried = b.previous.drains();
+      draining.putAll(carried);
+      Instant now = clock.instant();
+      carried.values().stream()
+          .map(Drained::giveBackAt)
+          .distinct()
+          .forEach(
+              at ->
+                  scheduler()
+                      .schedule(
+                          this::giveBackDue,
+                          Math.max(0, Duration.between(now, at).toMillis()),
+                          MILLISECONDS));
+    }
   }
 
   /** A new builder; a sink, or a renderer and a target, are required. */
@@ -393,6 +408,15 @@ public final class ConfigPipeline implements AutoCloseable {
               before.member(m.instanceId()).ifPresent(kept::add);
             }
           }
+          if (kept.isEmpty() && !snapshot.isEmpty() && !draining.isEmpty()) {
+            // A drain never empties a backend: its draining members stay until others come.
+            for (Member m : snapshot.members()) {
+              if (draining.containsKey(m.instanceId())
+                  && !rejected.contains(new BadMemberSearch.Suspect(backend, m))) {
+                kept.add(m);
+              }
+            }
+          }
           out.put(
               backend,
               kept.equals(snapshot.members()) ? snapshot : Snapshot.of(kept, snapshot.takenAt()));
@@ -491,8 +515,10 @@ public final class ConfigPipeline implements AutoCloseable {
       if (!ready()) {
         return null;
       }
-      for (Map.Entry<String, Snapshot> e : effective().entrySet()) {
-        if (e.getValue().isEmpty() && !latest.get(e.getKey()).isEmpty()) {
+      for (Map.Entry<String, Snapshot> e : latest.entrySet()) {
+        boolean allDrained =
+            e.getValue().members().stream().allMatch(m -> draining.containsKey(m.instanceId()));
+        if (allDrained && !e.getValue().isEmpty()) {
           draining.clear();
           draining.putAll(before);
           throw new ApplyException(
@@ -651,7 +677,19 @@ public final class ConfigPipeline implements AutoCloseable {
     private Random random = new Random();
     private ScheduledExecutorService scheduler;
 
+    private ConfigPipeline previous;
+
     private Builder() {}
+
+    /**
+     * Continues the drains of {@code previous}, a pipeline this one replaces (a configuration
+     * reload): its drained instances stay out, with the same give-back times. Read when this one is
+     * built.
+     */
+    public Builder after(ConfigPipeline previous) {
+      this.previous = Objects.requireNonNull(previous, "previous");
+      return this;
+    }
 
     /**
      * The first and the longest delay between tries of a failed apply; 1 s and 60 s unless set.

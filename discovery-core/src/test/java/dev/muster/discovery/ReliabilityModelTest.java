@@ -24,24 +24,32 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Model-based test of the whole path, through the real SDK against the test kit's EC2: random
  * sequences of fleet changes (normal change, scale-out, mass removal, staircase), wrong or failed
- * fetches (an empty answer, a failing page, pages that shift under a termination) and apply
- * outcomes (proxy down, hung socket, a restart of the agent) drive one discovery loop and its
- * pipeline, while a model proxy checks after every apply that:
+ * fetches (an empty answer, a partial answer as from an EC2 glitch, a failing page, pages that
+ * shift under a termination, sparse pages that shift under churn in the account), drains (from a
+ * real termination, or from a message no termination follows), configuration reloads (SIGHUP, with
+ * and without a state file) and apply outcomes (proxy down, hung socket, a restart of the agent)
+ * drive one discovery loop and its pipeline, while a model proxy checks after every apply that:
  *
  * <ol>
  *   <li>it never holds fewer than {@code minMembers} members;
- *   <li>no member that still runs and matches is ever removed from it;
- *   <li>once fetches and applies can succeed again, it holds exactly the running, matching fleet
- *       within one hold period plus one retry period.
+ *   <li>no member it held that still runs and matches is ever missing from it, unless drained;
+ *   <li>a wrong view (a glitch shorter than the hold) is never applied, across reloads too: a
+ *       reload never changes what the guard would publish;
  * </ol>
  *
- * Time is driven by hand; each sequence is repeatable from its seed.
+ * and after every step that no member stays drained past its give-back time while EC2 lists it; and
+ * once fetches and applies can succeed again, that the proxy holds exactly the running, matching
+ * fleet within one hold period plus one retry period. {@link #SEEDS} seeds of {@link #STEPS} steps
+ * each. Time is driven by hand; each sequence is repeatable from its seed.
  */
 class ReliabilityModelTest {
   private static final Duration INTERVAL = Duration.ofSeconds(10);
   private static final Duration HOLD_MIN = Duration.ofSeconds(60);
   private static final Duration RETRY_MAX = Duration.ofSeconds(30);
   private static final int MIN_MEMBERS = 1;
+  private static final Duration GIVE_BACK = Duration.ofMinutes(2);
+  static final int SEEDS = 60;
+  static final int STEPS = 40;
 
   @TempDir Path dir;
 
@@ -53,6 +61,8 @@ class ReliabilityModelTest {
   private ConfigPipeline pipeline;
   private Random random;
   private int wrongEmptyFetches;
+  private int wrongPartialFetches;
+  private boolean stateFile;
   private final List<String> trace = new ArrayList<>();
 
   /** The proxy: holds the ids of the last applied file; checks the invariants on each apply. */
@@ -71,12 +81,21 @@ class ReliabilityModelTest {
         violations.add("holds " + next.size() + " members, fewer than minMembers");
       }
       Set<String> running = running();
+      Set<String> drained = pipeline == null ? Set.of() : pipeline.drainingMembers();
       for (String id : live) {
-        if (!next.contains(id) && running.contains(id)) {
+        if (!next.contains(id) && running.contains(id) && !drained.contains(id)) {
           violations.add("removed " + id + ", which still runs and matches");
         }
       }
       boolean changed = !next.equals(live);
+      if (changed) {
+        Set<String> gone = new TreeSet<>(live);
+        gone.removeAll(next);
+        Set<String> added = new TreeSet<>(next);
+        added.removeAll(live);
+        trace.add(
+            "  applied " + next.size() + " at " + clock.instant() + ": +" + added + " -" + gone);
+      }
       live = next;
       return changed ? new ApplyResult(ApplyResult.Outcome.APPLIED, "") : ApplyResult.UNCHANGED;
     }
@@ -102,6 +121,17 @@ class ReliabilityModelTest {
   }
 
   private void startAgent() {
+    startAgent(null, null);
+  }
+
+  /** A configuration reload: new loop and pipeline, continuing from the old ones. */
+  private void reload() {
+    Discovery oldLoop = discovery;
+    ConfigPipeline oldPipeline = pipeline;
+    startAgent(oldLoop, oldPipeline);
+  }
+
+  private void startAgent(Discovery previousLoop, ConfigPipeline previousPipeline) {
     Ec2MembershipSource ec2Source =
         Ec2MembershipSource.newBuilder()
             .client(ec2.client())
@@ -122,6 +152,12 @@ class ReliabilityModelTest {
               wrongEmptyFetches--;
               return Snapshot.empty(clock.instant()); // as from a wrong region or a tag typo
             }
+            if (wrongPartialFetches > 0 && known != null) {
+              wrongPartialFetches--;
+              // An EC2 glitch: 40% of what is published, a removal the guard must hold.
+              List<Member> part = known.members().subList(0, known.size() * 4 / 10);
+              return Snapshot.of(part, clock.instant());
+            }
             return ec2Source.fetch(known);
           }
 
@@ -130,7 +166,7 @@ class ReliabilityModelTest {
             return ec2Source.departureReasons(ids);
           }
         };
-    pipeline =
+    ConfigPipeline.Builder pipelineBuilder =
         ConfigPipeline.newBuilder()
             .name("model")
             .clock(clock)
@@ -142,9 +178,12 @@ class ReliabilityModelTest {
                     m.get("web").members().stream()
                         .map(Member::instanceId)
                         .collect(Collectors.joining("\n")))
-            .target(proxy)
-            .build();
-    discovery =
+            .target(proxy);
+    if (previousPipeline != null) {
+      pipelineBuilder.after(previousPipeline);
+    }
+    ConfigPipeline nextPipeline = pipelineBuilder.build();
+    Discovery.Builder loop =
         Discovery.newBuilder()
             .name("web")
             .source(source)
@@ -156,11 +195,51 @@ class ReliabilityModelTest {
             .confirmations(3)
             .minMembers(MIN_MEMBERS)
             .waitMin(random.nextBoolean() ? Duration.ZERO : Duration.ofSeconds(5))
-            .stateFile(dir.resolve("web.state"))
-            .listener(pipeline.backend("web"))
-            .build();
+            .listener(nextPipeline.backend("web"));
+    if (stateFile) {
+      loop.stateFile(dir.resolve("web.state"));
+    }
+    if (previousLoop != null) {
+      loop.after(previousLoop);
+    }
+    Discovery next = loop.build();
+    if (previousLoop != null) {
+      previousLoop.close();
+      previousPipeline.close();
+    }
+    pipeline = nextPipeline;
+    discovery = next;
     discovery.start();
     scheduler.runDue();
+  }
+
+  /** Before page {@code page} of every paged walk this step: the account churns (see below). */
+  private void churnBeforePage(int page) {
+    ec2.beforePage(
+        page,
+        fleet -> {
+          // An instance of another service that terminated long ago leaves the listing (later
+          // pages shift back by one), and a new one launches.
+          fleet.instances().stream()
+              .filter(i -> "db".equals(i.tags().get("role")))
+              .findFirst()
+              .ifPresent(old -> fleet.remove(old.instanceId()));
+          fleet.launch(1, Map.of("role", "db"));
+          churnBeforePage(page);
+        });
+  }
+
+  /** Drained members must be back once their give-back time passed, if EC2 still lists them. */
+  private void checkDrains() {
+    Set<String> running = running();
+    pipeline
+        .drains()
+        .forEach(
+            (id, drain) -> {
+              if (running.contains(id) && clock.instant().isAfter(drain.giveBackAt())) {
+                proxy.violations.add(id + " still drained past " + drain.giveBackAt());
+              }
+            });
   }
 
   private void stopAgent() {
@@ -186,16 +265,18 @@ class ReliabilityModelTest {
     }
   }
 
-  @RepeatedTest(40)
+  @RepeatedTest(SEEDS)
   void invariantsHoldUnderRandomFaults(RepetitionInfo info) {
     random = new Random(info.getCurrentRepetition() * 7919L);
+    stateFile = random.nextInt(3) > 0;
     launch(5 + random.nextInt(30));
+    ec2.fleet().launch(20, Map.of("role", "db")); // another service in the account
     startAgent();
-    for (int step = 0; step < 30; step++) {
+    for (int step = 0; step < STEPS; step++) {
       ec2.clearFaults();
       ec2.pageSize(7);
       proxy.failure = null;
-      int event = random.nextInt(12);
+      int event = random.nextInt(17);
       trace.add(step + ": event " + event + ", " + running().size() + " running");
       switch (event) {
         case 0 -> launch(1 + random.nextInt(3));
@@ -214,23 +295,64 @@ class ReliabilityModelTest {
         case 7 -> proxy.failure = "reload failed: master CLI: Broken pipe";
         case 8 -> proxy.failure = "reload failed: master.sock did not answer within 5000 ms";
         case 9 -> {
-          stopAgent(); // a crash: the proxy keeps what it has, the state file stays
-          startAgent();
+          if (stateFile) {
+            stopAgent(); // a crash: the proxy keeps what it has, the state file stays
+            startAgent();
+          }
         }
         case 10 -> launch(5);
+        case 11 -> {
+          ec2.pageSize(0);
+          ec2.sparsePages(5); // EC2's filtered paging, with churn shifting every page
+          for (int page = 2; page < 30; page++) {
+            churnBeforePage(page);
+          }
+        }
+        case 12 -> wrongPartialFetches = 1 + random.nextInt(4); // seen for less than the hold
+        case 13 -> reload(); // SIGHUP
+        case 14 -> {
+          // A drain no termination follows: a forged, replayed or misrouted message.
+          List<String> ids = new ArrayList<>(proxy.live);
+          if (ids.size() > 1) {
+            drain(ids.get(random.nextInt(ids.size())));
+          }
+        }
+        case 15 -> {
+          // A real scale-in: drained, then terminated.
+          List<String> ids = new ArrayList<>(proxy.live);
+          ids.retainAll(running());
+          if (ids.size() > 1) {
+            String leaving = ids.get(random.nextInt(ids.size()));
+            drain(leaving);
+            scheduler.advance(Duration.ofSeconds(1 + random.nextInt(20)));
+            ec2.fleet().terminate(leaving);
+          }
+        }
         default -> {}
       }
       scheduler.advance(Duration.ofSeconds(1 + random.nextInt(30)));
+      checkDrains();
       assertEquals(List.of(), proxy.violations, String.join("\n", trace));
     }
 
     // Heal: fetches and applies succeed from now on.
     ec2.clearFaults();
     wrongEmptyFetches = 0;
+    wrongPartialFetches = 0;
     proxy.failure = null;
     scheduler.advance(HOLD_MIN.plus(INTERVAL.multipliedBy(4)).plus(RETRY_MAX));
+    scheduler.advance(GIVE_BACK);
+    checkDrains();
 
     assertEquals(List.of(), proxy.violations, String.join("\n", trace));
     assertEquals(running(), proxy.live, "converged to the fleet\n" + String.join("\n", trace));
+  }
+
+  private void drain(String id) {
+    try {
+      pipeline.drain(Set.of(id), GIVE_BACK);
+    } catch (ApplyException e) {
+      // Refused (the last member) or the proxy is down: retried by the pipeline, as in the agent.
+    }
   }
 }

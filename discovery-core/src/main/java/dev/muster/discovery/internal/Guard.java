@@ -1,11 +1,14 @@
 package dev.muster.discovery.internal;
 
 import dev.muster.discovery.Changes;
+import dev.muster.discovery.Member;
 import dev.muster.discovery.Snapshot;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashSet;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,10 +27,11 @@ import org.slf4j.LoggerFactory;
  * </ol>
  *
  * <p>A held view is published once it has been seen in {@link Policy#confirmations} fetches in a
- * row <em>and</em> for at least {@link Policy#holdMin} since it was first seen: a fast interval
- * cannot confirm a wrong view in a few seconds. {@link #acceptNext()} (an operator's override)
- * accepts a held view at once, but never one below the floor. Each hold is logged once when it
- * starts and once when it ends.
+ * row <em>and</em> for at least {@link Policy#holdMin} since it was first seen (the same members: a
+ * different held view starts the count and the time again): a fast interval cannot confirm a wrong
+ * view in a few seconds. {@link #acceptNext()} (an operator's override) accepts a held view at
+ * once, but never one below the floor. Each hold is logged once when it starts and once when it
+ * ends.
  *
  * <p>Failed fetches never reach the guard: the loop keeps the last good snapshot for them. Not
  * thread-safe; the loop calls it under its lock.
@@ -71,6 +75,7 @@ public final class Guard {
   private final Policy policy;
   private final Deque<Published> history = new ArrayDeque<>();
   private Condition holding;
+  private Set<String> heldMembers = Set.of();
   private int seen;
   private Instant since;
   private boolean acceptNext;
@@ -93,6 +98,7 @@ public final class Guard {
     history.clear();
     history.addAll(previous.history);
     holding = previous.holding;
+    heldMembers = previous.heldMembers;
     seen = previous.seen;
     since = previous.since;
   }
@@ -120,8 +126,12 @@ public final class Guard {
       return Verdict.ACCEPT;
     }
     String what = describe(condition, published, candidate, changes, now);
-    if (condition != holding) {
+    Set<String> members = ids(candidate);
+    if (condition != holding || !members.equals(heldMembers)) {
+      // A hold confirms one view: another view (another glitch, or the fleet still moving) starts
+      // it again, so a long hold on one removal can never confirm a different one.
       holding = condition;
+      heldMembers = members;
       seen = 0;
       since = now;
     }
@@ -187,6 +197,7 @@ public final class Guard {
 
   private Verdict acceptHeld() {
     holding = null;
+    heldMembers = Set.of();
     seen = 0;
     since = null;
     // A confirmed removal is the new normal: the window starts again from it.
@@ -227,9 +238,18 @@ public final class Guard {
     if (holding != null) {
       log.info("{}: hold on {} released: {}", name, describe(holding), why);
       holding = null;
+      heldMembers = Set.of();
       seen = 0;
       since = null;
     }
+  }
+
+  private static Set<String> ids(Snapshot snapshot) {
+    Set<String> ids = new HashSet<>(snapshot.size() * 2);
+    for (Member m : snapshot.members()) {
+      ids.add(m.instanceId());
+    }
+    return ids;
   }
 
   private String describe(Condition condition) {

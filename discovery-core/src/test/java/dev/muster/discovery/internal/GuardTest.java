@@ -160,4 +160,22 @@ class GuardTest {
         accepts(guard, four, members(0, 3), T.plusSeconds(70)),
         "25% of 4; the 10 before the confirmation no longer count");
   }
+
+  /**
+   * A hold confirms one view. A removal held for minutes does not make another, different removal
+   * (a glitch that returns some other part of the fleet) publishable at once.
+   */
+  @Test
+  void aDifferentHeldViewStartsTheHoldAgain() {
+    Guard guard = guard(1, false);
+    Snapshot published = members(0, 10);
+    for (int s = 0; s <= 50; s += 10) {
+      assertFalse(accepts(guard, published, members(0, 3), T.plusSeconds(s)));
+    }
+    // Held for 50 s and six fetches; now a different view with the same kind of removal:
+    assertFalse(accepts(guard, published, members(5, 8), T.plusSeconds(60)));
+    assertFalse(accepts(guard, published, members(5, 8), T.plusSeconds(70)));
+    assertFalse(accepts(guard, published, members(5, 8), T.plusSeconds(110)));
+    assertTrue(accepts(guard, published, members(5, 8), T.plusSeconds(120)), "its own minute");
+  }
 }
