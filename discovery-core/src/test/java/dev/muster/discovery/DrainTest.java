@@ -21,6 +21,8 @@ class DrainTest {
   private static final Duration HOUR = Duration.ofHours(1);
 
   private final List<Set<String>> applied = new ArrayList<>();
+  private final MutableClock clock = new MutableClock();
+  private final ManualScheduler scheduler = new ManualScheduler(clock);
 
   private final Sink sink =
       memberships -> {
@@ -94,8 +96,6 @@ class DrainTest {
    */
   @Test
   void aDrainedInstanceStillListedWhenItsTimeIsUpIsGivenBack() {
-    MutableClock clock = new MutableClock();
-    ManualScheduler scheduler = new ManualScheduler(clock);
     ConfigPipeline pipeline =
         ConfigPipeline.newBuilder().sink(sink).clock(clock).scheduler(scheduler).build();
     MembershipListener web = pipeline.backend("web");
@@ -115,8 +115,6 @@ class DrainTest {
 
   @Test
   void aDrainedInstanceThatLeftIsNotGivenBack() {
-    MutableClock clock = new MutableClock();
-    ManualScheduler scheduler = new ManualScheduler(clock);
     ConfigPipeline pipeline =
         ConfigPipeline.newBuilder().sink(sink).clock(clock).scheduler(scheduler).build();
     MembershipListener web = pipeline.backend("web");

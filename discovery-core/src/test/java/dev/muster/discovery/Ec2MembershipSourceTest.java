@@ -451,9 +451,7 @@ class Ec2MembershipSourceTest {
     Ec2MembershipSource source = source(Query.newBuilder().tag("role", "web").build());
     Snapshot known = source.fetch();
     assertEquals(40, known.size());
-    for (int page = 2; page <= 40; page++) {
-      churnBeforeEveryPage(page);
-    }
+    ec2.churnBetweenPages(Map.of("role", "db"));
     for (int round = 0; round < 20; round++) {
       Snapshot fetched = source.fetch(known);
       Set<String> running =
@@ -468,24 +466,6 @@ class Ec2MembershipSourceTest {
       }
       known = fetched;
     }
-  }
-
-  /**
-   * Before page {@code page} of every paged walk from now on, the account churns: an instance of
-   * another service that terminated long ago leaves the listing (it shifts every later page back by
-   * one) and a new one launches.
-   */
-  private void churnBeforeEveryPage(int page) {
-    ec2.beforePage(
-        page,
-        fleet -> {
-          fleet.instances().stream()
-              .filter(i -> "db".equals(i.tags().get("role")))
-              .findFirst()
-              .ifPresent(old -> fleet.remove(old.instanceId()));
-          fleet.launch(1, Map.of("role", "db"));
-          churnBeforeEveryPage(page);
-        });
   }
 
   @Test

@@ -213,22 +213,6 @@ class ReliabilityModelTest {
     scheduler.runDue();
   }
 
-  /** Before page {@code page} of every paged walk this step: the account churns (see below). */
-  private void churnBeforePage(int page) {
-    ec2.beforePage(
-        page,
-        fleet -> {
-          // An instance of another service that terminated long ago leaves the listing (later
-          // pages shift back by one), and a new one launches.
-          fleet.instances().stream()
-              .filter(i -> "db".equals(i.tags().get("role")))
-              .findFirst()
-              .ifPresent(old -> fleet.remove(old.instanceId()));
-          fleet.launch(1, Map.of("role", "db"));
-          churnBeforePage(page);
-        });
-  }
-
   /** Drained members must be back once their give-back time passed, if EC2 still lists them. */
   private void checkDrains() {
     Set<String> running = running();
@@ -304,9 +288,7 @@ class ReliabilityModelTest {
         case 11 -> {
           ec2.pageSize(0);
           ec2.sparsePages(5); // EC2's filtered paging, with churn shifting every page
-          for (int page = 2; page < 30; page++) {
-            churnBeforePage(page);
-          }
+          ec2.churnBetweenPages(Map.of("role", "db"));
         }
         case 12 -> wrongPartialFetches = 1 + random.nextInt(4); // seen for less than the hold
         case 13 -> reload(); // SIGHUP

@@ -391,19 +391,12 @@ public final class EventIntake implements AutoCloseable {
                     .instanceId(drain.instanceId));
         heartbeats.incrementAndGet();
         return true;
-      } catch (AwsServiceException e) {
-        if (e.awsErrorDetails() != null
-            && NO_ACTIVE_ACTION.equals(e.awsErrorDetails().errorCode())) {
+      } catch (RuntimeException e) {
+        if (e instanceof AwsServiceException aws
+            && aws.awsErrorDetails() != null
+            && NO_ACTIVE_ACTION.equals(aws.awsErrorDetails().errorCode())) {
           return false;
         }
-        if (attempt == 3 || closed) {
-          log.warn(
-              "events: cannot check the lifecycle action for {} ({}); draining anyway",
-              drain.instanceId,
-              e.getMessage());
-          return true;
-        }
-      } catch (RuntimeException e) {
         if (attempt == 3 || closed) {
           log.warn(
               "events: cannot check the lifecycle action for {} ({}); draining anyway",

@@ -155,17 +155,7 @@ class EventIntakeTest {
     intake();
     String token = autoscaling.terminate(GROUP, id).get(HOOK);
     await(() -> drained.contains(id), "the drain");
-    String duplicate =
-        "{\"detail-type\":\"EC2 Instance-terminate Lifecycle Action\",\"detail\":{"
-            + "\"LifecycleActionToken\":\""
-            + token
-            + "\",\"AutoScalingGroupName\":\""
-            + GROUP
-            + "\",\"LifecycleHookName\":\""
-            + HOOK
-            + "\",\"EC2InstanceId\":\""
-            + id
-            + "\",\"LifecycleTransition\":\"autoscaling:EC2_INSTANCE_TERMINATING\"}}";
+    String duplicate = terminateMessage(token, id);
     sqs.send(queue, duplicate);
     sqs.send(queue, duplicate);
     await(() -> sqs.size(queue) == 1, "the duplicates to be deleted");

@@ -53,8 +53,8 @@ import software.amazon.awssdk.services.ec2.Ec2ClientBuilder;
  *
  * <p>Faults for tests: {@link #throttleNext(int)}, {@link #failNext(int, int, String, String)},
  * {@link #failPage(int)}, {@link #malformedNext(int)}, {@link #delay(Duration)}, a forced small
- * page size ({@link #pageSize(int)}) and sparse pages ({@link #sparsePages(int)}). Every request is
- * recorded ({@link #requests()}).
+ * page size ({@link #pageSize(int)}), sparse pages ({@link #sparsePages(int)}) and churn between
+ * pages ({@link #churnBetweenPages(Map)}). Every request is recorded ({@link #requests()}).
  *
  * <p>Thread-safe. Close it to free the port; the client from {@link #client()} closes with it.
  *
@@ -86,6 +86,7 @@ public final class FakeEc2 implements AutoCloseable {
 
   private int pageSize;
   private int sparseScan;
+  private Map<String, String> churnTags;
   private Ec2Client client;
 
   private sealed interface Fault permits ErrorFault, MalformedFault {}
@@ -265,6 +266,17 @@ public final class FakeEc2 implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Churns the account between pages until {@link #clearFaults()}: before every page from the
+   * second on, of every paged walk, the oldest instance carrying {@code tags} leaves the listing
+   * (as a long-terminated instance does, shifting later pages back by one) and a new one with those
+   * tags launches. With {@link #sparsePages}, that is EC2's filtered paging in a busy account.
+   */
+  public synchronized FakeEc2 churnBetweenPages(Map<String, String> tags) {
+    this.churnTags = Map.copyOf(tags);
+    return this;
+  }
+
   /** Answers the next {@code count} requests with 503 {@code RequestLimitExceeded}. */
   public FakeEc2 throttleNext(int count) {
     return failNext(count, 503, "RequestLimitExceeded", "Request limit exceeded.");
@@ -330,6 +342,7 @@ public final class FakeEc2 implements AutoCloseable {
     delay = Duration.ZERO;
     pageSize = 0;
     sparseScan = 0;
+    churnTags = null;
     return this;
   }
 
@@ -454,11 +467,20 @@ public final class FakeEc2 implements AutoCloseable {
     }
     DescribeInstances.Request request = DescribeInstances.parse(params);
     Consumer<SimulatedFleet> change;
+    Map<String, String> churn;
     synchronized (this) {
       change = pageChanges.remove(request.pageNumber());
+      churn = request.pageNumber() >= 2 ? churnTags : null;
     }
     if (change != null) {
       change.accept(fleet);
+    }
+    if (churn != null) {
+      fleet.instances().stream()
+          .filter(i -> i.tags().entrySet().containsAll(churn.entrySet()))
+          .findFirst()
+          .ifPresent(old -> fleet.remove(old.instanceId()));
+      fleet.launch(1, churn);
     }
     synchronized (this) {
       if (failingPages.contains(request.pageNumber())) {
