@@ -1,6 +1,7 @@
 /** nginx for Muster: upstream include files, {@code nginx -t} in your main config, reload. */
 module dev.muster.nginx {
   requires transitive dev.muster.discovery;
+  requires org.slf4j;
 
   exports dev.muster.nginx;
 

@@ -99,51 +99,6 @@ record AgentConfig(
   /** How an output makes its proxy take a new file. */
   record Reload(Path masterSocket, List<String> command) {}
 
-  /**
-   * One output: a proxy's file (or HAProxy's runtime API) fed by some backends.
-   *
-   * @param type {@code haproxy}, {@code nginx}, {@code kamailio} or {@code template}
-   * @param mode for haproxy, {@code file} or {@code runtime}; {@code file} otherwise
-   * @param sets for kamailio, the dispatcher set id of each backend
-   * @param serverOptions for haproxy, the options after every server line, or {@code null}
-   * @param backendOptions per backend, the lines at the top of its section (haproxy backend, nginx
-   *     upstream)
-   * @param backendServerOptions for haproxy, per backend, the server options replacing {@code
-   *     serverOptions}
-   * @param escape for a template output, the syntax its interpolations are escaped for ({@code
-   *     token}, {@code haproxy}, {@code nginx} or {@code kamailio}); {@code null} otherwise
-   * @param validate for a template output, the command that checks a candidate ({@code {file}} is
-   *     its path), or {@code null}
-   * @param maxEntries for kamailio, the longest list its checker accepts, or {@code null} (5,000)
-   * @param runtime for haproxy in runtime mode, its settings; {@code null} otherwise
-   */
-  record Output(
-      String name,
-      String type,
-      String mode,
-      Path file,
-      Path header,
-      Path template,
-      List<String> backends,
-      Reload reload,
-      Path mainConfig,
-      Path statsSocket,
-      URI rpc,
-      Map<String, Integer> sets,
-      String serverOptions,
-      Map<String, String> backendOptions,
-      Map<String, String> backendServerOptions,
-      String escape,
-      List<String> validate,
-      Integer maxEntries,
-      RuntimeMode runtime) {}
-
-  /**
-   * HAProxy runtime mode: server slots per backend at first, how long a removed member may drain
-   * before it is put in maintenance anyway, and how long a new one may take to pass its check.
-   */
-  record RuntimeMode(int slots, Duration drainTimeout, Duration warmupTimeout) {}
-
   /** The status listener's address (loopback unless you say otherwise). */
   record Status(String host, int port) {}
 }

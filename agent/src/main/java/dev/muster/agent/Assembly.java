@@ -1,37 +1,25 @@
 package dev.muster.agent;
 
 import dev.muster.agent.AgentConfig.Backend;
-import dev.muster.agent.AgentConfig.Output;
-import dev.muster.discovery.ApplyResult;
-import dev.muster.discovery.Command;
 import dev.muster.discovery.ConfigPipeline;
 import dev.muster.discovery.Discovery;
+import dev.muster.discovery.Drain;
 import dev.muster.discovery.Ec2MembershipSource;
-import dev.muster.discovery.Escaper;
-import dev.muster.discovery.FileTarget;
 import dev.muster.discovery.InstanceIdentity;
 import dev.muster.discovery.MembershipSource;
-import dev.muster.discovery.Reloader;
 import dev.muster.discovery.SharedWalks;
 import dev.muster.discovery.Sink;
-import dev.muster.discovery.TemplateRenderer;
-import dev.muster.discovery.Validator;
 import dev.muster.discovery.internal.SdkClients;
 import dev.muster.events.EventIntake;
-import dev.muster.haproxy.Haproxy;
-import dev.muster.haproxy.HaproxyConfig;
-import dev.muster.haproxy.HaproxyRuntime;
-import dev.muster.kamailio.DispatcherList;
-import dev.muster.kamailio.DispatcherSet;
-import dev.muster.kamailio.Kamailio;
-import dev.muster.nginx.Nginx;
-import dev.muster.nginx.NginxConfig;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
@@ -112,7 +100,13 @@ final class Assembly implements AutoCloseable {
                 .heartbeatInterval(events.heartbeatInterval())
                 .visibilityTimeout(events.visibilityTimeout())
                 .launchActions(events.launchActions())
-                .handler(new FleetEvents(assembly, events.drainTimeout(), events.refreshSpread()));
+                .handler(
+                    new FleetEvents(
+                        assembly,
+                        events.drainTimeout(),
+                        events.refreshSpread(),
+                        Clock.systemUTC(),
+                        Drain.Sleeper.SYSTEM));
         if (assembly.credentials != null) {
           intake.credentials(assembly.credentials);
         }
@@ -344,64 +338,37 @@ final class Assembly implements AutoCloseable {
 
   /** The output's pipeline; one that replaces {@code previous} keeps its drains. */
   private ConfigPipeline pipeline(Output output, Duration coalesce, ConfigPipeline previous) {
-    Sink sink =
-        dryRun != null && output.mode().equals("runtime") ? runtimeDryRun(output) : sink(output);
+    Sink sink = output.sink(context(output));
     ConfigPipeline.Builder builder =
         ConfigPipeline.newBuilder().name(output.name()).sink(sink).coalesce(coalesce);
     if (previous != null) {
       builder.after(previous);
     }
     ConfigPipeline pipeline = builder.build();
-    if (sink instanceof HaproxyRuntime runtime) {
-      // Runtime mode reloads only to add server slots.
-      reloads.put(output.name(), runtime::reloadCount);
-    } else if (reloads(output)) {
-      reloads.put(output.name(), pipeline::appliedCount);
-    } else {
-      reloads.put(output.name(), () -> 0);
-    }
+    reloads.put(output.name(), output.reloads(sink, pipeline));
     return pipeline;
   }
 
-  /**
-   * A dry run of a runtime-mode output: the servers each backend would hold, as the runtime API
-   * would set them (the file it keeps for restarts also holds free slots, so a diff says less).
-   */
-  private Sink runtimeDryRun(Output o) {
-    return memberships -> {
-      StringBuilder text = new StringBuilder();
-      text.append("# ")
-          .append(o.name())
-          .append(": runtime mode, through ")
-          .append(o.statsSocket())
-          .append(": the servers each backend would hold\n");
-      memberships.forEach(
-          (backend, snapshot) -> {
-            text.append("backend ")
-                .append(backend)
-                .append(": ")
-                .append(snapshot.size())
-                .append(" server(s)\n");
-            snapshot
-                .members()
-                .forEach(
-                    m ->
-                        text.append("  ")
-                            .append(m.instanceId())
-                            .append(' ')
-                            .append(m.hostPort())
-                            .append(" weight ")
-                            .append(m.weight())
-                            .append('\n'));
-          });
-      dryRun.accept(text.toString());
-      return new ApplyResult(ApplyResult.Outcome.DRY_RUN, "runtime mode");
-    };
-  }
-
-  /** Whether a file output's apply reloads its proxy (HAProxy only when told how). */
-  private static boolean reloads(Output o) {
-    return o.reload() != null || !o.type().equals("haproxy");
+  /** What {@code output}'s sink is built in: its zone-aware backends, dry run, time. */
+  private Output.Context context(Output output) {
+    Map<String, Integer> floors = new LinkedHashMap<>();
+    Set<String> allowEmpty = new LinkedHashSet<>();
+    for (String b : output.backends()) {
+      Backend backend = config.backends().get(b);
+      if (backend.zoneFloor() != null) {
+        floors.put(b, backend.zoneFloor());
+      }
+      if (backend.loop().allowEmpty()) {
+        allowEmpty.add(b);
+      }
+    }
+    return new Output.Context(
+        floors.isEmpty() ? null : zone(),
+        floors,
+        allowEmpty,
+        dryRun,
+        Clock.systemUTC(),
+        Drain.Sleeper.SYSTEM);
   }
 
   /** The proxy's zone: {@code aws.zone}, else IMDS; read once, only for zone-aware backends. */
@@ -427,161 +394,9 @@ final class Assembly implements AutoCloseable {
     return zone;
   }
 
-  /** The floors of the zone-aware backends of {@code o}. */
-  private Map<String, Integer> zoneFloors(Output o) {
-    Map<String, Integer> floors = new LinkedHashMap<>();
-    for (String b : o.backends()) {
-      Integer floor = config.backends().get(b).zoneFloor();
-      if (floor != null) {
-        floors.put(b, floor);
-      }
-    }
-    return floors;
-  }
-
-  private Sink sink(Output o) {
-    Map<String, Integer> floors = zoneFloors(o);
-    String proxyZone = floors.isEmpty() ? null : zone();
-    return switch (o.type()) {
-      case "haproxy" -> {
-        HaproxyConfig.Builder settings = Haproxy.renderer();
-        if (proxyZone != null) {
-          settings.zone(proxyZone);
-          floors.forEach(settings::zoneAware);
-        }
-        if (o.template() != null) {
-          settings.template(o.template());
-        } else {
-          settings.header(o.header());
-        }
-        if (o.serverOptions() != null) {
-          settings.serverOptions(o.serverOptions());
-        }
-        o.backendOptions().forEach(settings::backendOptions);
-        o.backendServerOptions().forEach(settings::serverOptions);
-        if (o.mode().equals("runtime")) {
-          yield Haproxy.runtime()
-              .slots(o.runtime().slots())
-              .drainTimeout(o.runtime().drainTimeout())
-              .warmupTimeout(o.runtime().warmupTimeout())
-              .statsSocket(o.statsSocket())
-              .configFile(o.file())
-              .reloader(reloader(o, null))
-              .config(settings)
-              .build();
-        }
-        yield Sink.of(settings.build(), target(o, Haproxy.validator(), reloader(o, null)));
-      }
-      case "nginx" -> {
-        NginxConfig.Builder renderer = Nginx.renderer();
-        if (proxyZone != null) {
-          renderer.zone(proxyZone);
-          floors.forEach(renderer::zoneAware);
-        }
-        o.backendOptions().forEach(renderer::upstreamOptions);
-        if (o.template() != null) {
-          renderer.template(o.template());
-        }
-        yield Sink.of(
-            renderer.build(),
-            target(
-                o,
-                Nginx.validator(o.mainConfig(), o.file()),
-                reloader(o, Nginx.reloader(o.mainConfig()))));
-      }
-      case "template" -> {
-        TemplateRenderer.Builder builder =
-            TemplateRenderer.newBuilder()
-                .template(o.template())
-                .escaper(o.escape(), escaper(o.escape()));
-        if (proxyZone != null) {
-          builder.zone(proxyZone);
-          floors.forEach(builder::zoneAware);
-        }
-        TemplateRenderer renderer = builder.build();
-        Validator validator =
-            o.validate() == null
-                ? Validator.NONE
-                : Command.validator(o.validate().toArray(String[]::new));
-        yield Sink.of(renderer, target(o, validator, reloader(o, null)));
-      }
-      default -> {
-        DispatcherList.Builder renderer = Kamailio.renderer();
-        if (proxyZone != null) {
-          renderer.zone(proxyZone);
-          floors.forEach(renderer::zoneAware);
-        }
-        o.sets().forEach((backend, id) -> renderer.set(backend, DispatcherSet.of(id)));
-        if (o.template() != null) {
-          renderer.template(o.template());
-        }
-        yield Sink.of(
-            renderer.build(),
-            target(
-                o,
-                // An empty list passes only if a backend of it may be empty (allow_empty).
-                Kamailio.validator(
-                    o.maxEntries() == null ? 5000 : o.maxEntries(),
-                    o.backends().stream()
-                        .anyMatch(b -> config.backends().get(b).loop().allowEmpty())),
-                reloader(o, Kamailio.reloader(o.rpc(), o.file()).build())));
-      }
-    };
-  }
-
   private static Supplier<String> memoize(Supplier<String> get) {
     String[] value = new String[1];
     return () -> value[0] != null ? value[0] : (value[0] = get.get());
-  }
-
-  /** The escaper a template output's {@code escape} setting names. */
-  private static Escaper escaper(String syntax) {
-    return switch (syntax) {
-      case "haproxy" -> Haproxy.escaper();
-      case "nginx" -> Nginx.escaper();
-      case "kamailio" -> Kamailio.escaper();
-      default -> TOKEN;
-    };
-  }
-
-  /**
-   * The default for template outputs whose syntax Muster does not know (keepalived, say): a value
-   * keeps letters, digits and {@code . : _ - / @}; anything else (a space, a quote, a brace, a
-   * newline) becomes {@code _}, so a tag can never end a token or start a new line.
-   */
-  static final Escaper TOKEN =
-      text -> {
-        StringBuilder out = new StringBuilder(text.length());
-        for (int i = 0; i < text.length(); i++) {
-          char c = text.charAt(i);
-          boolean safe =
-              (c >= 'a' && c <= 'z')
-                  || (c >= 'A' && c <= 'Z')
-                  || (c >= '0' && c <= '9')
-                  || ".:_-/@".indexOf(c) >= 0;
-          out.append(safe ? c : '_');
-        }
-        return out.toString();
-      };
-
-  private FileTarget target(Output o, Validator validator, Reloader reloader) {
-    FileTarget.Builder target =
-        FileTarget.newBuilder(o.file()).validator(validator).reloader(reloader);
-    if (dryRun != null) {
-      target.dryRun(true).dryRunOutput(diff -> dryRun.accept("# " + o.name() + "\n" + diff));
-    }
-    return target.build();
-  }
-
-  /** The output's reload setting, else {@code fallback} (none: the proxy is not reloaded). */
-  private static Reloader reloader(Output o, Reloader fallback) {
-    if (o.reload() == null) {
-      return fallback != null ? fallback : Reloader.NONE;
-    }
-    if (o.reload().masterSocket() != null) {
-      return Haproxy.reloader(o.reload().masterSocket());
-    }
-    return Command.reloader(o.reload().command().toArray(String[]::new));
   }
 
   @Override

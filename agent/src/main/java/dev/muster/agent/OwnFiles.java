@@ -1,6 +1,5 @@
 package dev.muster.agent;
 
-import dev.muster.agent.AgentConfig.Output;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -47,16 +46,9 @@ final class OwnFiles {
       }
     }
     outputs.forEach(
-        (name, o) -> {
-          String at = "outputs." + name + ".";
-          own(own, o.header(), at + "header");
-          own(own, o.template(), at + "template");
-          own(own, o.mainConfig(), at + "main_config");
-          own(own, o.statsSocket(), at + "stats_socket");
-          if (o.reload() != null) {
-            own(own, o.reload().masterSocket(), at + "reload.master_socket");
-          }
-        });
+        (name, o) ->
+            o.reads()
+                .forEach((setting, path) -> own(own, path, "outputs." + name + "." + setting)));
     Map<Path, String> written = new LinkedHashMap<>();
     outputs.forEach(
         (name, o) -> {

@@ -1,7 +1,6 @@
 package dev.muster.agent;
 
 import dev.muster.agent.AgentConfig.Backend;
-import dev.muster.agent.AgentConfig.Output;
 
 /** What a configuration will do, in words: the output of {@code muster check}. */
 final class Plan {
@@ -42,8 +41,7 @@ final class Plan {
       out.append("  ")
           .append(o.name())
           .append(": ")
-          .append(o.type())
-          .append(o.type().equals("haproxy") ? " " + o.mode() + " mode" : "")
+          .append(o.kind())
           .append(" -> ")
           .append(o.file())
           .append("; backends ")
@@ -55,10 +53,7 @@ final class Plan {
                     ? "through the master CLI " + o.reload().masterSocket()
                     : "with " + String.join(" ", o.reload().command()));
       }
-      if (o.rpc() != null) {
-        out.append("; reload over JSON-RPC ").append(o.rpc()).append(", sets ").append(o.sets());
-      }
-      out.append('\n');
+      out.append(o.details()).append('\n');
     }
     if (config.events() != null) {
       AgentConfig.Events e = config.events();

@@ -89,11 +89,18 @@ class ConfigReaderTest {
                 "    backends: [web, api]\n    server_options: OPT\n");
 
     assertEquals(
-        "", read(withOptions.replace("OPT", "\"\"")).outputs().get("edge").serverOptions());
+        "",
+        ((HaproxyOutput) read(withOptions.replace("OPT", "\"\"")).outputs().get("edge"))
+            .servers()
+            .serverOptions());
     assertEquals(
         "check inter 2s",
-        read(withOptions.replace("OPT", "check inter 2s")).outputs().get("edge").serverOptions());
-    assertNull(read(example()).outputs().get("edge").serverOptions(), "the default applies");
+        ((HaproxyOutput) read(withOptions.replace("OPT", "check inter 2s")).outputs().get("edge"))
+            .servers()
+            .serverOptions());
+    assertNull(
+        ((HaproxyOutput) read(example()).outputs().get("edge")).servers().serverOptions(),
+        "the default applies");
   }
 
   @Test
@@ -261,9 +268,9 @@ class ConfigReaderTest {
         config.backends().get("web").query().toString());
     assertEquals(9090, config.backends().get("api").mapping().port());
     assertEquals(Duration.ofSeconds(10), config.backends().get("web").loop().waitMax());
-    AgentConfig.Output edge = config.outputs().get("edge");
-    assertEquals("haproxy", edge.type());
-    assertEquals("file", edge.mode());
+    Output edge = config.outputs().get("edge");
+    assertTrue(edge instanceof HaproxyOutput, edge.toString());
+    assertEquals("haproxy file mode", edge.kind());
     assertEquals(List.of("web", "api"), edge.backends());
     assertEquals(Path.of("/run/haproxy-master.sock"), edge.reload().masterSocket());
     assertEquals(9333, config.status().port());

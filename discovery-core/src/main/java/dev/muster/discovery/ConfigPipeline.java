@@ -536,6 +536,25 @@ public final class ConfigPipeline implements AutoCloseable {
     }
   }
 
+  /**
+   * Before {@link #drain}: what to wait for once these instances' drain was applied (the sink's
+   * {@link Sink#drain}), for those of them this output holds. Changes nothing.
+   */
+  public Drain prepareDrain(Set<String> instanceIds) {
+    lock.lock();
+    try {
+      Set<Member> members = new java.util.LinkedHashSet<>();
+      for (Snapshot snapshot : latest.values()) {
+        for (String id : instanceIds) {
+          snapshot.member(id).ifPresent(members::add);
+        }
+      }
+      return members.isEmpty() ? Drain.NONE : sink.drain(Set.copyOf(members));
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Gives back the drained instances whose time is up and that are still published. */
   private void giveBackDue() {
     lock.lock();

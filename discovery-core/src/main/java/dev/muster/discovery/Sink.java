@@ -2,6 +2,8 @@ package dev.muster.discovery;
 
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * One output that published memberships go to: a configuration file a proxy reads ({@link
@@ -38,6 +40,48 @@ public interface Sink {
    * @throws RenderException if the memberships cannot be written in the output's syntax
    */
   default void check(Map<String, Snapshot> memberships) {}
+
+  /**
+   * Called before {@code members} are drained (taken out ahead of EC2); returns what to wait for
+   * once the drain was applied: the sessions through them that outlive the apply. The default is
+   * {@link Drain#NONE}, for a sink whose apply is the whole drain (HAProxy's runtime API waits for
+   * the sessions inside it) or that keeps no sessions. Must not change the output.
+   *
+   * @param members the members about to be drained, as the output holds them
+   */
+  default Drain drain(Set<Member> members) {
+    return Drain.NONE;
+  }
+
+  /**
+   * This sink, whose drains wait as {@code drain} says (for example for the old workers a reload
+   * left, or for calls in progress).
+   */
+  default Sink withDrain(Function<Set<Member>, Drain> drain) {
+    Objects.requireNonNull(drain, "drain");
+    Sink sink = this;
+    return new Sink() {
+      @Override
+      public ApplyResult apply(Map<String, Snapshot> memberships) {
+        return sink.apply(memberships);
+      }
+
+      @Override
+      public void check(Map<String, Snapshot> memberships) {
+        sink.check(memberships);
+      }
+
+      @Override
+      public Drain drain(Set<Member> members) {
+        return drain.apply(members);
+      }
+
+      @Override
+      public String toString() {
+        return sink.toString();
+      }
+    };
+  }
 
   /** The file path: {@code renderer} makes the text, {@code target} writes and reloads it. */
   static Sink of(Renderer renderer, Target target) {

@@ -127,4 +127,45 @@ class DrainTest {
     assertEquals(Set.of(id(0), id(1)), applied.get(applied.size() - 1));
     assertEquals(0, pipeline.givenBackCount());
   }
+
+  /** The sink says what a drain waits for, for the members as the output holds them. */
+  @Test
+  void prepareDrainAsksTheSinkForTheHeldMembersAndAwaitsOnTheInjectedClock()
+      throws InterruptedException {
+    List<Set<Member>> asked = new ArrayList<>();
+    int[] sessions = {3};
+    Sink counting =
+        sink.withDrain(
+            members -> {
+              asked.add(members);
+              return Drain.until(
+                  "sessions",
+                  () -> sessions[0]--,
+                  Duration.ofSeconds(1),
+                  clock,
+                  d -> clock.advance(d));
+            });
+    ConfigPipeline pipeline =
+        ConfigPipeline.newBuilder().sink(counting).clock(clock).scheduler(scheduler).build();
+    pipeline.backend("web").onChange(members(0, 3), Changes.NONE);
+
+    Drain wait = pipeline.prepareDrain(Set.of(id(1), "i-not-held"));
+    pipeline.drain(Set.of(id(1)), HOUR);
+    java.time.Instant start = clock.instant();
+    wait.await(start.plusSeconds(60));
+
+    assertEquals(List.of(Set.of(members(1, 2).members().get(0))), asked);
+    assertEquals(-1, sessions[0], "polled until none was left");
+    assertEquals(start.plusSeconds(3), clock.instant(), "three polls a second apart");
+    assertEquals(Drain.NONE, pipeline.prepareDrain(Set.of("i-not-held")));
+  }
+
+  @Test
+  void aDrainWaitEndsAtTheDeadlineWhateverIsLeft() throws InterruptedException {
+    java.time.Instant start = clock.instant();
+    Drain.until("calls", () -> 5, Duration.ofSeconds(1), clock, d -> clock.advance(d))
+        .await(start.plusSeconds(10));
+
+    assertEquals(start.plusSeconds(10), clock.instant());
+  }
 }

@@ -1,11 +1,16 @@
 package dev.muster.haproxy;
 
 import dev.muster.discovery.Command;
+import dev.muster.discovery.Drain;
 import dev.muster.discovery.Escaper;
+import dev.muster.discovery.Member;
 import dev.muster.discovery.Reloader;
 import dev.muster.discovery.Validator;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Everything this module offers for HAProxy, by role; the Nginx and Kamailio modules have the same
@@ -49,6 +54,19 @@ public final class Haproxy {
    */
   public static int oldWorkers(Path masterSocket) {
     return new MasterCliReloader(masterSocket).oldWorkers();
+  }
+
+  /**
+   * How a drain through a config-file HAProxy run as {@code haproxy -W -S masterSocket} is waited
+   * for: the reload that drops the members leaves old workers finishing their connections; the
+   * drain is over when none is left (polled every 200 ms).
+   */
+  public static Function<Set<Member>, Drain> drainOldWorkers(
+      Path masterSocket, Clock clock, Drain.Sleeper sleeper) {
+    MasterCliReloader master = new MasterCliReloader(masterSocket);
+    return members ->
+        Drain.until(
+            "old HAProxy workers", master::oldWorkers, Duration.ofMillis(200), clock, sleeper);
   }
 
   /** As {@link #reloader(Path)}, allowing a reload {@code timeout}. */

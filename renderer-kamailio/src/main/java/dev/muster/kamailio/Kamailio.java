@@ -1,9 +1,16 @@
 package dev.muster.kamailio;
 
+import dev.muster.discovery.Drain;
 import dev.muster.discovery.Escaper;
+import dev.muster.discovery.Member;
 import dev.muster.discovery.Validator;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Everything this module offers for Kamailio's dispatcher, by role; the HAProxy and nginx modules
@@ -46,6 +53,31 @@ public final class Kamailio {
    */
   public static DispatcherReloader.Builder reloader(URI rpc, Path list) {
     return DispatcherReloader.newBuilder(rpc, list);
+  }
+
+  /**
+   * How a drain through this Kamailio is waited for: Kamailio keeps routing a call's in-dialog
+   * requests to the destination that answered it after the destination left the list, so the drain
+   * is over when the dialog module counts no call through any drained member ({@code
+   * sip:ADDRESS:PORT}, polled every second with {@code dlg.profile_get_size}).
+   */
+  public static Function<Set<Member>, Drain> drainCalls(
+      DispatcherReloader rpc, Clock clock, Drain.Sleeper sleeper) {
+    return members -> {
+      List<String> destinations = members.stream().map(m -> "sip:" + m.hostPort()).toList();
+      return Drain.until(
+          "call(s) through " + String.join(", ", destinations),
+          () -> {
+            long calls = 0;
+            for (String destination : destinations) {
+              calls += rpc.activeCalls(destination);
+            }
+            return (int) Math.min(Integer.MAX_VALUE, calls);
+          },
+          Duration.ofSeconds(1),
+          clock,
+          sleeper);
+    };
   }
 
   /** The dispatcher list's token rules, for templates of your own. */

@@ -1,10 +1,18 @@
 package dev.muster.nginx;
 
+import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.Command;
+import dev.muster.discovery.Drain;
 import dev.muster.discovery.Escaper;
+import dev.muster.discovery.Member;
 import dev.muster.discovery.Reloader;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
 import java.util.Set;
+import java.util.function.Function;
+import org.slf4j.LoggerFactory;
 
 /**
  * Everything this module offers for nginx, by role; the HAProxy and Kamailio modules have the same
@@ -55,6 +63,36 @@ public final class Nginx {
    */
   public static Set<Long> workers(Path mainConfig) {
     return Workers.workers(mainConfig, Path.of("/proc"));
+  }
+
+  /**
+   * How a drain through the nginx of {@code mainConfig} is waited for: its workers are listed
+   * before the drain, and the reload that drops the members leaves them finishing their
+   * connections; the drain is over when none of them is left (polled every 200 ms). nginx not
+   * answering before the drain means nothing to wait for (logged).
+   */
+  public static Function<Set<Member>, Drain> drainOldWorkers(
+      Path mainConfig, Clock clock, Drain.Sleeper sleeper) {
+    return members -> {
+      Set<Long> before;
+      try {
+        before = workers(mainConfig);
+      } catch (ApplyException e) {
+        LoggerFactory.getLogger("dev.muster.nginx")
+            .warn("cannot list nginx's workers: {}", e.getMessage());
+        return Drain.NONE;
+      }
+      return Drain.until(
+          "old nginx workers",
+          () -> {
+            Set<Long> left = new HashSet<>(before);
+            left.retainAll(workers(mainConfig));
+            return left.size();
+          },
+          Duration.ofMillis(200),
+          clock,
+          sleeper);
+    };
   }
 
   /** nginx's quoting, for templates of your own. */

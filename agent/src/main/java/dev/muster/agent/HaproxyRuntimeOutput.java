@@ -1,0 +1,110 @@
+package dev.muster.agent;
+
+import dev.muster.agent.AgentConfig.Reload;
+import dev.muster.discovery.ApplyResult;
+import dev.muster.discovery.ConfigPipeline;
+import dev.muster.discovery.Sink;
+import dev.muster.haproxy.Haproxy;
+import dev.muster.haproxy.HaproxyRuntime;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntSupplier;
+
+/**
+ * HAProxy in runtime-API mode: hitless changes through the stats socket, with drain (its sessions
+ * are waited for inside the apply) and warm-up; it reloads only to add server slots.
+ *
+ * @param statsSocket the admin-level stats socket
+ * @param slots server slots per backend at first
+ * @param drainTimeout how long a removed member drains before it is put in maintenance anyway
+ * @param warmupTimeout how long a new member may take to pass its check
+ */
+record HaproxyRuntimeOutput(
+    String name,
+    Path file,
+    List<String> backends,
+    Reload reload,
+    HaproxyServers servers,
+    Path statsSocket,
+    int slots,
+    Duration drainTimeout,
+    Duration warmupTimeout)
+    implements Output {
+
+  @Override
+  public String kind() {
+    return "haproxy runtime mode";
+  }
+
+  @Override
+  public Map<String, Path> reads() {
+    return Output.paths(
+        "header",
+        servers.header(),
+        "template",
+        servers.template(),
+        "stats_socket",
+        statsSocket,
+        "reload.master_socket",
+        reload == null ? null : reload.masterSocket());
+  }
+
+  @Override
+  public Sink sink(Context context) {
+    if (context.dryRun() != null) {
+      return dryRun(context);
+    }
+    return Haproxy.runtime()
+        .slots(slots)
+        .drainTimeout(drainTimeout)
+        .warmupTimeout(warmupTimeout)
+        .statsSocket(statsSocket)
+        .configFile(file)
+        .reloader(Context.reloader(this, null))
+        .config(servers.renderer(context))
+        .build();
+  }
+
+  @Override
+  public IntSupplier reloads(Sink sink, ConfigPipeline pipeline) {
+    return sink instanceof HaproxyRuntime runtime ? runtime::reloadCount : () -> 0;
+  }
+
+  /**
+   * A dry run: the servers each backend would hold, as the runtime API would set them (the file it
+   * keeps for restarts also holds free slots, so a diff says less).
+   */
+  private Sink dryRun(Context context) {
+    return memberships -> {
+      StringBuilder text = new StringBuilder();
+      text.append("# ")
+          .append(name)
+          .append(": runtime mode, through ")
+          .append(statsSocket)
+          .append(": the servers each backend would hold\n");
+      memberships.forEach(
+          (backend, snapshot) -> {
+            text.append("backend ")
+                .append(backend)
+                .append(": ")
+                .append(snapshot.size())
+                .append(" server(s)\n");
+            snapshot
+                .members()
+                .forEach(
+                    m ->
+                        text.append("  ")
+                            .append(m.instanceId())
+                            .append(' ')
+                            .append(m.hostPort())
+                            .append(" weight ")
+                            .append(m.weight())
+                            .append('\n'));
+          });
+      context.dryRun().accept(text.toString());
+      return new ApplyResult(ApplyResult.Outcome.DRY_RUN, "runtime mode");
+    };
+  }
+}
