@@ -47,7 +47,7 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  *
  * <p>Why this size: it is a script, one section per scene, written to be read.
  */
-final class Demo {
+public final class Demo {
   private static final String GROUP = "web-asg";
 
   private final PrintStream out;
@@ -62,23 +62,48 @@ final class Demo {
   private int port;
   private int step;
 
-  Demo(Options options, PrintStream out) {
+  Demo(Path dir, Duration extra, PrintStream out) {
     this.out = out;
-    this.dir = options.has("dir") ? options.path("dir") : Path.of("muster-demo");
-    this.extra = options.duration("duration", Duration.ZERO);
+    this.dir = dir;
+    this.extra = extra;
   }
 
-  int run() {
+  /**
+   * {@code java -jar examples/target/muster-demo.jar [--dir DIR] [--duration SECONDS]}: plays the
+   * script, writing into DIR ({@code ./muster-demo} unless given), and keeps the fleet and HAProxy
+   * up SECONDS longer at the end to look around.
+   */
+  public static void main(String[] args) {
+    System.exit(run(List.of(args), System.out, System.err));
+  }
+
+  /** The demo with {@code args}; 0 when it played to the end, 2 for bad arguments. */
+  static int run(List<String> args, PrintStream out, PrintStream err) {
+    Path dir = Path.of("muster-demo");
+    Duration extra = Duration.ZERO;
+    for (int i = 0; i < args.size(); i += 2) {
+      String value = i + 1 < args.size() ? args.get(i + 1) : null;
+      if (args.get(i).equals("--dir") && value != null) {
+        dir = Path.of(value);
+      } else if (args.get(i).equals("--duration") && value != null && value.matches("\\d{1,4}")) {
+        extra = Duration.ofSeconds(Integer.parseInt(value));
+      } else {
+        err.println(
+            "usage: java -jar muster-demo.jar [--dir DIR] [--duration SECONDS (0 to 9999)]");
+        return 2;
+      }
+    }
+    Demo demo = new Demo(dir, extra, out);
     try {
-      play();
-      return Main.OK;
+      demo.play();
+      return 0;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return Main.OK;
+      return 0;
     } finally {
-      close();
+      demo.close();
     }
   }
 

@@ -1,4 +1,5 @@
 /**
- * The {@code muster.jar} command line (one sidecar per proxy) and the demo on a simulated fleet.
+ * The demo on a simulated fleet ({@code muster-demo.jar}). The command-line tool is the agent,
+ * {@code muster}, alone.
  */
 package dev.muster.examples;

@@ -20,7 +20,7 @@ class DemoIT {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
 
-    int code = Main.run(List.of("demo", "--dir", dir.toString()), print, print);
+    int code = Demo.run(List.of("--dir", dir.toString()), print, print);
 
     String text = out.toString(StandardCharsets.UTF_8);
     System.out.println(text);
