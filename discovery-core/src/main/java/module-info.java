@@ -29,5 +29,6 @@ module dev.muster.discovery {
       dev.muster.haproxy,
       dev.muster.nginx,
       dev.muster.kamailio,
+      dev.muster.events,
       dev.muster.agent;
 }

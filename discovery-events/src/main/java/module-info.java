@@ -10,7 +10,6 @@ module dev.muster.events {
   requires transitive software.amazon.awssdk.services.sqs;
   requires transitive software.amazon.awssdk.services.autoscaling;
   requires software.amazon.awssdk.protocols.jsoncore;
-  requires software.amazon.awssdk.http.urlconnection;
   requires software.amazon.awssdk.retries;
   requires software.amazon.awssdk.retries.api;
   requires org.slf4j;

@@ -1,11 +1,14 @@
 package dev.muster.events;
 
+import dev.muster.discovery.Drain.Sleeper;
+import dev.muster.discovery.internal.SdkClients;
 import dev.muster.events.FleetEvent.Ignored;
 import dev.muster.events.FleetEvent.Launching;
 import dev.muster.events.FleetEvent.LifecycleAction;
 import dev.muster.events.FleetEvent.Refresh;
 import dev.muster.events.FleetEvent.Terminating;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -25,10 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClientBuilder;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -116,6 +116,8 @@ public final class EventIntake implements AutoCloseable {
   private final Duration visibilityTimeout;
   private final boolean launchActions;
   private final Handler handler;
+  private final Clock clock;
+  private final Sleeper sleeper;
   private final ExecutorService workers;
   private final ScheduledExecutorService timers;
   private final Map<String, Drain> drains = new ConcurrentHashMap<>();
@@ -158,6 +160,8 @@ public final class EventIntake implements AutoCloseable {
     this.visibilityTimeout = b.visibilityTimeout;
     this.launchActions = b.launchActions;
     this.handler = b.handler;
+    this.clock = b.clock;
+    this.sleeper = b.sleeper;
     this.workers =
         Executors.newCachedThreadPool(
             r -> {
@@ -318,7 +322,7 @@ public final class EventIntake implements AutoCloseable {
   }
 
   private void runDrain(String key, Drain drain, String reason) {
-    Instant start = Instant.now();
+    Instant start = clock.instant();
     try {
       if (drain.action != null && !live(drain)) {
         ignored.incrementAndGet();
@@ -345,7 +349,7 @@ public final class EventIntake implements AutoCloseable {
         log.info(
             "events: {} drained in {} ms",
             drain.instanceId,
-            Duration.between(start, Instant.now()).toMillis());
+            Duration.between(start, clock.instant()).toMillis());
       } catch (TimeoutException e) {
         work.cancel(true);
         log.warn(
@@ -427,8 +431,10 @@ public final class EventIntake implements AutoCloseable {
     workers.execute(
         () -> {
           try {
-            Instant deadline = Instant.now().plus(drainTimeout);
-            while (!closed && !handler.ready(l.instanceId()) && Instant.now().isBefore(deadline)) {
+            Instant deadline = clock.instant().plus(drainTimeout);
+            while (!closed
+                && !handler.ready(l.instanceId())
+                && clock.instant().isBefore(deadline)) {
               handler.refresh(Set.of(l.instanceId()));
               sleep(1_000);
             }
@@ -483,7 +489,7 @@ public final class EventIntake implements AutoCloseable {
 
   /** Completes {@code action}, retrying until it is accepted or gone. */
   private void complete(LifecycleAction action, String result) {
-    Instant giveUp = Instant.now().plus(Duration.ofMinutes(10)).plus(drainTimeout);
+    Instant giveUp = clock.instant().plus(Duration.ofMinutes(10)).plus(drainTimeout);
     for (int attempt = 1; !closed; attempt++) {
       try {
         autoScaling.completeLifecycleAction(
@@ -515,7 +521,7 @@ public final class EventIntake implements AutoCloseable {
   }
 
   private boolean retry(LifecycleAction action, int attempt, Instant giveUp, RuntimeException e) {
-    if (Instant.now().isAfter(giveUp)) {
+    if (clock.instant().isAfter(giveUp)) {
       log.error(
           "events: giving up completing the action for {}: {}", action.instanceId(), e.toString());
       return false;
@@ -549,9 +555,9 @@ public final class EventIntake implements AutoCloseable {
     return Math.round(base * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
   }
 
-  private static void sleep(long millis) {
+  private void sleep(long millis) {
     try {
-      Thread.sleep(millis);
+      sleeper.sleep(Duration.ofMillis(millis));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -590,6 +596,8 @@ public final class EventIntake implements AutoCloseable {
     private Duration visibilityTimeout = Duration.ofSeconds(120);
     private boolean launchActions;
     private Handler handler;
+    private Clock clock = Clock.systemUTC();
+    private Sleeper sleeper = Sleeper.SYSTEM;
 
     private Builder() {}
 
@@ -673,6 +681,16 @@ public final class EventIntake implements AutoCloseable {
      *
      * @throws IllegalStateException naming the missing setting
      */
+    /**
+     * The clock and the pauses of drains, heartbeats, retries and backoff; the system's unless set
+     * (tests move a hand-driven clock).
+     */
+    public Builder time(Clock clock, Sleeper sleeper) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+      return this;
+    }
+
     public EventIntake build() {
       if (queueUrl == null) {
         throw new IllegalStateException("queueUrl is not set");
@@ -686,22 +704,15 @@ public final class EventIntake implements AutoCloseable {
       if (region == null) {
         throw new IllegalStateException("region is not set: call region(...) or clients(...)");
       }
-      AwsCredentialsProvider creds =
-          credentials != null ? credentials : DefaultCredentialsProvider.builder().build();
+      // Long polling waits 20 s: SdkClients' 30 s read timeout leaves room for it.
       SqsClientBuilder s =
-          SqsClient.builder()
-              .region(Region.of(region))
-              .credentialsProvider(creds)
-              .httpClient(http(Duration.ofSeconds(30)))
+          SdkClients.base(SqsClient.builder(), region, credentials)
               .overrideConfiguration(
                   o ->
                       o.apiCallAttemptTimeout(Duration.ofSeconds(30))
                           .apiCallTimeout(Duration.ofSeconds(90)));
       AutoScalingClientBuilder a =
-          AutoScalingClient.builder()
-              .region(Region.of(region))
-              .credentialsProvider(creds)
-              .httpClient(http(Duration.ofSeconds(10)))
+          SdkClients.base(AutoScalingClient.builder(), region, credentials)
               .overrideConfiguration(
                   o ->
                       o.apiCallAttemptTimeout(Duration.ofSeconds(15))
@@ -713,13 +724,6 @@ public final class EventIntake implements AutoCloseable {
         a.endpointOverride(autoScalingEndpoint);
       }
       return new EventIntake(this, s.build(), a.build(), true);
-    }
-
-    private static software.amazon.awssdk.http.SdkHttpClient http(Duration read) {
-      return UrlConnectionHttpClient.builder()
-          .connectionTimeout(Duration.ofSeconds(5))
-          .socketTimeout(read)
-          .build();
     }
 
     private static Duration positive(String name, Duration d) {
