@@ -3,6 +3,7 @@ package dev.muster.discovery;
 import dev.muster.discovery.internal.Changelog;
 import dev.muster.discovery.internal.Decision;
 import dev.muster.discovery.internal.Guard;
+import dev.muster.discovery.internal.Note;
 import dev.muster.discovery.internal.SnapshotFile;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -90,7 +91,7 @@ public final class Discovery implements AutoCloseable {
   private final Random random;
   private final Path stateFile;
   private final Discovery previous;
-  private final Decision.State decisions;
+  private Decision.State decisions;
 
   /** Serialises ticks, publications and listener calls. */
   private final ReentrantLock loop = new ReentrantLock();
@@ -140,16 +141,14 @@ public final class Discovery implements AutoCloseable {
     this.previous = b.previous;
     Duration waitMax = b.waitMax != null ? b.waitMax : b.waitMin.multipliedBy(4);
     this.decisions =
-        new Decision.State(
-            new Guard(
-                b.name,
-                new Guard.Policy(
-                    b.minMembers,
-                    b.allowEmpty,
-                    b.maxRemovalFraction,
-                    b.confirmations,
-                    b.holdMin,
-                    b.removalWindow)),
+        Decision.State.of(
+            new Guard.Policy(
+                b.minMembers,
+                b.allowEmpty,
+                b.maxRemovalFraction,
+                b.confirmations,
+                b.holdMin,
+                b.removalWindow),
             b.waitMin,
             waitMax);
     this.status =
@@ -253,7 +252,7 @@ public final class Discovery implements AutoCloseable {
       Snapshot baseline = loadState();
       if (overrideRequested) {
         overrideRequested = false;
-        decisions.guard().acceptNext();
+        decisions = decisions.acceptingNext();
       }
       Instant start = clock.instant();
       lastAttempt = start;
@@ -264,26 +263,19 @@ public final class Discovery implements AutoCloseable {
       } catch (RuntimeException e) {
         fetchFailures++;
         consecutiveFailures = 1;
-        lastError = describe(e);
+        lastError = source.describeFailure(e);
         log.error("{}: fetch failed: {}", name, lastError);
         return Outcome.FAILED;
       }
       lastSuccess = clock.instant();
       lastFetchDuration = Duration.between(start, lastSuccess);
-      Changes changes =
-          baseline == null ? Changes.allAdded(candidate) : Changes.between(baseline, candidate);
       if (baseline != null) {
-        decisions.guard().published(baseline, baseline.takenAt());
-      }
-      Guard.Verdict verdict = decisions.guard().check(baseline, candidate, changes, lastSuccess);
-      if (!verdict.accepted()) {
-        held = verdict.reason();
-        published = baseline;
-        return Outcome.HELD;
+        decisions = decisions.published(baseline, baseline.takenAt());
       }
       published = baseline;
-      publish(candidate, changes, true);
-      return Outcome.PUBLISHED;
+      Decision decision = Decision.once(decisions, baseline, candidate, lastSuccess);
+      act(decision, lastSuccess);
+      return decision.kind() == Decision.Kind.PUBLISH ? Outcome.PUBLISHED : Outcome.HELD;
     } finally {
       updateStatus();
       loop.unlock();
@@ -343,7 +335,7 @@ public final class Discovery implements AutoCloseable {
       previous.loop.lock();
       try {
         carried = previous.published;
-        decisions.guard().continueFrom(previous.decisions.guard());
+        decisions = decisions.continuing(previous.decisions);
       } finally {
         previous.loop.unlock();
       }
@@ -384,46 +376,6 @@ public final class Discovery implements AutoCloseable {
     }
   }
 
-  /**
-   * The failure's message with every cause that adds something, and for an AWS error its HTTP
-   * status, error code and message (the SDK's own message may have none of them).
-   */
-  static String describe(RuntimeException e) {
-    if (e instanceof software.amazon.awssdk.awscore.exception.AwsServiceException aws) {
-      var details = aws.awsErrorDetails();
-      String code = details == null ? null : details.errorCode();
-      String message = details == null ? null : details.errorMessage();
-      if (code == null && details != null && details.rawResponse() != null) {
-        // The SDK does not parse the body of some statuses (EC2's 401 AuthFailure); the
-        // user still needs its code and message.
-        String body = details.rawResponse().asUtf8String();
-        code = xmlText(body, "Code");
-        message = message != null ? message : xmlText(body, "Message");
-      }
-      if (code == null && aws.statusCode() == 401) {
-        // The JDK's HTTP client drops the body of a 401, so EC2's AuthFailure is not seen.
-        code = "(AuthFailure)";
-        message =
-            "the credentials were not accepted; check the instance role or the AWS_* "
-                + "keys, and that the system clock is right";
-      }
-      return "AWS answered HTTP "
-          + aws.statusCode()
-          + (code == null ? " without an error code" : " " + code)
-          + (message == null || message.isBlank() ? "" : ": " + message)
-          + (aws.requestId() == null ? "" : " (request id " + aws.requestId() + ")");
-    }
-    StringBuilder text = new StringBuilder(String.valueOf(e.getMessage()));
-    for (Throwable cause = e.getCause();
-        cause != null && cause != cause.getCause();
-        cause = cause.getCause()) {
-      if (cause.getMessage() != null && !text.toString().contains(cause.getMessage())) {
-        text.append(": ").append(cause.getMessage());
-      }
-    }
-    return text.toString();
-  }
-
   private void tick() {
     if (isClosed()) {
       return;
@@ -435,7 +387,7 @@ public final class Discovery implements AutoCloseable {
       }
       if (overrideRequested) {
         overrideRequested = false;
-        decisions.guard().acceptNext();
+        decisions = decisions.acceptingNext();
       }
       Instant start = clock.instant();
       lastAttempt = start;
@@ -447,7 +399,7 @@ public final class Discovery implements AutoCloseable {
         fetchFailures++;
         lastFetchDuration = Duration.between(start, clock.instant());
         consecutiveFailures++;
-        lastError = describe(e);
+        lastError = source.describeFailure(e);
         Duration next = scheduleNextTick();
         log.warn(
             "{}: fetch failed ({} in a row), keeping {}; next attempt in {} s: {}",
@@ -488,6 +440,14 @@ public final class Discovery implements AutoCloseable {
 
   /** Carries a decision out: the only place that publishes, holds or waits. */
   private void act(Decision decision, Instant now) {
+    decisions = decision.next();
+    for (Note note : decision.notes()) {
+      switch (note.level()) {
+        case ERROR -> log.error("{}: {}", name, note.text());
+        case WARN -> log.warn("{}: {}", name, note.text());
+        default -> log.info("{}: {}", name, note.text());
+      }
+    }
     held = decision.kind() == Decision.Kind.HOLD ? decision.reason() : null;
     synchronized (scheduling) {
       cancel(publishTimer);
@@ -550,7 +510,7 @@ public final class Discovery implements AutoCloseable {
       logChanges(snapshot, changes);
     }
     published = snapshot;
-    decisions.guard().published(snapshot, clock.instant());
+    decisions = decisions.published(snapshot, clock.instant());
     updateStatus();
     for (MembershipListener listener : listeners) {
       try {
@@ -613,13 +573,6 @@ public final class Discovery implements AutoCloseable {
     synchronized (scheduling) {
       return closed;
     }
-  }
-
-  private static String xmlText(String body, String element) {
-    java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("<" + element + ">([^<]{1,300})</" + element + ">")
-            .matcher(body);
-    return m.find() ? dev.muster.discovery.internal.Validation.printable(m.group(1)) : null;
   }
 
   private static Duration max(Duration a, Duration b) {

@@ -1,5 +1,6 @@
 package dev.muster.discovery;
 
+import dev.muster.discovery.internal.AwsErrors;
 import dev.muster.discovery.internal.InServiceFilter;
 import dev.muster.discovery.internal.InstanceMapper;
 import dev.muster.discovery.internal.SdkClients;
@@ -380,6 +381,12 @@ public final class Ec2MembershipSource implements MembershipSource {
       }
     }
     return reasons;
+  }
+
+  /** AWS's HTTP status, error code, message and request id, or the causes of another failure. */
+  @Override
+  public String describeFailure(RuntimeException failure) {
+    return AwsErrors.describe(failure);
   }
 
   @Override

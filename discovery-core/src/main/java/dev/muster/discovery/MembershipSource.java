@@ -51,6 +51,23 @@ public interface MembershipSource extends AutoCloseable {
     return Map.of();
   }
 
+  /**
+   * What a failed {@link #fetch} says to a user, for logs and {@code status().lastError()}: the
+   * default is the failure's message with every cause that adds something; {@link
+   * Ec2MembershipSource} adds AWS's HTTP status, error code and request id.
+   */
+  default String describeFailure(RuntimeException failure) {
+    StringBuilder text = new StringBuilder(String.valueOf(failure.getMessage()));
+    for (Throwable cause = failure.getCause();
+        cause != null && cause != cause.getCause();
+        cause = cause.getCause()) {
+      if (cause.getMessage() != null && !text.toString().contains(cause.getMessage())) {
+        text.append(": ").append(cause.getMessage());
+      }
+    }
+    return text.toString();
+  }
+
   /** What this source asks for, for logs; for example the filters of a query. */
   default String describe() {
     return getClass().getSimpleName();

@@ -10,62 +10,42 @@ import java.time.Instant;
  * candidate equal to the pending one is not a change and does not restart the quiet period. With
  * {@code min} zero every change is due at once.
  *
- * <p>Pure logic over instants given by the caller; not thread-safe.
+ * <p>Immutable: every step returns the next state. Instants are given by the caller.
+ *
+ * @param min the quiet period
+ * @param max the longest a change waits; not shorter than {@code min} (the caller validated both)
+ * @param pending the candidate waiting, or {@code null}
+ * @param firstChange when the first unpublished change was seen, or {@code null}
+ * @param deadline when the pending candidate is due, or {@code null} if there is none
  */
-public final class Debouncer {
-  private final Duration min;
-  private final Duration max;
-  private Snapshot pending;
-  private Instant firstChange;
-  private Instant deadline;
+public record Debouncer(
+    Duration min, Duration max, Snapshot pending, Instant firstChange, Instant deadline) {
 
-  /** {@code max} must not be shorter than {@code min}; the caller validated both. */
-  public Debouncer(Duration min, Duration max) {
-    this.min = min;
-    this.max = max;
+  /** Nothing pending. */
+  public static Debouncer of(Duration min, Duration max) {
+    return new Debouncer(min, max, null, null, null);
   }
 
-  /**
-   * Offers a candidate that differs from what is published.
-   *
-   * @return when the pending candidate becomes due
-   */
-  public Instant offer(Snapshot candidate, Instant now) {
+  /** With {@code candidate}, which differs from what is published, offered at {@code now}. */
+  public Debouncer offer(Snapshot candidate, Instant now) {
     if (pending == null) {
-      firstChange = now;
-      deadline = earliest(now.plus(min), firstChange.plus(max));
-    } else if (!pending.sameMembersAs(candidate)) {
-      deadline = earliest(now.plus(min), firstChange.plus(max));
+      return new Debouncer(min, max, candidate, now, earliest(now.plus(min), now.plus(max)));
     }
-    pending = candidate;
-    return deadline;
+    Instant due =
+        pending.sameMembersAs(candidate)
+            ? deadline
+            : earliest(now.plus(min), firstChange.plus(max));
+    return new Debouncer(min, max, candidate, firstChange, due);
   }
 
-  /** Drops the pending candidate, for example because the membership went back. */
-  public void cancel() {
-    pending = null;
-    firstChange = null;
-    deadline = null;
+  /** Without the pending candidate (the membership went back, or it was published). */
+  public Debouncer cancel() {
+    return pending == null ? this : of(min, max);
   }
 
-  /** The pending candidate, or {@code null}. */
-  public Snapshot pending() {
-    return pending;
-  }
-
-  /** When the pending candidate is due, or {@code null} if there is none. */
-  public Instant deadline() {
-    return deadline;
-  }
-
-  /** The pending candidate if it is due at {@code now} (and forgets it), else {@code null}. */
-  public Snapshot takeIfDue(Instant now) {
-    if (pending == null || now.isBefore(deadline)) {
-      return null;
-    }
-    Snapshot due = pending;
-    cancel();
-    return due;
+  /** Whether the pending candidate is due at {@code now}. */
+  public boolean isDue(Instant now) {
+    return pending != null && !now.isBefore(deadline);
   }
 
   private static Instant earliest(Instant a, Instant b) {

@@ -5,15 +5,15 @@ import dev.muster.discovery.Member;
 import dev.muster.discovery.Snapshot;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Deque;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Decides whether a fetched membership may be published. Three rules:
+ * Decides whether a fetched membership may be published: a pure function of the policy, the guard's
+ * {@link State} and the views, which returns the verdict, the next state and what to log. Three
+ * rules:
  *
  * <ol>
  *   <li><b>Floor.</b> A view with fewer than {@link Policy#minMembers} members is refused, the
@@ -29,15 +29,14 @@ import org.slf4j.LoggerFactory;
  * <p>A held view is published once it has been seen in {@link Policy#confirmations} fetches in a
  * row <em>and</em> for at least {@link Policy#holdMin} since it was first seen (the same members: a
  * different held view starts the count and the time again): a fast interval cannot confirm a wrong
- * view in a few seconds. {@link #acceptNext()} (an operator's override) accepts a held view at
- * once, but never one below the floor. Each hold is logged once when it starts and once when it
- * ends.
+ * view in a few seconds, and a long hold on one view never confirms another. {@link
+ * State#acceptingNext()} (an operator's override) accepts a held view at once, but never one below
+ * the floor. A hold is noted once when it starts and once when it ends.
  *
- * <p>Failed fetches never reach the guard: the loop keeps the last good snapshot for them. Not
- * thread-safe; the loop calls it under its lock.
+ * <p>Failed fetches never reach the guard: the loop keeps the last good snapshot for them.
  */
 public final class Guard {
-  private static final Logger log = LoggerFactory.getLogger("dev.muster.discovery");
+  private Guard() {}
 
   /**
    * The guard's settings.
@@ -63,105 +62,136 @@ public final class Guard {
     static final Verdict ACCEPT = new Verdict(true, null);
   }
 
-  private enum Condition {
+  /** Why a view is held or refused. */
+  public enum Condition {
     BELOW_MINIMUM,
     EMPTY,
     MASS_REMOVAL
   }
 
-  private record Published(Instant at, int size) {}
-
-  private final String name;
-  private final Policy policy;
-  private final Deque<Published> history = new ArrayDeque<>();
-  private Condition holding;
-  private Set<String> heldMembers = Set.of();
-  private int seen;
-  private Instant since;
-  private boolean acceptNext;
+  /** A publication the cumulative rule remembers: when, and how many members. */
+  public record Published(Instant at, int size) {}
 
   /**
-   * @param name the discovery's name, for logs
-   * @param policy the rules
+   * The guard's state between decisions; immutable.
+   *
+   * @param holding what is held, or {@code null}
+   * @param heldMembers the instance ids of the held view
+   * @param seen how many fetches in a row showed it
+   * @param since when it was first seen
+   * @param acceptNext whether the operator accepted the next held view
+   * @param history the publications within the window, oldest first
    */
-  public Guard(String name, Policy policy) {
-    this.name = name;
-    this.policy = policy;
+  public record State(
+      Condition holding,
+      Set<String> heldMembers,
+      int seen,
+      Instant since,
+      boolean acceptNext,
+      List<Published> history) {
+
+    /** Before anything was seen or published. */
+    public static final State INITIAL = new State(null, Set.of(), 0, null, false, List.of());
+
+    /** The operator's override: the next held view is accepted, unless below the floor. */
+    public State acceptingNext() {
+      return new State(holding, heldMembers, seen, since, true, history);
+    }
+
+    /** Records a publication of {@code snapshot} at {@code now}, for the cumulative rule. */
+    public State published(Policy policy, Snapshot snapshot, Instant now) {
+      List<Published> kept = new ArrayList<>(history.size() + 1);
+      for (Published p : history) {
+        if (Duration.between(p.at(), now).compareTo(policy.window()) <= 0) {
+          kept.add(p);
+        }
+      }
+      kept.add(new Published(now, snapshot.size()));
+      return new State(holding, heldMembers, seen, since, acceptNext, List.copyOf(kept));
+    }
+
+    /** A description of the current hold under {@code policy}, or {@code null}. */
+    public String describeHold(Policy policy) {
+      return holding == null
+          ? null
+          : describe(policy, holding) + " (seen " + seen + " times since " + since + ")";
+    }
+
+    private State released() {
+      return new State(null, Set.of(), 0, null, acceptNext, history);
+    }
   }
 
   /**
-   * Continues from {@code previous} (the guard of a loop this one replaces): its publication
-   * history, and any hold with its sightings and start, so that a replacement never publishes what
-   * the previous guard held. Only the policy is this guard's own.
+   * What {@link #check} decided.
+   *
+   * @param verdict accepted, or why not
+   * @param next the guard's state after it
+   * @param note what to log, or {@code null}
    */
-  public void continueFrom(Guard previous) {
-    history.clear();
-    history.addAll(previous.history);
-    holding = previous.holding;
-    heldMembers = previous.heldMembers;
-    seen = previous.seen;
-    since = previous.since;
-  }
-
-  /** Accepts the next held view, unless it is below the floor (an operator's override). */
-  public void acceptNext() {
-    acceptNext = true;
-  }
-
-  /** A description of the current hold, or {@code null}. */
-  public String holding() {
-    return holding == null
-        ? null
-        : describe(holding) + " (seen " + seen + " times since " + since + ")";
-  }
+  public record Judgement(Verdict verdict, State next, Note note) {}
 
   /**
    * Judges {@code candidate} against the {@code published} snapshot ({@code null} before the first
    * publication) at time {@code now}.
    */
-  public Verdict check(Snapshot published, Snapshot candidate, Changes changes, Instant now) {
-    Condition condition = condition(published, candidate, changes, now);
+  public static Judgement check(
+      Policy policy,
+      State state,
+      Snapshot published,
+      Snapshot candidate,
+      Changes changes,
+      Instant now) {
+    Condition condition = condition(policy, state, published, candidate, changes, now);
     if (condition == null) {
-      release("the membership looks normal again");
-      return Verdict.ACCEPT;
+      return release(policy, state, "the membership looks normal again", Verdict.ACCEPT);
     }
-    String what = describe(condition, published, candidate, changes, now);
+    String what = describe(policy, state, condition, published, candidate, changes, now);
     Set<String> members = ids(candidate);
-    if (condition != holding || !members.equals(heldMembers)) {
+    State s = state;
+    if (condition != s.holding() || !members.equals(s.heldMembers())) {
       // A hold confirms one view: another view (another glitch, or the fleet still moving) starts
       // it again, so a long hold on one removal can never confirm a different one.
-      holding = condition;
-      heldMembers = members;
-      seen = 0;
-      since = now;
+      s = new State(condition, members, 0, now, s.acceptNext(), s.history());
     }
-    seen++;
+    int seen = s.seen() + 1;
+    s = new State(s.holding(), s.heldMembers(), seen, s.since(), s.acceptNext(), s.history());
     if (condition == Condition.BELOW_MINIMUM) {
-      if (seen == 1) {
-        log.error(
-            "{}: REFUSED: {}; keeping {}. Check the query and region; set minMembers "
-                + "lower (or allowEmpty) if this is intended",
-            name,
-            what,
-            published == null ? "the live configuration as it is" : "the last good membership");
-      }
-      acceptNext = false;
-      return new Verdict(false, "refused: " + what);
+      Note note =
+          seen == 1
+              ? new Note(
+                  Note.Level.ERROR,
+                  "REFUSED: "
+                      + what
+                      + "; keeping "
+                      + (published == null
+                          ? "the live configuration as it is"
+                          : "the last good membership")
+                      + ". Check the query and region; set minMembers lower (or allowEmpty) if"
+                      + " this is intended")
+              : null;
+      State next = new State(s.holding(), s.heldMembers(), seen, s.since(), false, s.history());
+      return new Judgement(new Verdict(false, "refused: " + what), next, note);
     }
-    Duration heldFor = Duration.between(since, now);
-    if (acceptNext) {
-      acceptNext = false;
-      log.warn("{}: {} accepted by explicit override", name, what);
-      return acceptHeld();
+    Duration heldFor = Duration.between(s.since(), now);
+    if (s.acceptNext()) {
+      return new Judgement(
+          Verdict.ACCEPT,
+          confirmed(s),
+          new Note(Note.Level.WARN, what + " accepted by explicit override"));
     }
     if (seen >= policy.confirmations() && heldFor.compareTo(policy.holdMin()) >= 0) {
-      log.warn(
-          "{}: {}: confirmed by {} fetches over {} s, publishing",
-          name,
-          what,
-          seen,
-          heldFor.toSeconds());
-      return acceptHeld();
+      return new Judgement(
+          Verdict.ACCEPT,
+          confirmed(s),
+          new Note(
+              Note.Level.WARN,
+              what
+                  + ": confirmed by "
+                  + seen
+                  + " fetches over "
+                  + heldFor.toSeconds()
+                  + " s, publishing"));
     }
     String reason =
         "held: "
@@ -175,38 +205,42 @@ public final class Guard {
             + " of "
             + policy.holdMin().toSeconds()
             + " s)";
-    if (seen == 1) {
-      log.warn("{}: {}; keeping the last good membership until confirmed", name, reason);
+    Note note =
+        seen == 1
+            ? new Note(
+                Note.Level.WARN, reason + "; keeping the last good membership until confirmed")
+            : null;
+    return new Judgement(new Verdict(false, reason), s, note);
+  }
+
+  /** A candidate equal to the published one arrived: any hold is over. */
+  public static Judgement reset(Policy policy, State state) {
+    return release(policy, state, "the membership is back to what is published", Verdict.ACCEPT);
+  }
+
+  private static Judgement release(Policy policy, State state, String why, Verdict verdict) {
+    if (state.holding() == null) {
+      return new Judgement(verdict, state, null);
     }
-    return new Verdict(false, reason);
+    return new Judgement(
+        verdict,
+        state.released(),
+        new Note(
+            Note.Level.INFO, "hold on " + describe(policy, state.holding()) + " released: " + why));
   }
 
-  /** Records a publication, for the cumulative rule. */
-  public void published(Snapshot snapshot, Instant now) {
-    history.addLast(new Published(now, snapshot.size()));
-    while (history.size() > 1
-        && Duration.between(history.peekFirst().at(), now).compareTo(policy.window()) > 0) {
-      history.removeFirst();
-    }
+  /** A held view accepted: the hold ends, and it is the new normal (the window starts again). */
+  private static State confirmed(State s) {
+    return new State(null, Set.of(), 0, null, false, List.of());
   }
 
-  /** Called when a candidate equal to the published one arrives: any hold is over. */
-  public void reset() {
-    release("the membership is back to what is published");
-  }
-
-  private Verdict acceptHeld() {
-    holding = null;
-    heldMembers = Set.of();
-    seen = 0;
-    since = null;
-    // A confirmed removal is the new normal: the window starts again from it.
-    history.clear();
-    return Verdict.ACCEPT;
-  }
-
-  private Condition condition(
-      Snapshot published, Snapshot candidate, Changes changes, Instant now) {
+  private static Condition condition(
+      Policy policy,
+      State state,
+      Snapshot published,
+      Snapshot candidate,
+      Changes changes,
+      Instant now) {
     if (candidate.size() < policy.minMembers() && !(candidate.isEmpty() && policy.allowEmpty())) {
       return Condition.BELOW_MINIMUM;
     }
@@ -220,13 +254,13 @@ public final class Guard {
     if ((double) changes.removed().size() / published.size() > max) {
       return Condition.MASS_REMOVAL;
     }
-    int peak = peak(published, now);
+    int peak = peak(policy, state, published, now);
     return (double) (peak - candidate.size()) / peak > max ? Condition.MASS_REMOVAL : null;
   }
 
-  private int peak(Snapshot published, Instant now) {
+  private static int peak(Policy policy, State state, Snapshot published, Instant now) {
     int peak = published.size();
-    for (Published p : history) {
+    for (Published p : state.history()) {
       if (Duration.between(p.at(), now).compareTo(policy.window()) <= 0) {
         peak = Math.max(peak, p.size());
       }
@@ -234,25 +268,15 @@ public final class Guard {
     return peak;
   }
 
-  private void release(String why) {
-    if (holding != null) {
-      log.info("{}: hold on {} released: {}", name, describe(holding), why);
-      holding = null;
-      heldMembers = Set.of();
-      seen = 0;
-      since = null;
-    }
-  }
-
   private static Set<String> ids(Snapshot snapshot) {
     Set<String> ids = new HashSet<>(snapshot.size() * 2);
     for (Member m : snapshot.members()) {
       ids.add(m.instanceId());
     }
-    return ids;
+    return Set.copyOf(ids);
   }
 
-  private String describe(Condition condition) {
+  private static String describe(Policy policy, Condition condition) {
     return switch (condition) {
       case BELOW_MINIMUM -> "fewer than " + policy.minMembers() + " members";
       case EMPTY -> "empty membership";
@@ -261,8 +285,14 @@ public final class Guard {
     };
   }
 
-  private String describe(
-      Condition condition, Snapshot published, Snapshot candidate, Changes changes, Instant now) {
+  private static String describe(
+      Policy policy,
+      State state,
+      Condition condition,
+      Snapshot published,
+      Snapshot candidate,
+      Changes changes,
+      Instant now) {
     return switch (condition) {
       case BELOW_MINIMUM ->
           "fetch returned "
@@ -273,7 +303,7 @@ public final class Guard {
               + (published == null ? "" : " (" + published.size() + " are published)");
       case EMPTY -> "fetch returned 0 members while " + published.size() + " are published";
       case MASS_REMOVAL -> {
-        int peak = peak(published, now);
+        int peak = peak(policy, state, published, now);
         if ((double) changes.removed().size() / published.size() > policy.maxRemovalFraction()) {
           yield String.format(
               "fetch would remove %d of %d members (%.0f%% > %.0f%%), %d remain",

@@ -58,6 +58,11 @@ public final class MergedSource implements MembershipSource {
   }
 
   @Override
+  public String describeFailure(RuntimeException failure) {
+    return parts.get(0).describeFailure(failure); // the parts are of one kind
+  }
+
+  @Override
   public String describe() {
     return parts.stream().map(MembershipSource::describe).collect(Collectors.joining(" + "));
   }

@@ -1,8 +1,10 @@
 package dev.muster.discovery.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.muster.discovery.Member;
 import dev.muster.discovery.Snapshot;
@@ -24,42 +26,47 @@ class DebouncerTest {
 
   @Test
   void zeroMinIsDueAtOnce() {
-    Debouncer d = new Debouncer(Duration.ZERO, Duration.ZERO);
     Snapshot s = snapshot(1);
 
-    assertEquals(T0, d.offer(s, T0));
-    assertSame(s, d.takeIfDue(T0));
-    assertNull(d.pending());
+    Debouncer d = Debouncer.of(Duration.ZERO, Duration.ZERO).offer(s, T0);
+
+    assertEquals(T0, d.deadline());
+    assertTrue(d.isDue(T0));
+    assertSame(s, d.pending());
   }
 
   @Test
   void eachChangeRestartsTheQuietPeriodUpToMax() {
-    Debouncer d = new Debouncer(Duration.ofSeconds(10), Duration.ofSeconds(25));
+    Debouncer d = Debouncer.of(Duration.ofSeconds(10), Duration.ofSeconds(25));
 
-    assertEquals(T0.plusSeconds(10), d.offer(snapshot(1), T0));
-    assertEquals(T0.plusSeconds(18), d.offer(snapshot(2), T0.plusSeconds(8)));
-    assertEquals(T0.plusSeconds(25), d.offer(snapshot(3), T0.plusSeconds(16)));
-    assertNull(d.takeIfDue(T0.plusSeconds(24)));
-    assertEquals(3, d.takeIfDue(T0.plusSeconds(25)).size());
+    d = d.offer(snapshot(1), T0);
+    assertEquals(T0.plusSeconds(10), d.deadline());
+    d = d.offer(snapshot(2), T0.plusSeconds(8));
+    assertEquals(T0.plusSeconds(18), d.deadline());
+    d = d.offer(snapshot(3), T0.plusSeconds(16));
+    assertEquals(T0.plusSeconds(25), d.deadline());
+    assertFalse(d.isDue(T0.plusSeconds(24)));
+    assertTrue(d.isDue(T0.plusSeconds(25)));
+    assertEquals(3, d.pending().size());
   }
 
   @Test
   void anUnchangedCandidateDoesNotRestartTheQuietPeriod() {
-    Debouncer d = new Debouncer(Duration.ofSeconds(10), Duration.ofSeconds(60));
+    Debouncer d =
+        Debouncer.of(Duration.ofSeconds(10), Duration.ofSeconds(60)).offer(snapshot(2), T0);
 
-    d.offer(snapshot(2), T0);
-
-    assertEquals(T0.plusSeconds(10), d.offer(snapshot(2), T0.plusSeconds(5)));
+    assertEquals(T0.plusSeconds(10), d.offer(snapshot(2), T0.plusSeconds(5)).deadline());
   }
 
   @Test
   void cancelForgetsThePendingCandidate() {
-    Debouncer d = new Debouncer(Duration.ofSeconds(10), Duration.ofSeconds(60));
-    d.offer(snapshot(2), T0);
+    Debouncer d =
+        Debouncer.of(Duration.ofSeconds(10), Duration.ofSeconds(60))
+            .offer(snapshot(2), T0)
+            .cancel();
 
-    d.cancel();
-
-    assertNull(d.takeIfDue(T0.plusSeconds(100)));
+    assertFalse(d.isDue(T0.plusSeconds(100)));
     assertNull(d.deadline());
+    assertNull(d.pending());
   }
 }

@@ -31,17 +31,48 @@ class GuardTest {
     return Snapshot.of(list, T);
   }
 
-  private static Guard guard(int minMembers, boolean allowEmpty) {
-    return new Guard(
-        "test",
+  /** The pure guard with its state kept between calls, as the loop keeps it. */
+  private static final class Judge {
+    final Guard.Policy policy;
+    Guard.State state = Guard.State.INITIAL;
+    final java.util.List<Note> notes = new ArrayList<>();
+
+    Judge(Guard.Policy policy) {
+      this.policy = policy;
+    }
+
+    boolean accepts(Snapshot published, Snapshot candidate, Instant now) {
+      Changes changes =
+          published == null ? Changes.allAdded(candidate) : Changes.between(published, candidate);
+      Guard.Judgement j = Guard.check(policy, state, published, candidate, changes, now);
+      state = j.next();
+      if (j.note() != null) {
+        notes.add(j.note());
+      }
+      return j.verdict().accepted();
+    }
+
+    void published(Snapshot snapshot, Instant now) {
+      state = state.published(policy, snapshot, now);
+    }
+
+    void acceptNext() {
+      state = state.acceptingNext();
+    }
+
+    String holding() {
+      return state.describeHold(policy);
+    }
+  }
+
+  private static Judge guard(int minMembers, boolean allowEmpty) {
+    return new Judge(
         new Guard.Policy(
             minMembers, allowEmpty, 0.5, 3, Duration.ofSeconds(60), Duration.ofMinutes(10)));
   }
 
-  private static boolean accepts(Guard guard, Snapshot published, Snapshot candidate, Instant now) {
-    Changes changes =
-        published == null ? Changes.allAdded(candidate) : Changes.between(published, candidate);
-    return guard.check(published, candidate, changes, now).accepted();
+  private static boolean accepts(Judge guard, Snapshot published, Snapshot candidate, Instant now) {
+    return guard.accepts(published, candidate, now);
   }
 
   @ParameterizedTest(name = "minMembers {0}, first view of {1}: accepted {2}")
@@ -52,7 +83,7 @@ class GuardTest {
 
   @Test
   void theFloorIsNeverLiftedByTimeOrOverride() {
-    Guard guard = guard(2, false);
+    Judge guard = guard(2, false);
     Snapshot published = members(0, 5);
     for (int minute = 0; minute < 60; minute++) {
       assertFalse(accepts(guard, published, members(0, 1), T.plusSeconds(60L * minute)));
@@ -63,7 +94,7 @@ class GuardTest {
 
   @Test
   void anEmptyViewWithAllowEmptyIsHeldLikeAMassRemoval() {
-    Guard guard = guard(1, true);
+    Judge guard = guard(1, true);
     Snapshot published = members(0, 5);
 
     assertFalse(accepts(guard, published, members(0, 0), T));
@@ -75,12 +106,12 @@ class GuardTest {
   @Test
   void aMassRemovalNeedsBothTheCountAndTheTime() {
     Snapshot published = members(0, 10);
-    Guard byCount = guard(1, false);
+    Judge byCount = guard(1, false);
     assertFalse(accepts(byCount, published, members(0, 4), T));
     assertFalse(accepts(byCount, published, members(0, 4), T.plusSeconds(61)), "2 of 3");
     assertTrue(accepts(byCount, published, members(0, 4), T.plusSeconds(62)));
 
-    Guard byTime = guard(1, false);
+    Judge byTime = guard(1, false);
     for (int i = 0; i < 10; i++) {
       assertFalse(accepts(byTime, published, members(0, 4), T.plusSeconds(i)), "10 s only");
     }
@@ -89,7 +120,7 @@ class GuardTest {
 
   @Test
   void aNormalViewEndsAHold() {
-    Guard guard = guard(1, false);
+    Judge guard = guard(1, false);
     Snapshot published = members(0, 10);
     assertFalse(accepts(guard, published, members(0, 4), T));
     assertFalse(accepts(guard, published, members(0, 4), T.plusSeconds(30)));
@@ -101,7 +132,7 @@ class GuardTest {
 
   @Test
   void theOverrideAcceptsAHeldMassRemovalAtOnce() {
-    Guard guard = guard(1, false);
+    Judge guard = guard(1, false);
     Snapshot published = members(0, 10);
     assertFalse(accepts(guard, published, members(0, 2), T));
 
@@ -112,14 +143,14 @@ class GuardTest {
 
   @Test
   void removalsThatReplaceMostMembersAreHeldEvenAtTheSameSize() {
-    Guard guard = guard(1, false);
+    Judge guard = guard(1, false);
 
     assertFalse(accepts(guard, members(0, 10), members(100, 110), T), "10 removed, 10 added");
   }
 
   @Test
   void aStaircaseIsJudgedAgainstTheLargestMembershipInTheWindow() {
-    Guard guard = guard(1, false);
+    Judge guard = guard(1, false);
     Snapshot fifty = members(0, 50);
     guard.published(fifty, T);
     Snapshot twentySix = members(0, 26);
@@ -134,7 +165,7 @@ class GuardTest {
 
   @Test
   void theWindowForgetsOldPeaks() {
-    Guard guard = guard(1, false);
+    Judge guard = guard(1, false);
     Snapshot fifty = members(0, 50);
     guard.published(fifty, T);
     Snapshot thirty = members(0, 30);
@@ -147,7 +178,7 @@ class GuardTest {
 
   @Test
   void aConfirmedRemovalIsTheNewBaseline() {
-    Guard guard = guard(1, false);
+    Judge guard = guard(1, false);
     Snapshot ten = members(0, 10);
     guard.published(ten, T);
     accepts(guard, ten, members(0, 4), T);
@@ -167,7 +198,7 @@ class GuardTest {
    */
   @Test
   void aDifferentHeldViewStartsTheHoldAgain() {
-    Guard guard = guard(1, false);
+    Judge guard = guard(1, false);
     Snapshot published = members(0, 10);
     for (int s = 0; s <= 50; s += 10) {
       assertFalse(accepts(guard, published, members(0, 3), T.plusSeconds(s)));
