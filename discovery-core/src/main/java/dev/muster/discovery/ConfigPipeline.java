@@ -2,6 +2,7 @@ package dev.muster.discovery;
 
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
+import dev.muster.discovery.internal.Backoff;
 import dev.muster.discovery.internal.BadMemberSearch;
 import java.time.Clock;
 import java.time.Duration;
@@ -343,9 +344,8 @@ public final class ConfigPipeline implements AutoCloseable {
       pendingSince = now;
     }
     failedInARow++;
-    long base = retryMin.toMillis() << Math.min(failedInARow - 1, 20);
-    long delay = Math.min(retryMax.toMillis(), base);
-    delay = Math.round(delay * (0.8 + 0.4 * random.nextDouble()));
+    long delay =
+        Backoff.delay(retryMin, retryMax, failedInARow, 0.2, random.nextDouble()).toMillis();
     log.error(
         "{}: {}; apply pending since {}, next try in {} ms",
         name,

@@ -1,5 +1,6 @@
 package dev.muster.discovery;
 
+import dev.muster.discovery.internal.Backoff;
 import dev.muster.discovery.internal.Changelog;
 import dev.muster.discovery.internal.Decision;
 import dev.muster.discovery.internal.Guard;
@@ -529,19 +530,9 @@ public final class Discovery implements AutoCloseable {
   }
 
   private Duration scheduleNextTick() {
-    Duration base = interval;
-    if (consecutiveFailures > 0) {
-      int doublings = Math.min(consecutiveFailures, 20);
-      base = interval.multipliedBy(1L << doublings);
-      if (base.compareTo(maxBackoff) > 0) {
-        base = maxBackoff;
-      }
-    }
-    long millis = base.toMillis();
-    if (jitter > 0) {
-      millis = Math.round(millis * (1 + jitter * (2 * random.nextDouble() - 1)));
-    }
-    Duration next = Duration.ofMillis(millis);
+    Duration next =
+        Backoff.delay(interval, maxBackoff, consecutiveFailures + 1, jitter, random.nextDouble());
+    long millis = next.toMillis();
     synchronized (scheduling) {
       if (!closed && !refreshQueued) {
         cancel(nextTick);

@@ -1,6 +1,7 @@
 package dev.muster.events;
 
 import dev.muster.discovery.Drain.Sleeper;
+import dev.muster.discovery.internal.Backoff;
 import dev.muster.discovery.internal.SdkClients;
 import dev.muster.events.FleetEvent.Ignored;
 import dev.muster.events.FleetEvent.Launching;
@@ -551,8 +552,13 @@ public final class EventIntake implements AutoCloseable {
   }
 
   private static long backoff(int attempt, long min, long max) {
-    long base = Math.min(max, min << Math.min(attempt - 1, 20));
-    return Math.round(base * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
+    return Backoff.delay(
+            Duration.ofMillis(min),
+            Duration.ofMillis(max),
+            attempt,
+            0.2,
+            ThreadLocalRandom.current().nextDouble())
+        .toMillis();
   }
 
   private void sleep(long millis) {
