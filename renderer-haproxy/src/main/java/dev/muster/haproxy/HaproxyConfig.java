@@ -1,5 +1,6 @@
 package dev.muster.haproxy;
 
+import dev.muster.discovery.ProxyTemplateBuilder;
 import dev.muster.discovery.Renderer;
 import dev.muster.discovery.TemplateRenderer;
 import java.io.IOException;
@@ -44,14 +45,16 @@ public final class HaproxyConfig {
   }
 
   /** Builds the renderer for config-file mode. Not thread-safe. */
-  public static final class Builder {
+  public static final class Builder extends ProxyTemplateBuilder<Builder> {
+    @Override
+    protected Builder self() {
+      return this;
+    }
+
     private String header = "";
     private String serverOptions = DEFAULT_SERVER_OPTIONS;
     private final Map<String, String> backendOptions = new LinkedHashMap<>();
     private final Map<String, String> backendServerOptions = new LinkedHashMap<>();
-    private Path template;
-    private String zone;
-    private final Map<String, Integer> zoneFloors = new java.util.TreeMap<>();
 
     private Builder() {}
 
@@ -97,40 +100,13 @@ public final class HaproxyConfig {
     }
 
     /**
-     * The proxy's own availability zone, for {@link #zoneAware}; templates see it as {@code zone}.
-     */
-    public Builder zone(String zone) {
-      this.zone = Objects.requireNonNull(zone, "zone");
-      return this;
-    }
-
-    /**
-     * Renders {@code backend}'s members outside the proxy's {@link #zone} as backups ({@code
-     * backup}) while at least {@code floor} (and at least one) of its members are in that zone;
-     * below the floor, all are primary. See {@code TemplateRenderer.Builder.zoneAware}.
-     */
-    public Builder zoneAware(String backend, int floor) {
-      if (floor < 0 || floor > 10_000) {
-        throw new IllegalArgumentException("zone-aware floor must be 0 to 10000: " + floor);
-      }
-      zoneFloors.put(Objects.requireNonNull(backend, "backend"), floor);
-      return this;
-    }
-
-    /** Replaces the default template with your own whole-file template. */
-    public Builder template(Path file) {
-      this.template = Objects.requireNonNull(file, "template");
-      return this;
-    }
-
-    /**
      * Builds the renderer: your template if one was set (parsed now), otherwise the default
      * template ({@code /dev/muster/haproxy/haproxy.cfg.ftl}). One implementation: a Java copy of
      * the default rendered 10,000 members in ~2 ms instead of ~15 ms, but a render happens once per
      * published change, beside seconds of reaction (BENCHMARKS.md, goal 6).
      */
     public Renderer build() {
-      return templateRenderer(template);
+      return templateRenderer(true);
     }
 
     /**
@@ -139,12 +115,12 @@ public final class HaproxyConfig {
      * @throws IllegalStateException if a whole-file template was set
      */
     SlotFileRenderer buildSlotFile() {
-      if (template != null) {
+      if (template() != null) {
         throw new IllegalStateException(
             "runtime mode writes its slots with the default "
                 + "server lines: a whole-file template is not supported there");
       }
-      if (!zoneFloors.isEmpty()) {
+      if (anyZoneAware()) {
         throw new IllegalStateException(
             "zone-aware backends need file mode: HAProxy cannot change a server's backup flag "
                 + "through its runtime API");
@@ -159,11 +135,11 @@ public final class HaproxyConfig {
      * /dev/muster/haproxy/haproxy.cfg.ftl} from the jar).
      */
     public TemplateRenderer defaultTemplate() {
-      return templateRenderer(null);
+      return templateRenderer(false);
     }
 
-    /** Your template at {@code file}, or the default one when {@code file} is null. */
-    private TemplateRenderer templateRenderer(Path file) {
+    /** Your template if {@code mine} (and one was set), else the default one. */
+    private TemplateRenderer templateRenderer(boolean mine) {
       TemplateRenderer.Builder b =
           TemplateRenderer.newBuilder()
               .escaper("haproxy", HaproxySyntax.INSTANCE)
@@ -171,16 +147,7 @@ public final class HaproxyConfig {
               .variable("serverOptions", serverOptions)
               .variable("backendOptions", Map.copyOf(backendOptions))
               .variable("backendServerOptions", Map.copyOf(backendServerOptions));
-      if (zone != null) {
-        b.zone(zone);
-      }
-      zoneFloors.forEach(b::zoneAware);
-      if (file != null) {
-        b.template(file);
-      } else {
-        b.classpathTemplate(HaproxyConfig.class, "/dev/muster/haproxy/haproxy.cfg.ftl");
-      }
-      return b.build();
+      return renderer(b, mine, HaproxyConfig.class, "/dev/muster/haproxy/haproxy.cfg.ftl");
     }
 
     private static String requireOneLine(String setting, String text) {

@@ -1,5 +1,6 @@
 package dev.muster.nginx;
 
+import dev.muster.discovery.ProxyTemplateBuilder;
 import dev.muster.discovery.Renderer;
 import dev.muster.discovery.TemplateRenderer;
 import java.nio.file.Path;
@@ -35,14 +36,16 @@ public final class NginxConfig {
   }
 
   /** Builds the renderer for upstream include files. Not thread-safe. */
-  public static final class Builder {
+  public static final class Builder extends ProxyTemplateBuilder<Builder> {
+    @Override
+    protected Builder self() {
+      return this;
+    }
+
     private int maxFails = 3;
     private String failTimeout = "10s";
     private int placeholderPort = 1;
     private final Map<String, String> upstreamOptions = new LinkedHashMap<>();
-    private Path template;
-    private String zone;
-    private final Map<String, Integer> zoneFloors = new java.util.TreeMap<>();
 
     private Builder() {}
 
@@ -85,40 +88,13 @@ public final class NginxConfig {
     }
 
     /**
-     * The proxy's own availability zone, for {@link #zoneAware}; templates see it as {@code zone}.
-     */
-    public Builder zone(String zone) {
-      this.zone = Objects.requireNonNull(zone, "zone");
-      return this;
-    }
-
-    /**
-     * Renders {@code backend}'s members outside the proxy's {@link #zone} as backups ({@code
-     * backup}) while at least {@code floor} (and at least one) of its members are in that zone;
-     * below the floor, all are primary. See {@code TemplateRenderer.Builder.zoneAware}.
-     */
-    public Builder zoneAware(String backend, int floor) {
-      if (floor < 0 || floor > 10_000) {
-        throw new IllegalArgumentException("zone-aware floor must be 0 to 10000: " + floor);
-      }
-      zoneFloors.put(Objects.requireNonNull(backend, "backend"), floor);
-      return this;
-    }
-
-    /** Replaces the default template with your own whole-file template. */
-    public Builder template(Path file) {
-      this.template = Objects.requireNonNull(file, "template");
-      return this;
-    }
-
-    /**
      * Builds the renderer: your template if one was set (parsed now), otherwise the default
      * template ({@code /dev/muster/nginx/upstreams.conf.ftl}). One implementation: a Java copy of
      * the default rendered 10,000 members in ~1 ms instead of ~15 ms, but a render happens once per
      * published change, beside seconds of reaction (BENCHMARKS.md, goal 6).
      */
     public Renderer build() {
-      return templateRenderer(template);
+      return templateRenderer(true);
     }
 
     /**
@@ -127,11 +103,11 @@ public final class NginxConfig {
      * /dev/muster/nginx/upstreams.conf.ftl} from the jar).
      */
     public TemplateRenderer defaultTemplate() {
-      return templateRenderer(null);
+      return templateRenderer(false);
     }
 
-    /** Your template at {@code file}, or the default one when {@code file} is null. */
-    private TemplateRenderer templateRenderer(Path file) {
+    /** Your template if {@code mine} (and one was set), else the default one. */
+    private TemplateRenderer templateRenderer(boolean mine) {
       TemplateRenderer.Builder b =
           TemplateRenderer.newBuilder()
               .escaper("nginx", NginxSyntax.INSTANCE)
@@ -139,16 +115,7 @@ public final class NginxConfig {
               .variable("failTimeout", failTimeout)
               .variable("placeholderPort", placeholderPort)
               .variable("upstreamOptions", Map.copyOf(upstreamOptions));
-      if (zone != null) {
-        b.zone(zone);
-      }
-      zoneFloors.forEach(b::zoneAware);
-      if (file != null) {
-        b.template(file);
-      } else {
-        b.classpathTemplate(NginxConfig.class, "/dev/muster/nginx/upstreams.conf.ftl");
-      }
-      return b.build();
+      return renderer(b, mine, NginxConfig.class, "/dev/muster/nginx/upstreams.conf.ftl");
     }
   }
 }
