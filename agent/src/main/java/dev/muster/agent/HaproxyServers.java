@@ -23,11 +23,7 @@ record HaproxyServers(
 
   /** The renderer's settings, zone-aware as {@code context} says. */
   HaproxyConfig.Builder renderer(Output.Context context) {
-    HaproxyConfig.Builder settings = Haproxy.renderer();
-    if (context.zone() != null) {
-      settings.zone(context.zone());
-      context.floors().forEach(settings::zoneAware);
-    }
+    HaproxyConfig.Builder settings = context.zoned(Haproxy.renderer());
     if (template != null) {
       settings.template(template);
     } else {

@@ -52,11 +52,7 @@ record KamailioOutput(
 
   @Override
   public Sink sink(Context context) {
-    DispatcherList.Builder renderer = Kamailio.renderer();
-    if (context.zone() != null) {
-      renderer.zone(context.zone());
-      context.floors().forEach(renderer::zoneAware);
-    }
+    DispatcherList.Builder renderer = context.zoned(Kamailio.renderer());
     sets.forEach((backend, id) -> renderer.set(backend, DispatcherSet.of(id)));
     if (template != null) {
       renderer.template(template);

@@ -41,11 +41,7 @@ record NginxOutput(
 
   @Override
   public Sink sink(Context context) {
-    NginxConfig.Builder renderer = Nginx.renderer();
-    if (context.zone() != null) {
-      renderer.zone(context.zone());
-      context.floors().forEach(renderer::zoneAware);
-    }
+    NginxConfig.Builder renderer = context.zoned(Nginx.renderer());
     backendOptions.forEach(renderer::upstreamOptions);
     if (template != null) {
       renderer.template(template);

@@ -5,6 +5,7 @@ import dev.muster.discovery.Command;
 import dev.muster.discovery.ConfigPipeline;
 import dev.muster.discovery.Drain;
 import dev.muster.discovery.FileTarget;
+import dev.muster.discovery.ProxyTemplateBuilder;
 import dev.muster.discovery.Reloader;
 import dev.muster.discovery.Sink;
 import dev.muster.discovery.Validator;
@@ -75,6 +76,15 @@ sealed interface Output
       Consumer<String> dryRun,
       Clock clock,
       Drain.Sleeper sleeper) {
+
+    /** {@code builder} with the proxy's zone and the zone-aware backends' floors, if any. */
+    <B extends ProxyTemplateBuilder<B>> B zoned(B builder) {
+      if (zone != null) {
+        builder.zone(zone);
+        floors.forEach(builder::zoneAware);
+      }
+      return builder;
+    }
 
     /** The file target of {@code o}: checked by {@code validator}, reloaded by {@code reloader}. */
     FileTarget target(Output o, Validator validator, Reloader reloader) {
