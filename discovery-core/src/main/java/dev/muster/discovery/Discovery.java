@@ -1,32 +1,17 @@
 package dev.muster.discovery;
 
-import dev.muster.discovery.internal.Backoff;
-import dev.muster.discovery.internal.Changelog;
 import dev.muster.discovery.internal.Decision;
+import dev.muster.discovery.internal.DiscoveryLoop;
 import dev.muster.discovery.internal.Guard;
-import dev.muster.discovery.internal.Note;
-import dev.muster.discovery.internal.SnapshotFile;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The discovery loop: fetches the membership on an interval, guards it, debounces it, and publishes
@@ -65,95 +50,47 @@ import org.slf4j.LoggerFactory;
  *       from the others' failures, then save it when a {@link Builder#stateFile} is set.
  * </ol>
  *
- * <p>Steps 2 to 4 are one decision, made apart from the scheduling ({@code internal.Decision});
- * this class fetches, schedules, backs off and delivers.
+ * <p>Steps 2 to 4 are one pure decision ({@code internal.Decision}); the loop that fetches,
+ * schedules, backs off and delivers is {@code internal.DiscoveryLoop}, and this class is its
+ * documented face and {@link Builder}.
  *
  * <p>Ticks run on the scheduler, every {@link Builder#interval} with {@link Builder#jitter} so that
  * a fleet of proxies does not poll EC2 in lockstep. All listener calls and fetches happen one at a
  * time. The public methods are thread-safe and do not wait for a fetch.
- *
- * <p>Why one class of this size: the loop, {@link #runOnce()} and the status share one lock and one
- * state; a third of the file is the {@link Builder}'s documented settings, and the decision itself
- * is a separate step ({@code internal.Decision}, {@code internal.Guard}).
  */
 public final class Discovery implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger("dev.muster.discovery");
-  private static final int CHANGELOG_LINES = 50;
-
-  private final String name;
-  private final MembershipSource source;
-  private final List<MembershipListener> listeners;
-  private final Duration interval;
-  private final double jitter;
-  private final Duration maxBackoff;
-  private final Clock clock;
-  private final ScheduledExecutorService scheduler;
-  private final boolean ownsScheduler;
-  private final Random random;
-  private final Path stateFile;
-  private final Discovery previous;
-  private Decision.State decisions;
-
-  /** Serialises ticks, publications and listener calls. */
-  private final ReentrantLock loop = new ReentrantLock();
-
-  private Snapshot published;
-  private int consecutiveFailures;
-  private Instant lastAttempt;
-  private Instant lastSuccess;
-  private String lastError;
-  private Duration lastFetchDuration = Duration.ZERO;
-  private long fetches;
-  private long fetchFailures;
-  private String held;
-  private volatile boolean overrideRequested;
-  private volatile DiscoveryStatus status;
-
-  /** Guards the scheduling state below; never held during a fetch. */
-  private final Object scheduling = new Object();
-
-  private boolean started;
-  private boolean closed;
-  private boolean refreshQueued;
-  private ScheduledFuture<?> nextTick;
-  private ScheduledFuture<?> publishTimer;
+  private final DiscoveryLoop loop;
 
   private Discovery(Builder b) {
-    this.name = b.name;
-    this.source = b.source;
-    this.listeners = List.copyOf(b.listeners);
-    this.interval = b.interval;
-    this.jitter = b.jitter;
-    this.maxBackoff =
-        b.maxBackoff != null ? b.maxBackoff : max(Builder.DEFAULT_MAX_BACKOFF, b.interval);
-    this.clock = b.clock;
-    this.ownsScheduler = b.scheduler == null;
-    this.scheduler =
-        ownsScheduler
-            ? Executors.newSingleThreadScheduledExecutor(
-                r -> {
-                  Thread t = new Thread(r, "muster-discovery-" + b.name);
-                  t.setDaemon(true);
-                  return t;
-                })
-            : b.scheduler;
-    this.random = b.random;
-    this.stateFile = b.stateFile;
-    this.previous = b.previous;
     Duration waitMax = b.waitMax != null ? b.waitMax : b.waitMin.multipliedBy(4);
-    this.decisions =
-        Decision.State.of(
-            new Guard.Policy(
-                b.minMembers,
-                b.allowEmpty,
-                b.maxRemovalFraction,
-                b.confirmations,
-                b.holdMin,
-                b.removalWindow),
-            b.waitMin,
-            waitMax);
-    this.status =
-        new DiscoveryStatus(name, null, null, 0, null, Duration.ZERO, 0, null, null, null, 0, 0);
+    this.loop =
+        new DiscoveryLoop(
+            new DiscoveryLoop.Settings(
+                b.name,
+                b.source,
+                b.listeners,
+                b.interval,
+                b.jitter,
+                b.maxBackoff != null
+                    ? b.maxBackoff
+                    : (b.interval.compareTo(Builder.DEFAULT_MAX_BACKOFF) > 0
+                        ? b.interval
+                        : Builder.DEFAULT_MAX_BACKOFF),
+                b.clock,
+                b.scheduler,
+                b.random,
+                b.stateFile,
+                b.previous == null ? null : b.previous.loop,
+                Decision.State.of(
+                    new Guard.Policy(
+                        b.minMembers,
+                        b.allowEmpty,
+                        b.maxRemovalFraction,
+                        b.confirmations,
+                        b.holdMin,
+                        b.removalWindow),
+                    b.waitMin,
+                    waitMax)));
   }
 
   /** A new builder; {@link Builder#source} is required. */
@@ -163,25 +100,14 @@ public final class Discovery implements AutoCloseable {
 
   /**
    * Starts the loop: restores the saved snapshot if a state file is set (published to the listeners
-   * as stale), then fetches at once and on every interval after.
+   * as stale), or takes over the membership of the loop it continues from ({@link Builder#after}),
+   * then fetches at once and on every interval after.
    *
-   * @throws IllegalStateException if already started or closed
+   * @throws IllegalStateException if already started or closed, or if the loop it continues from is
+   *     not closed
    */
   public void start() {
-    synchronized (scheduling) {
-      if (closed) {
-        throw new IllegalStateException(name + ": closed");
-      }
-      if (started) {
-        throw new IllegalStateException(name + ": already started");
-      }
-      if (previous != null && !previous.isClosed()) {
-        throw new IllegalStateException(
-            name + ": close the loop it continues from (" + previous.name + ") before starting");
-      }
-      started = true;
-      nextTick = scheduler.schedule(this::firstTick, 0, TimeUnit.MILLISECONDS);
-    }
+    loop.start();
   }
 
   /**
@@ -191,19 +117,7 @@ public final class Discovery implements AutoCloseable {
    * @throws IllegalStateException if not started or closed
    */
   public void refresh() {
-    synchronized (scheduling) {
-      if (!started || closed) {
-        throw new IllegalStateException(name + ": " + (closed ? "closed" : "not started"));
-      }
-      if (refreshQueued) {
-        return;
-      }
-      refreshQueued = true;
-      if (nextTick != null) {
-        nextTick.cancel(false);
-      }
-      nextTick = scheduler.schedule(this::tick, 0, TimeUnit.MILLISECONDS);
-    }
+    loop.refresh();
   }
 
   /**
@@ -211,13 +125,7 @@ public final class Discovery implements AutoCloseable {
    * starts at once: the operator's explicit confirmation.
    */
   public void acceptHeld() {
-    overrideRequested = true;
-    synchronized (scheduling) {
-      if (!started) {
-        return; // runOnce() takes it
-      }
-    }
-    refresh();
+    loop.acceptHeld();
   }
 
   /** What {@link #runOnce()} did. */
@@ -243,54 +151,17 @@ public final class Discovery implements AutoCloseable {
    * @throws IllegalStateException if the loop was started or closed
    */
   public Outcome runOnce() {
-    synchronized (scheduling) {
-      if (started || closed) {
-        throw new IllegalStateException(name + ": " + (closed ? "closed" : "already started"));
-      }
-    }
-    loop.lock();
-    try {
-      Snapshot baseline = loadState();
-      if (overrideRequested) {
-        overrideRequested = false;
-        decisions = decisions.acceptingNext();
-      }
-      Instant start = clock.instant();
-      lastAttempt = start;
-      fetches++;
-      Snapshot candidate;
-      try {
-        candidate = source.fetch(baseline);
-      } catch (RuntimeException e) {
-        fetchFailures++;
-        consecutiveFailures = 1;
-        lastError = source.describeFailure(e);
-        log.error("{}: fetch failed: {}", name, lastError);
-        return Outcome.FAILED;
-      }
-      lastSuccess = clock.instant();
-      lastFetchDuration = Duration.between(start, lastSuccess);
-      if (baseline != null) {
-        decisions = decisions.published(baseline, baseline.takenAt());
-      }
-      published = baseline;
-      Decision decision = Decision.once(decisions, baseline, candidate, lastSuccess);
-      act(decision, lastSuccess);
-      return decision.kind() == Decision.Kind.PUBLISH ? Outcome.PUBLISHED : Outcome.HELD;
-    } finally {
-      updateStatus();
-      loop.unlock();
-    }
+    return loop.runOnce();
   }
 
   /** The published membership, if any. */
   public Optional<Snapshot> current() {
-    return Optional.ofNullable(status.published());
+    return loop.current();
   }
 
   /** A view of the loop's state; never blocks. */
   public DiscoveryStatus status() {
-    return status;
+    return loop.status();
   }
 
   /**
@@ -299,281 +170,7 @@ public final class Discovery implements AutoCloseable {
    */
   @Override
   public void close() {
-    synchronized (scheduling) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      cancel(nextTick);
-      cancel(publishTimer);
-    }
-    if (ownsScheduler) {
-      scheduler.shutdownNow();
-    }
-    loop.lock();
-    try {
-      source.close();
-    } catch (RuntimeException e) {
-      log.warn("{}: closing the source failed: {}", name, e.toString());
-    } finally {
-      loop.unlock();
-    }
-  }
-
-  private void firstTick() {
-    loop.lock();
-    try {
-      restore();
-    } finally {
-      loop.unlock();
-    }
-    tick();
-  }
-
-  private void restore() {
-    if (previous != null) {
-      Snapshot carried;
-      previous.loop.lock();
-      try {
-        carried = previous.published;
-        decisions = decisions.continuing(previous.decisions);
-      } finally {
-        previous.loop.unlock();
-      }
-      if (carried != null) {
-        log.info(
-            "{}: continuing from the previous configuration's {} members{}",
-            name,
-            carried.size(),
-            carried.isStale() ? " (stale)" : "");
-        publish(carried, Changes.allAdded(carried), false);
-        return;
-      }
-    }
-    Snapshot saved = loadState();
-    if (saved != null) {
-      log.warn(
-          "{}: starting from the STALE membership saved at {} ({} members) until EC2 " + "answers",
-          name,
-          saved.takenAt(),
-          saved.size());
-      publish(saved, Changes.allAdded(saved), true);
-    }
-  }
-
-  /** The saved membership, or {@code null} if there is none or it is damaged (logged). */
-  private Snapshot loadState() {
-    if (stateFile == null || !Files.exists(stateFile)) {
-      return null;
-    }
-    try {
-      return SnapshotFile.load(stateFile);
-    } catch (IOException e) {
-      log.error(
-          "{}: IGNORING the state file, the first view is guarded by minMembers only: " + "{}",
-          name,
-          e.getMessage());
-      return null;
-    }
-  }
-
-  private void tick() {
-    if (isClosed()) {
-      return;
-    }
-    loop.lock();
-    try {
-      synchronized (scheduling) {
-        refreshQueued = false;
-      }
-      if (overrideRequested) {
-        overrideRequested = false;
-        decisions = decisions.acceptingNext();
-      }
-      Instant start = clock.instant();
-      lastAttempt = start;
-      fetches++;
-      Snapshot candidate;
-      try {
-        candidate = source.fetch(published);
-      } catch (RuntimeException e) {
-        fetchFailures++;
-        lastFetchDuration = Duration.between(start, clock.instant());
-        consecutiveFailures++;
-        lastError = source.describeFailure(e);
-        Duration next = scheduleNextTick();
-        log.warn(
-            "{}: fetch failed ({} in a row), keeping {}; next attempt in {} s: {}",
-            name,
-            consecutiveFailures,
-            published == null ? "no membership yet" : published.size() + " published members",
-            next.toMillis() / 1000.0,
-            lastError);
-        return;
-      }
-      Instant end = clock.instant();
-      lastFetchDuration = Duration.between(start, end);
-      if (consecutiveFailures > 0) {
-        log.info("{}: fetch succeeded again after {} failures", name, consecutiveFailures);
-      }
-      consecutiveFailures = 0;
-      lastError = null;
-      lastSuccess = end;
-      consider(candidate, end);
-      scheduleNextTick();
-    } catch (RuntimeException e) {
-      // A bug in a guard or listener path must not end the loop.
-      log.error("{}: unexpected failure in the discovery loop", name, e);
-      scheduleNextTick();
-    } finally {
-      updateStatus();
-      loop.unlock();
-    }
-  }
-
-  private void consider(Snapshot candidate, Instant now) {
-    if (published != null && published.isStale() && candidate.sameMembersAs(published)) {
-      log.info("{}: EC2 confirms the saved membership ({} members)", name, candidate.size());
-      published = candidate;
-    }
-    act(Decision.decide(decisions, published, candidate, now), now);
-  }
-
-  /** Carries a decision out: the only place that publishes, holds or waits. */
-  private void act(Decision decision, Instant now) {
-    decisions = decision.next();
-    for (Note note : decision.notes()) {
-      switch (note.level()) {
-        case ERROR -> log.error("{}: {}", name, note.text());
-        case WARN -> log.warn("{}: {}", name, note.text());
-        default -> log.info("{}: {}", name, note.text());
-      }
-    }
-    held = decision.kind() == Decision.Kind.HOLD ? decision.reason() : null;
-    synchronized (scheduling) {
-      cancel(publishTimer);
-      publishTimer = null;
-      if (decision.kind() == Decision.Kind.WAIT && !closed) {
-        publishTimer =
-            scheduler.schedule(
-                this::publishIfDue,
-                Math.max(0, Duration.between(now, decision.due()).toMillis()),
-                TimeUnit.MILLISECONDS);
-      }
-    }
-    if (decision.kind() == Decision.Kind.PUBLISH) {
-      publish(decision.snapshot(), decision.changes(), true);
-    }
-  }
-
-  private void publishIfDue() {
-    if (isClosed()) {
-      return;
-    }
-    loop.lock();
-    try {
-      Instant now = clock.instant();
-      act(Decision.due(decisions, published, now), now);
-    } catch (RuntimeException e) {
-      log.error("{}: unexpected failure while publishing", name, e);
-    } finally {
-      updateStatus();
-      loop.unlock();
-    }
-  }
-
-  private void logChanges(Snapshot snapshot, Changes changes) {
-    Map<String, String> reasons = Map.of();
-    if (!changes.removed().isEmpty() && !snapshot.isStale()) {
-      Set<String> ids = new HashSet<>();
-      changes.removed().forEach(m -> ids.add(m.instanceId()));
-      reasons = source.departureReasons(ids); // what the fetch learned; no request
-    }
-    log.info(
-        "{}: {} members{} (+{} -{} ~{})",
-        name,
-        snapshot.size(),
-        snapshot.isStale() ? " (stale)" : "",
-        changes.added().size(),
-        changes.removed().size(),
-        changes.changed().size());
-    for (String line : Changelog.lines(changes, reasons, CHANGELOG_LINES)) {
-      log.info("{}: {}", name, line);
-    }
-  }
-
-  /**
-   * Publishes: logs the change (unless {@code logChanges} is off), hands the membership to every
-   * listener (the outputs apply it there), then saves it to the state file.
-   */
-  private void publish(Snapshot snapshot, Changes changes, boolean logChanges) {
-    if (logChanges) {
-      logChanges(snapshot, changes);
-    }
-    published = snapshot;
-    decisions = decisions.published(snapshot, clock.instant());
-    updateStatus();
-    for (MembershipListener listener : listeners) {
-      try {
-        listener.onChange(snapshot, changes);
-      } catch (RuntimeException e) {
-        log.error("{}: listener {} failed; the others still run", name, listener, e);
-      }
-    }
-    if (stateFile != null && !snapshot.isStale()) {
-      try {
-        SnapshotFile.save(stateFile, snapshot);
-      } catch (IOException e) {
-        log.warn("{}: could not save the membership to {}: {}", name, stateFile, e.toString());
-      }
-    }
-  }
-
-  private Duration scheduleNextTick() {
-    Duration next =
-        Backoff.delay(interval, maxBackoff, consecutiveFailures + 1, jitter, random.nextDouble());
-    long millis = next.toMillis();
-    synchronized (scheduling) {
-      if (!closed && !refreshQueued) {
-        cancel(nextTick);
-        nextTick = scheduler.schedule(this::tick, millis, TimeUnit.MILLISECONDS);
-      }
-    }
-    return next;
-  }
-
-  private void updateStatus() {
-    Snapshot current = published;
-    status =
-        new DiscoveryStatus(
-            name,
-            lastAttempt,
-            lastSuccess,
-            consecutiveFailures,
-            lastError,
-            lastFetchDuration,
-            current == null ? 0 : current.size(),
-            current,
-            held,
-            decisions.pendingUntil(),
-            fetches,
-            fetchFailures);
-  }
-
-  private boolean isClosed() {
-    synchronized (scheduling) {
-      return closed;
-    }
-  }
-
-  private static Duration max(Duration a, Duration b) {
-    return a.compareTo(b) >= 0 ? a : b;
-  }
-
-  private static void cancel(ScheduledFuture<?> future) {
-    if (future != null) {
-      future.cancel(false);
-    }
+    loop.close();
   }
 
   /** Builds a {@link Discovery}. Not thread-safe. */
