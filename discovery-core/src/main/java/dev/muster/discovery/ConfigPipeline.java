@@ -3,7 +3,7 @@ package dev.muster.discovery;
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
 import dev.muster.discovery.internal.Backoff;
-import dev.muster.discovery.internal.BadMemberSearch;
+import dev.muster.discovery.internal.LeftOut;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -62,15 +62,11 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe: loops on different threads and the retry timer are serialised here. {@link
  * #close()} stops the retries.
  *
- * <p>Why one class of this size: joining backends, level-triggered retries and leaving out refused
- * members all guard the same "what the target holds" state under one lock; the search for refused
- * members is its own class ({@code internal.BadMemberSearch}).
+ * <p>The members left out (refused or drained) are kept by {@code internal.LeftOut}, the search for
+ * refused members is {@code internal.BadMemberSearch}.
  */
 public final class ConfigPipeline implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.apply");
-
-  /** Checks one search for refused members may spend: enough for a few bad members in 10k. */
-  private static final int SEARCH_BUDGET = 64;
 
   private final String name;
   private final Sink sink;
@@ -95,11 +91,8 @@ public final class ConfigPipeline implements AutoCloseable {
   /** The memberships of the last candidate the target accepted; empty before the first. */
   private Map<String, Snapshot> accepted = Map.of();
 
-  /**
-   * Instances drained ahead of EC2, left out until they leave the published memberships or their
-   * drain is given back, with when the drain began and when it is given back.
-   */
-  private final Map<String, Drained> draining = new TreeMap<>();
+  /** The members refused or drained, left out of what is applied. */
+  private final LeftOut leftOut;
 
   /**
    * A drain: since when, and when it is given back if EC2 still lists the member.
@@ -108,11 +101,6 @@ public final class ConfigPipeline implements AutoCloseable {
    * @param giveBackAt when the member returns to the output if it is still published then
    */
   public record Drained(Instant since, Instant giveBackAt) {}
-
-  private int givenBack;
-
-  /** Members the proxy's checker refused, left out until they change. */
-  private final Set<BadMemberSearch.Suspect> rejected = new java.util.HashSet<>();
 
   private ScheduledFuture<?> retry;
   private ScheduledFuture<?> coalesced;
@@ -130,9 +118,10 @@ public final class ConfigPipeline implements AutoCloseable {
     this.coalesce = b.coalesce;
     this.random = b.random;
     this.givenScheduler = b.scheduler;
+    this.leftOut = new LeftOut(b.name);
     if (b.previous != null) {
       Map<String, Drained> carried = b.previous.drains();
-      draining.putAll(carried);
+      leftOut.carry(carried);
       Instant now = clock.instant();
       carried.values().stream()
           .map(Drained::giveBackAt)
@@ -302,7 +291,7 @@ public final class ConfigPipeline implements AutoCloseable {
     lock.lock();
     try {
       coalesced = null;
-      if (!closed && ready() && !fingerprints(effective()).equals(applied)) {
+      if (!closed && ready() && !fingerprints(leftOut.apply(latest, accepted)).equals(applied)) {
         attempt();
       }
     } finally {
@@ -329,7 +318,7 @@ public final class ConfigPipeline implements AutoCloseable {
     lock.lock();
     try {
       retry = null;
-      if (!closed && ready() && !fingerprints(effective()).equals(applied)) {
+      if (!closed && ready() && !fingerprints(leftOut.apply(latest, accepted)).equals(applied)) {
         log.info("{}: retrying the apply pending since {}", name, pendingSince);
         attempt();
       }
@@ -384,96 +373,13 @@ public final class ConfigPipeline implements AutoCloseable {
   }
 
   /**
-   * The latest memberships without the members the proxy's checker refused (a refused member that
-   * changed keeps its accepted version).
-   */
-  private Map<String, Snapshot> effective() {
-    Map<String, Snapshot> out = new TreeMap<>();
-    latest.forEach(
-        (backend, snapshot) -> {
-          if (rejected.isEmpty() && draining.isEmpty()) {
-            out.put(backend, snapshot);
-            return;
-          }
-          Snapshot before = accepted.get(backend);
-          java.util.List<Member> kept = new java.util.ArrayList<>(snapshot.size());
-          for (Member m : snapshot.members()) {
-            if (draining.containsKey(m.instanceId())) {
-              continue;
-            }
-            if (!rejected.contains(new BadMemberSearch.Suspect(backend, m))) {
-              kept.add(m);
-            } else if (before != null) {
-              // A changed member keeps the version the proxy accepted.
-              before.member(m.instanceId()).ifPresent(kept::add);
-            }
-          }
-          if (kept.isEmpty() && !snapshot.isEmpty() && !draining.isEmpty()) {
-            // A drain never empties a backend: its draining members stay until others come.
-            for (Member m : snapshot.members()) {
-              if (draining.containsKey(m.instanceId())
-                  && !rejected.contains(new BadMemberSearch.Suspect(backend, m))) {
-                kept.add(m);
-              }
-            }
-          }
-          out.put(
-              backend,
-              kept.equals(snapshot.members()) ? snapshot : Snapshot.of(kept, snapshot.takenAt()));
-        });
-    return Collections.unmodifiableMap(out);
-  }
-
-  /**
-   * After the proxy's checker refused {@code memberships}: finds the members that make it invalid
-   * and marks them rejected. Returns whether it found any.
-   */
-  private boolean leaveOutRefusedMembers(
-      Map<String, Snapshot> memberships, RuntimeException refusal) {
-    BadMemberSearch search =
-        new BadMemberSearch(
-            memberships,
-            accepted,
-            candidate -> {
-              try {
-                sink.check(candidate);
-                return true;
-              } catch (RenderException | ApplyException e) {
-                return false;
-              }
-            },
-            SEARCH_BUDGET);
-    Set<BadMemberSearch.Suspect> bad = search.find();
-    if (bad == null) {
-      return false;
-    }
-    for (BadMemberSearch.Suspect s : bad) {
-      log.warn(
-          "{}: LEFT OUT {} ({}) of backend {}: {} ({}); the others are applied, and it is tried "
-              + "again once it changes",
-          name,
-          s.member().instanceId(),
-          s.member().hostPort(),
-          s.backend(),
-          refusal instanceof RenderException
-              ? "the configuration cannot be rendered with it"
-              : "the proxy's checker refuses the configuration with it",
-          refusal.getMessage());
-    }
-    rejected.addAll(bad);
-    return true;
-  }
-
-  /**
-   * Members left out because the proxy's checker refused the configuration with them, as {@code
-   * backend/instance-id}; they are tried again once they change.
+   * Members left out because the proxy's checker or the render refused the configuration with them,
+   * as {@code backend/instance-id}; they are tried again once they change.
    */
   public Set<String> rejectedMembers() {
     lock.lock();
     try {
-      Set<String> out = new java.util.TreeSet<>();
-      rejected.forEach(s -> out.add(s.backend() + "/" + s.member().instanceId()));
-      return out;
+      return leftOut.rejected();
     } finally {
       lock.unlock();
     }
@@ -504,26 +410,16 @@ public final class ConfigPipeline implements AutoCloseable {
     }
     lock.lock();
     try {
-      Map<String, Drained> before = new TreeMap<>(draining);
-      Instant now = clock.instant();
-      for (String id : instanceIds) {
-        draining.putIfAbsent(id, new Drained(now, now.plus(giveBackAfter)));
+      String emptied = leftOut.drain(instanceIds, clock.instant(), giveBackAfter, latest);
+      if (emptied != null) {
+        throw new ApplyException(
+            "drain refused: it would leave backend " + emptied + " with no member");
       }
       if (!closed) {
         scheduler().schedule(this::giveBackDue, giveBackAfter.toMillis(), MILLISECONDS);
       }
       if (!ready()) {
         return null;
-      }
-      for (Map.Entry<String, Snapshot> e : latest.entrySet()) {
-        boolean allDrained =
-            e.getValue().members().stream().allMatch(m -> draining.containsKey(m.instanceId()));
-        if (allDrained && !e.getValue().isEmpty()) {
-          draining.clear();
-          draining.putAll(before);
-          throw new ApplyException(
-              "drain refused: it would leave backend " + e.getKey() + " with no member");
-        }
       }
       try {
         return renderAndApply();
@@ -559,23 +455,7 @@ public final class ConfigPipeline implements AutoCloseable {
   private void giveBackDue() {
     lock.lock();
     try {
-      Instant now = clock.instant();
-      boolean any = false;
-      for (var it = draining.entrySet().iterator(); it.hasNext(); ) {
-        Map.Entry<String, Drained> e = it.next();
-        if (!e.getValue().giveBackAt().isAfter(now)) {
-          it.remove();
-          givenBack++;
-          any = true;
-          log.warn(
-              "{}: GIVEN BACK {}: drained since {}, but EC2 still lists it running and "
-                  + "matching (no termination followed)",
-              name,
-              e.getKey(),
-              e.getValue().since());
-        }
-      }
-      if (any && !closed && ready()) {
+      if (leftOut.giveBackDue(clock.instant()) && !closed && ready()) {
         attempt();
       }
     } finally {
@@ -587,7 +467,7 @@ public final class ConfigPipeline implements AutoCloseable {
   public Set<String> drainingMembers() {
     lock.lock();
     try {
-      return Set.copyOf(draining.keySet());
+      return Set.copyOf(leftOut.drains().keySet());
     } finally {
       lock.unlock();
     }
@@ -597,7 +477,7 @@ public final class ConfigPipeline implements AutoCloseable {
   public Map<String, Drained> drains() {
     lock.lock();
     try {
-      return Map.copyOf(draining);
+      return leftOut.drains();
     } finally {
       lock.unlock();
     }
@@ -607,27 +487,20 @@ public final class ConfigPipeline implements AutoCloseable {
   public int givenBackCount() {
     lock.lock();
     try {
-      return givenBack;
+      return leftOut.givenBack();
     } finally {
       lock.unlock();
     }
   }
 
-  /**
-   * Forgets refusals of members that changed or left (they get another chance) and drains of
-   * instances that left (EC2 caught up).
-   */
-  private void pruneRejected() {
-    draining
-        .keySet()
-        .removeIf(
-            id -> latest.values().stream().noneMatch(snapshot -> snapshot.member(id).isPresent()));
-    rejected.removeIf(
-        s -> {
-          Snapshot snapshot = latest.get(s.backend());
-          return snapshot == null
-              || !snapshot.member(s.member().instanceId()).map(s.member()::equals).orElse(false);
-        });
+  /** Whether the sink would accept {@code candidate}, for the search of refused members. */
+  private boolean passes(Map<String, Snapshot> candidate) {
+    try {
+      sink.check(candidate);
+      return true;
+    } catch (RenderException | ApplyException e) {
+      return false;
+    }
   }
 
   private boolean ready() {
@@ -636,8 +509,8 @@ public final class ConfigPipeline implements AutoCloseable {
 
   private ApplyResult renderAndApply() {
     try {
-      pruneRejected();
-      Map<String, Snapshot> memberships = effective();
+      leftOut.prune(latest);
+      Map<String, Snapshot> memberships = leftOut.apply(latest, accepted);
       ApplyResult result;
       try {
         result = sink.apply(memberships);
@@ -645,10 +518,12 @@ public final class ConfigPipeline implements AutoCloseable {
         // A render that fails (a tag value the syntax cannot carry) or a candidate the proxy's
         // checker refuses may be one member's doing: leave it out, apply the rest.
         boolean byMember = e instanceof RenderException || ((ApplyException) e).rejected();
-        if (!byMember || !leaveOutRefusedMembers(memberships, e)) {
+        if (!byMember
+            || !leftOut.refuse(
+                memberships, accepted, this::passes, e, e instanceof RenderException)) {
           throw e;
         }
-        memberships = effective();
+        memberships = leftOut.apply(latest, accepted);
         result = sink.apply(memberships);
       }
       Map<String, String> fingerprints = fingerprints(memberships);
