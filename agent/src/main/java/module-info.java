@@ -10,7 +10,7 @@ module dev.muster.agent {
   requires info.picocli;
   requires org.snakeyaml.engine.v2;
   requires org.slf4j;
-  requires jdk.httpserver;
+  requires com.fasterxml.jackson.core;
   requires micrometer.core;
   requires micrometer.registry.prometheus;
   // sun.misc.Signal, for SIGHUP.

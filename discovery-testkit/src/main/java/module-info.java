@@ -21,6 +21,7 @@ module dev.muster.testkit {
   requires software.amazon.awssdk.retries.api;
   requires software.amazon.awssdk.utils;
   requires jdk.httpserver;
+  requires com.fasterxml.jackson.core;
 
   exports dev.muster.testkit;
 }

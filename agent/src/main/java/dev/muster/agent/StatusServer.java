@@ -1,11 +1,15 @@
 package dev.muster.agent;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.muster.discovery.ApplyResult;
 import dev.muster.discovery.ConfigPipeline;
 import dev.muster.discovery.Discovery;
 import dev.muster.discovery.DiscoveryStatus;
 import dev.muster.discovery.Member;
 import dev.muster.events.EventIntake;
+import java.io.IOException;
+import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -142,66 +146,91 @@ final class StatusServer implements AutoCloseable {
   private StatusHttp.Response status() {
     Assembly current = assembly.get();
     Run.ConfigStatus file = config.get();
-    StringBuilder json = new StringBuilder("{\"backends\":{");
-    String comma = "";
-    for (Map.Entry<String, Discovery> e : current.loops.entrySet()) {
-      DiscoveryStatus s = e.getValue().status();
-      json.append(comma).append(quote(e.getKey())).append(":{");
-      json.append("\"members\":").append(s.memberCount());
-      json.append(",\"stale\":").append(s.stale());
-      json.append(",\"lastAttempt\":").append(quote(s.lastAttempt()));
-      json.append(",\"lastSuccess\":").append(quote(s.lastSuccess()));
-      json.append(",\"consecutiveFailures\":").append(s.consecutiveFailures());
-      json.append(",\"lastError\":").append(quote(s.lastError()));
-      json.append(",\"held\":").append(quote(s.held()));
-      json.append(",\"pendingUntil\":").append(quote(s.pendingUntil()));
-      json.append(",\"addresses\":[");
-      if (s.published() != null) {
-        String c = "";
-        for (Member m : s.published().members()) {
-          json.append(c).append(quote(m.instanceId() + " " + m.hostPort()));
-          c = ",";
+    StringWriter text = new StringWriter();
+    try (JsonGenerator json = JSON.createGenerator(text)) {
+      json.writeStartObject();
+      json.writeObjectFieldStart("backends");
+      for (Map.Entry<String, Discovery> e : current.loops.entrySet()) {
+        DiscoveryStatus s = e.getValue().status();
+        json.writeObjectFieldStart(e.getKey());
+        json.writeNumberField("members", s.memberCount());
+        json.writeBooleanField("stale", s.stale());
+        field(json, "lastAttempt", s.lastAttempt());
+        field(json, "lastSuccess", s.lastSuccess());
+        json.writeNumberField("consecutiveFailures", s.consecutiveFailures());
+        field(json, "lastError", s.lastError());
+        field(json, "held", s.held());
+        field(json, "pendingUntil", s.pendingUntil());
+        json.writeArrayFieldStart("addresses");
+        if (s.published() != null) {
+          for (Member m : s.published().members()) {
+            json.writeString(m.instanceId() + " " + m.hostPort());
+          }
         }
+        json.writeEndArray();
+        json.writeEndObject();
       }
-      json.append("]}");
-      comma = ",";
+      json.writeEndObject();
+      json.writeObjectFieldStart("outputs");
+      for (Map.Entry<String, ConfigPipeline> e : current.pipelines.entrySet()) {
+        ConfigPipeline p = e.getValue();
+        ApplyResult last = p.lastResult();
+        json.writeObjectFieldStart(e.getKey());
+        field(json, "lastResult", last == null ? null : last.outcome().name());
+        json.writeNumberField("applies", p.appliedCount());
+        json.writeNumberField("failures", p.failureCount());
+        field(json, "pendingSince", p.pendingSince());
+        field(json, "lastFailure", message(p.lastFailure()));
+        strings(json, "rejected", p.rejectedMembers());
+        strings(json, "draining", new java.util.TreeSet<>(p.drainingMembers()));
+        json.writeNumberField("givenBack", p.givenBackCount());
+        json.writeEndObject();
+      }
+      json.writeEndObject();
+      if (current.events != null) {
+        EventIntake.Status e = current.events.status();
+        json.writeObjectFieldStart("events");
+        json.writeNumberField("received", e.received());
+        json.writeNumberField("ignored", e.ignored());
+        json.writeNumberField("receiveFailures", e.receiveFailures());
+        json.writeNumberField("consecutiveFailures", e.consecutiveFailures());
+        field(json, "lastError", e.lastError());
+        strings(json, "draining", e.draining());
+        json.writeNumberField("completed", e.completed());
+        json.writeNumberField("heartbeats", e.heartbeats());
+        json.writeEndObject();
+      }
+      json.writeObjectFieldStart("config");
+      field(json, "file", file.file());
+      field(json, "loadedAt", file.loadedAt());
+      field(json, "reloadFailedAt", file.failedAt());
+      field(json, "reloadFailure", file.failure());
+      json.writeEndObject();
+      json.writeEndObject();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e); // a StringWriter does not fail
     }
-    json.append("},\"outputs\":{");
-    comma = "";
-    for (Map.Entry<String, ConfigPipeline> e : current.pipelines.entrySet()) {
-      ConfigPipeline p = e.getValue();
-      ApplyResult last = p.lastResult();
-      json.append(comma).append(quote(e.getKey())).append(":{");
-      json.append("\"lastResult\":").append(quote(last == null ? null : last.outcome().name()));
-      json.append(",\"applies\":").append(p.appliedCount());
-      json.append(",\"failures\":").append(p.failureCount());
-      json.append(",\"pendingSince\":").append(quote(p.pendingSince()));
-      json.append(",\"lastFailure\":").append(quote(message(p.lastFailure())));
-      json.append(",\"rejected\":").append(quoteAll(p.rejectedMembers()));
-      json.append(",\"draining\":").append(quoteAll(p.drainingMembers()));
-      json.append(",\"givenBack\":").append(p.givenBackCount());
-      json.append('}');
-      comma = ",";
+    return new StatusHttp.Response(200, "application/json", text + "\n");
+  }
+
+  private static final JsonFactory JSON = new JsonFactory();
+
+  /** {@code name}: the text of {@code value}, or null. */
+  private static void field(JsonGenerator json, String name, Object value) throws IOException {
+    if (value == null) {
+      json.writeNullField(name);
+    } else {
+      json.writeStringField(name, value.toString());
     }
-    json.append('}');
-    if (current.events != null) {
-      EventIntake.Status e = current.events.status();
-      json.append(",\"events\":{\"received\":").append(e.received());
-      json.append(",\"ignored\":").append(e.ignored());
-      json.append(",\"receiveFailures\":").append(e.receiveFailures());
-      json.append(",\"consecutiveFailures\":").append(e.consecutiveFailures());
-      json.append(",\"lastError\":").append(quote(e.lastError()));
-      json.append(",\"draining\":").append(quoteAll(e.draining()));
-      json.append(",\"completed\":").append(e.completed());
-      json.append(",\"heartbeats\":").append(e.heartbeats());
-      json.append('}');
+  }
+
+  private static void strings(JsonGenerator json, String name, Iterable<String> values)
+      throws IOException {
+    json.writeArrayFieldStart(name);
+    for (String v : values) {
+      json.writeString(v);
     }
-    json.append(",\"config\":{\"file\":").append(quote(file.file()));
-    json.append(",\"loadedAt\":").append(quote(file.loadedAt()));
-    json.append(",\"reloadFailedAt\":").append(quote(file.failedAt()));
-    json.append(",\"reloadFailure\":").append(quote(file.failure()));
-    json.append("}}\n");
-    return new StatusHttp.Response(200, "application/json", json.toString());
+    json.writeEndArray();
   }
 
   private StatusHttp.Response metrics() {
@@ -210,20 +239,6 @@ final class StatusServer implements AutoCloseable {
 
   private static String message(RuntimeException failure) {
     return failure == null ? null : failure.getMessage();
-  }
-
-  private static String quoteAll(Iterable<String> values) {
-    StringBuilder out = new StringBuilder("[");
-    String comma = "";
-    for (String v : values) {
-      out.append(comma).append(quote(v));
-      comma = ",";
-    }
-    return out.append(']').toString();
-  }
-
-  private static String quote(Object value) {
-    return value == null ? "null" : Shorthand.Yaml.quote(value.toString());
   }
 
   @Override
