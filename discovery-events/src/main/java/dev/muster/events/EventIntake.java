@@ -1,41 +1,30 @@
 package dev.muster.events;
 
 import dev.muster.discovery.Drain.Sleeper;
-import dev.muster.discovery.internal.Backoff;
 import dev.muster.discovery.internal.SdkClients;
 import dev.muster.events.FleetEvent.Ignored;
 import dev.muster.events.FleetEvent.Launching;
-import dev.muster.events.FleetEvent.LifecycleAction;
 import dev.muster.events.FleetEvent.Refresh;
 import dev.muster.events.FleetEvent.Terminating;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClientBuilder;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.SqsClientBuilder;
 import software.amazon.awssdk.services.sqs.model.Message;
-import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 
 /**
  * Fleet events from one SQS queue: long polling, at-least-once. Each message is read by {@link
@@ -70,12 +59,11 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
  * <p>Thread-safe. {@link #close()} stops polling and the timers; drains in progress are abandoned
  * (their messages come back to this or another agent).
  *
- * <p>Why this size: receive, dispatch, drain, heartbeat and completion share the drains in progress
- * and the two clients; the builder is a third.
+ * <p>The actions in progress are kept by {@code Actions}; the calls to SQS and Auto Scaling, with
+ * their retries, are {@code AwsCalls}.
  */
 public final class EventIntake implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.events");
-  private static final String NO_ACTIVE_ACTION = "ValidationError";
 
   /** What the agent does for events: fetch, drain, and say whether a new member is ready. */
   public interface Handler {
@@ -112,43 +100,20 @@ public final class EventIntake implements AutoCloseable {
   private final boolean ownsClients;
   private final String queueUrl;
   private final String hook;
-  private final Duration drainTimeout;
-  private final Duration heartbeatInterval;
-  private final Duration visibilityTimeout;
-  private final boolean launchActions;
   private final Handler handler;
-  private final Clock clock;
-  private final Sleeper sleeper;
   private final ExecutorService workers;
   private final ScheduledExecutorService timers;
-  private final Map<String, Drain> drains = new ConcurrentHashMap<>();
   private final Set<String> reasonsLogged = ConcurrentHashMap.newKeySet();
   private final AtomicLong received = new AtomicLong();
   private final AtomicLong handled = new AtomicLong();
   private final AtomicLong ignored = new AtomicLong();
   private final AtomicLong receiveFailures = new AtomicLong();
-  private final AtomicLong completed = new AtomicLong();
-  private final AtomicLong heartbeats = new AtomicLong();
+  private final AwsCalls aws;
+  private final Actions actions;
   private volatile int consecutiveFailures;
   private volatile String lastError;
   private volatile boolean closed;
   private Thread poller;
-
-  /** A drain in progress, keyed by its action token and instance id (the instance id for Spot). */
-  private final class Drain {
-    final String instanceId;
-    final LifecycleAction action;
-    volatile String messageId;
-    volatile String receipt;
-    ScheduledFuture<?> keepAlive;
-
-    Drain(String instanceId, LifecycleAction action, Message message) {
-      this.instanceId = instanceId;
-      this.action = action;
-      this.messageId = message.messageId();
-      this.receipt = message.receiptHandle();
-    }
-  }
 
   private EventIntake(Builder b, SqsClient sqs, AutoScalingClient autoScaling, boolean owns) {
     this.sqs = sqs;
@@ -156,13 +121,17 @@ public final class EventIntake implements AutoCloseable {
     this.ownsClients = owns;
     this.queueUrl = b.queueUrl;
     this.hook = b.hook;
-    this.drainTimeout = b.drainTimeout;
-    this.heartbeatInterval = b.heartbeatInterval;
-    this.visibilityTimeout = b.visibilityTimeout;
-    this.launchActions = b.launchActions;
     this.handler = b.handler;
-    this.clock = b.clock;
-    this.sleeper = b.sleeper;
+    this.aws =
+        new AwsCalls(
+            sqs,
+            autoScaling,
+            b.queueUrl,
+            b.visibilityTimeout,
+            b.drainTimeout,
+            b.clock,
+            b.sleeper,
+            () -> closed);
     this.workers =
         Executors.newCachedThreadPool(
             r -> {
@@ -177,6 +146,22 @@ public final class EventIntake implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    this.actions =
+        new Actions(
+            new Actions.Settings(
+                b.hook,
+                b.launchActions,
+                b.drainTimeout,
+                b.heartbeatInterval,
+                b.visibilityTimeout,
+                b.handler,
+                b.clock,
+                workers,
+                timers,
+                aws,
+                reasonsLogged,
+                ignored::incrementAndGet,
+                () -> closed));
   }
 
   /** A new builder; a queue URL, a handler, and clients or a region are required. */
@@ -207,23 +192,14 @@ public final class EventIntake implements AutoCloseable {
         receiveFailures.get(),
         consecutiveFailures,
         lastError,
-        Set.copyOf(drains.values().stream().map(d -> d.instanceId).toList()),
-        completed.get(),
-        heartbeats.get());
+        actions.instances(),
+        aws.completed.get(),
+        aws.heartbeats.get());
   }
 
   /** Receives and handles one batch now (one long poll of up to {@code waitSeconds}). */
   int pollOnce(int waitSeconds) {
-    List<Message> messages =
-        sqs.receiveMessage(
-                r ->
-                    r.queueUrl(queueUrl)
-                        .maxNumberOfMessages(10)
-                        .waitTimeSeconds(waitSeconds)
-                        .visibilityTimeout((int) visibilityTimeout.toSeconds())
-                        .messageSystemAttributeNames(
-                            MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT))
-            .messages();
+    List<Message> messages = aws.receive(waitSeconds);
     for (Message m : messages) {
       received.incrementAndGet();
       try {
@@ -253,14 +229,14 @@ public final class EventIntake implements AutoCloseable {
         receiveFailures.incrementAndGet();
         consecutiveFailures++;
         lastError = e.getMessage();
-        long delay = backoff(consecutiveFailures, 1_000, 60_000);
+        long delay = AwsCalls.backoff(consecutiveFailures, 1_000, 60_000);
         log.warn(
             "events: receiving from {} failed ({} in a row), polling continues; next try in {} ms: {}",
             queueUrl,
             consecutiveFailures,
             delay,
             e.getMessage());
-        sleep(delay);
+        aws.sleep(delay);
       }
     }
   }
@@ -275,298 +251,19 @@ public final class EventIntake implements AutoCloseable {
             m.messageId(),
             i.why());
       }
-      delete(m.receiptHandle());
+      aws.delete(m.receiptHandle());
     } else if (event instanceof FleetEvent.Test t) {
       log.info("events: Auto Scaling test notification for group {}: the queue works", t.group());
-      delete(m.receiptHandle());
+      aws.delete(m.receiptHandle());
     } else if (event instanceof Refresh r) {
       handler.refresh(Set.copyOf(r.instanceIds()));
-      delete(m.receiptHandle());
+      aws.delete(m.receiptHandle());
     } else if (event instanceof Terminating t) {
-      terminating(t, m);
+      actions.terminating(t, m);
     } else if (event instanceof Launching l) {
-      launching(l, m);
+      actions.launching(l, m);
     }
     handled.incrementAndGet();
-  }
-
-  private void terminating(Terminating t, Message m) {
-    LifecycleAction action = t.action();
-    if (action != null && !action.hook().equals(hook)) {
-      if (reasonsLogged.add("hook " + action.hook())) {
-        log.warn(
-            "events: a lifecycle action of hook {} reached this agent's queue (its hook is {}); "
-                + "refreshing only. Give each agent its own hook and queue",
-            action.hook(),
-            hook);
-      }
-      handler.refresh(Set.of(t.instanceId()));
-      delete(m.receiptHandle());
-      return;
-    }
-    // The instance is part of the key: a message with another instance's token is not its
-    // duplicate.
-    String key = action == null ? "spot:" + t.instanceId() : action.token() + "/" + t.instanceId();
-    Drain existing = drains.get(key);
-    if (existing != null) {
-      if (existing.messageId.equals(m.messageId())) {
-        existing.receipt = m.receiptHandle(); // redelivered: keep the newest handle
-      } else {
-        delete(m.receiptHandle()); // a duplicate: the drain in progress holds the original
-      }
-      log.info("events: {} is already being drained ({})", t.instanceId(), t.reason());
-      return;
-    }
-    Drain drain = new Drain(t.instanceId(), action, m);
-    drains.put(key, drain);
-    workers.execute(() -> runDrain(key, drain, t.reason()));
-  }
-
-  private void runDrain(String key, Drain drain, String reason) {
-    Instant start = clock.instant();
-    try {
-      if (drain.action != null && !live(drain)) {
-        ignored.incrementAndGet();
-        log.warn(
-            "events: no live lifecycle action of hook {} in group {} for {}: the message is "
-                + "replayed, forged, misrouted or late; not draining",
-            drain.action.hook(),
-            drain.action.group(),
-            drain.instanceId);
-        handler.refresh(Set.of(drain.instanceId));
-        delete(drain.receipt);
-        return;
-      }
-      log.info("events: draining {} before it terminates ({})", drain.instanceId, reason);
-      startKeepAlive(drain);
-      Future<?> work =
-          workers.submit(
-              () -> {
-                handler.drain(drain.instanceId);
-                return null;
-              });
-      try {
-        work.get(drainTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        log.info(
-            "events: {} drained in {} ms",
-            drain.instanceId,
-            Duration.between(start, clock.instant()).toMillis());
-      } catch (TimeoutException e) {
-        work.cancel(true);
-        log.warn(
-            "events: {} not drained within {} s; completing anyway",
-            drain.instanceId,
-            drainTimeout.toSeconds());
-      } catch (java.util.concurrent.ExecutionException e) {
-        log.warn(
-            "events: draining {} failed: {}; completing anyway",
-            drain.instanceId,
-            e.getCause().toString());
-      }
-      if (drain.action != null) {
-        complete(drain.action, "CONTINUE");
-      }
-      delete(drain.receipt);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      if (drain.keepAlive != null) {
-        drain.keepAlive.cancel(false);
-      }
-      drains.remove(key);
-    }
-  }
-
-  /**
-   * Whether Auto Scaling holds a live lifecycle action of this agent's hook for the drain's
-   * instance: a heartbeat by instance id answers (it names the instance, not the message's token,
-   * so a message with another instance's token proves nothing). {@code ValidationError} means none.
-   * When Auto Scaling cannot be asked (throttled, unreachable) after three tries, the drain goes
-   * ahead: draining a member that is about to go is the safe side, and the outputs give a drained
-   * member back when no termination follows.
-   */
-  private boolean live(Drain drain) {
-    LifecycleAction a = drain.action;
-    for (int attempt = 1; ; attempt++) {
-      try {
-        autoScaling.recordLifecycleActionHeartbeat(
-            r ->
-                r.autoScalingGroupName(a.group())
-                    .lifecycleHookName(a.hook())
-                    .instanceId(drain.instanceId));
-        heartbeats.incrementAndGet();
-        return true;
-      } catch (RuntimeException e) {
-        if (e instanceof AwsServiceException aws
-            && aws.awsErrorDetails() != null
-            && NO_ACTIVE_ACTION.equals(aws.awsErrorDetails().errorCode())) {
-          return false;
-        }
-        if (attempt == 3 || closed) {
-          log.warn(
-              "events: cannot check the lifecycle action for {} ({}); draining anyway",
-              drain.instanceId,
-              e.getMessage());
-          return true;
-        }
-      }
-      sleep(backoff(attempt, 500, 2_000));
-    }
-  }
-
-  private void launching(Launching l, Message m) {
-    LifecycleAction action = l.action();
-    handler.refresh(Set.of(l.instanceId()));
-    if (!launchActions || !action.hook().equals(hook)) {
-      delete(m.receiptHandle());
-      return;
-    }
-    String key = action.token();
-    if (drains.containsKey(key)) {
-      drains.get(key).receipt = m.receiptHandle();
-      return;
-    }
-    Drain wait = new Drain(l.instanceId(), action, m);
-    drains.put(key, wait);
-    startKeepAlive(wait);
-    workers.execute(
-        () -> {
-          try {
-            Instant deadline = clock.instant().plus(drainTimeout);
-            while (!closed
-                && !handler.ready(l.instanceId())
-                && clock.instant().isBefore(deadline)) {
-              handler.refresh(Set.of(l.instanceId()));
-              sleep(1_000);
-            }
-            if (handler.ready(l.instanceId())) {
-              complete(action, "CONTINUE");
-            } else {
-              log.warn(
-                  "events: launching {} not ready within {} s; its hook's own timeout decides",
-                  l.instanceId(),
-                  drainTimeout.toSeconds());
-            }
-            delete(wait.receipt);
-          } finally {
-            wait.keepAlive.cancel(false);
-            drains.remove(key);
-          }
-        });
-  }
-
-  /** Heartbeats and visibility every heartbeat interval (at most half the visibility timeout). */
-  private void startKeepAlive(Drain drain) {
-    long period =
-        Math.max(1_000, Math.min(heartbeatInterval.toMillis(), visibilityTimeout.toMillis() / 2));
-    drain.keepAlive =
-        timers.scheduleAtFixedRate(() -> keepAlive(drain), period, period, TimeUnit.MILLISECONDS);
-  }
-
-  /** Heartbeat for the action and more visibility for its message, while a drain waits. */
-  private void keepAlive(Drain drain) {
-    try {
-      if (drain.action != null) {
-        LifecycleAction a = drain.action;
-        autoScaling.recordLifecycleActionHeartbeat(
-            r ->
-                r.autoScalingGroupName(a.group())
-                    .lifecycleHookName(a.hook())
-                    .lifecycleActionToken(a.token()));
-        heartbeats.incrementAndGet();
-      }
-      sqs.changeMessageVisibility(
-          r ->
-              r.queueUrl(queueUrl)
-                  .receiptHandle(drain.receipt)
-                  .visibilityTimeout((int) visibilityTimeout.toSeconds()));
-    } catch (RuntimeException e) {
-      log.warn(
-          "events: keeping the drain of {} alive failed (retried next period): {}",
-          drain.instanceId,
-          e.getMessage());
-    }
-  }
-
-  /** Completes {@code action}, retrying until it is accepted or gone. */
-  private void complete(LifecycleAction action, String result) {
-    Instant giveUp = clock.instant().plus(Duration.ofMinutes(10)).plus(drainTimeout);
-    for (int attempt = 1; !closed; attempt++) {
-      try {
-        autoScaling.completeLifecycleAction(
-            r ->
-                r.autoScalingGroupName(action.group())
-                    .lifecycleHookName(action.hook())
-                    .lifecycleActionToken(action.token())
-                    .lifecycleActionResult(result));
-        completed.incrementAndGet();
-        log.info(
-            "events: completed the lifecycle action for {} with {}", action.instanceId(), result);
-        return;
-      } catch (AwsServiceException e) {
-        if (NO_ACTIVE_ACTION.equals(e.awsErrorDetails().errorCode())) {
-          log.info(
-              "events: the lifecycle action for {} was already completed or timed out",
-              action.instanceId());
-          return;
-        }
-        if (!retry(action, attempt, giveUp, e)) {
-          return;
-        }
-      } catch (RuntimeException e) {
-        if (!retry(action, attempt, giveUp, e)) {
-          return;
-        }
-      }
-    }
-  }
-
-  private boolean retry(LifecycleAction action, int attempt, Instant giveUp, RuntimeException e) {
-    if (clock.instant().isAfter(giveUp)) {
-      log.error(
-          "events: giving up completing the action for {}: {}", action.instanceId(), e.toString());
-      return false;
-    }
-    long delay = backoff(attempt, 1_000, 30_000);
-    log.warn(
-        "events: completing the action for {} failed (attempt {}), next try in {} ms: {}",
-        action.instanceId(),
-        attempt,
-        delay,
-        e.getMessage());
-    sleep(delay);
-    return true;
-  }
-
-  private void delete(String receipt) {
-    for (int attempt = 1; attempt <= 3 && !closed; attempt++) {
-      try {
-        sqs.deleteMessage(r -> r.queueUrl(queueUrl).receiptHandle(receipt));
-        return;
-      } catch (RuntimeException e) {
-        log.warn("events: deleting a message failed (attempt {}): {}", attempt, e.getMessage());
-        sleep(backoff(attempt, 200, 2_000));
-      }
-    }
-    // Not deleted: it comes back after its visibility timeout and is handled again (idempotent).
-  }
-
-  private static long backoff(int attempt, long min, long max) {
-    return Backoff.delay(
-            Duration.ofMillis(min),
-            Duration.ofMillis(max),
-            attempt,
-            0.2,
-            ThreadLocalRandom.current().nextDouble())
-        .toMillis();
-  }
-
-  private void sleep(long millis) {
-    try {
-      sleeper.sleep(Duration.ofMillis(millis));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 
   @Override
