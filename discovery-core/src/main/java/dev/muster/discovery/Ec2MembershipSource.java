@@ -1,11 +1,11 @@
 package dev.muster.discovery;
 
 import dev.muster.discovery.internal.AwsErrors;
+import dev.muster.discovery.internal.Departures;
+import dev.muster.discovery.internal.Ec2Pages;
 import dev.muster.discovery.internal.InServiceFilter;
 import dev.muster.discovery.internal.InstanceMapper;
 import dev.muster.discovery.internal.SdkClients;
-import dev.muster.discovery.internal.StreamingDescribeInstances;
-import dev.muster.discovery.internal.Validation;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -17,24 +17,14 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Consumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import software.amazon.awssdk.core.exception.SdkClientException;
-import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
-import software.amazon.awssdk.services.ec2.Ec2ClientBuilder;
 import software.amazon.awssdk.services.ec2.model.DescribeInstancesRequest;
-import software.amazon.awssdk.services.ec2.model.DescribeInstancesResponse;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.Instance;
-import software.amazon.awssdk.services.ec2.model.Reservation;
 
 /**
  * Membership from EC2: every page of {@code DescribeInstances} for a {@link Query}, mapped to
@@ -79,20 +69,17 @@ import software.amazon.awssdk.services.ec2.model.Reservation;
  *
  * <p>Thread-safe for one caller at a time (the discovery loop); the client is shared safely.
  *
- * <p>Why this size: a third of it is the {@link Builder}; the rest is the walk and the confirmation
- * of departures, which must see the same request and mapper.
+ * <p>The confirmation of departures is {@code internal.Departures}; the client this builds is
+ * {@code internal.SdkClients.ec2}.
  */
 public final class Ec2MembershipSource implements MembershipSource {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.discovery");
-  private static final int DEPARTURE_CHUNK = 200;
 
   /** The tag {@link Builder#origin} puts on every member: the region it was found in. */
   public static final String REGION_TAG = "muster:region";
 
   /** The tag {@link Builder#origin} puts on every member: the account it was found in. */
   public static final String ACCOUNT_TAG = "muster:account";
-
-  private static final ExecutionInterceptor NO_INTERCEPTOR = new ExecutionInterceptor() {};
 
   private final Ec2Client client;
   private final boolean ownsClient;
@@ -104,6 +91,7 @@ public final class Ec2MembershipSource implements MembershipSource {
   private final SharedWalks walks;
   private final InServiceFilter inService;
   private final Map<String, String> origin;
+  private final Departures departuresLookup;
   private Set<String> previousIds = Set.of();
   private Map<String, String> departures = Map.of();
 
@@ -122,6 +110,7 @@ public final class Ec2MembershipSource implements MembershipSource {
         b.autoScaling == null
             ? null
             : new InServiceFilter(b.autoScaling, b.inServiceCacheFor, b.clock);
+    this.departuresLookup = new Departures(client, query, request.filters(), excluded, this::add);
   }
 
   /**
@@ -172,7 +161,8 @@ public final class Ec2MembershipSource implements MembershipSource {
         }
       }
     }
-    Map<String, String> reasons = missing.isEmpty() ? Map.of() : confirm(missing, members);
+    Map<String, String> reasons =
+        missing.isEmpty() ? Map.of() : departuresLookup.confirm(missing, members);
     mapper.endFetch();
     previousIds = Set.copyOf(members.keySet());
     if (inService != null) {
@@ -208,31 +198,7 @@ public final class Ec2MembershipSource implements MembershipSource {
 
   /** Adds the members of every page to {@code into}, and every listed id to {@code listed}. */
   private void walk(DescribeInstancesRequest walk, Map<String, Member> into, Set<String> listed) {
-    pages(walk, instances -> add(instances, into, listed));
-  }
-
-  /**
-   * Every page of {@code walk}, following {@code NextToken} to the end. A client built here reads
-   * each page with the streaming path ({@code internal.StreamingDescribeInstances}); a client
-   * passed in gives the SDK's own model. Either way the SDK signs, sends and retries each page.
-   */
-  private void pages(DescribeInstancesRequest walk, Consumer<List<Instance>> each) {
-    String token = null;
-    do {
-      StreamingDescribeInstances.Page holder = new StreamingDescribeInstances.Page();
-      DescribeInstancesRequest.Builder page = walk.toBuilder().nextToken(token);
-      page.overrideConfiguration(
-          o -> o.putExecutionAttribute(StreamingDescribeInstances.PAGE, holder));
-      DescribeInstancesResponse response = client.describeInstances(page.build());
-      if (holder.instances() != null) {
-        each.accept(holder.instances());
-      } else {
-        for (Reservation reservation : response.reservations()) {
-          each.accept(reservation.instances());
-        }
-      }
-      token = response.nextToken();
-    } while (token != null && !token.isEmpty());
+    Ec2Pages.each(client, walk, instances -> add(instances, into, listed));
   }
 
   private void add(List<Instance> instances, Map<String, Member> into, Set<String> listed) {
@@ -254,117 +220,9 @@ public final class Ec2MembershipSource implements MembershipSource {
   /** Every instance of every page, for a walk that other sources share. */
   private List<Instance> listAll(DescribeInstancesRequest walk) {
     List<Instance> all = new ArrayList<>();
-    pages(walk, all::addAll);
+    Ec2Pages.each(client, walk, all::addAll);
     return all;
   }
-
-  /**
-   * Looks up members of the previous fetch that this walk did not list, by {@code InstanceIds}
-   * (exact: no paging, so no page that shifts can hide one): those that still run and match are put
-   * back into {@code members}; the others get a reason. A walk is never proof of a departure.
-   */
-  private Map<String, String> confirm(Set<String> missing, Map<String, Member> members) {
-    List<String> ids = new ArrayList<>(missing);
-    Map<String, String> reasons = new HashMap<>();
-    for (int from = 0; from < ids.size(); from += DEPARTURE_CHUNK) {
-      List<String> chunk = ids.subList(from, Math.min(ids.size(), from + DEPARTURE_CHUNK));
-      Map<String, Member> found = new HashMap<>();
-      Set<String> listed = new HashSet<>();
-      Set<String> gone = new HashSet<>();
-      byIds(chunk, request.filters(), instances -> add(instances, found, listed), gone);
-      if (!found.isEmpty()) {
-        log.info(
-            "{}: kept {} member(s) that no page listed but that still run and match "
-                + "(the fleet changed while the pages were read): {}",
-            query,
-            found.size(),
-            new TreeSet<>(found.keySet()));
-        members.putAll(found);
-      }
-      for (String id : listed) {
-        if (!found.containsKey(id)) {
-          reasons.put(
-              id,
-              excluded.contains(id)
-                  ? "excluded"
-                  : "still matches, but skipped (see the warning about it)");
-        }
-      }
-      List<String> left =
-          chunk.stream().filter(id -> !listed.contains(id) && !gone.contains(id)).toList();
-      if (!left.isEmpty()) {
-        reasons.putAll(reasons(left, gone));
-      }
-      gone.forEach(id -> reasons.put(id, "gone"));
-    }
-    return reasons;
-  }
-
-  /** Why {@code ids} do not match any more: their state, or that their tags changed. */
-  private Map<String, String> reasons(List<String> ids, Set<String> gone) {
-    Map<String, String> reasons = new HashMap<>();
-    List<String> wanted = query.filters().get("instance-state-name");
-    byIds(
-        ids,
-        List.of(),
-        instances -> {
-          for (Instance instance : instances) {
-            String state = instance.state() == null ? "unknown" : instance.state().nameAsString();
-            boolean stateStillWanted = wanted == null || wanted.contains(state);
-            reasons.put(
-                instance.instanceId(),
-                stateStillWanted ? "no longer matches " + query : Validation.printable(state));
-          }
-        },
-        gone);
-    for (String id : ids) {
-      if (!reasons.containsKey(id)) {
-        gone.add(id);
-      }
-    }
-    return reasons;
-  }
-
-  /**
-   * The instances {@code ids} that match {@code filters}, asked by {@code InstanceIds}. EC2 fails
-   * the whole call with {@code InvalidInstanceID.NotFound} when one id no longer exists: those it
-   * names go into {@code gone} and the rest are asked again (one by one if it names none).
-   */
-  private void byIds(
-      List<String> ids, List<Filter> filters, Consumer<List<Instance>> each, Set<String> gone) {
-    List<String> asked = new ArrayList<>(ids);
-    while (!asked.isEmpty()) {
-      try {
-        pages(DescribeInstancesRequest.builder().instanceIds(asked).filters(filters).build(), each);
-        return;
-      } catch (AwsServiceException e) {
-        if (e.awsErrorDetails() == null
-            || !"InvalidInstanceID.NotFound".equals(e.awsErrorDetails().errorCode())) {
-          throw e;
-        }
-        Set<String> named = new HashSet<>();
-        Matcher m = INSTANCE_ID.matcher(String.valueOf(e.awsErrorDetails().errorMessage()));
-        while (m.find()) {
-          named.add(m.group());
-        }
-        named.retainAll(asked);
-        if (named.isEmpty()) {
-          if (asked.size() == 1) {
-            gone.addAll(asked);
-            return;
-          }
-          for (String id : asked) {
-            byIds(List.of(id), filters, each, gone);
-          }
-          return;
-        }
-        gone.addAll(named);
-        asked.removeAll(named);
-      }
-    }
-  }
-
-  private static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8,17}");
 
   /**
    * Why members of the previous fetch left in the last one, as the last fetch found out ({@code
@@ -400,16 +258,6 @@ public final class Ec2MembershipSource implements MembershipSource {
     if (ownsClient) {
       client.close();
     }
-  }
-
-  /**
-   * A 200 response whose body could not be parsed (cut short on the way): worth another attempt,
-   * which the SDK's own conditions do not make.
-   */
-  static boolean isUnparsableResponse(Throwable failure) {
-    return failure instanceof SdkClientException
-        && failure.getMessage() != null
-        && failure.getMessage().startsWith("Unable to unmarshall response");
   }
 
   private static List<Filter> filters(Query query) {
@@ -590,30 +438,11 @@ public final class Ec2MembershipSource implements MembershipSource {
         Ec2Client shared =
             walks.client(
                 new SharedWalks.ClientKey(region, endpoint, credentials, maxAttempts),
-                () -> newClient(walks.counter));
+                () -> SdkClients.ec2(region, endpoint, credentials, maxAttempts, walks.counter));
         return new Ec2MembershipSource(this, shared, false);
       }
-      return new Ec2MembershipSource(this, newClient(null), true);
-    }
-
-    private Ec2Client newClient(ExecutionInterceptor counter) {
-      Ec2ClientBuilder builder =
-          SdkClients.base(Ec2Client.builder(), region, credentials)
-              .overrideConfiguration(
-                  o ->
-                      o.addExecutionInterceptor(StreamingDescribeInstances.INTERCEPTOR)
-                          .addExecutionInterceptor(counter != null ? counter : NO_INTERCEPTOR)
-                          .apiCallAttemptTimeout(Duration.ofSeconds(60))
-                          .apiCallTimeout(Duration.ofMinutes(3))
-                          .retryStrategy(
-                              AwsRetryStrategy.standardRetryStrategy().toBuilder()
-                                  .retryOnException(Ec2MembershipSource::isUnparsableResponse)
-                                  .maxAttempts(maxAttempts)
-                                  .build()));
-      if (endpoint != null) {
-        builder.endpointOverride(endpoint);
-      }
-      return builder.build();
+      return new Ec2MembershipSource(
+          this, SdkClients.ec2(region, endpoint, credentials, maxAttempts, null), true);
     }
   }
 }

@@ -195,7 +195,7 @@ class StreamingDifferentialTest {
             () ->
                 StreamingDescribeInstances.parse(
                     new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8))));
-    assertTrue(Ec2MembershipSource.isUnparsableResponse(e), e.getMessage());
+    assertTrue(dev.muster.discovery.internal.SdkClients.isUnparsableResponse(e), e.getMessage());
 
     String doctype =
         "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
