@@ -1,26 +1,14 @@
 package dev.muster.discovery;
 
-import static java.util.concurrent.TimeUnit.MILLISECONDS;
-
-import dev.muster.discovery.internal.Backoff;
-import dev.muster.discovery.internal.LeftOut;
+import dev.muster.discovery.internal.PipelineCore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collections;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Joins one or more discovery loops into one output: each loop feeds a named backend, and every
@@ -62,37 +50,12 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe: loops on different threads and the retry timer are serialised here. {@link
  * #close()} stops the retries.
  *
- * <p>The members left out (refused or drained) are kept by {@code internal.LeftOut}, the search for
- * refused members is {@code internal.BadMemberSearch}.
+ * <p>This class is the documented face and builder; the apply runs in {@code
+ * internal.PipelineCore}, the members left out (refused or drained) are kept by {@code
+ * internal.LeftOut}, and the search for refused members is {@code internal.BadMemberSearch}.
  */
 public final class ConfigPipeline implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger("dev.muster.apply");
-
-  private final String name;
-  private final Sink sink;
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Set<String> backends = new LinkedHashSet<>();
-  private final Map<String, Snapshot> latest = new TreeMap<>();
-  private final Clock clock;
-  private final Duration retryMin;
-  private final Duration retryMax;
-  private final Duration coalesce;
-  private final Random random;
-  private final ScheduledExecutorService givenScheduler;
-  private ScheduledExecutorService ownScheduler;
-  private volatile ApplyResult lastResult;
-  private volatile RuntimeException lastFailure;
-  private volatile Instant pendingSince;
-  private volatile Instant lastSuccessAt;
-
-  /** The fingerprints of the memberships the target holds, or {@code null}. */
-  private Map<String, String> applied;
-
-  /** The memberships of the last candidate the target accepted; empty before the first. */
-  private Map<String, Snapshot> accepted = Map.of();
-
-  /** The members refused or drained, left out of what is applied. */
-  private final LeftOut leftOut;
+  private final PipelineCore core;
 
   /**
    * A drain: since when, and when it is given back if EC2 still lists the member.
@@ -102,38 +65,19 @@ public final class ConfigPipeline implements AutoCloseable {
    */
   public record Drained(Instant since, Instant giveBackAt) {}
 
-  private ScheduledFuture<?> retry;
-  private ScheduledFuture<?> coalesced;
-  private int failedInARow;
-  private boolean closed;
-  private int applies;
-  private int failures;
-
   private ConfigPipeline(Builder b) {
-    this.name = b.name;
-    this.sink = b.sink != null ? b.sink : Sink.of(b.renderer, b.target);
-    this.clock = b.clock;
-    this.retryMin = b.retryMin;
-    this.retryMax = b.retryMax;
-    this.coalesce = b.coalesce;
-    this.random = b.random;
-    this.givenScheduler = b.scheduler;
-    this.leftOut = new LeftOut(b.name);
-    if (b.previous != null) {
-      Map<String, Drained> carried = b.previous.drains();
-      leftOut.carry(carried);
-      Instant now = clock.instant();
-      carried.values().stream()
-          .map(Drained::giveBackAt)
-          .distinct()
-          .forEach(
-              at ->
-                  scheduler()
-                      .schedule(
-                          this::giveBackDue,
-                          Math.max(0, Duration.between(now, at).toMillis()),
-                          MILLISECONDS));
-    }
+    this.core =
+        new PipelineCore(
+            new PipelineCore.Settings(
+                b.name,
+                b.sink != null ? b.sink : Sink.of(b.renderer, b.target),
+                b.clock,
+                b.retryMin,
+                b.retryMax,
+                b.coalesce,
+                b.random,
+                b.scheduler,
+                b.previous == null ? null : b.previous.drains()));
   }
 
   /** A new builder; a sink, or a renderer and a target, are required. */
@@ -148,26 +92,7 @@ public final class ConfigPipeline implements AutoCloseable {
    * @throws IllegalArgumentException if the name is taken
    */
   public MembershipListener backend(String backendName) {
-    Objects.requireNonNull(backendName, "backendName");
-    lock.lock();
-    try {
-      if (!backends.add(backendName)) {
-        throw new IllegalArgumentException("backend " + backendName + " is registered twice");
-      }
-    } finally {
-      lock.unlock();
-    }
-    return new MembershipListener() {
-      @Override
-      public void onChange(Snapshot snapshot, Changes changes) {
-        update(backendName, snapshot);
-      }
-
-      @Override
-      public String toString() {
-        return name + "/" + backendName;
-      }
-    };
+    return core.backend(backendName);
   }
 
   /**
@@ -178,15 +103,7 @@ public final class ConfigPipeline implements AutoCloseable {
    * @throws RenderException or {@link ApplyException} as the render or apply fails
    */
   public ApplyResult applyNow() {
-    lock.lock();
-    try {
-      if (!ready()) {
-        return null;
-      }
-      return renderAndApply();
-    } finally {
-      lock.unlock();
-    }
+    return core.applyNow();
   }
 
   /**
@@ -195,32 +112,18 @@ public final class ConfigPipeline implements AutoCloseable {
    * why.
    */
   public Instant pendingSince() {
-    return pendingSince;
+    return core.pendingSince();
   }
 
   /** Stops retrying; a retry in progress finishes. Shuts down the scheduler it created. */
   @Override
   public void close() {
-    lock.lock();
-    try {
-      closed = true;
-      if (retry != null) {
-        retry.cancel(false);
-      }
-      if (coalesced != null) {
-        coalesced.cancel(false);
-      }
-      if (ownScheduler != null) {
-        ownScheduler.shutdownNow();
-      }
-    } finally {
-      lock.unlock();
-    }
+    core.close();
   }
 
   /** The result of the last successful apply, or {@code null}. */
   public ApplyResult lastResult() {
-    return lastResult;
+    return core.lastResult();
   }
 
   /**
@@ -228,148 +131,27 @@ public final class ConfigPipeline implements AutoCloseable {
    * first success.
    */
   public Instant lastSuccessAt() {
-    return lastSuccessAt;
+    return core.lastSuccessAt();
   }
 
   /** The last failure, or {@code null} if the last attempt succeeded. */
   public RuntimeException lastFailure() {
-    return lastFailure;
+    return core.lastFailure();
   }
 
   /** How many times the target applied a change (not counting unchanged renders). */
   public int appliedCount() {
-    lock.lock();
-    try {
-      return applies;
-    } finally {
-      lock.unlock();
-    }
+    return core.appliedCount();
   }
 
   /** How many render or apply attempts failed. */
   public int failureCount() {
-    lock.lock();
-    try {
-      return failures;
-    } finally {
-      lock.unlock();
-    }
+    return core.failureCount();
   }
 
   /** The latest membership of each backend that has published. */
   public Map<String, Snapshot> memberships() {
-    lock.lock();
-    try {
-      return Collections.unmodifiableMap(new TreeMap<>(latest));
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private void update(String backend, Snapshot snapshot) {
-    lock.lock();
-    try {
-      latest.put(backend, snapshot);
-      if (!ready()) {
-        Set<String> waiting = new LinkedHashSet<>(backends);
-        waiting.removeAll(latest.keySet());
-        log.info("{}: waiting for the first membership of {}", name, waiting);
-        return;
-      }
-      if (coalesce.isZero()) {
-        attempt();
-      } else if (coalesced == null && !closed) {
-        // The other backends' publications of the same change join this apply.
-        coalesced = scheduler().schedule(this::applyCoalesced, coalesce.toMillis(), MILLISECONDS);
-      }
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private void applyCoalesced() {
-    lock.lock();
-    try {
-      coalesced = null;
-      if (!closed && ready() && !fingerprints(leftOut.apply(latest, accepted)).equals(applied)) {
-        attempt();
-      }
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Renders and applies the latest memberships; on failure, schedules the next try. */
-  private void attempt() {
-    try {
-      renderAndApply();
-    } catch (RenderException | ApplyException e) {
-      scheduleRetry(e);
-    } catch (RuntimeException e) {
-      // A bug in a renderer or target must not stop the retries either.
-      failures++;
-      lastFailure = e;
-      log.error("{}: unexpected failure while applying", name, e);
-      scheduleRetry(e);
-    }
-  }
-
-  private void retryIfPending() {
-    lock.lock();
-    try {
-      retry = null;
-      if (!closed && ready() && !fingerprints(leftOut.apply(latest, accepted)).equals(applied)) {
-        log.info("{}: retrying the apply pending since {}", name, pendingSince);
-        attempt();
-      }
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private void scheduleRetry(RuntimeException failure) {
-    Instant now = clock.instant();
-    if (pendingSince == null) {
-      pendingSince = now;
-    }
-    failedInARow++;
-    long delay =
-        Backoff.delay(retryMin, retryMax, failedInARow, 0.2, random.nextDouble()).toMillis();
-    log.error(
-        "{}: {}; apply pending since {}, next try in {} ms",
-        name,
-        failure.getMessage(),
-        pendingSince,
-        delay);
-    if (closed) {
-      return;
-    }
-    if (retry != null) {
-      retry.cancel(false);
-    }
-    retry = scheduler().schedule(this::retryIfPending, delay, TimeUnit.MILLISECONDS);
-  }
-
-  private ScheduledExecutorService scheduler() {
-    if (givenScheduler != null) {
-      return givenScheduler;
-    }
-    if (ownScheduler == null) {
-      ownScheduler =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "muster-apply-" + name);
-                t.setDaemon(true);
-                return t;
-              });
-    }
-    return ownScheduler;
-  }
-
-  private static Map<String, String> fingerprints(Map<String, Snapshot> memberships) {
-    Map<String, String> fingerprints = new TreeMap<>();
-    memberships.forEach((backend, snapshot) -> fingerprints.put(backend, snapshot.fingerprint()));
-    return fingerprints;
+    return core.memberships();
   }
 
   /**
@@ -377,12 +159,7 @@ public final class ConfigPipeline implements AutoCloseable {
    * as {@code backend/instance-id}; they are tried again once they change.
    */
   public Set<String> rejectedMembers() {
-    lock.lock();
-    try {
-      return leftOut.rejected();
-    } finally {
-      lock.unlock();
-    }
+    return core.rejectedMembers();
   }
 
   /**
@@ -404,32 +181,7 @@ public final class ConfigPipeline implements AutoCloseable {
    *     requested), or if draining would leave a backend that has members with none
    */
   public ApplyResult drain(Set<String> instanceIds, Duration giveBackAfter) {
-    Objects.requireNonNull(giveBackAfter, "giveBackAfter");
-    if (giveBackAfter.isNegative() || giveBackAfter.isZero()) {
-      throw new IllegalArgumentException("giveBackAfter must be positive: " + giveBackAfter);
-    }
-    lock.lock();
-    try {
-      String emptied = leftOut.drain(instanceIds, clock.instant(), giveBackAfter, latest);
-      if (emptied != null) {
-        throw new ApplyException(
-            "drain refused: it would leave backend " + emptied + " with no member");
-      }
-      if (!closed) {
-        scheduler().schedule(this::giveBackDue, giveBackAfter.toMillis(), MILLISECONDS);
-      }
-      if (!ready()) {
-        return null;
-      }
-      try {
-        return renderAndApply();
-      } catch (RenderException | ApplyException e) {
-        scheduleRetry(e);
-        throw e;
-      }
-    } finally {
-      lock.unlock();
-    }
+    return core.drain(instanceIds, giveBackAfter);
   }
 
   /**
@@ -437,125 +189,28 @@ public final class ConfigPipeline implements AutoCloseable {
    * {@link Sink#drain}), for those of them this output holds. Changes nothing.
    */
   public Drain prepareDrain(Set<String> instanceIds) {
-    lock.lock();
-    try {
-      Set<Member> members = new java.util.LinkedHashSet<>();
-      for (Snapshot snapshot : latest.values()) {
-        for (String id : instanceIds) {
-          snapshot.member(id).ifPresent(members::add);
-        }
+    Set<Member> members = new java.util.LinkedHashSet<>();
+    for (Snapshot snapshot : core.memberships().values()) {
+      for (String id : instanceIds) {
+        snapshot.member(id).ifPresent(members::add);
       }
-      return members.isEmpty() ? Drain.NONE : sink.drain(Set.copyOf(members));
-    } finally {
-      lock.unlock();
     }
-  }
-
-  /** Gives back the drained instances whose time is up and that are still published. */
-  private void giveBackDue() {
-    lock.lock();
-    try {
-      if (leftOut.giveBackDue(clock.instant()) && !closed && ready()) {
-        attempt();
-      }
-    } finally {
-      lock.unlock();
-    }
+    return members.isEmpty() ? Drain.NONE : core.sink().drain(Set.copyOf(members));
   }
 
   /** Instances being drained ahead of EC2 (see {@link #drain}). */
   public Set<String> drainingMembers() {
-    lock.lock();
-    try {
-      return Set.copyOf(leftOut.drains().keySet());
-    } finally {
-      lock.unlock();
-    }
+    return core.drainingMembers();
   }
 
   /** The drains in progress by instance id: since when, and when each is given back. */
   public Map<String, Drained> drains() {
-    lock.lock();
-    try {
-      return leftOut.drains();
-    } finally {
-      lock.unlock();
-    }
+    return core.drains();
   }
 
   /** How many drained instances were given back because EC2 still listed them. */
   public int givenBackCount() {
-    lock.lock();
-    try {
-      return leftOut.givenBack();
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Whether the sink would accept {@code candidate}, for the search of refused members. */
-  private boolean passes(Map<String, Snapshot> candidate) {
-    try {
-      sink.check(candidate);
-      return true;
-    } catch (RenderException | ApplyException e) {
-      return false;
-    }
-  }
-
-  private boolean ready() {
-    return !backends.isEmpty() && latest.keySet().containsAll(backends);
-  }
-
-  private ApplyResult renderAndApply() {
-    try {
-      leftOut.prune(latest);
-      Map<String, Snapshot> memberships = leftOut.apply(latest, accepted);
-      ApplyResult result;
-      try {
-        result = sink.apply(memberships);
-      } catch (ApplyException | RenderException e) {
-        // A render that fails (a tag value the syntax cannot carry) or a candidate the proxy's
-        // checker refuses may be one member's doing: leave it out, apply the rest.
-        boolean byMember = e instanceof RenderException || ((ApplyException) e).rejected();
-        if (!byMember
-            || !leftOut.refuse(
-                memberships, accepted, this::passes, e, e instanceof RenderException)) {
-          throw e;
-        }
-        memberships = leftOut.apply(latest, accepted);
-        result = sink.apply(memberships);
-      }
-      Map<String, String> fingerprints = fingerprints(memberships);
-      accepted = memberships;
-      lastResult = result;
-      lastSuccessAt = clock.instant();
-      lastFailure = null;
-      applied = fingerprints;
-      failedInARow = 0;
-      if (pendingSince != null) {
-        log.info("{}: the apply pending since {} succeeded", name, pendingSince);
-        pendingSince = null;
-      }
-      if (retry != null) {
-        retry.cancel(false);
-        retry = null;
-      }
-      switch (result.outcome()) {
-        case APPLIED -> {
-          applies++;
-          log.info("{}: applied {}", name, result.detail());
-        }
-        case DRY_RUN -> log.info("{}: dry run, nothing applied", name);
-        case UNCHANGED -> log.debug("{}: rendered text unchanged, nothing to apply", name);
-        default -> throw new IllegalStateException(result.outcome().name());
-      }
-      return result;
-    } catch (RenderException | ApplyException e) {
-      failures++;
-      lastFailure = e;
-      throw e;
-    }
+    return core.givenBackCount();
   }
 
   /** Builds a {@link ConfigPipeline}. Not thread-safe. */
