@@ -2,12 +2,10 @@ package dev.muster.testkit;
 
 import com.sun.net.httpserver.HttpExchange;
 import dev.muster.testkit.internal.Clients;
-import dev.muster.testkit.internal.FormBody;
-import dev.muster.testkit.internal.Json;
+import dev.muster.testkit.internal.LifecycleNotifications;
 import dev.muster.testkit.internal.LoopbackServer;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -283,73 +281,19 @@ public final class FakeAutoScaling implements AutoCloseable {
 
   private String notification(Action action) {
     Hook hook = action.hook;
-    String now = Instant.now().toString();
-    String auto =
-        "{\"Origin\":\"AutoScalingGroup\",\"Destination\":\"EC2\",\"Service\":\"AWS Auto Scaling\","
-            + "\"Time\":"
-            + Json.quote(now)
-            + ",\"AccountId\":\"123456789012\",\"RequestId\":"
-            + Json.quote(UUID.randomUUID().toString())
-            + ",\"LifecycleActionToken\":"
-            + Json.quote(action.token)
-            + ",\"AutoScalingGroupName\":"
-            + Json.quote(hook.group)
-            + ",\"LifecycleHookName\":"
-            + Json.quote(hook.name)
-            + ",\"EC2InstanceId\":"
-            + Json.quote(action.instanceId)
-            + ",\"LifecycleTransition\":"
-            + Json.quote(hook.transition)
-            + "}";
-    return switch (hook.format) {
-      case AUTO_SCALING -> auto;
-      case SNS_AUTO_SCALING ->
-          "{\"Type\":\"Notification\",\"MessageId\":"
-              + Json.quote(UUID.randomUUID().toString())
-              + ",\"TopicArn\":\"arn:aws:sns:us-east-1:123456789012:muster-lifecycle\","
-              + "\"Subject\":\"Auto Scaling:  Lifecycle action 'TERMINATING' for instance "
-              + action.instanceId
-              + " in progress.\",\"Message\":"
-              + Json.quote(auto)
-              + ",\"Timestamp\":"
-              + Json.quote(now)
-              + ",\"SignatureVersion\":\"1\",\"Signature\":\"EXAMPLE\",\"SigningCertURL\":"
-              + "\"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-example.pem\","
-              + "\"UnsubscribeURL\":\"https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe\"}";
-      case EVENTBRIDGE ->
-          "{\"version\":\"0\",\"id\":"
-              + Json.quote(UUID.randomUUID().toString())
-              + ",\"detail-type\":"
-              + Json.quote(
-                  hook.transition.endsWith("TERMINATING")
-                      ? "EC2 Instance-terminate Lifecycle Action"
-                      : "EC2 Instance-launch Lifecycle Action")
-              + ",\"source\":\"aws.autoscaling\",\"account\":\"123456789012\",\"time\":"
-              + Json.quote(now)
-              + ",\"region\":\"us-east-1\",\"resources\":["
-              + Json.quote(
-                  "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:example:"
-                      + "autoScalingGroupName/"
-                      + hook.group)
-              + "],\"detail\":{\"LifecycleActionToken\":"
-              + Json.quote(action.token)
-              + ",\"AutoScalingGroupName\":"
-              + Json.quote(hook.group)
-              + ",\"LifecycleHookName\":"
-              + Json.quote(hook.name)
-              + ",\"EC2InstanceId\":"
-              + Json.quote(action.instanceId)
-              + ",\"LifecycleTransition\":"
-              + Json.quote(hook.transition)
-              + "}}";
-    };
+    return LifecycleNotifications.of(
+        hook.format.name(),
+        hook.group,
+        hook.name,
+        hook.transition,
+        action.token,
+        action.instanceId,
+        Instant.now());
   }
 
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
-      Map<String, String> params =
-          FormBody.parse(
-              new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+      Map<String, String> params = LoopbackServer.params(exchange);
       String requestId =
           String.format("%08d-0000-4000-8000-000000000000", requestIds.incrementAndGet());
       String auth = exchange.getRequestHeaders().getFirst("Authorization");
@@ -405,7 +349,7 @@ public final class FakeAutoScaling implements AutoCloseable {
                 + "</Type><Code>"
                 + e.code
                 + "</Code><Message>"
-                + xml(e.getMessage())
+                + LifecycleNotifications.escape(e.getMessage())
                 + "</Message></Error>"
                 + "<RequestId>"
                 + requestId
@@ -452,18 +396,7 @@ public final class FakeAutoScaling implements AutoCloseable {
               default -> "Standby";
             };
       }
-      xml.append("<member><InstanceId>")
-          .append(i.instanceId())
-          .append("</InstanceId><InstanceType>")
-          .append(i.instanceType())
-          .append("</InstanceType><AutoScalingGroupName>")
-          .append(xml(group))
-          .append("</AutoScalingGroupName><AvailabilityZone>")
-          .append(i.availabilityZone())
-          .append("</AvailabilityZone><LifecycleState>")
-          .append(state)
-          .append("</LifecycleState><HealthStatus>HEALTHY</HealthStatus>")
-          .append("<ProtectedFromScaleIn>false</ProtectedFromScaleIn></member>");
+      xml.append(LifecycleNotifications.instanceXml(i, group, state));
     }
     return xml.append("</AutoScalingInstances>").toString();
   }
@@ -500,10 +433,6 @@ public final class FakeAutoScaling implements AutoCloseable {
         400,
         "ValidationError",
         "No active Lifecycle Action found with token " + token + " (instance " + instance + ")");
-  }
-
-  private static String xml(String text) {
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
   }
 
   private static final class QueryError extends RuntimeException {

@@ -1,15 +1,14 @@
 package dev.muster.testkit;
 
 import com.sun.net.httpserver.HttpExchange;
+import dev.muster.testkit.internal.AccountFleets;
 import dev.muster.testkit.internal.Clients;
 import dev.muster.testkit.internal.DescribeInstances;
 import dev.muster.testkit.internal.Ec2Error;
 import dev.muster.testkit.internal.Ec2Xml;
-import dev.muster.testkit.internal.FormBody;
 import dev.muster.testkit.internal.LoopbackServer;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -17,11 +16,9 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -57,9 +54,6 @@ import software.amazon.awssdk.services.ec2.Ec2ClientBuilder;
  * pages ({@link #churnBetweenPages(Map)}). Every request is recorded ({@link #requests()}).
  *
  * <p>Thread-safe. Close it to free the port; the client from {@link #client()} closes with it.
- *
- * <p>Why this size: the server and its fault injection share one request path; the wire formats are
- * in {@code internal}.
  */
 public final class FakeEc2 implements AutoCloseable {
 
@@ -76,10 +70,7 @@ public final class FakeEc2 implements AutoCloseable {
   private Duration delay = Duration.ZERO;
   private volatile boolean oddTokens;
   private volatile ApiBudget budget;
-  private final Map<String, String> keyAccounts = new java.util.concurrent.ConcurrentHashMap<>();
-  private final AtomicLong fleetIdSpaces = new AtomicLong();
-  private final Map<String, SimulatedFleet> accountFleets =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final AccountFleets accounts;
 
   /** What {@link #oddTokens} puts before every token: markup, quotes, spaces and non-ASCII. */
   private static final String ODD_TOKEN = "<odd & \"token\"> +/= \u00e9\u2028 ";
@@ -97,6 +88,7 @@ public final class FakeEc2 implements AutoCloseable {
 
   private FakeEc2(SimulatedFleet fleet) {
     this.fleet = fleet;
+    this.accounts = new AccountFleets(fleet);
     this.server = LoopbackServer.start("fake-ec2", this::handle);
   }
 
@@ -122,9 +114,7 @@ public final class FakeEc2 implements AutoCloseable {
    * use.
    */
   public SimulatedFleet fleet(String account, String region) {
-    return accountFleets.computeIfAbsent(
-        Objects.requireNonNull(account, "account") + "/" + Objects.requireNonNull(region, "region"),
-        k -> new SimulatedFleet(region, fleetIdSpaces.incrementAndGet()));
+    return accounts.fleet(account, region);
   }
 
   /**
@@ -132,9 +122,7 @@ public final class FakeEc2 implements AutoCloseable {
    * fleets, and must carry a session token if the key is temporary ({@code ASIA...}).
    */
   public FakeEc2 accessKey(String accessKeyId, String account) {
-    keyAccounts.put(
-        Objects.requireNonNull(accessKeyId, "accessKeyId"),
-        Objects.requireNonNull(account, "account"));
+    accounts.accessKey(accessKeyId, account);
     return this;
   }
 
@@ -143,36 +131,7 @@ public final class FakeEc2 implements AutoCloseable {
    * default fleet's).
    */
   public String accountOf(RecordedRequest request) {
-    String[] scope = credentialScope(request.headers().get("authorization"));
-    return scope == null ? null : keyAccounts.get(scope[0]);
-  }
-
-  /** {access key, date, region, service} from a SigV4 Authorization header, or null. */
-  private static String[] credentialScope(String authorization) {
-    if (authorization == null) {
-      return null;
-    }
-    int at = authorization.indexOf("Credential=");
-    if (at < 0) {
-      return null;
-    }
-    int end = authorization.indexOf(',', at);
-    String[] parts =
-        authorization.substring(at + 11, end < 0 ? authorization.length() : end).split("/");
-    return parts.length >= 4 ? parts : null;
-  }
-
-  /** The fleet a request sees: its signing account's in its region, else the default one. */
-  private SimulatedFleet fleetFor(Map<String, String> headers) {
-    String[] scope = credentialScope(headers.get("authorization"));
-    String account = scope == null ? null : keyAccounts.get(scope[0]);
-    if (account == null) {
-      return fleet;
-    }
-    if (scope[0].startsWith("ASIA") && !headers.containsKey("x-amz-security-token")) {
-      throw new Ec2Error(401, "AuthFailure", "temporary credentials need their session token");
-    }
-    return fleet(account, scope[2]);
+    return accounts.accountOf(request.headers().get("authorization"));
   }
 
   /** The endpoint, {@code http://127.0.0.1:PORT}, for {@code endpointOverride}. */
@@ -377,17 +336,8 @@ public final class FakeEc2 implements AutoCloseable {
 
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
-      Map<String, String> params = new TreeMap<>();
-      FormBody.parse(exchange.getRequestURI().getRawQuery(), params);
-      FormBody.parse(
-          new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8), params);
-      Map<String, String> headers = new TreeMap<>();
-      exchange
-          .getRequestHeaders()
-          .forEach(
-              (name, values) ->
-                  headers.put(
-                      name.toLowerCase(Locale.ROOT), values.isEmpty() ? "" : values.get(0)));
+      Map<String, String> params = LoopbackServer.params(exchange);
+      Map<String, String> headers = LoopbackServer.headers(exchange);
       String requestId =
           String.format("00000000-0000-4000-8000-%012d", requestIds.incrementAndGet());
 
@@ -417,33 +367,24 @@ public final class FakeEc2 implements AutoCloseable {
         fault = new ErrorFault(503, "RequestLimitExceeded", "Request limit exceeded.");
       }
       if (fault instanceof ErrorFault error) {
-        LoopbackServer.respond(
-            exchange,
-            error.status(),
-            "text/xml;charset=UTF-8",
-            Ec2Xml.error(requestId, error.code(), error.message()));
+        respond(exchange, error.status(), Ec2Xml.error(requestId, error.code(), error.message()));
         return;
       }
       if (fault instanceof MalformedFault) {
-        LoopbackServer.respond(
-            exchange,
-            200,
-            "text/xml;charset=UTF-8",
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeInstancesResponse "
-                + "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><reservationSet><item>");
+        respond(exchange, 200, Ec2Xml.cutShort());
         return;
       }
       try {
-        String body = answer(requestId, params, cap, scan, fleetFor(headers));
-        LoopbackServer.respond(exchange, 200, "text/xml;charset=UTF-8", body);
+        respond(exchange, 200, answer(requestId, params, cap, scan, accounts.fleetFor(headers)));
       } catch (Ec2Error error) {
-        LoopbackServer.respond(
-            exchange,
-            error.status(),
-            "text/xml;charset=UTF-8",
-            Ec2Xml.error(requestId, error.code(), error.getMessage()));
+        respond(
+            exchange, error.status(), Ec2Xml.error(requestId, error.code(), error.getMessage()));
       }
     }
+  }
+
+  private static void respond(HttpExchange exchange, int status, String xml) throws IOException {
+    LoopbackServer.respond(exchange, status, "text/xml;charset=UTF-8", xml);
   }
 
   private String answer(

@@ -220,4 +220,10 @@ public final class Ec2Xml {
       }
     }
   }
+
+  /** A 200 answer cut short, as when a connection drops mid-body. */
+  public static String cutShort() {
+    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeInstancesResponse "
+        + "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><reservationSet><item>";
+  }
 }

@@ -10,6 +10,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -87,5 +90,25 @@ public final class LoopbackServer implements AutoCloseable {
     open = false;
     server.stop(0);
     workers.shutdownNow();
+  }
+
+  /** The form parameters of a Query API request: its query string and its body, decoded. */
+  public static Map<String, String> params(HttpExchange exchange) throws IOException {
+    Map<String, String> params = new TreeMap<>();
+    FormBody.parse(exchange.getRequestURI().getRawQuery(), params);
+    FormBody.parse(
+        new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8), params);
+    return params;
+  }
+
+  /** The request's headers, each name in lower case with its first value. */
+  public static Map<String, String> headers(HttpExchange exchange) {
+    Map<String, String> headers = new TreeMap<>();
+    exchange
+        .getRequestHeaders()
+        .forEach(
+            (name, values) ->
+                headers.put(name.toLowerCase(Locale.ROOT), values.isEmpty() ? "" : values.get(0)));
+    return headers;
   }
 }
