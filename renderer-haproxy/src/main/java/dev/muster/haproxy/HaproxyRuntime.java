@@ -11,7 +11,6 @@ import dev.muster.discovery.TemplateRenderer;
 import dev.muster.discovery.Validator;
 import dev.muster.haproxy.internal.NoSuchBackendException;
 import dev.muster.haproxy.internal.RuntimeApi;
-import dev.muster.haproxy.internal.RuntimeApi.ServerState;
 import dev.muster.haproxy.internal.SlotPlan;
 import dev.muster.haproxy.internal.Slots;
 import dev.muster.haproxy.internal.StatsSocketApi;
@@ -19,15 +18,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,9 +76,8 @@ import org.slf4j.LoggerFactory;
  * <p>Requires {@code stats socket PATH level admin} in the header. Waits use the injected clock.
  * Thread-safe; the pipeline serialises calls.
  *
- * <p>Why this size: the plan is pure and separate ({@code internal.SlotPlan}); what remains is
- * carrying it out against HAProxy (drain, warm-up, slot growth, read-back), which shares the slots
- * and the file, plus the {@link Builder}.
+ * <p>The plan is pure ({@code internal.SlotPlan}); what runtime mode does to each server (drain,
+ * warm-up, read-back and repair) is {@link ServerStates}.
  */
 public final class HaproxyRuntime implements Sink {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.haproxy");
@@ -102,11 +96,7 @@ public final class HaproxyRuntime implements Sink {
 
   private final SlotFileRenderer renderer;
   private final int initialSlots;
-  private final Duration drainTimeout;
   private final Duration warmupTimeout;
-  private final Duration pollInterval;
-  private final Clock clock;
-  private final Sleeper sleeper;
 
   /** Slots per HAProxy backend name (safe name). */
   private final Map<String, Slots> backends = new TreeMap<>();
@@ -115,7 +105,9 @@ public final class HaproxyRuntime implements Sink {
   private final Map<String, String> rawNames = new TreeMap<>();
 
   private int reloads;
-  private int repairs;
+
+  /** Drains, warm-ups, read-back and repair of HAProxy's servers. */
+  private final ServerStates servers;
 
   private HaproxyRuntime(Builder b) {
     this.api = b.api != null ? b.api : new StatsSocketApi(b.statsSocket);
@@ -124,11 +116,9 @@ public final class HaproxyRuntime implements Sink {
     this.reloader = b.reloader;
     this.renderer = b.config.buildSlotFile();
     this.initialSlots = b.slots;
-    this.drainTimeout = b.drainTimeout;
     this.warmupTimeout = b.warmupTimeout;
-    this.pollInterval = b.pollInterval;
-    this.clock = b.clock;
-    this.sleeper = b.sleeper;
+    this.servers =
+        new ServerStates(api, b.drainTimeout, b.warmupTimeout, b.clock, b.sleeper, b.pollInterval);
   }
 
   /** A new builder; stats socket, configuration file and reloader are required. */
@@ -155,7 +145,7 @@ public final class HaproxyRuntime implements Sink {
       Slots slots = backends.get(backend);
       if (!slots.learned()) {
         try {
-          learn(backend, slots, e.getValue());
+          servers.learn(backend, slots, e.getValue());
         } catch (NoSuchBackendException missing) {
           added.put(backend, e.getValue());
           continue;
@@ -181,7 +171,7 @@ public final class HaproxyRuntime implements Sink {
     List<String> warming = new ArrayList<>();
     for (Map.Entry<String, Slots> e : backends.entrySet()) {
       try {
-        changes += verify(e.getKey(), e.getValue(), warming);
+        changes += servers.verify(e.getKey(), e.getValue(), warming);
       } catch (NoSuchBackendException missing) {
         // HAProxy was reloaded with an older file: learn it afresh, which adds it back.
         e.getValue().learned(false);
@@ -251,7 +241,7 @@ public final class HaproxyRuntime implements Sink {
     if (slots == null) {
       throw new IllegalArgumentException("backend " + backend + " has not been applied yet");
     }
-    return verify(safe, slots, new ArrayList<>());
+    return servers.verify(safe, slots, new ArrayList<>());
   }
 
   /** How many reloads slot growth needed so far. */
@@ -261,7 +251,7 @@ public final class HaproxyRuntime implements Sink {
 
   /** How many drifted servers {@link #verify} repaired so far. */
   public synchronized int repairCount() {
-    return repairs;
+    return servers.repairs();
   }
 
   /** The slot count of {@code backend}, or 0 if it has not been applied yet. */
@@ -297,7 +287,7 @@ public final class HaproxyRuntime implements Sink {
               }
               slots.assign(i, m);
             });
-    drain(backend, slots, plan.leaving());
+    servers.drain(backend, slots, plan.leaving());
     if (plan.growTo() > 0) {
       log.info(
           "{}: {} free slots for {} new members: growing to {} slots (one reload)",
@@ -316,192 +306,9 @@ public final class HaproxyRuntime implements Sink {
       slots.assign(i, m);
       api.setServer(backend, Slots.name(i), "addr " + m.address() + " port " + m.port());
       api.setServer(backend, Slots.name(i), "weight " + m.weight());
-      warm(backend, Slots.name(i));
+      servers.warm(backend, Slots.name(i));
     }
     return plan.leaving().size() + plan.weights().size() + plan.arriving().size();
-  }
-
-  private void drain(String backend, Slots slots, List<Integer> leaving) {
-    if (leaving.isEmpty()) {
-      return;
-    }
-    for (int i : leaving) {
-      api.setServer(backend, Slots.name(i), "state drain");
-    }
-    Instant deadline = clock.instant().plus(drainTimeout);
-    Set<Integer> busy = new HashSet<>(leaving);
-    while (!busy.isEmpty() && clock.instant().isBefore(deadline)) {
-      Map<String, Long> sessions = api.sessions(backend);
-      busy.removeIf(i -> sessions.getOrDefault(Slots.name(i), 0L) == 0);
-      if (!busy.isEmpty()) {
-        pause();
-      }
-    }
-    for (int i : leaving) {
-      Member m = slots.member(i);
-      api.setServer(backend, Slots.name(i), "state maint");
-      if (busy.contains(i)) {
-        log.warn(
-            "{}: - {} {} drain timed out after {} ms with sessions open; set to maint",
-            backend,
-            m.instanceId(),
-            m.hostPort(),
-            drainTimeout.toMillis());
-      } else {
-        log.info("{}: - {} {} drained ({})", backend, m.instanceId(), m.hostPort(), Slots.name(i));
-      }
-      slots.release(i);
-    }
-  }
-
-  /**
-   * Puts a slot in {@code drain} so that health checks run while no traffic flows. Leaving
-   * maintenance shows a never-checked slot as UP at once; forcing its health down (only where a
-   * check exists, or it would stay down) makes "running" mean that a check against the new address
-   * passed.
-   */
-  private void warm(String backend, String server) {
-    api.setServer(backend, server, "state drain");
-    ServerState state = api.serversState(backend).get(server);
-    if (state != null && state.hasCheck()) {
-      api.setServer(backend, server, "health down");
-    }
-  }
-
-  /**
-   * Waits up to the warm-up timeout for the drained members in {@code warming} to pass their health
-   * check, and sets each {@code ready} when it does. Those still failing stay drained and are added
-   * to {@code late}.
-   */
-  private void awaitReady(String backend, Slots slots, List<Integer> warming, List<String> late) {
-    Instant deadline = clock.instant().plus(warmupTimeout);
-    while (!warming.isEmpty()) {
-      Map<String, ServerState> state = api.serversState(backend);
-      for (var it = warming.iterator(); it.hasNext(); ) {
-        int i = it.next();
-        ServerState s = state.get(Slots.name(i));
-        if (s != null && s.healthy()) {
-          api.setServer(backend, Slots.name(i), "state ready");
-          Member m = slots.member(i);
-          log.info("{}: + {} {} ready ({})", backend, m.instanceId(), m.hostPort(), Slots.name(i));
-          it.remove();
-        }
-      }
-      if (warming.isEmpty() || !clock.instant().isBefore(deadline)) {
-        break;
-      }
-      pause();
-    }
-    for (int i : warming) {
-      Member m = slots.member(i);
-      log.warn(
-          "{}: {} {} has not passed its health check after {} ms; it stays drained "
-              + "and is checked again",
-          backend,
-          m.instanceId(),
-          m.hostPort(),
-          warmupTimeout.toMillis());
-      late.add(backend + "/" + m.instanceId());
-    }
-  }
-
-  /**
-   * Reads HAProxy's view back, repairs what differs from the slots, and waits for members that are
-   * not ready yet (new, or repaired out of maintenance) to pass their check; those that do not are
-   * added to {@code late}.
-   */
-  private int verify(String backend, Slots slots, List<String> late) {
-    Map<String, ServerState> state = api.serversState(backend);
-    int repaired = 0;
-    List<Integer> warming = new ArrayList<>();
-    for (int i = 0; i < slots.size(); i++) {
-      String server = Slots.name(i);
-      ServerState s = state.get(server);
-      if (s == null) {
-        throw new ApplyException(
-            "HAProxy has no server "
-                + backend
-                + "/"
-                + server
-                + "; is the running configuration the one Muster wrote?");
-      }
-      Member m = slots.member(i);
-      if (m == null) {
-        if (!s.maint()) {
-          api.setServer(backend, server, "state maint");
-          log.warn(
-              "{}: drift: free slot {} was enabled ({}:{}); set back to maint",
-              backend,
-              server,
-              s.address(),
-              s.port());
-          repaired++;
-        }
-        continue;
-      }
-      List<String> drift = new ArrayList<>();
-      if (!s.address().equals(m.address()) || s.port() != m.port()) {
-        api.setServer(backend, server, "addr " + m.address() + " port " + m.port());
-        drift.add("address " + s.address() + ":" + s.port());
-      }
-      if (s.weight() != m.weight()) {
-        api.setServer(backend, server, "weight " + m.weight());
-        drift.add("weight " + s.weight());
-      }
-      if (s.maint()) {
-        // In maintenance (by hand, or a warm-up cut short): warm it up again, never force UP.
-        warm(backend, server);
-        drift.add("maint");
-        warming.add(i);
-      } else if (!s.ready()) {
-        // Warming up (now, or since a warm-up timed out), or drained by hand.
-        warming.add(i);
-      }
-      if (!drift.isEmpty()) {
-        log.warn(
-            "{}: drift: {} ({}) had {}; repaired to {} weight {}",
-            backend,
-            server,
-            m.instanceId(),
-            String.join(", ", drift),
-            m.hostPort(),
-            m.weight());
-        repaired++;
-      }
-    }
-    repairs += repaired;
-    awaitReady(backend, slots, warming, late);
-    return repaired;
-  }
-
-  /** Maps what HAProxy serves to members, when Muster starts against a running HAProxy. */
-  private void learn(String backend, Slots slots, Snapshot snapshot) {
-    Map<String, ServerState> state = api.serversState(backend);
-    Map<String, Member> byEndpoint = new HashMap<>();
-    snapshot.members().forEach(m -> byEndpoint.put(m.address() + ":" + m.port(), m));
-    int size = 0;
-    for (String name : state.keySet()) {
-      if (name.matches("srv\\d+")) {
-        size = Math.max(size, Integer.parseInt(name.substring(3)));
-      }
-    }
-    if (size > slots.size()) {
-      slots.grow(size);
-    }
-    for (int i = 0; i < slots.size(); i++) {
-      slots.release(i);
-    }
-    for (ServerState s : state.values()) {
-      if (!s.name().matches("srv\\d+") || s.maint()) {
-        continue;
-      }
-      Member m = byEndpoint.get(s.address() + ":" + s.port());
-      int i = Integer.parseInt(s.name().substring(3)) - 1;
-      if (m != null && slots.indexOf(m.instanceId()) < 0 && i < slots.size()) {
-        slots.assign(i, m.toBuilder().weight(s.weight()).build());
-      }
-    }
-    slots.learned(true);
   }
 
   /**
@@ -578,15 +385,6 @@ public final class HaproxyRuntime implements Sink {
     Map<String, List<Member>> slots = new LinkedHashMap<>();
     backends.forEach((safe, s) -> slots.put(rawNames.get(safe), s.asList()));
     return renderer.renderSlots(slots);
-  }
-
-  private void pause() {
-    try {
-      sleeper.sleep(pollInterval);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ApplyException("interrupted", e);
-    }
   }
 
   @Override
