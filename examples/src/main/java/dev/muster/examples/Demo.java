@@ -8,8 +8,10 @@ import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import dev.muster.discovery.Reloader;
 import dev.muster.discovery.Validator;
+import dev.muster.fixtures.Await;
 import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.LoadClient;
+import dev.muster.fixtures.ProxyConfigs;
 import dev.muster.haproxy.Haproxy;
 import dev.muster.haproxy.HaproxyConfig;
 import dev.muster.kamailio.DispatcherList;
@@ -35,7 +37,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
@@ -129,7 +130,7 @@ public final class Demo {
     Files.deleteIfExists(master);
     var haproxyRenderer =
         HaproxyConfig.newBuilder()
-            .headerText(header(port))
+            .headerText(ProxyConfigs.haproxyHeader(port, null))
             .backendOptions("web", "    balance roundrobin\n    option httpchk GET /health")
             .serverOptions("check inter 1s fall 2 rise 1")
             .build();
@@ -160,7 +161,7 @@ public final class Demo {
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve("haproxy.log").toFile())
               .start();
-      await(() -> listening(port), Duration.ofSeconds(10), "HAProxy to listen");
+      Await.until(() -> listening(port), Duration.ofSeconds(10), "HAProxy to listen");
       out.println(
           "HAProxy "
               + "listens on 127.0.0.1:"
@@ -215,7 +216,7 @@ public final class Demo {
 
     section("Start: two instances in " + GROUP);
     discovery.start();
-    await(() -> publications.get() > 0, Duration.ofSeconds(20), "the first publication");
+    Await.until(() -> publications.get() > 0, Duration.ofSeconds(20), "the first publication");
     show(haproxyCfg, "backend web");
     show(dir.resolve("upstreams.conf"), "upstream web");
     show(dir.resolve("dispatcher.list"), "# setid");
@@ -229,7 +230,7 @@ public final class Demo {
     section("Throttling burst: EC2 answers RequestLimitExceeded for a while");
     ec2.throttleNext(12);
     discovery.refresh();
-    await(
+    Await.until(
         () -> discovery.status().consecutiveFailures() > 0,
         Duration.ofSeconds(30),
         "a failed fetch");
@@ -241,7 +242,7 @@ public final class Demo {
     probe(4);
     ec2.clearFaults();
     discovery.refresh();
-    await(
+    Await.until(
         () -> discovery.status().consecutiveFailures() == 0,
         Duration.ofSeconds(30),
         "a successful fetch");
@@ -274,7 +275,7 @@ public final class Demo {
       }
     }
     discovery.refresh();
-    await(
+    Await.until(
         () -> discovery.status().held() != null || publications.get() > before,
         Duration.ofSeconds(20),
         "the guard's decision");
@@ -285,7 +286,7 @@ public final class Demo {
               + "; published once seen twice "
               + "over 3 s (60 s by default)");
     }
-    await(() -> publications.get() > before, Duration.ofSeconds(20), "the confirmation");
+    Await.until(() -> publications.get() > before, Duration.ofSeconds(20), "the confirmation");
     show(haproxyCfg, "backend web");
     probe(4);
 
@@ -337,7 +338,7 @@ public final class Demo {
     int before = publications.get();
     change.run();
     discovery.refresh();
-    await(() -> publications.get() > before, Duration.ofSeconds(20), "the change");
+    Await.until(() -> publications.get() > before, Duration.ofSeconds(20), "the change");
   }
 
   private void probe(int requests) throws InterruptedException {
@@ -382,23 +383,6 @@ public final class Demo {
     return cut > 0 ? text.substring(0, cut) : text.length() > 120 ? text.substring(0, 120) : text;
   }
 
-  private static String header(int port) {
-    return """
-        global
-            hard-stop-after 30s
-        defaults
-            mode http
-            timeout connect 2s
-            timeout client 30s
-            timeout server 30s
-            option idle-close-on-response
-        frontend fe
-            bind 127.0.0.1:%d
-            default_backend web
-        """
-        .formatted(port);
-  }
-
   private static boolean installed(String program) {
     try {
       Process p =
@@ -427,17 +411,6 @@ public final class Demo {
       return true;
     } catch (IOException e) {
       return false;
-    }
-  }
-
-  private static void await(BooleanSupplier condition, Duration timeout, String what)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("demo: timed out waiting for " + what);
-      }
-      Thread.sleep(20);
     }
   }
 
