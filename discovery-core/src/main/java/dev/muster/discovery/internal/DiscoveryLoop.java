@@ -169,25 +169,11 @@ public final class DiscoveryLoop {
     loop.lock();
     try {
       Snapshot baseline = delivery.load();
-      if (overrideRequested) {
-        overrideRequested = false;
-        decisions = decisions.acceptingNext();
-      }
-      Instant start = clock.instant();
-      lastAttempt = start;
-      fetches++;
-      Snapshot candidate;
-      try {
-        candidate = source.fetch(baseline);
-      } catch (RuntimeException e) {
-        fetchFailures++;
-        consecutiveFailures = 1;
-        lastError = source.describeFailure(e);
+      Snapshot candidate = fetch(baseline);
+      if (candidate == null) {
         log.error("{}: fetch failed: {}", name, lastError);
         return Discovery.Outcome.FAILED;
       }
-      lastSuccess = clock.instant();
-      lastFetchDuration = Duration.between(start, lastSuccess);
       if (baseline != null) {
         decisions = decisions.published(baseline, baseline.takenAt());
       }
@@ -277,6 +263,34 @@ public final class DiscoveryLoop {
     }
   }
 
+  /**
+   * Takes the operator's override if one was asked for, then fetches knowing {@code known} and
+   * records the attempt; {@code null} when the fetch failed ({@link #lastError} says why).
+   */
+  private Snapshot fetch(Snapshot known) {
+    if (overrideRequested) {
+      overrideRequested = false;
+      decisions = decisions.acceptingNext();
+    }
+    Instant start = clock.instant();
+    lastAttempt = start;
+    fetches++;
+    try {
+      Snapshot candidate = source.fetch(known);
+      lastSuccess = clock.instant();
+      lastFetchDuration = Duration.between(start, lastSuccess);
+      consecutiveFailures = 0;
+      lastError = null;
+      return candidate;
+    } catch (RuntimeException e) {
+      fetchFailures++;
+      lastFetchDuration = Duration.between(start, clock.instant());
+      consecutiveFailures++;
+      lastError = source.describeFailure(e);
+      return null;
+    }
+  }
+
   private void tick() {
     if (isClosed()) {
       return;
@@ -286,21 +300,9 @@ public final class DiscoveryLoop {
       synchronized (scheduling) {
         refreshQueued = false;
       }
-      if (overrideRequested) {
-        overrideRequested = false;
-        decisions = decisions.acceptingNext();
-      }
-      Instant start = clock.instant();
-      lastAttempt = start;
-      fetches++;
-      Snapshot candidate;
-      try {
-        candidate = source.fetch(published);
-      } catch (RuntimeException e) {
-        fetchFailures++;
-        lastFetchDuration = Duration.between(start, clock.instant());
-        consecutiveFailures++;
-        lastError = source.describeFailure(e);
+      int failuresBefore = consecutiveFailures;
+      Snapshot candidate = fetch(published);
+      if (candidate == null) {
         Duration next = scheduleNextTick();
         log.warn(
             "{}: fetch failed ({} in a row), keeping {}; next attempt in {} s: {}",
@@ -311,15 +313,10 @@ public final class DiscoveryLoop {
             lastError);
         return;
       }
-      Instant end = clock.instant();
-      lastFetchDuration = Duration.between(start, end);
-      if (consecutiveFailures > 0) {
-        log.info("{}: fetch succeeded again after {} failures", name, consecutiveFailures);
+      if (failuresBefore > 0) {
+        log.info("{}: fetch succeeded again after {} failures", name, failuresBefore);
       }
-      consecutiveFailures = 0;
-      lastError = null;
-      lastSuccess = end;
-      consider(candidate, end);
+      consider(candidate, lastSuccess);
       scheduleNextTick();
     } catch (RuntimeException e) {
       // A bug in a guard or listener path must not end the loop.
