@@ -2,30 +2,17 @@ package dev.muster.haproxy;
 
 import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.ApplyResult;
-import dev.muster.discovery.FileTarget;
-import dev.muster.discovery.Member;
 import dev.muster.discovery.Reloader;
 import dev.muster.discovery.Sink;
 import dev.muster.discovery.Snapshot;
-import dev.muster.discovery.TemplateRenderer;
 import dev.muster.discovery.Validator;
-import dev.muster.haproxy.internal.NoSuchBackendException;
 import dev.muster.haproxy.internal.RuntimeApi;
 import dev.muster.haproxy.internal.SlotPlan;
-import dev.muster.haproxy.internal.Slots;
-import dev.muster.haproxy.internal.StatsSocketApi;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runtime-API mode (hitless), a {@link Sink}: HAProxy keeps running while membership changes become
@@ -76,49 +63,20 @@ import org.slf4j.LoggerFactory;
  * <p>Requires {@code stats socket PATH level admin} in the header. Waits use the injected clock.
  * Thread-safe; the pipeline serialises calls.
  *
- * <p>The plan is pure ({@code internal.SlotPlan}); what runtime mode does to each server (drain,
- * warm-up, read-back and repair) is {@link ServerStates}.
+ * <p>This class is the documented face and builder. The plan is pure ({@code internal.SlotPlan});
+ * carrying it out is {@code RuntimeCore}, what it does to each server (drain, warm-up, read-back
+ * and repair) {@code ServerStates}, and the file kept for restarts {@code KeptFile}.
  */
 public final class HaproxyRuntime implements Sink {
-  private static final Logger log = LoggerFactory.getLogger("dev.muster.haproxy");
-
   /** Pauses between polls of HAProxy; tests pass one that moves a fake clock. */
   interface Sleeper {
     void sleep(Duration duration) throws InterruptedException;
   }
 
-  private final RuntimeApi api;
-  private final FileTarget file;
-  private final Reloader reloader;
-
-  /** The same file, written without the checker: only after {@link #checkChanges}. */
-  private final FileTarget slotFile;
-
-  private final SlotFileRenderer renderer;
-  private final int initialSlots;
-  private final Duration warmupTimeout;
-
-  /** Slots per HAProxy backend name (safe name). */
-  private final Map<String, Slots> backends = new TreeMap<>();
-
-  /** Raw backend name per safe name, for the renderer. */
-  private final Map<String, String> rawNames = new TreeMap<>();
-
-  private int reloads;
-
-  /** Drains, warm-ups, read-back and repair of HAProxy's servers. */
-  private final ServerStates servers;
+  private final RuntimeCore core;
 
   private HaproxyRuntime(Builder b) {
-    this.api = b.api != null ? b.api : new StatsSocketApi(b.statsSocket);
-    this.file = FileTarget.newBuilder(b.configFile).validator(b.validator).build();
-    this.slotFile = FileTarget.newBuilder(b.configFile).build();
-    this.reloader = b.reloader;
-    this.renderer = b.config.buildSlotFile();
-    this.initialSlots = b.slots;
-    this.warmupTimeout = b.warmupTimeout;
-    this.servers =
-        new ServerStates(api, b.drainTimeout, b.warmupTimeout, b.clock, b.sleeper, b.pollInterval);
+    this.core = new RuntimeCore(b);
   }
 
   /** A new builder; stats socket, configuration file and reloader are required. */
@@ -134,66 +92,8 @@ public final class HaproxyRuntime implements Sink {
    *     not passed its health check yet; the next call continues from there
    */
   @Override
-  public synchronized ApplyResult apply(Map<String, Snapshot> memberships) {
-    if (!Files.exists(file.path())) {
-      bootstrap(memberships);
-    }
-    Map<String, SlotPlan> plans = new TreeMap<>();
-    Map<String, Snapshot> added = new TreeMap<>();
-    for (Map.Entry<String, Snapshot> e : new TreeMap<>(memberships).entrySet()) {
-      String backend = register(e.getKey());
-      Slots slots = backends.get(backend);
-      if (!slots.learned()) {
-        try {
-          servers.learn(backend, slots, e.getValue());
-        } catch (NoSuchBackendException missing) {
-          added.put(backend, e.getValue());
-          continue;
-        }
-      }
-      plans.put(backend, SlotPlan.of(slots, e.getValue()));
-    }
-    if (!added.isEmpty()) {
-      addBackends(added);
-      added.forEach(
-          (backend, snapshot) -> plans.put(backend, SlotPlan.of(backends.get(backend), snapshot)));
-    }
-    if (plans.values().stream().anyMatch(p -> !p.isEmpty())) {
-      // HAProxy's checker sees the new server lines before any server changes, so a member it
-      // would refuse fails here (rejected: the pipeline can leave it out), not half way.
-      checkChanges(plans, memberships);
-    }
-    int changes = 0;
-    for (Map.Entry<String, SlotPlan> e : plans.entrySet()) {
-      changes += execute(e.getKey(), backends.get(e.getKey()), e.getValue());
-    }
-    boolean written = writeSlots();
-    List<String> warming = new ArrayList<>();
-    for (Map.Entry<String, Slots> e : backends.entrySet()) {
-      try {
-        changes += servers.verify(e.getKey(), e.getValue(), warming);
-      } catch (NoSuchBackendException missing) {
-        // HAProxy was reloaded with an older file: learn it afresh, which adds it back.
-        e.getValue().learned(false);
-        throw missing;
-      }
-    }
-    if (!warming.isEmpty()) {
-      throw new ApplyException(
-          "runtime apply pending: "
-              + warming.size()
-              + " new member(s) "
-              + "have not passed their health check within "
-              + warmupTimeout.toMillis()
-              + " ms and "
-              + "stay drained: "
-              + String.join(", ", warming));
-    }
-    return changes > 0 || written
-        ? new ApplyResult(
-            ApplyResult.Outcome.APPLIED,
-            changes + " runtime change(s)" + (written ? ", " + file.path() + " rewritten" : ""))
-        : ApplyResult.UNCHANGED;
+  public ApplyResult apply(Map<String, Snapshot> memberships) {
+    return core.apply(memberships);
   }
 
   /**
@@ -201,15 +101,8 @@ public final class HaproxyRuntime implements Sink {
    * nothing: how the pipeline finds members HAProxy would refuse.
    */
   @Override
-  public synchronized void check(Map<String, Snapshot> memberships) {
-    Map<String, List<Member>> after = new TreeMap<>();
-    memberships.forEach(
-        (name, snapshot) -> {
-          Slots slots = backends.get(TemplateRenderer.safeName(name));
-          Slots current = slots != null ? slots : new Slots(initialSlots);
-          after.put(name, SlotPlan.of(current, snapshot).result(current).asList());
-        });
-    file.check(renderer.renderSlots(after));
+  public void check(Map<String, Snapshot> memberships) {
+    core.check(memberships);
   }
 
   /**
@@ -217,15 +110,8 @@ public final class HaproxyRuntime implements Sink {
    * starting HAProxy the first time. {@link #apply} does this by itself when the file does not
    * exist.
    */
-  public synchronized void bootstrap(Map<String, Snapshot> memberships) {
-    memberships.forEach(
-        (name, snapshot) -> {
-          Slots slots = backends.get(register(name));
-          Slots after = SlotPlan.of(slots, snapshot).result(slots);
-          backends.put(TemplateRenderer.safeName(name), after);
-          after.learned(true);
-        });
-    writeFile();
+  public void bootstrap(Map<String, Snapshot> memberships) {
+    core.bootstrap(memberships);
   }
 
   /**
@@ -235,177 +121,44 @@ public final class HaproxyRuntime implements Sink {
    *
    * @return how many servers needed a repair
    */
-  public synchronized int verify(String backend) {
-    String safe = TemplateRenderer.safeName(backend);
-    Slots slots = backends.get(safe);
-    if (slots == null) {
-      throw new IllegalArgumentException("backend " + backend + " has not been applied yet");
-    }
-    return servers.verify(safe, slots, new ArrayList<>());
+  public int verify(String backend) {
+    return core.verify(backend);
   }
 
   /** How many reloads slot growth needed so far. */
-  public synchronized int reloadCount() {
-    return reloads;
+  public int reloadCount() {
+    return core.reloadCount();
   }
 
   /** How many drifted servers {@link #verify} repaired so far. */
-  public synchronized int repairCount() {
-    return servers.repairs();
+  public int repairCount() {
+    return core.repairCount();
   }
 
   /** The slot count of {@code backend}, or 0 if it has not been applied yet. */
-  public synchronized int slotCount(String backend) {
-    Slots slots = backends.get(TemplateRenderer.safeName(backend));
-    return slots == null ? 0 : slots.size();
-  }
-
-  private String register(String name) {
-    String safe = TemplateRenderer.safeName(name);
-    String earlier = rawNames.putIfAbsent(safe, name);
-    if (earlier != null && !earlier.equals(name)) {
-      throw new ApplyException(
-          "backends " + earlier + " and " + name + " have the same " + "HAProxy name " + safe);
-    }
-    backends.computeIfAbsent(safe, k -> new Slots(initialSlots));
-    return safe;
-  }
-
-  private int execute(String backend, Slots slots, SlotPlan plan) {
-    plan.weights()
-        .forEach(
-            (i, m) -> {
-              Member current = slots.member(i);
-              if (current.weight() != m.weight()) {
-                api.setServer(backend, Slots.name(i), "weight " + m.weight());
-                log.info(
-                    "{}: {} weight {} -> {}",
-                    backend,
-                    m.instanceId(),
-                    current.weight(),
-                    m.weight());
-              }
-              slots.assign(i, m);
-            });
-    servers.drain(backend, slots, plan.leaving());
-    if (plan.growTo() > 0) {
-      log.info(
-          "{}: {} free slots for {} new members: growing to {} slots (one reload)",
-          backend,
-          slots.free(),
-          plan.arriving().size(),
-          plan.growTo());
-      slots.grow(plan.growTo());
-      writeFile();
-      reloader.reload();
-      reloads++;
-    }
-    for (Member m : plan.arriving()) {
-      int i = slots.firstFree();
-      // The slot is ours from here: a failure below leaves it for the read-back to finish.
-      slots.assign(i, m);
-      api.setServer(backend, Slots.name(i), "addr " + m.address() + " port " + m.port());
-      api.setServer(backend, Slots.name(i), "weight " + m.weight());
-      servers.warm(backend, Slots.name(i));
-    }
-    return plan.leaving().size() + plan.weights().size() + plan.arriving().size();
-  }
-
-  /**
-   * Backends the running HAProxy does not have (a backend new to the configuration): they can only
-   * come with a new file, so it is written with their members in slots and HAProxy is reloaded
-   * once. If the reload fails they are learned again at the next apply, which tries again.
-   */
-  private void addBackends(Map<String, Snapshot> added) {
-    added.forEach(
-        (backend, snapshot) -> {
-          Slots slots = backends.get(backend);
-          Slots after = SlotPlan.of(slots, snapshot).result(slots);
-          backends.put(backend, after);
-        });
-    writeFile();
-    try {
-      reloader.reload();
-    } catch (RuntimeException e) {
-      added.keySet().forEach(backend -> backends.get(backend).learned(false));
-      throw e;
-    }
-    reloads++;
-    added.forEach(
-        (backend, snapshot) -> {
-          backends.get(backend).learned(true);
-          log.info(
-              "{}: new to HAProxy: written with its {} member(s), HAProxy reloaded once",
-              backend,
-              snapshot.size());
-        });
-  }
-
-  /**
-   * Validates what this apply changes before any runtime command: the header and every backend
-   * (with its options), holding only the server lines that the plans add or re-weight. At 10,000
-   * servers HAProxy's checker needs about 2 s for the whole file; the lines that stay were
-   * validated when they were written, and a slot's line depends only on its member, the server
-   * options and the header (BENCHMARKS.md, apply cost). A plan that grows the slots validates the
-   * whole file, as the reload that follows needs it anyway.
-   */
-  private void checkChanges(Map<String, SlotPlan> plans, Map<String, Snapshot> memberships) {
-    if (plans.values().stream().anyMatch(p -> p.growTo() > 0)) {
-      check(memberships);
-      return;
-    }
-    Map<String, List<Member>> changed = new TreeMap<>();
-    backends.forEach(
-        (safe, slots) -> {
-          SlotPlan plan = plans.get(safe);
-          List<Member> lines = new ArrayList<>();
-          if (plan != null) {
-            lines.addAll(plan.arriving());
-            lines.addAll(plan.weights().values());
-          }
-          changed.put(rawNames.get(safe), lines);
-        });
-    file.check(renderer.renderSlots(changed));
-  }
-
-  /** Writes the file for the current slots (validated, not reloaded); true if it changed. */
-  private boolean writeFile() {
-    return file.apply(renderSlots()).outcome() == ApplyResult.Outcome.APPLIED;
-  }
-
-  /**
-   * Writes the file for the current slots after runtime commands, without running the checker
-   * again: every line in it was validated, the changed ones by {@link #checkChanges} just before.
-   */
-  private boolean writeSlots() {
-    return slotFile.apply(renderSlots()).outcome() == ApplyResult.Outcome.APPLIED;
-  }
-
-  private String renderSlots() {
-    Map<String, List<Member>> slots = new LinkedHashMap<>();
-    backends.forEach((safe, s) -> slots.put(rawNames.get(safe), s.asList()));
-    return renderer.renderSlots(slots);
+  public int slotCount(String backend) {
+    return core.slotCount(backend);
   }
 
   @Override
   public String toString() {
-    return "HAProxy runtime API, " + file.path();
+    return core.toString();
   }
 
   /** Builds a {@link HaproxyRuntime}. Not thread-safe. */
   public static final class Builder {
-    private Path statsSocket;
-    private Path configFile;
-    private Reloader reloader;
-    private Validator validator = Haproxy.validator();
-    private HaproxyConfig.Builder config;
-    private int slots = 16;
-    private Duration drainTimeout = Duration.ofSeconds(30);
-    private Duration warmupTimeout = Duration.ofSeconds(30);
-    private Duration pollInterval = Duration.ofMillis(100);
-    private Clock clock = Clock.systemUTC();
-    private Sleeper sleeper = d -> Thread.sleep(d.toMillis());
-    private RuntimeApi api;
+    Path statsSocket;
+    Path configFile;
+    Reloader reloader;
+    Validator validator = Haproxy.validator();
+    HaproxyConfig.Builder config;
+    int slots = 16;
+    Duration drainTimeout = Duration.ofSeconds(30);
+    Duration warmupTimeout = Duration.ofSeconds(30);
+    Duration pollInterval = Duration.ofMillis(100);
+    Clock clock = Clock.systemUTC();
+    Sleeper sleeper = d -> Thread.sleep(d.toMillis());
+    RuntimeApi api;
 
     private Builder() {}
 
