@@ -30,5 +30,6 @@ module dev.muster.discovery {
       dev.muster.nginx,
       dev.muster.kamailio,
       dev.muster.events,
-      dev.muster.agent;
+      dev.muster.agent,
+      dev.muster.benchmarks;
 }

@@ -2,8 +2,9 @@
  * Muster's test kit: protocol-faithful stand-ins for EC2 and IMDSv2 on loopback, for the real AWS
  * SDK, and a simulated fleet. The API is {@code dev.muster.testkit}.
  */
-// The AWS SDK is made of automatic modules.
-@SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
+// The AWS SDK is made of automatic modules; the benchmarks named in the qualified export are
+// compiled after this one.
+@SuppressWarnings({"module", "requires-automatic", "requires-transitive-automatic"})
 module dev.muster.testkit {
   requires transitive software.amazon.awssdk.services.ec2;
   requires transitive software.amazon.awssdk.imds;
@@ -24,4 +25,6 @@ module dev.muster.testkit {
   requires com.fasterxml.jackson.core;
 
   exports dev.muster.testkit;
+  exports dev.muster.testkit.internal to
+      dev.muster.benchmarks;
 }
