@@ -17,14 +17,13 @@ import dev.muster.fixtures.Await;
 import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.HttpFleet;
 import dev.muster.fixtures.LoadClient;
+import dev.muster.fixtures.ScaleScript;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -147,8 +146,6 @@ class HaproxyReloadIT {
 
   @Test
   void zeroFailedRequestsWhileTheFleetScalesTwentyFourTimes() throws Exception {
-    Deque<FakeInstance> members = new ArrayDeque<>(ec2.fleet().running());
-    Deque<HttpBackend> spare = new ArrayDeque<>(servers.subList(2, servers.size()));
     LoadClient keepAlive =
         LoadClient.start(
             "127.0.0.1",
@@ -163,18 +160,14 @@ class HaproxyReloadIT {
             "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 2, 1_000_000, Duration.ofSeconds(90));
     HttpBackend lastRemoved = null;
     try {
-      for (int event = 0; event < 24; event++) {
-        if (event % 2 == 0 || members.size() <= 2) {
-          HttpBackend server = spare.poll();
-          applyChange(() -> members.add(launch(server)));
-        } else {
-          FakeInstance leaving = members.poll();
-          lastRemoved = fleet.backendOf(leaving.instanceId());
-          applyChange(() -> ec2.fleet().terminate(leaving.instanceId()));
-          spare.add(lastRemoved);
-        }
-        Thread.sleep(200);
-      }
+      lastRemoved =
+          ScaleScript.play(
+              ec2,
+              fleet,
+              servers.subList(2, servers.size()),
+              24,
+              Duration.ofMillis(200),
+              this::applyChange);
       // The last removed backend gets no new requests once its removal is live.
       Thread.sleep(500);
       long afterRemoval = lastRemoved.requests();

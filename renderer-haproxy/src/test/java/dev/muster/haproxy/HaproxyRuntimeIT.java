@@ -12,6 +12,7 @@ import dev.muster.fixtures.Await;
 import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.HttpFleet;
 import dev.muster.fixtures.LoadClient;
+import dev.muster.fixtures.ScaleScript;
 import dev.muster.haproxy.internal.RuntimeApi;
 import dev.muster.haproxy.internal.StatsSocketApi;
 import dev.muster.haproxy.internal.UnixSocketCli;
@@ -20,9 +21,7 @@ import dev.muster.testkit.FakeInstance;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -154,8 +153,6 @@ class HaproxyRuntimeIT {
   void zeroFailedRequestsAndNoReloadWhileTheFleetScalesTwentyFourTimes() throws Exception {
     start(8, 2);
     long reloadsBefore = masterReloads();
-    Deque<FakeInstance> members = new ArrayDeque<>(ec2.fleet().running());
-    Deque<HttpBackend> spare = new ArrayDeque<>(servers.subList(2, servers.size()));
     LoadClient keepAlive =
         LoadClient.start(
             "127.0.0.1",
@@ -170,18 +167,14 @@ class HaproxyRuntimeIT {
             "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 2, 1_000_000, Duration.ofSeconds(120));
     HttpBackend lastRemoved = null;
     try {
-      for (int event = 0; event < 24; event++) {
-        if (event % 2 == 0 || members.size() <= 2) {
-          HttpBackend server = spare.poll();
-          applyChange(() -> members.add(launch(server)));
-        } else {
-          FakeInstance leaving = members.poll();
-          lastRemoved = fleet.backendOf(leaving.instanceId());
-          applyChange(() -> ec2.fleet().terminate(leaving.instanceId()));
-          spare.add(lastRemoved);
-        }
-        Thread.sleep(100);
-      }
+      lastRemoved =
+          ScaleScript.play(
+              ec2,
+              fleet,
+              servers.subList(2, servers.size()),
+              24,
+              Duration.ofMillis(100),
+              this::applyChange);
       long afterDrain = lastRemoved.requests();
       Thread.sleep(1000);
       assertEquals(

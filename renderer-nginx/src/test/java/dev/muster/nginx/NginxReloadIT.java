@@ -16,14 +16,13 @@ import dev.muster.fixtures.Await;
 import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.HttpFleet;
 import dev.muster.fixtures.LoadClient;
+import dev.muster.fixtures.ScaleScript;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -138,8 +137,6 @@ class NginxReloadIT {
   @Test
   void zeroFailedRequestsForCloseAndRetryingClientsWhileTheFleetScales() throws Exception {
     start(Duration.ZERO);
-    Deque<FakeInstance> members = new ArrayDeque<>(ec2.fleet().running());
-    Deque<HttpBackend> spare = new ArrayDeque<>(servers.subList(2, servers.size()));
     LoadClient close =
         LoadClient.start(
             "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 2, 1_000_000, Duration.ofSeconds(90));
@@ -162,17 +159,13 @@ class NginxReloadIT {
             1_000_000,
             Duration.ofSeconds(90));
     try {
-      for (int event = 0; event < 20; event++) {
-        if (event % 2 == 0 || members.size() <= 2) {
-          HttpBackend server = spare.poll();
-          applyChange(() -> members.add(launch(server)));
-        } else {
-          FakeInstance leaving = members.poll();
-          applyChange(() -> ec2.fleet().terminate(leaving.instanceId()));
-          spare.add(fleet.backendOf(leaving.instanceId()));
-        }
-        Thread.sleep(250);
-      }
+      ScaleScript.play(
+          ec2,
+          fleet,
+          servers.subList(2, servers.size()),
+          20,
+          Duration.ofMillis(250),
+          this::applyChange);
     } finally {
       close.stop();
       retrying.stop();
