@@ -1,6 +1,6 @@
 /**
- * Muster's JMH benchmarks. A sibling of the modules it measures, so it may read the internals
- * they export to it by name (the streaming parser, the test kit's wire formats).
+ * Muster's JMH benchmarks. A sibling of the modules it measures, so it may read the internals they
+ * export to it by name (the streaming parser, the test kit's wire formats).
  */
 // JMH and the test fixtures are automatic modules.
 @SuppressWarnings({"requires-automatic"})
