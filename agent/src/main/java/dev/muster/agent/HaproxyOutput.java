@@ -28,7 +28,7 @@ record HaproxyOutput(
     return Output.paths(
         "header", servers.header(),
         "template", servers.template(),
-        "reload.master_socket", reload == null ? null : reload.masterSocket());
+        "reload.master_socket", masterSocket());
   }
 
   @Override

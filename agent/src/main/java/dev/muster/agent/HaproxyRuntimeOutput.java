@@ -48,7 +48,7 @@ record HaproxyRuntimeOutput(
         "stats_socket",
         statsSocket,
         "reload.master_socket",
-        reload == null ? null : reload.masterSocket());
+        masterSocket());
   }
 
   @Override

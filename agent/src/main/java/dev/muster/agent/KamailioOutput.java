@@ -38,11 +38,7 @@ record KamailioOutput(
 
   @Override
   public Map<String, Path> reads() {
-    return Output.paths(
-        "template",
-        template,
-        "reload.master_socket",
-        reload == null ? null : reload.masterSocket());
+    return Output.paths("template", template, "reload.master_socket", masterSocket());
   }
 
   @Override

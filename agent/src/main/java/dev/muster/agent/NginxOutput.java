@@ -36,7 +36,7 @@ record NginxOutput(
     return Output.paths(
         "main_config", mainConfig,
         "template", template,
-        "reload.master_socket", reload == null ? null : reload.masterSocket());
+        "reload.master_socket", masterSocket());
   }
 
   @Override

@@ -109,6 +109,11 @@ sealed interface Output
     }
   }
 
+  /** The master socket its reload talks to, or {@code null}. */
+  default Path masterSocket() {
+    return reload() == null ? null : reload().masterSocket();
+  }
+
   /** The paths of {@code pairs} (setting, path; a {@code null} path is left out), in order. */
   static Map<String, Path> paths(Object... pairs) {
     Map<String, Path> out = new LinkedHashMap<>();

@@ -80,11 +80,7 @@ record TemplateOutput(
 
   @Override
   public Map<String, Path> reads() {
-    return Output.paths(
-        "template",
-        template,
-        "reload.master_socket",
-        reload == null ? null : reload.masterSocket());
+    return Output.paths("template", template, "reload.master_socket", masterSocket());
   }
 
   @Override

@@ -112,14 +112,7 @@ public record Decision(
     Guard.Judgement judged =
         Guard.check(state.policy(), state.guard(), published, candidate, changes, now);
     if (!judged.verdict().accepted()) {
-      return new Decision(
-          Kind.HOLD,
-          null,
-          null,
-          judged.verdict().reason(),
-          null,
-          state.with(judged.next(), state.debounce().cancel()),
-          notes(judged));
+      return hold(judged, state.with(judged.next(), state.debounce().cancel()));
     }
     if (published == null) {
       return new Decision(
@@ -184,14 +177,7 @@ public record Decision(
     Guard.Judgement judged =
         Guard.check(state.policy(), state.guard(), baseline, candidate, changes, now);
     if (!judged.verdict().accepted()) {
-      return new Decision(
-          Kind.HOLD,
-          null,
-          null,
-          judged.verdict().reason(),
-          null,
-          state.with(judged.next(), state.debounce()),
-          notes(judged));
+      return hold(judged, state.with(judged.next(), state.debounce()));
     }
     return new Decision(
         Kind.PUBLISH,
@@ -201,6 +187,11 @@ public record Decision(
         null,
         state.with(judged.next(), state.debounce()),
         notes(judged));
+  }
+
+  private static Decision hold(Guard.Judgement judged, State next) {
+    return new Decision(
+        Kind.HOLD, null, null, judged.verdict().reason(), null, next, notes(judged));
   }
 
   private static List<Note> notes(Guard.Judgement judged) {
