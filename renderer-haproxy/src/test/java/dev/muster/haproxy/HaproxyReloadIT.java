@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.ConfigPipeline;
-import dev.muster.discovery.Discovery;
 import dev.muster.discovery.Ec2MembershipSource;
 import dev.muster.discovery.FileTarget;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import dev.muster.discovery.Renderer;
 import dev.muster.discovery.Snapshot;
+import dev.muster.discovery.testing.LoopRig;
 import dev.muster.fixtures.Await;
 import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.HttpFleet;
@@ -47,7 +47,7 @@ class HaproxyReloadIT {
   private List<HttpBackend> servers;
   private FakeEc2 ec2;
   private HaproxyProcess haproxy;
-  private Discovery discovery;
+  private LoopRig loop;
   private ConfigPipeline pipeline;
   private Renderer renderer;
   private Path config;
@@ -94,22 +94,14 @@ class HaproxyReloadIT {
                     .reloader(Haproxy.reloader(master))
                     .build())
             .build();
-    discovery =
-        Discovery.newBuilder()
-            .name("web")
-            .source(source)
-            .listener(pipeline.backend("web"))
-            .interval(Duration.ofSeconds(2))
-            .jitter(0)
-            .build();
-    discovery.start();
-    await(() -> pipeline.memberships().containsKey("web"), "first publication");
+    loop =
+        LoopRig.start("web", source, Duration.ofSeconds(2), Duration.ZERO, pipeline.backend("web"));
   }
 
   @AfterEach
   void stop() {
-    if (discovery != null) {
-      discovery.close();
+    if (loop != null) {
+      loop.close();
     }
     if (pipeline != null) {
       pipeline.close();
@@ -134,10 +126,7 @@ class HaproxyReloadIT {
   }
 
   private void applyChange(Runnable change) throws InterruptedException {
-    int before = pipeline.appliedCount();
-    change.run();
-    discovery.refresh();
-    await(() -> pipeline.appliedCount() > before, "the change to be applied");
+    loop.applyChange(change, pipeline::appliedCount);
   }
 
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {
@@ -255,7 +244,7 @@ class HaproxyReloadIT {
                     .build())
             .build();
     bad.backend("web")
-        .onChange(discovery.current().orElseThrow(), dev.muster.discovery.Changes.NONE);
+        .onChange(loop.discovery().current().orElseThrow(), dev.muster.discovery.Changes.NONE);
 
     assertTrue(bad.lastFailure() instanceof ApplyException);
     assertTrue(
@@ -280,7 +269,7 @@ class HaproxyReloadIT {
     int calls = ec2.describeInstancesCalls();
 
     for (int i = 0; i < 20; i++) {
-      discovery.refresh();
+      loop.discovery().refresh();
       int target = calls + i + 1;
       await(() -> ec2.describeInstancesCalls() >= target, "fetch " + target);
     }
@@ -321,7 +310,7 @@ class HaproxyReloadIT {
 
     String live = Files.readString(config);
     List<String> serverLines = live.lines().filter(l -> l.strip().startsWith("server")).toList();
-    Snapshot published = discovery.current().orElseThrow();
+    Snapshot published = loop.discovery().current().orElseThrow();
     assertEquals(published.size(), serverLines.size(), live);
     assertTrue(
         serverLines.stream()

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.muster.discovery.ConfigPipeline;
-import dev.muster.discovery.Discovery;
 import dev.muster.discovery.Ec2MembershipSource;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
+import dev.muster.discovery.testing.LoopRig;
 import dev.muster.fixtures.Await;
 import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.HttpFleet;
@@ -27,7 +27,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -42,10 +41,9 @@ class HaproxyRuntimeIT {
 
   private HttpFleet fleet;
   private List<HttpBackend> servers;
-  private final AtomicInteger publications = new AtomicInteger();
   private FakeEc2 ec2;
   private HaproxyProcess haproxy;
-  private Discovery discovery;
+  private LoopRig loop;
   private HaproxyRuntime runtime;
   private ConfigPipeline pipeline;
   private StatsSocketApi api;
@@ -97,23 +95,13 @@ class HaproxyRuntimeIT {
     runtime.bootstrap(Map.of("web", source.fetch()));
     haproxy = HaproxyProcess.start(config, master, port);
     api = new StatsSocketApi(admin);
-    discovery =
-        Discovery.newBuilder()
-            .name("web")
-            .source(source)
-            .listener(listener)
-            .listener((s, c) -> publications.incrementAndGet())
-            .interval(Duration.ofSeconds(2))
-            .jitter(0)
-            .build();
-    discovery.start();
-    await(() -> publications.get() > 0, "first publication");
+    loop = LoopRig.start("web", source, Duration.ofSeconds(2), Duration.ZERO, listener);
   }
 
   @AfterEach
   void stop() {
-    if (discovery != null) {
-      discovery.close();
+    if (loop != null) {
+      loop.close();
     }
     if (pipeline != null) {
       pipeline.close();
@@ -134,10 +122,7 @@ class HaproxyRuntimeIT {
   }
 
   private void applyChange(Runnable change) throws InterruptedException {
-    int before = publications.get();
-    change.run();
-    discovery.refresh();
-    await(() -> publications.get() > before, "the change to be applied");
+    loop.applyChange(change, loop::publications);
   }
 
   private long masterReloads() throws Exception {

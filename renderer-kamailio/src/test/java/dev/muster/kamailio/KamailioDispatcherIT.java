@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.ConfigPipeline;
-import dev.muster.discovery.Discovery;
 import dev.muster.discovery.Ec2MembershipSource;
 import dev.muster.discovery.FileTarget;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import dev.muster.discovery.Snapshot;
+import dev.muster.discovery.testing.LoopRig;
 import dev.muster.fixtures.Await;
 import dev.muster.testkit.FakeEc2;
 import dev.muster.testkit.FakeInstance;
@@ -47,7 +47,7 @@ class KamailioDispatcherIT {
   private final Map<String, Integer> uasPorts = new HashMap<>();
   private final Map<String, String> uasOf = new HashMap<>();
   private FakeEc2 ec2;
-  private Discovery discovery;
+  private LoopRig loop;
   private ConfigPipeline pipeline;
   private DispatcherReloader reloader;
   private DispatcherList renderer;
@@ -110,22 +110,14 @@ class KamailioDispatcherIT {
                     .reloader(reloader)
                     .build())
             .build();
-    discovery =
-        Discovery.newBuilder()
-            .name("acd")
-            .source(source)
-            .listener(pipeline.backend("acd"))
-            .interval(Duration.ofSeconds(2))
-            .jitter(0)
-            .build();
-    discovery.start();
-    await(() -> pipeline.memberships().containsKey("acd"), "first publication");
+    loop =
+        LoopRig.start("acd", source, Duration.ofSeconds(2), Duration.ZERO, pipeline.backend("acd"));
   }
 
   @AfterEach
   void stop() {
-    if (discovery != null) {
-      discovery.close();
+    if (loop != null) {
+      loop.close();
     }
     if (pipeline != null) {
       pipeline.close();
@@ -170,10 +162,7 @@ class KamailioDispatcherIT {
   }
 
   private void applyChange(Runnable change) throws InterruptedException {
-    int before = pipeline.appliedCount();
-    change.run();
-    discovery.refresh();
-    await(() -> pipeline.appliedCount() > before, "the change to be applied");
+    loop.applyChange(change, pipeline::appliedCount);
   }
 
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {
@@ -268,7 +257,7 @@ class KamailioDispatcherIT {
     String text =
         zoned.render(
             Map.of("acd", dev.muster.discovery.Snapshot.of(members, java.time.Instant.EPOCH)));
-    discovery.close(); // this test applies by hand
+    loop.discovery().close(); // this test applies by hand
 
     FileTarget.newBuilder(list)
         .validator(Kamailio.validator())
@@ -289,10 +278,11 @@ class KamailioDispatcherIT {
     String before = Files.readString(list);
 
     ec2.fleet().running().forEach(i -> ec2.fleet().terminate(i.instanceId()));
-    discovery.refresh();
-    await(() -> discovery.status().held() != null, "the guard to hold");
+    loop.discovery().refresh();
+    await(() -> loop.discovery().status().held() != null, "the guard to hold");
 
-    assertTrue(discovery.status().held().contains("0 members"), discovery.status().held());
+    assertTrue(
+        loop.discovery().status().held().contains("0 members"), loop.discovery().status().held());
     assertEquals(before, Files.readString(list));
     FileTarget target =
         FileTarget.newBuilder(list).validator(Kamailio.validator()).reloader(reloader).build();

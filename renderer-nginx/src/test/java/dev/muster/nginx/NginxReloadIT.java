@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.Changes;
 import dev.muster.discovery.ConfigPipeline;
-import dev.muster.discovery.Discovery;
 import dev.muster.discovery.Ec2MembershipSource;
 import dev.muster.discovery.FileTarget;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import dev.muster.discovery.Renderer;
+import dev.muster.discovery.testing.LoopRig;
 import dev.muster.fixtures.Await;
 import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.HttpFleet;
@@ -45,7 +45,7 @@ class NginxReloadIT {
   private List<HttpBackend> servers;
   private FakeEc2 ec2;
   private NginxProcess nginx;
-  private Discovery discovery;
+  private LoopRig loop;
   private ConfigPipeline pipeline;
   private Path main;
   private Path include;
@@ -87,23 +87,19 @@ class NginxReloadIT {
                     .reloader(Nginx.reloader(main))
                     .build())
             .build();
-    discovery =
-        Discovery.newBuilder()
-            .name("web")
-            .source(source)
-            .listener(pipeline.backend("web"))
-            .interval(waitMin.isZero() ? Duration.ofSeconds(2) : Duration.ofMillis(100))
-            .waitMin(waitMin)
-            .jitter(0)
-            .build();
-    discovery.start();
-    await(() -> pipeline.memberships().containsKey("web"), "first publication");
+    loop =
+        LoopRig.start(
+            "web",
+            source,
+            waitMin.isZero() ? Duration.ofSeconds(2) : Duration.ofMillis(100),
+            waitMin,
+            pipeline.backend("web"));
   }
 
   @AfterEach
   void stop() {
-    if (discovery != null) {
-      discovery.close();
+    if (loop != null) {
+      loop.close();
     }
     if (pipeline != null) {
       pipeline.close();
@@ -124,10 +120,7 @@ class NginxReloadIT {
   }
 
   private void applyChange(Runnable change) throws InterruptedException {
-    int before = pipeline.appliedCount();
-    change.run();
-    discovery.refresh();
-    await(() -> pipeline.appliedCount() > before, "the change to be applied");
+    loop.applyChange(change, pipeline::appliedCount);
   }
 
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {
@@ -249,7 +242,7 @@ class NginxReloadIT {
     Thread.sleep(2000);
 
     assertEquals(before + 1, pipeline.appliedCount(), "five changes, one reload");
-    assertEquals(7, discovery.current().orElseThrow().size());
+    assertEquals(7, loop.discovery().current().orElseThrow().size());
     System.out.println(
         "nginx: a burst of 5 changes within 1 s, waitMin 1.5 s: "
             + (pipeline.appliedCount() - before)
@@ -271,7 +264,7 @@ class NginxReloadIT {
                     .build())
             .build();
 
-    bad.backend("web").onChange(discovery.current().orElseThrow(), Changes.NONE);
+    bad.backend("web").onChange(loop.discovery().current().orElseThrow(), Changes.NONE);
 
     assertTrue(bad.lastFailure() instanceof ApplyException);
     assertTrue(
@@ -292,7 +285,7 @@ class NginxReloadIT {
     int calls = ec2.describeInstancesCalls();
 
     for (int i = 0; i < 20; i++) {
-      discovery.refresh();
+      loop.discovery().refresh();
       int target = calls + i + 1;
       await(() -> ec2.describeInstancesCalls() >= target, "fetch " + target);
     }
