@@ -14,6 +14,7 @@ import dev.muster.discovery.Renderer;
 import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.testing.LoopRig;
 import dev.muster.fixtures.Await;
+import dev.muster.fixtures.Closeables;
 import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.HttpFleet;
 import dev.muster.fixtures.LoadClient;
@@ -100,21 +101,7 @@ class HaproxyReloadIT {
 
   @AfterEach
   void stop() {
-    if (loop != null) {
-      loop.close();
-    }
-    if (pipeline != null) {
-      pipeline.close();
-    }
-    if (haproxy != null) {
-      haproxy.close();
-    }
-    if (ec2 != null) {
-      ec2.close();
-    }
-    if (fleet != null) {
-      fleet.close();
-    }
+    Closeables.closeAll(loop, pipeline, haproxy, ec2, fleet);
   }
 
   static String header(int port) {

@@ -11,6 +11,7 @@ import dev.muster.discovery.FileTarget;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import dev.muster.fixtures.Await;
+import dev.muster.fixtures.Closeables;
 import dev.muster.testkit.FakeEc2;
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,15 +38,7 @@ class KamailioFirstStartIT {
 
   @AfterEach
   void stop() {
-    if (pipeline != null) {
-      pipeline.close();
-    }
-    if (kamailio != null) {
-      kamailio.close();
-    }
-    if (ec2 != null) {
-      ec2.close();
-    }
+    Closeables.closeAll(pipeline, kamailio, ec2);
   }
 
   @Test

@@ -13,6 +13,7 @@ import dev.muster.discovery.Query;
 import dev.muster.discovery.Renderer;
 import dev.muster.discovery.testing.LoopRig;
 import dev.muster.fixtures.Await;
+import dev.muster.fixtures.Closeables;
 import dev.muster.fixtures.HttpBackend;
 import dev.muster.fixtures.HttpFleet;
 import dev.muster.fixtures.LoadClient;
@@ -98,21 +99,7 @@ class NginxReloadIT {
 
   @AfterEach
   void stop() {
-    if (loop != null) {
-      loop.close();
-    }
-    if (pipeline != null) {
-      pipeline.close();
-    }
-    if (nginx != null) {
-      nginx.close();
-    }
-    if (ec2 != null) {
-      ec2.close();
-    }
-    if (fleet != null) {
-      fleet.close();
-    }
+    Closeables.closeAll(loop, pipeline, nginx, ec2, fleet);
   }
 
   private FakeInstance launch(HttpBackend server) {
