@@ -46,6 +46,11 @@ scrape_configs:
         refresh_interval: $interval
         port: 80
         filters: [{name: "tag:role", values: [web]}]
+    # Discovery only: every target is dropped, so the fake fleet's addresses are never scraped.
+    relabel_configs:
+      - action: drop
+        regex: .*
+        source_labels: [__address__]
 YAML
   prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/data" \
       --web.listen-address="127.0.0.1:$port" > "$work/prometheus.log" 2>&1 &
