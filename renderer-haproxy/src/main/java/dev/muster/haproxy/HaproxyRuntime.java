@@ -2,6 +2,7 @@ package dev.muster.haproxy;
 
 import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.ApplyResult;
+import dev.muster.discovery.Drain;
 import dev.muster.discovery.Reloader;
 import dev.muster.discovery.Sink;
 import dev.muster.discovery.Snapshot;
@@ -68,10 +69,6 @@ import java.util.Objects;
  * and repair) {@code ServerStates}, and the file kept for restarts {@code KeptFile}.
  */
 public final class HaproxyRuntime implements Sink {
-  /** Pauses between polls of HAProxy; tests pass one that moves a fake clock. */
-  interface Sleeper {
-    void sleep(Duration duration) throws InterruptedException;
-  }
 
   private final RuntimeCore core;
 
@@ -157,7 +154,7 @@ public final class HaproxyRuntime implements Sink {
     Duration warmupTimeout = Duration.ofSeconds(30);
     Duration pollInterval = Duration.ofMillis(100);
     Clock clock = Clock.systemUTC();
-    Sleeper sleeper = d -> Thread.sleep(d.toMillis());
+    Drain.Sleeper sleeper = Drain.Sleeper.SYSTEM;
     RuntimeApi api;
 
     private Builder() {}
@@ -230,7 +227,7 @@ public final class HaproxyRuntime implements Sink {
     }
 
     /** For tests: the clock and the pause that drains and warm-ups wait with. */
-    Builder time(Clock clock, Sleeper sleeper) {
+    Builder time(Clock clock, Drain.Sleeper sleeper) {
       this.clock = Objects.requireNonNull(clock, "clock");
       this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
       return this;

@@ -1,9 +1,9 @@
 package dev.muster.haproxy;
 
 import dev.muster.discovery.ApplyException;
+import dev.muster.discovery.Drain.Sleeper;
 import dev.muster.discovery.Member;
 import dev.muster.discovery.Snapshot;
-import dev.muster.haproxy.HaproxyRuntime.Sleeper;
 import dev.muster.haproxy.internal.RuntimeApi;
 import dev.muster.haproxy.internal.RuntimeApi.ServerState;
 import dev.muster.haproxy.internal.Slots;

@@ -115,14 +115,8 @@ public record Decision(
       return hold(judged, state.with(judged.next(), state.debounce().cancel()));
     }
     if (published == null) {
-      return new Decision(
-          Kind.PUBLISH,
-          candidate,
-          changes,
-          null,
-          null,
-          state.with(judged.next(), state.debounce()),
-          notes(judged));
+      return publish(
+          candidate, changes, state.with(judged.next(), state.debounce()), notes(judged));
     }
     Debouncer offered = state.debounce().offer(candidate, now);
     if (!offered.isDue(now)) {
@@ -135,14 +129,8 @@ public record Decision(
           state.with(judged.next(), offered),
           notes(judged));
     }
-    return new Decision(
-        Kind.PUBLISH,
-        offered.pending(),
-        changes,
-        null,
-        null,
-        state.with(judged.next(), offered.cancel()),
-        notes(judged));
+    return publish(
+        offered.pending(), changes, state.with(judged.next(), offered.cancel()), notes(judged));
   }
 
   /** When a {@code WAIT} is over: {@code PUBLISH} the pending membership if it is due. */
@@ -155,14 +143,7 @@ public record Decision(
     }
     Snapshot due = debounce.pending();
     Changes changes = published == null ? Changes.allAdded(due) : Changes.between(published, due);
-    return new Decision(
-        Kind.PUBLISH,
-        due,
-        changes,
-        null,
-        null,
-        state.with(state.guard(), debounce.cancel()),
-        List.of());
+    return publish(due, changes, state.with(state.guard(), debounce.cancel()), List.of());
   }
 
   /**
@@ -179,14 +160,12 @@ public record Decision(
     if (!judged.verdict().accepted()) {
       return hold(judged, state.with(judged.next(), state.debounce()));
     }
-    return new Decision(
-        Kind.PUBLISH,
-        candidate,
-        changes,
-        null,
-        null,
-        state.with(judged.next(), state.debounce()),
-        notes(judged));
+    return publish(candidate, changes, state.with(judged.next(), state.debounce()), notes(judged));
+  }
+
+  private static Decision publish(
+      Snapshot snapshot, Changes changes, State next, List<Note> notes) {
+    return new Decision(Kind.PUBLISH, snapshot, changes, null, null, next, notes);
   }
 
   private static Decision hold(Guard.Judgement judged, State next) {

@@ -177,13 +177,13 @@ public final class Guard {
     if (s.acceptNext()) {
       return new Judgement(
           Verdict.ACCEPT,
-          confirmed(s),
+          State.INITIAL, // the hold ends and the window starts again: the new normal
           new Note(Note.Level.WARN, what + " accepted by explicit override"));
     }
     if (seen >= policy.confirmations() && heldFor.compareTo(policy.holdMin()) >= 0) {
       return new Judgement(
           Verdict.ACCEPT,
-          confirmed(s),
+          State.INITIAL, // the hold ends and the window starts again: the new normal
           new Note(
               Note.Level.WARN,
               what
@@ -227,11 +227,6 @@ public final class Guard {
         state.released(),
         new Note(
             Note.Level.INFO, "hold on " + describe(policy, state.holding()) + " released: " + why));
-  }
-
-  /** A held view accepted: the hold ends, and it is the new normal (the window starts again). */
-  private static State confirmed(State s) {
-    return new State(null, Set.of(), 0, null, false, List.of());
   }
 
   private static Condition condition(

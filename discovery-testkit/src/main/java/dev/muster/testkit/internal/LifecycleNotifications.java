@@ -26,13 +26,9 @@ public final class LifecycleNotifications {
       String instanceId,
       Instant at) {
     String now = at.toString();
-    String auto =
-        "{\"Origin\":\"AutoScalingGroup\",\"Destination\":\"EC2\",\"Service\":\"AWS Auto Scaling\","
-            + "\"Time\":"
-            + Json.quote(now)
-            + ",\"AccountId\":\"123456789012\",\"RequestId\":"
-            + Json.quote(UUID.randomUUID().toString())
-            + ",\"LifecycleActionToken\":"
+    // The action's fields, the same in Auto Scaling's notification and EventBridge's detail.
+    String action =
+        "\"LifecycleActionToken\":"
             + Json.quote(token)
             + ",\"AutoScalingGroupName\":"
             + Json.quote(group)
@@ -41,7 +37,15 @@ public final class LifecycleNotifications {
             + ",\"EC2InstanceId\":"
             + Json.quote(instanceId)
             + ",\"LifecycleTransition\":"
-            + Json.quote(transition)
+            + Json.quote(transition);
+    String auto =
+        "{\"Origin\":\"AutoScalingGroup\",\"Destination\":\"EC2\",\"Service\":\"AWS Auto Scaling\","
+            + "\"Time\":"
+            + Json.quote(now)
+            + ",\"AccountId\":\"123456789012\",\"RequestId\":"
+            + Json.quote(UUID.randomUUID().toString())
+            + ","
+            + action
             + "}";
     return switch (format) {
       case "AUTO_SCALING" -> auto;
@@ -73,16 +77,8 @@ public final class LifecycleNotifications {
                   "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:example:"
                       + "autoScalingGroupName/"
                       + group)
-              + "],\"detail\":{\"LifecycleActionToken\":"
-              + Json.quote(token)
-              + ",\"AutoScalingGroupName\":"
-              + Json.quote(group)
-              + ",\"LifecycleHookName\":"
-              + Json.quote(hook)
-              + ",\"EC2InstanceId\":"
-              + Json.quote(instanceId)
-              + ",\"LifecycleTransition\":"
-              + Json.quote(transition)
+              + "],\"detail\":{"
+              + action
               + "}}";
     };
   }
