@@ -24,6 +24,13 @@ import java.util.function.UnaryOperator;
  * generated deterministically from counters, so two runs of a test see the same fleet. Instances
  * are served in launch order, grouped by reservation.
  *
+ * <p>Addresses are on loopback by default: private addresses in 127.0.0.0/8 (instance {@code n}
+ * gets 127.0.x.y, its other interfaces and secondary addresses other 127.x.y.z), public addresses
+ * in 127.250.0.0/16 and IPv6 addresses in the documentation prefix 2001:db8::/32, so a real proxy
+ * or scraper pointed at a simulated fleet never sends a packet off the machine. {@link
+ * #vpcAddresses()} asks for a realistic VPC layout (10.x private, 198.51.100.x-style public) for
+ * render-only tests that show what a configuration looks like on AWS.
+ *
  * <p>Why this size: one documented method per thing a test does to a fleet (launch, terminate, tag,
  * scale a group), all under one lock.
  */
@@ -41,6 +48,7 @@ public final class SimulatedFleet {
   private long reservations;
 
   private final long idSpace;
+  private boolean vpc;
 
   /** A fleet in {@code us-east-1}, spreading launches over zones a, b and c. */
   public SimulatedFleet() {
@@ -60,6 +68,19 @@ public final class SimulatedFleet {
     this.region = Objects.requireNonNull(region, "region");
     this.zones = List.of(region + "a", region + "b", region + "c");
     this.idSpace = idSpace << 40;
+  }
+
+  /**
+   * Hands instances launched from now on a realistic VPC layout: private addresses in 10.0.0.0/8,
+   * public ones in 198.51.0.0/16 and IPv6 in 2600:1f18::/32, as on AWS. Only for tests that render
+   * and never connect: a proxy health-checking these addresses sends traffic to whatever answers on
+   * the network it runs on.
+   *
+   * @return this fleet
+   */
+  public synchronized SimulatedFleet vpcAddresses() {
+    vpc = true;
+    return this;
   }
 
   /** The region this fleet pretends to be in. */
@@ -104,10 +125,9 @@ public final class SimulatedFleet {
       long n = ++launched;
       String zone = launch.zone != null ? launch.zone : zones.get((int) ((n - 1) % zones.size()));
       String privateIp =
-          launch.privateIps.isEmpty() ? allocatePrivateIp(n) : launch.privateIps.get(i);
-      String publicIp =
-          launch.publicIp ? String.format("198.51.%d.%d", (n / 250) % 256, n % 250 + 1) : null;
-      String ipv6 = launch.ipv6 ? String.format("2600:1f18:4a3:6c00::%x", n) : null;
+          launch.privateIps.isEmpty() ? address(net(0), n, 4) : launch.privateIps.get(i);
+      String publicIp = launch.publicIp ? address(vpc ? "198.51" : "127.250", n, 1) : null;
+      String ipv6 = launch.ipv6 ? (vpc ? v6vpc(0, n) : v6(0, n)) : null;
       FakeInstance instance =
           new FakeInstance(
               String.format("i-%017x", mix(idSpace + n)),
@@ -125,7 +145,7 @@ public final class SimulatedFleet {
               launch.vpcId,
               FIRST_LAUNCH.plus(Duration.ofSeconds(n)),
               launch.tags,
-              interfaces(launch, n, privateIp, publicIp, ipv6));
+              interfaces(launch, n, privateIp, publicIp, ipv6, vpc));
       instances.put(instance.instanceId(), instance);
       result.add(instance);
     }
@@ -247,21 +267,22 @@ public final class SimulatedFleet {
 
   /**
    * The network interfaces of instance number {@code n}: none (the usual single primary) unless the
-   * spec asks for several interfaces or secondary addresses. Device {@code d} >= 1 gets 10.d.x.y
-   * and an IPv6 address; secondary address {@code k} of device {@code d} is 10.(100+10d+k).x.y.
-   * They are listed in an order shuffled per instance, as EC2 does not sort them.
+   * spec asks for several interfaces or secondary addresses. Device {@code d} >= 1 gets 127.d.x.y
+   * (10.d.x.y in the VPC layout) and an IPv6 address; secondary address {@code k} of device {@code
+   * d} is 127.(100+10d+k).x.y. They are listed in an order shuffled per instance, as EC2 does not
+   * sort them.
    */
   private static List<FakeInterface> interfaces(
-      LaunchSpec launch, long n, String privateIp, String publicIp, String ipv6) {
+      LaunchSpec launch, long n, String privateIp, String publicIp, String ipv6, boolean vpc) {
     if (launch.interfaces <= 1 && launch.secondaryIps == 0) {
       return List.of();
     }
-    String host = String.format("%d.%d", (n / 250) % 256, n % 250 + 4);
+    String first = vpc ? "10." : "127.";
     List<FakeInterface> out = new ArrayList<>();
     for (int d = 0; d < Math.max(1, launch.interfaces); d++) {
       List<String> secondary = new ArrayList<>();
       for (int k = 1; k <= launch.secondaryIps; k++) {
-        secondary.add(String.format("10.%d.%s", 100 + 10 * d + k, host));
+        secondary.add(address(first + (100 + 10 * d + k), n, 4));
       }
       out.add(
           d == 0
@@ -277,17 +298,30 @@ public final class SimulatedFleet {
                   String.format("eni-%017x", mix(n * 16 + d)),
                   d,
                   "device " + d,
-                  String.format("10.%d.%s", d, host),
+                  address(first + d, n, 4),
                   secondary,
                   null,
-                  List.of(String.format("2600:1f18:4a3:6c%02x::%x", d, n))));
+                  List.of(vpc ? v6vpc(d, n) : v6(d, n))));
     }
     Collections.shuffle(out, new java.util.Random(n));
     return out;
   }
 
-  private static String allocatePrivateIp(long n) {
-    return String.format("10.0.%d.%d", (n / 250) % 256, n % 250 + 4);
+  private String net(int device) {
+    return (vpc ? "10." : "127.") + device;
+  }
+
+  /** {@code prefix.x.y} for instance {@code n}: 250 hosts a /24, from {@code first} up. */
+  private static String address(String prefix, long n, int first) {
+    return String.format("%s.%d.%d", prefix, (n / 250) % 256, n % 250 + first);
+  }
+
+  private static String v6(int device, long n) {
+    return String.format("2001:db8:4a3:6c%02x::%x", device, n);
+  }
+
+  private static String v6vpc(int device, long n) {
+    return String.format("2600:1f18:4a3:6c%02x::%x", device, n);
   }
 
   /** Spreads counter values over the id space so ids do not sort in launch order. */
