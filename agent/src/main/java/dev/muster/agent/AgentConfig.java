@@ -99,6 +99,21 @@ record AgentConfig(
   /** How an output makes its proxy take a new file. */
   record Reload(Path masterSocket, List<String> command) {}
 
-  /** The status listener's address (loopback unless you say otherwise). */
-  record Status(String host, int port) {}
+  /**
+   * The status listener's address (loopback unless you say otherwise); how old a backend's last
+   * successful fetch may be before {@code /healthz} says 503 ({@code null}: three of its intervals
+   * plus a minute); the tags that {@code /sd/prometheus} passes on as labels.
+   */
+  record Status(String host, int port, Duration staleAfter, List<String> sdTags) {
+    Status(String host, int port) {
+      this(host, port, null, List.of());
+    }
+
+    /** How old {@code backend}'s last successful fetch may be before {@code /healthz} says 503. */
+    Duration staleAfter(Backend backend) {
+      return staleAfter != null
+          ? staleAfter
+          : backend.loop().interval().multipliedBy(3).plus(Duration.ofMinutes(1));
+    }
+  }
 }

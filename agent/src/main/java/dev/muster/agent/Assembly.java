@@ -57,6 +57,9 @@ final class Assembly implements AutoCloseable {
   /** Where dry-run diffs go, or {@code null} to apply for real. */
   private final Consumer<String> dryRun;
 
+  /** Built for once or render: outputs make one attempt, never a retry. */
+  private boolean oneShot;
+
   private Assembly(AgentConfig config, Consumer<String> dryRun, SharedWalks walks) {
     this.config = config;
     this.dryRun = dryRun;
@@ -266,6 +269,7 @@ final class Assembly implements AutoCloseable {
             .min(Duration::compareTo)
             .orElse(Duration.ofSeconds(15));
     Assembly assembly = new Assembly(config, dryRun, SharedWalks.within(shortest.dividedBy(2)));
+    assembly.oneShot = coalesce.isZero() && previous == null;
     // One provider for every backend, so that they share a client.
     AwsCredentialsProvider credentials =
         config.aws().profile() == null
@@ -341,6 +345,10 @@ final class Assembly implements AutoCloseable {
     Sink sink = output.sink(context(output));
     ConfigPipeline.Builder builder =
         ConfigPipeline.newBuilder().name(output.name()).sink(sink).coalesce(coalesce);
+    if (oneShot) {
+      // once and render exit after one pass: a retry would never run.
+      builder.noRetries();
+    }
     if (previous != null) {
       builder.after(previous);
     }

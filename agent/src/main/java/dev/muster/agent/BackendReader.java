@@ -255,8 +255,6 @@ final class BackendReader {
         zoneFloor);
   }
 
-  private static final java.util.regex.Pattern REGION =
-      java.util.regex.Pattern.compile("[a-z]{2}(-[a-z0-9]+)+-\\d+");
   private static final java.util.regex.Pattern ROLE_ARN =
       java.util.regex.Pattern.compile(
           "arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}");
@@ -311,9 +309,8 @@ final class BackendReader {
     String region = n.string(keys.get("region"), path + ".region");
     String role = n.string(keys.get("role_arn"), path + ".role_arn");
     String external = n.string(keys.get("external_id"), path + ".external_id");
-    if (region != null && !REGION.matcher(region).matches()) {
-      n.problem(
-          keys.get("region"), path + ".region", "must be a region name like us-east-1: " + region);
+    if (region != null && Regions.problem(region) != null) {
+      n.problem(keys.get("region"), path + ".region", Regions.problem(region));
     }
     if (role != null && !ROLE_ARN.matcher(role).matches()) {
       n.problem(

@@ -205,9 +205,8 @@ final class ConfigReader {
     Map<String, Node> keys =
         n.keys(n.mapping(node, "aws"), "aws", "region", "endpoint", "profile", "endpoints", "zone");
     String region = n.string(keys.get("region"), "aws.region");
-    if (region != null && !region.matches("[a-z]{2}(-[a-z0-9]+)+-\\d+")) {
-      n.problem(
-          keys.get("region"), "aws.region", "must be a region name like us-east-1: " + region);
+    if (region != null && Regions.problem(region) != null) {
+      n.problem(keys.get("region"), "aws.region", Regions.problem(region));
     }
     URI ec2 = n.url(keys.get("endpoint"), "aws.endpoint");
     URI sqs = null;
@@ -290,7 +289,16 @@ final class ConfigReader {
     if (node == null) {
       return null;
     }
-    Map<String, Node> keys = n.keys(n.mapping(node, "status"), "status", "listen");
+    Map<String, Node> keys =
+        n.keys(n.mapping(node, "status"), "status", "listen", "stale_after", "sd_tags");
+    Duration staleAfter = n.duration(keys.get("stale_after"), "status.stale_after", null);
+    List<String> sdTags =
+        keys.get("sd_tags") == null ? List.of() : n.strings(keys.get("sd_tags"), "status.sd_tags");
+    for (String tag : sdTags) {
+      if (tag.isEmpty() || tag.length() > 128) {
+        n.problem(keys.get("sd_tags"), "status.sd_tags", "a tag key is 1 to 128 characters");
+      }
+    }
     String listen = n.string(keys.get("listen"), "status.listen");
     if (listen == null) {
       n.problem(node, "status.listen", "is required, e.g. 127.0.0.1:9333");
@@ -321,6 +329,6 @@ final class ConfigReader {
               + " one address (127.0.0.1, or this host's private address for a remote Prometheus)");
       return null;
     }
-    return new Status(bare, port);
+    return new Status(bare, port, staleAfter, List.copyOf(sdTags));
   }
 }

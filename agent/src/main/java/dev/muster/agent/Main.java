@@ -46,6 +46,7 @@ public final class Main implements Callable<Integer> {
 
   /** Runs the command and exits with its code. */
   public static void main(String[] args) {
+    Logging.configure();
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 
@@ -54,6 +55,7 @@ public final class Main implements Callable<Integer> {
     cli.setOut(out);
     cli.setErr(err);
     cli.setExitCodeExceptionMapper(e -> USAGE);
+    cli.setParameterExceptionHandler(new UsageErrors());
     // As most command lines do: an option given twice takes the last value.
     cli.setOverwrittenOptionsAllowed(true);
     return cli.execute(args);
@@ -111,8 +113,17 @@ public final class Main implements Callable<Integer> {
     try {
       return Regions.resolve(config.aws().region());
     } catch (RuntimeException e) {
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
       err.println(
-          "muster: aws.region: not set, and reading it from IMDS failed: " + e.getMessage());
+          "muster: aws.region: not set in "
+              + config.file()
+              + ", nor by AWS_REGION or the profile, and the instance metadata service did not"
+              + " answer (not on EC2?): set aws.region in the file, or AWS_REGION (IMDS said: "
+              + root.getMessage()
+              + ")");
       err.flush();
       return null;
     }

@@ -126,6 +126,21 @@ final class Metrics {
             .description("how long the last fetch took")
             .tag("backend", name)
             .register(registry));
+    keep(
+        live,
+        TimeGauge.builder(
+                "muster.last.fetch.success.age",
+                name,
+                TimeUnit.MILLISECONDS,
+                n -> {
+                  Instant last = s(n).lastSuccess();
+                  return last == null
+                      ? Double.NaN
+                      : Duration.between(last, clock.instant()).toMillis();
+                })
+            .description("time since the last successful fetch from EC2")
+            .tag("backend", name)
+            .register(registry));
   }
 
   private void output(String outputName, Set<Meter.Id> live) {

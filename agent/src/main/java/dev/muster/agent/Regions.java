@@ -1,6 +1,8 @@
 package dev.muster.agent;
 
 import dev.muster.discovery.InstanceIdentity;
+import java.util.List;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.AwsProfileRegionProvider;
 import software.amazon.awssdk.regions.providers.AwsRegionProviderChain;
 import software.amazon.awssdk.regions.providers.SystemSettingsRegionProvider;
@@ -15,6 +17,32 @@ final class Regions {
    *
    * @throws RuntimeException if the metadata service does not answer
    */
+  /**
+   * Why {@code name} is not a region the SDK knows (with the nearest known names), or {@code null}
+   * if it is one.
+   */
+  static String problem(String name) {
+    if (!name.matches("[a-z]{2}(-[a-z0-9]+)+-\\d+")) {
+      return "must be a region name like us-east-1: " + name;
+    }
+    List<String> known =
+        Region.regions().stream()
+            .map(Region::id)
+            .filter(id -> id.matches("[a-z]{2}(-[a-z0-9]+)+-\\d+"))
+            .sorted()
+            .toList();
+    if (known.contains(name)) {
+      return null;
+    }
+    List<String> near = Nearest.among(known, name, 3);
+    return "unknown region "
+        + name
+        + (near.isEmpty() ? "" : "; did you mean " + String.join(", ", near) + "?")
+        + " (this build's AWS SDK knows "
+        + known.size()
+        + " regions)";
+  }
+
   static String resolve(String configured) {
     if (configured != null) {
       return configured;

@@ -137,10 +137,40 @@ final class StatusServer implements AutoCloseable {
           if (held != null) {
             problems.add("backend " + name + ": " + held);
           }
+          Duration age = fetchAge(current, name, now);
+          Duration limit = staleAfter(current, name);
+          if (age.compareTo(limit) > 0) {
+            problems.add(
+                "backend "
+                    + name
+                    + ": no successful fetch from EC2 for "
+                    + age.toSeconds()
+                    + " s (status.stale_after: "
+                    + limit.toSeconds()
+                    + " s): "
+                    + loop.status().lastError());
+          }
         });
     return problems.isEmpty()
         ? new StatusHttp.Response(200, "text/plain", "ok\n")
         : new StatusHttp.Response(503, "text/plain", String.join("\n", problems) + "\n");
+  }
+
+  /**
+   * How long ago {@code backend} last fetched successfully; since this listener started if it never
+   * did.
+   */
+  Duration fetchAge(Assembly current, String backend, Instant now) {
+    Discovery loop = current.loops.get(backend);
+    Instant last = loop == null ? null : loop.status().lastSuccess();
+    return Duration.between(last == null ? started : last, now);
+  }
+
+  private static Duration staleAfter(Assembly current, String backend) {
+    AgentConfig.Status status = current.config.status();
+    // A SIGHUP may drop the section; the listener stays, with the defaults.
+    return (status == null ? new AgentConfig.Status("", 0) : status)
+        .staleAfter(current.config.backends().get(backend));
   }
 
   private StatusHttp.Response status() {

@@ -492,6 +492,44 @@ class ConfigReaderTest {
   }
 
   @Test
+  void checkRefusesARegionTheSdkDoesNotKnowWithTheNearestNames() throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("muster.yaml"), example().replace("region: us-west-2", "region: us-est-1"));
+    StringWriter err = new StringWriter();
+    assertEquals(
+        2,
+        Main.run(
+            new String[] {"check", "--config", file.toString()},
+            new PrintWriter(new StringWriter()),
+            new PrintWriter(err)));
+    assertTrue(
+        err.toString().contains("aws.region: unknown region us-est-1; did you mean us-east-1,"),
+        err.toString());
+  }
+
+  @Test
+  void anUnknownOptionIsNamedWithTheNearestRealOne() {
+    StringWriter err = new StringWriter();
+    assertEquals(
+        2,
+        Main.run(
+            new String[] {"check", "--conifg", "muster.yaml"},
+            new PrintWriter(new StringWriter()),
+            new PrintWriter(err)));
+    assertTrue(
+        err.toString().startsWith("muster: unknown option --conifg; did you mean --config?\n"),
+        err.toString());
+    assertTrue(!err.toString().contains("Missing required"), err.toString());
+  }
+
+  @Test
+  void logLinesAreStampedUnlessStderrIsTheJournal() {
+    assertEquals("true", Logging.settings(false).get("org.slf4j.simpleLogger.showDateTime"));
+    assertEquals("false", Logging.settings(true).get("org.slf4j.simpleLogger.showDateTime"));
+  }
+
+  @Test
   void versionAndHelpExitZero() {
     StringWriter out = new StringWriter();
     assertEquals(

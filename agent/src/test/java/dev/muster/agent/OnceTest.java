@@ -317,6 +317,54 @@ class OnceTest {
   }
 
   @Test
+  void healthzSays503OnceABackendsLastSuccessfulFetchIsOlderThanStaleAfter() throws Exception {
+    Path config = config("app");
+    Files.writeString(
+        config, Files.readString(config) + "status: {listen: \"127.0.0.1:9\", stale_after: 30s}\n");
+    try (Assembly assembly = Assembly.of(ConfigReader.read(config), "us-east-1")) {
+      assertEquals(0, Main.passOnce(assembly, new PrintWriter(err), false));
+      java.time.Clock at20s =
+          java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofSeconds(20));
+      java.time.Clock at40s =
+          java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofSeconds(40));
+      try (StatusServer fresh =
+              StatusServer.start("127.0.0.1", 0, () -> assembly, OnceTest::loaded, at20s);
+          StatusServer stale =
+              StatusServer.start("127.0.0.1", 0, () -> assembly, OnceTest::loaded, at40s)) {
+        assertEquals("200 ok\n", get(fresh.port(), "/healthz"));
+        String health = get(stale.port(), "/healthz");
+        assertTrue(
+            health.startsWith(
+                "503 backend web: no successful fetch from EC2 for 40 s (status.stale_after: 30"
+                    + " s)"),
+            health);
+        double age =
+            samples(get(stale.port(), "/metrics").substring(4))
+                .get("muster_last_fetch_success_age_seconds{backend=\"web\"}");
+        assertTrue(age >= 40 && age < 60, "age " + age);
+      }
+    }
+  }
+
+  @Test
+  void onceReportsAFailedReloadWithoutPromisingARetry() throws Exception {
+    Path config = config("app");
+    Files.writeString(config, Files.readString(config).replace("[\"true\"]", "[\"false\"]"));
+    java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stderr = System.err;
+    System.setErr(new java.io.PrintStream(logged, true));
+    try {
+      assertEquals(3, once(config));
+    } finally {
+      System.setErr(stderr);
+    }
+    assertTrue(err.toString().contains("muster: output edge: "), err.toString());
+    String all = err + logged.toString();
+    assertTrue(!all.contains("next try") && !all.contains("is tried again"), all);
+    assertEquals(1, all.split("exited 1", -1).length - 1, "said once: " + all);
+  }
+
+  @Test
   void metricsPassPromtoolAndCountWhatHappened() throws Exception {
     try (Assembly assembly = Assembly.of(ConfigReader.read(config("app")), "us-east-1")) {
       ec2.clearRequests();

@@ -129,6 +129,9 @@ class RunTest {
         "web, api");
     signal("HUP");
     await(() -> output().contains(" 10.0.1.1:9090 "), "the backend added by SIGHUP");
+    // The reload logs real changes only: web's members were added once, at the start.
+    assertEquals(2, log().split("web: \\+ i-", -1).length - 1, log());
+    assertTrue(!log().contains("STALE"), log());
 
     Files.writeString(file, Files.readString(file).replace("port: 9090", "port: ninety"));
     signal("HUP");

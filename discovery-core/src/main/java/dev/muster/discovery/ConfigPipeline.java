@@ -257,6 +257,17 @@ public final class ConfigPipeline implements AutoCloseable {
     }
 
     /**
+     * Makes one attempt per publication and never schedules a retry: for one-shot runs (a cron job,
+     * {@code muster once}) that report {@link ConfigPipeline#lastFailure()} and exit; the failure
+     * is logged only at debug level, so it is said once.
+     */
+    public Builder noRetries() {
+      this.retryMin = null;
+      this.retryMax = null;
+      return this;
+    }
+
+    /**
      * Waits this long after a publication before rendering, so that the publications of other
      * backends of the same change (backends that share a query publish within milliseconds of each
      * other) are applied in one render and one reload instead of one each. Zero (unless set)

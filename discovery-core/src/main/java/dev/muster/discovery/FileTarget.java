@@ -162,7 +162,7 @@ public final class FileTarget implements Target {
               + "; kept the new "
               + path
               + " (there was "
-              + "no previous file; it passed validation); the reload is tried again",
+              + "no previous file; it passed validation)",
           failure);
     }
     try {

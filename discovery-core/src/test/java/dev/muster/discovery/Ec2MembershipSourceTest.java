@@ -584,4 +584,40 @@ class Ec2MembershipSourceTest {
       assertEquals(25, discovery.current().orElseThrow().size());
     }
   }
+
+  @Test
+  void missingCredentialsAreOneLineNamingTheChainAndWhatToSet() throws Exception {
+    // The SDK's own chain of providers, none of which finds anything: its message lists each
+    // provider's reason (well over a thousand characters).
+    java.nio.file.Path empty = java.nio.file.Files.createTempFile("muster-empty", ".ini");
+    try (var source =
+        Ec2MembershipSource.newBuilder()
+            .region("us-east-1")
+            .endpoint(ec2.endpoint())
+            .credentials(
+                software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain.of(
+                    software.amazon.awssdk.auth.credentials.SystemPropertyCredentialsProvider
+                        .create(),
+                    software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider.builder()
+                        .profileFile(
+                            software.amazon.awssdk.profiles.ProfileFile.builder()
+                                .content(empty)
+                                .type(software.amazon.awssdk.profiles.ProfileFile.Type.CREDENTIALS)
+                                .build())
+                        .profileName("none")
+                        .build()))
+            .query(Query.newBuilder().tag("layer", "app").build())
+            .mapping(MemberMapping.newBuilder().port(8080).build())
+            .build()) {
+      SdkClientException e = assertThrows(SdkClientException.class, () -> source.fetch(null));
+      assertTrue(e.getMessage().length() > 300, e.getMessage());
+      String said = source.describeFailure(e);
+      assertTrue(said.startsWith("no AWS credentials: the SDK's default chain found none"), said);
+      assertTrue(said.contains("AWS_PROFILE") && said.contains("instance profile"), said);
+      assertEquals(-1, said.indexOf('\n'), said);
+      assertTrue(said.length() < 400, said);
+    } finally {
+      java.nio.file.Files.delete(empty);
+    }
+  }
 }

@@ -37,6 +37,9 @@ public final class AwsErrors {
           + (message == null || message.isBlank() ? "" : ": " + message)
           + (aws.requestId() == null ? "" : " (request id " + aws.requestId() + ")");
     }
+    if (isMissingCredentials(e)) {
+      return NO_CREDENTIALS;
+    }
     StringBuilder text = new StringBuilder(String.valueOf(e.getMessage()));
     for (Throwable cause = e.getCause();
         cause != null && cause != cause.getCause();
@@ -46,6 +49,27 @@ public final class AwsErrors {
       }
     }
     return text.toString();
+  }
+
+  /**
+   * One line in place of the SDK's chain dump (each provider's reason, about 1,500 characters):
+   * what the default chain tries and what to set.
+   */
+  static final String NO_CREDENTIALS =
+      "no AWS credentials: the SDK's default chain found none (it tries the aws.accessKeyId "
+          + "property, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_WEB_IDENTITY_TOKEN_FILE, "
+          + "the profile AWS_PROFILE in ~/.aws, container credentials, then the instance "
+          + "profile); on EC2 attach an instance profile, elsewhere set AWS_PROFILE or the two "
+          + "AWS_* keys (a test stand-in accepts any values)";
+
+  private static boolean isMissingCredentials(Throwable e) {
+    for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+      String message = t.getMessage();
+      if (message != null && message.startsWith("Unable to load credentials from any of the")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String xmlText(String body, String element) {

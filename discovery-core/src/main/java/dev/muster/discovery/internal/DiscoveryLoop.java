@@ -171,7 +171,8 @@ public final class DiscoveryLoop {
       Snapshot baseline = delivery.load();
       Snapshot candidate = fetch(baseline);
       if (candidate == null) {
-        log.error("{}: fetch failed: {}", name, lastError);
+        // The caller reports it (status().lastError()); a log line too would say it twice.
+        log.debug("{}: fetch failed: {}", name, lastError);
         return Discovery.Outcome.FAILED;
       }
       if (baseline != null) {

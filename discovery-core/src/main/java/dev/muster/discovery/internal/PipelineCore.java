@@ -264,6 +264,11 @@ public final class PipelineCore {
       pendingSince = now;
     }
     failedInARow++;
+    if (retryMin == null) {
+      // One-shot: the caller reports lastFailure(); a log line too would say it twice.
+      log.debug("{}: {}; not tried again (a one-shot pipeline)", name, failure.getMessage());
+      return;
+    }
     long delay =
         Backoff.delay(retryMin, retryMax, failedInARow, 0.2, random.nextDouble()).toMillis();
     log.error(
