@@ -57,6 +57,9 @@ final class Assembly implements AutoCloseable {
   /** Where dry-run diffs go, or {@code null} to apply for real. */
   private final Consumer<String> dryRun;
 
+  /** The region the agent's own clients use (a member tagged muster:region was found in that). */
+  String region;
+
   /** Built for once or render: outputs make one attempt, never a retry. */
   private boolean oneShot;
 
@@ -270,6 +273,7 @@ final class Assembly implements AutoCloseable {
             .orElse(Duration.ofSeconds(15));
     Assembly assembly = new Assembly(config, dryRun, SharedWalks.within(shortest.dividedBy(2)));
     assembly.oneShot = coalesce.isZero() && previous == null;
+    assembly.region = region;
     // One provider for every backend, so that they share a client.
     AwsCredentialsProvider credentials =
         config.aws().profile() == null

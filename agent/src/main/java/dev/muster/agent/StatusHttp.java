@@ -19,7 +19,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * within the head timeout and the whole exchange end within {@link #EXCHANGE_TIMEOUT} (a client
  * that stops reading is cut off); at the cap, a new connection closes the oldest one that has not
  * sent its request yet. One request per connection ({@code Connection: close}). {@code GET} and
- * {@code HEAD} only (405 otherwise), exact paths only (404 otherwise; a query string is ignored).
+ * {@code HEAD} only (405 otherwise), exact paths only (404 otherwise); a route gets the query
+ * string.
  */
 final class StatusHttp implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.agent");
@@ -47,7 +48,7 @@ final class StatusHttp implements AutoCloseable {
   record Response(int status, String type, String body) {}
 
   private final ServerSocket server;
-  private final Map<String, Supplier<Response>> routes;
+  private final Map<String, Function<String, Response>> routes;
   private final Duration headTimeout;
   private final ThreadPoolExecutor workers;
   private final ScheduledExecutorService watchdog;
@@ -61,7 +62,7 @@ final class StatusHttp implements AutoCloseable {
   private volatile boolean closed;
 
   private StatusHttp(
-      ServerSocket server, Map<String, Supplier<Response>> routes, Duration headTimeout) {
+      ServerSocket server, Map<String, Function<String, Response>> routes, Duration headTimeout) {
     this.server = server;
     this.routes = Map.copyOf(routes);
     this.headTimeout = headTimeout;
@@ -80,13 +81,16 @@ final class StatusHttp implements AutoCloseable {
   }
 
   /**
-   * Listens on {@code address} and serves {@code routes} (exact path to answer).
+   * Listens on {@code address} and serves {@code routes} (exact path to the answer for a query
+   * string, empty if none).
    *
    * @param headTimeout how long a client may take to send its request head
    * @throws UncheckedIOException naming the address if it cannot listen
    */
   static StatusHttp start(
-      InetSocketAddress address, Map<String, Supplier<Response>> routes, Duration headTimeout) {
+      InetSocketAddress address,
+      Map<String, Function<String, Response>> routes,
+      Duration headTimeout) {
     ServerSocket server;
     try {
       server = new ServerSocket();
@@ -225,7 +229,7 @@ final class StatusHttp implements AutoCloseable {
     String target = parts[1];
     int query = target.indexOf('?');
     String path = query < 0 ? target : target.substring(0, query);
-    Supplier<Response> route = routes.get(path);
+    Function<String, Response> route = routes.get(path);
     if (route == null) {
       return new Response(
           404,
@@ -233,7 +237,7 @@ final class StatusHttp implements AutoCloseable {
           "not found; try " + String.join(", ", routes.keySet().stream().sorted().toList()) + "\n");
     }
     try {
-      return route.get();
+      return route.apply(query < 0 ? "" : target.substring(query + 1));
     } catch (RuntimeException e) {
       log.error("status: {} failed", path, e);
       return new Response(500, "text/plain", "internal error: " + e + "\n");

@@ -25,9 +25,10 @@ import java.util.function.Supplier;
  * with the reasons otherwise (a held view, a drained member that EC2 still lists past the drain
  * timeout, a configuration file that a SIGHUP could not load); {@code GET /status} is JSON with
  * every backend's and output's state; {@code GET /metrics} is the Prometheus text format ({@link
- * Metrics}). It reads the running assembly at each request, so a SIGHUP is seen at once. Served by
- * {@link StatusHttp}, which no client can freeze; answers are built from status objects that never
- * block.
+ * Metrics}); {@code GET /sd/prometheus} the members as Prometheus HTTP SD targets ({@link
+ * PrometheusSd}). It reads the running assembly at each request, so a SIGHUP is seen at once.
+ * Served by {@link StatusHttp}, which no client can freeze; answers are built from status objects
+ * that never block.
  */
 final class StatusServer implements AutoCloseable {
   /** How long an apply may be pending before {@code /healthz} says 503. */
@@ -67,9 +68,10 @@ final class StatusServer implements AutoCloseable {
         StatusHttp.start(
             new InetSocketAddress(host, port),
             Map.of(
-                "/healthz", status::healthz,
-                "/status", status::status,
-                "/metrics", status::metrics),
+                "/healthz", query -> status.healthz(),
+                "/status", query -> status.status(),
+                "/metrics", query -> status.metrics(),
+                "/sd/prometheus", query -> PrometheusSd.answer(current.get(), query)),
             HEAD_TIMEOUT);
     return status;
   }

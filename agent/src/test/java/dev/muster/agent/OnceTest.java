@@ -365,6 +365,37 @@ class OnceTest {
   }
 
   @Test
+  void sdPrometheusServesTheGuardedMembersWithTheAllowedTagsAsLabels() throws Exception {
+    ec2.fleet()
+        .launch(1, spec -> spec.privateIps("10.0.1.2").tag("layer", "api").tag("a.b-c", "\"x\""));
+    Path config = config("app");
+    Files.writeString(
+        config, Files.readString(config) + "status: {listen: \"127.0.0.1:9\", sd_tags: [a.b-c]}\n");
+    try (Assembly assembly = Assembly.of(ConfigReader.read(config), "us-east-1")) {
+      assertEquals(0, Main.passOnce(assembly, new PrintWriter(err), false));
+      try (StatusServer status =
+          StatusServer.start(
+              "127.0.0.1", 0, () -> assembly, OnceTest::loaded, java.time.Clock.systemUTC())) {
+        String all = get(status.port(), "/sd/prometheus");
+        assertTrue(all.startsWith("200 [{\"targets\":[\""), all);
+        assertEquals(4, all.split("\"targets\"", -1).length - 1, all);
+        String api = get(status.port(), "/sd/prometheus?backend=api");
+        assertTrue(
+            api.contains(
+                "{\"targets\":[\"10.0.1.2:9090\"],\"labels\":{\"__meta_muster_backend\":\"api\","
+                    + "\"__meta_muster_instance_id\":\"i-"),
+            api);
+        assertTrue(api.contains("\"__meta_muster_region\":\"us-east-1\""), api);
+        assertTrue(api.contains("\"__meta_muster_tag_a_b_c\":\"\\\"x\\\"\""), api);
+        assertTrue(!api.contains("10.0.0.1"), api);
+        assertTrue(!api.contains("__meta_muster_tag_layer"), "only allowed tags: " + api);
+        String unknown = get(status.port(), "/sd/prometheus?backend=%3Cnone%3E");
+        assertTrue(unknown.startsWith("404 no backend <none> is fetched; try one of "), unknown);
+      }
+    }
+  }
+
+  @Test
   void metricsPassPromtoolAndCountWhatHappened() throws Exception {
     try (Assembly assembly = Assembly.of(ConfigReader.read(config("app")), "us-east-1")) {
       ec2.clearRequests();

@@ -36,8 +36,9 @@ class StatusHttpTest {
         StatusHttp.start(
             new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
             Map.of(
-                "/healthz", () -> new StatusHttp.Response(200, "text/plain", "ok\n"),
-                "/metrics", () -> new StatusHttp.Response(200, "text/plain", big)),
+                "/healthz", query -> new StatusHttp.Response(200, "text/plain", "ok\n"),
+                "/metrics", query -> new StatusHttp.Response(200, "text/plain", big),
+                "/echo", query -> new StatusHttp.Response(200, "text/plain", query)),
             Duration.ofMillis(500));
   }
 
@@ -78,6 +79,12 @@ class StatusHttpTest {
     assertTrue(answer.contains("Content-Length: 3\r\n"), answer);
     assertTrue(answer.contains("Connection: close\r\n"), answer);
     assertTrue(answer.endsWith("\r\n\r\nok\n"), answer);
+  }
+
+  @Test
+  void aRouteGetsTheQueryString() throws IOException {
+    assertTrue(get("/echo?backend=web&x=1").endsWith("\r\n\r\nbackend=web&x=1"));
+    assertTrue(get("/echo").endsWith("\r\n\r\n"));
   }
 
   @Test
