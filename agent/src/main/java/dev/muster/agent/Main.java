@@ -29,7 +29,8 @@ import picocli.CommandLine.Option;
       Main.Render.class,
       Shorthand.Haproxy.class,
       Shorthand.Nginx.class,
-      Shorthand.Kamailio.class
+      Shorthand.Kamailio.class,
+      Completion.class
     },
     description =
         "Keeps HAProxy, nginx and Kamailio in step with the EC2 instances that carry your tags.")
