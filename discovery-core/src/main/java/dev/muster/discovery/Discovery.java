@@ -165,8 +165,9 @@ public final class Discovery implements AutoCloseable {
   }
 
   /**
-   * Stops the loop: no fetch or publication starts after this returns (one in progress finishes).
-   * Shuts the scheduler down if the loop created it, and closes the source.
+   * Stops the loop: no fetch or publication starts after this returns; one in progress (a
+   * listener's write or reload, the state file) is given up to 10 s to finish before it is
+   * interrupted. Shuts the scheduler down if the loop created it, and closes the source.
    */
   @Override
   public void close() {

@@ -201,6 +201,9 @@ public final class DiscoveryLoop {
   }
 
   /** See {@link Discovery#close()}. */
+  /** How long {@link #close} waits for a fetch or publication in flight before interrupting it. */
+  static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
+
   public void close() {
     synchronized (scheduling) {
       if (closed) {
@@ -210,10 +213,20 @@ public final class DiscoveryLoop {
       cancel(nextTick);
       cancel(publishTimer);
     }
+    // A fetch or publication in flight (a listener writing a file, a reload, the state file)
+    // finishes first, up to CLOSE_WAIT: an interrupt would cut its I/O short.
+    boolean locked = false;
+    try {
+      locked = loop.tryLock(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     if (ownsScheduler) {
       scheduler.shutdownNow();
     }
-    loop.lock();
+    if (!locked) {
+      loop.lock();
+    }
     try {
       source.close();
     } catch (RuntimeException e) {
