@@ -6,6 +6,9 @@ module dev.muster.agent {
   requires dev.muster.nginx;
   requires dev.muster.kamailio;
   requires dev.muster.events;
+  // muster demo: the test kit's EC2, Auto Scaling and SQS stand-ins, and backends on loopback.
+  requires dev.muster.testkit;
+  requires jdk.httpserver;
   requires software.amazon.awssdk.services.sts;
   requires info.picocli;
   requires org.snakeyaml.engine.v2;

@@ -30,6 +30,7 @@ import picocli.CommandLine.Option;
       Shorthand.Haproxy.class,
       Shorthand.Nginx.class,
       Shorthand.Kamailio.class,
+      Demo.class,
       Completion.class
     },
     description =
