@@ -12,7 +12,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The README's main command runs from start to end on this machine, with a real HAProxy. */
+/**
+ * The library demo (examples/target/muster-demo.jar) runs from start to end on this machine, with a
+ * real HAProxy.
+ */
 class DemoIT {
 
   @Test

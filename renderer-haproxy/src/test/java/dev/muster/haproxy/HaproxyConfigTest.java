@@ -131,7 +131,7 @@ class HaproxyConfigTest {
   @Test
   void theReadmesTemplateExampleTurnsEveryHostileNameIntoOneServerAndPassesHaproxyCheck(
       @TempDir Path dir) throws Exception {
-    String readme = Files.readString(Path.of("..", "README.md"));
+    String readme = Files.readString(Path.of("..", "docs", "haproxy.md"));
     int start = readme.indexOf("<#-- README example: haproxy -->");
     assertTrue(start > 0, "the README has the example");
     Path template = dir.resolve("readme.ftl");
@@ -153,7 +153,7 @@ class HaproxyConfigTest {
   @Test
   void theReadmesTemplateExampleRendersMembersWithoutOrWithEmptyOptionalTags(@TempDir Path dir)
       throws Exception {
-    String readme = Files.readString(Path.of("..", "README.md"));
+    String readme = Files.readString(Path.of("..", "docs", "haproxy.md"));
     int start = readme.indexOf("<#-- README example: haproxy -->");
     Path template = dir.resolve("readme.ftl");
     Files.writeString(template, readme.substring(start, readme.indexOf("```", start)));

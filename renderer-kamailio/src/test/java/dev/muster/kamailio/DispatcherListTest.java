@@ -281,7 +281,7 @@ class DispatcherListTest {
 
   @Test
   void theReadmesTemplateExampleMakesEveryHostileNameAPlainAttribute() throws Exception {
-    String readme = Files.readString(Path.of("..", "README.md"));
+    String readme = Files.readString(Path.of("..", "docs", "kamailio.md"));
     int start = readme.indexOf("<#-- README example: kamailio -->");
     assertTrue(start > 0, "the README has the example");
     Path template =

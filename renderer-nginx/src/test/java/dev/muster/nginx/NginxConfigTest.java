@@ -233,7 +233,7 @@ class NginxConfigTest {
 
   /** The README's template example named {@code which}, as the README has it. */
   static String readmeExample(String which) throws IOException {
-    String readme = Files.readString(Path.of("..", "README.md"));
+    String readme = Files.readString(Path.of("..", "docs", "nginx.md"));
     int start = readme.indexOf("<#-- README example: " + which + " -->");
     assertTrue(start > 0, "the README has the " + which + " example");
     return readme.substring(start, readme.indexOf("```", start));
