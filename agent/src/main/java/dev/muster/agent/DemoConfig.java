@@ -1,9 +1,7 @@
 package dev.muster.agent;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -183,12 +181,7 @@ final class DemoConfig {
   }
 
   private void kamailio(StringBuilder yaml) throws IOException {
-    String sample;
-    try (InputStream in =
-        dev.muster.kamailio.Kamailio.class.getResourceAsStream(
-            "/dev/muster/kamailio/kamailio.cfg")) {
-      sample = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
+    String sample = dev.muster.kamailio.Kamailio.sampleConfig();
     Files.writeString(
         dir.resolve("kamailio.cfg"),
         sample

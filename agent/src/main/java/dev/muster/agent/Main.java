@@ -110,27 +110,6 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  /** The region ({@link Regions#resolve}); if IMDS does not answer, prints why and returns null. */
-  static String region(AgentConfig config, PrintWriter err) {
-    try {
-      return Regions.resolve(config.aws().region());
-    } catch (RuntimeException e) {
-      Throwable root = e;
-      while (root.getCause() != null && root.getCause() != root) {
-        root = root.getCause();
-      }
-      err.println(
-          "muster: aws.region: not set in "
-              + config.file()
-              + ", nor by AWS_REGION or the profile, and the instance metadata service did not"
-              + " answer (not on EC2?): set aws.region in the file, or AWS_REGION (IMDS said: "
-              + root.getMessage()
-              + ")");
-      err.flush();
-      return null;
-    }
-  }
-
   /**
    * One guarded pass of every backend of {@code assembly}, reporting each failed or held one.
    *
@@ -217,7 +196,7 @@ public final class Main implements Callable<Integer> {
       java.util.function.Consumer<String> dryRun,
       boolean acceptHeld,
       java.util.function.ToIntBiFunction<Assembly, Integer> after) {
-    String region = region(agent, err);
+    String region = Regions.resolve(agent, err);
     if (region == null) {
       return FETCH_FAILED;
     }

@@ -56,4 +56,27 @@ final class Regions {
       return InstanceIdentity.fetch().region();
     }
   }
+
+  /**
+   * The region ({@link #resolve(String)}); if IMDS does not answer, prints why and returns null.
+   */
+  static String resolve(AgentConfig config, java.io.PrintWriter err) {
+    try {
+      return resolve(config.aws().region());
+    } catch (RuntimeException e) {
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      err.println(
+          "muster: aws.region: not set in "
+              + config.file()
+              + ", nor by AWS_REGION or the profile, and the instance metadata service did not"
+              + " answer (not on EC2?): set aws.region in the file, or AWS_REGION (IMDS said: "
+              + root.getMessage()
+              + ")");
+      err.flush();
+      return null;
+    }
+  }
 }

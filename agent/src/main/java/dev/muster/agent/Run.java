@@ -59,7 +59,7 @@ final class Run {
     if (config == null) {
       return Main.USAGE;
     }
-    String region = Main.region(config, err);
+    String region = Regions.resolve(config, err);
     if (region == null) {
       return Main.FETCH_FAILED;
     }

@@ -39,8 +39,10 @@ class DemoIT {
     assertTrue(said.contains("still hold 3 instances: yes"), said);
     assertTrue(said.contains("Done: "), said);
     String config = Files.readString(dir.resolve("muster.yaml"));
-    for (String address : config.split("http://")) {
-      assertTrue(address == config.split("http://")[0] || address.startsWith("127.0.0.1:"), config);
+    java.util.regex.Matcher url =
+        java.util.regex.Pattern.compile("http://([^/\"]+)").matcher(config);
+    while (url.find()) {
+      assertTrue(url.group(1).startsWith("127.0.0.1:"), "loopback only: " + url.group());
     }
     StringWriter checked = new StringWriter();
     assertEquals(
@@ -50,12 +52,11 @@ class DemoIT {
             new PrintWriter(checked),
             new PrintWriter(checked)),
         "the demo's muster.yaml passes muster check: " + checked);
-    Process leftover =
-        new ProcessBuilder("sh", "-c", "pgrep -f '" + dir + "' || true")
-            .redirectErrorStream(true)
-            .start();
-    String left = new String(leftover.getInputStream().readAllBytes()).trim();
-    leftover.waitFor();
+    String left =
+        ProcessHandle.allProcesses()
+            .filter(p -> p.info().commandLine().orElse("").contains(dir.toString()))
+            .map(p -> p.pid() + " " + p.info().commandLine().orElse(""))
+            .reduce("", String::concat);
     assertEquals("", left, "no proxy of the demo still runs");
   }
 

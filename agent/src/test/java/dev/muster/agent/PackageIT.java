@@ -50,6 +50,12 @@ class PackageIT {
     return found;
   }
 
+  /** Removes the throwaway roots (rm is quick and quiet about their links into the host). */
+  @org.junit.jupiter.api.AfterEach
+  void removeRoots() throws Exception {
+    run("rm", "-rf", dir.resolve("deb-root").toString(), dir.resolve("rpm-root").toString());
+  }
+
   private static void needRoot() {
     Assumptions.assumeTrue(
         "root".equals(System.getProperty("user.name")),

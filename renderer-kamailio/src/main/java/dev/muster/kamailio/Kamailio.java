@@ -29,6 +29,19 @@ import java.util.function.Function;
 public final class Kamailio {
   private Kamailio() {}
 
+  /**
+   * Muster's sample Kamailio 5.6 configuration (the dispatcher, JSON-RPC over HTTP, a dialog
+   * profile per destination for drains), with its five {@code #!substdef} values at the top to
+   * edit: the SIP and RPC addresses, the list file, {@code reload_delta} and the set id.
+   */
+  public static String sampleConfig() {
+    try (java.io.InputStream in = Kamailio.class.getResourceAsStream("kamailio.cfg")) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("the sample kamailio.cfg in the jar", e);
+    }
+  }
+
   /** The renderer of the dispatcher list: one set per discovery backend. */
   public static DispatcherList.Builder renderer() {
     return DispatcherList.newBuilder();

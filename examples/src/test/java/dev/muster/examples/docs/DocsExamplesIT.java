@@ -170,12 +170,7 @@ class DocsExamplesIT {
     int sipPort = ExternalProcess.freeUdpPort("127.0.0.1");
     Path list = dir.resolve("dispatcher.list");
     Path cfg = dir.resolve("kamailio.cfg");
-    String sample;
-    try (InputStream in =
-        dev.muster.kamailio.Kamailio.class.getResourceAsStream(
-            "/dev/muster/kamailio/kamailio.cfg")) {
-      sample = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
+    String sample = dev.muster.kamailio.Kamailio.sampleConfig();
     Files.writeString(
         cfg,
         sample
