@@ -26,7 +26,12 @@ import java.util.function.IntSupplier;
  * here, its reader, and its case in {@link OutputReader}.
  */
 sealed interface Output
-    permits HaproxyOutput, HaproxyRuntimeOutput, NginxOutput, KamailioOutput, TemplateOutput {
+    permits HaproxyOutput,
+        HaproxyRuntimeOutput,
+        NginxOutput,
+        NginxDynamicOutput,
+        KamailioOutput,
+        TemplateOutput {
 
   /** The output's name in the file. */
   String name();

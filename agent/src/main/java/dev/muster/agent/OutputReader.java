@@ -36,7 +36,8 @@ final class OutputReader {
     "max_entries",
     "slots",
     "drain_timeout",
-    "warmup_timeout"
+    "warmup_timeout",
+    "admin_socket"
   };
 
   /**
@@ -73,7 +74,8 @@ final class OutputReader {
 
   private static Map<String, String> owners() {
     Map<String, String> owners = new LinkedHashMap<>();
-    owners.put("mode", "only haproxy has modes");
+    owners.put("mode", "only haproxy and nginx have modes");
+    owners.put("admin_socket", "only nginx in dynamic mode has it");
     owners.put("header", "only haproxy has it");
     owners.put("server_options", "only haproxy has it");
     owners.put("backend_server_options", "only haproxy has it");

@@ -258,6 +258,36 @@ class ConfigReaderTest {
   }
 
   @Test
+  void nginxDynamicModeIsItsOwnOutputWithItsAdminSocket() throws Exception {
+    Path main = Files.writeString(dir.resolve("nginx.conf"), "events {}\n");
+    String yaml =
+        """
+        aws: {region: us-east-1}
+        backends:
+          web: {tags: {role: web}, port: 8080}
+        outputs:
+          web:
+            type: nginx
+            mode: dynamic
+            file: muster.conf
+            main_config: nginx.conf
+            backends: [web]
+        """;
+    Output output = read(yaml).outputs().get("web");
+    assertTrue(output instanceof NginxDynamicOutput, output.toString());
+    assertTrue(output.details().contains(dir.resolve("muster-admin.sock").toString()));
+    assertTrue(main.toFile().exists());
+    assertProblem(
+        yaml.replace("mode: dynamic", "mode: hot"), "outputs.web.mode: must be file or dynamic");
+    assertProblem(
+        yaml.replace("mode: dynamic", "mode: file\n    admin_socket: /run/x.sock"),
+        "outputs.web.admin_socket: only nginx in dynamic mode has it");
+    assertProblem(
+        yaml.replace("mode: dynamic", "mode: dynamic\n    template: x.ftl"),
+        "outputs.web.template: dynamic mode writes Muster's own include");
+  }
+
+  @Test
   void theIssuesExampleWorksAsWritten() throws Exception {
     AgentConfig config = read(example());
 

@@ -2,7 +2,7 @@ package dev.muster.haproxy;
 
 import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.Reloader;
-import dev.muster.haproxy.internal.UnixSocketCli;
+import dev.muster.discovery.internal.UnixSocketCli;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -250,7 +250,7 @@ class HaproxyReloadIT {
     long modified = Files.getLastModifiedTime(config).toMillis();
     long reloads =
         MasterCliReloader.counters(
-            new dev.muster.haproxy.internal.UnixSocketCli(
+            new dev.muster.discovery.internal.UnixSocketCli(
                     haproxy.masterSocket, Duration.ofSeconds(5))
                 .send("show proc"))[0];
     int calls = ec2.describeInstancesCalls();
@@ -266,7 +266,7 @@ class HaproxyReloadIT {
     assertEquals(
         reloads,
         MasterCliReloader.counters(
-            new dev.muster.haproxy.internal.UnixSocketCli(
+            new dev.muster.discovery.internal.UnixSocketCli(
                     haproxy.masterSocket, Duration.ofSeconds(5))
                 .send("show proc"))[0]);
   }

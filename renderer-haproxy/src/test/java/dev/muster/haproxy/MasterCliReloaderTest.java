@@ -95,7 +95,7 @@ class MasterCliReloaderTest {
               });
 
       String answer =
-          new dev.muster.haproxy.internal.UnixSocketCli(socket, Duration.ofSeconds(5))
+          new dev.muster.discovery.internal.UnixSocketCli(socket, Duration.ofSeconds(5))
               .send("show proc");
 
       assertEquals("show proc\n", answered.get(5, TimeUnit.SECONDS));

@@ -31,6 +31,14 @@ import org.slf4j.LoggerFactory;
 public final class Nginx {
   private Nginx() {}
 
+  /**
+   * nginx without reloads: Muster's Lua balancer, fed over a unix socket ({@link NginxDynamic});
+   * {@code include} goes inside {@code http {}} of {@code mainConfig}.
+   */
+  public static NginxDynamic.Builder dynamic(Path include, Path mainConfig) {
+    return NginxDynamic.newBuilder(include, mainConfig);
+  }
+
   /** The renderer of an include file of {@code upstream} blocks. */
   public static NginxConfig.Builder renderer() {
     return NginxConfig.newBuilder();

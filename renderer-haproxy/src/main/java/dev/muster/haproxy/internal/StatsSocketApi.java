@@ -1,6 +1,7 @@
 package dev.muster.haproxy.internal;
 
 import dev.muster.discovery.ApplyException;
+import dev.muster.discovery.internal.UnixSocketCli;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,0 +1,235 @@
+package dev.muster.nginx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.muster.discovery.ApplyException;
+import dev.muster.discovery.ConfigPipeline;
+import dev.muster.discovery.Ec2MembershipSource;
+import dev.muster.discovery.MemberMapping;
+import dev.muster.discovery.Query;
+import dev.muster.discovery.testing.LoopRig;
+import dev.muster.fixtures.Closeables;
+import dev.muster.fixtures.HttpBackend;
+import dev.muster.fixtures.HttpFleet;
+import dev.muster.fixtures.LoadClient;
+import dev.muster.fixtures.ProxyConfigs;
+import dev.muster.fixtures.ScaleScript;
+import dev.muster.testkit.FakeEc2;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * nginx without reloads against Debian's nginx 1.22 and lua-nginx-module 0.10.23: keep-alive
+ * clients that never retry see no failed request across 100 membership changes, and nginx's master
+ * and workers are the same processes before and after (no reload). Only loopback addresses.
+ */
+class NginxDynamicIT {
+  @TempDir Path dir;
+
+  private FakeEc2 ec2;
+  private HttpFleet fleet;
+  private NginxProcess nginx;
+  private LoopRig loop;
+  private ConfigPipeline pipeline;
+  private Path main;
+  private int port;
+
+  /** The main configuration: the Lua module loaded, Muster's include inside http {}. */
+  static String dynamicMain(Path dir, int port, Path include) {
+    return """
+        load_module /usr/lib/nginx/modules/ndk_http_module.so;
+        load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+        """
+        + ProxyConfigs.nginxMain(dir, port, include.toString())
+            // Keep-alive to the members too, as a production nginx.conf would.
+            .replace(
+                "location / { proxy_pass http://web; }",
+                "location / { proxy_pass http://web; proxy_http_version 1.1;"
+                    + " proxy_set_header Connection \"\"; }");
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    Closeables.closeAll(loop, pipeline, nginx, ec2, fleet);
+    // nginx's own account, kept: the temporary folder goes.
+    for (String log : List.of("error.log", "muster.conf")) {
+      if (Files.exists(dir.resolve(log))) {
+        Files.copy(
+            dir.resolve(log),
+            Path.of("target", "nginx-dynamic-" + log),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+  }
+
+  private void start() throws Exception {
+    start(true);
+  }
+
+  /** The fleet, nginx and the loop; {@code dynamic} or file mode (upstream blocks, reloads). */
+  private void start(boolean dynamic) throws Exception {
+    // nginx's workers run as another user and read the members file and the Lua module here.
+    Files.setPosixFilePermissions(
+        dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    ec2 = FakeEc2.start();
+    fleet = HttpFleet.start(ec2, "web", 12, 40);
+    fleet.launch(fleet.server(0));
+    fleet.launch(fleet.server(1));
+    port = NginxProcess.freePort();
+    main = dir.resolve("nginx.conf");
+    Path include = dir.resolve("muster.conf");
+    Files.writeString(main, dynamicMain(dir, port, include));
+    dev.muster.discovery.Sink sink =
+        dynamic
+            ? Nginx.dynamic(include, main).upstreamOptions("web", "    keepalive 16;").build()
+            : dev.muster.discovery.Sink.of(
+                Nginx.renderer().upstreamOptions("web", "    keepalive 16;").build(),
+                dev.muster.discovery.FileTarget.newBuilder(include)
+                    .validator(Nginx.validator(main, include))
+                    .reloader(Nginx.reloader(main))
+                    .build());
+    Ec2MembershipSource source =
+        Ec2MembershipSource.newBuilder()
+            .client(ec2.client())
+            .query(Query.newBuilder().tag("role", "web").build())
+            .mapping(MemberMapping.newBuilder().port(80).build())
+            .build();
+    // Before nginx runs: the include and the members file are written, the reload fails.
+    ApplyException before =
+        assertThrows(ApplyException.class, () -> sink.apply(Map.of("web", source.fetch())));
+    assertTrue(Files.exists(include), before.getMessage());
+    nginx = NginxProcess.start(main, port);
+    pipeline = ConfigPipeline.newBuilder().name("nginx-dynamic").sink(sink).build();
+    loop =
+        LoopRig.start(
+            "web", source, Duration.ofMillis(100), Duration.ZERO, pipeline.backend("web"));
+  }
+
+  private void applyChange(Runnable change) throws InterruptedException {
+    loop.applyChange(change, pipeline::appliedCount);
+  }
+
+  @Test
+  void keepAliveClientsThatNeverRetryLoseNothingAcrossAHundredChangesAndNginxIsNotReloaded()
+      throws Exception {
+    start();
+    // A starting nginx serves the members file at once: both first members answer.
+    LoadClient first =
+        LoadClient.start(
+                "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 20, Duration.ofSeconds(20))
+            .awaitCompletion();
+    assertEquals(0, first.failed(), first.failures().toString());
+    assertEquals(2, first.answeredBy().size(), first.answeredBy().toString());
+
+    // The include was written before nginx ran, so the first apply reloaded it once (the
+    // reload FileTarget owed); from here on, nothing may.
+    dev.muster.fixtures.Await.until(
+        () -> pipeline.pendingSince() == null && Nginx.workers(main).size() == 1,
+        Duration.ofSeconds(30),
+        "the first apply, and the worker from before it to exit");
+    long master = Workers.masterPid(main);
+    Set<Long> workers = Nginx.workers(main);
+    int appliedBefore = pipeline.appliedCount();
+    long started = System.nanoTime();
+    LoadClient plain =
+        LoadClient.start(
+            "127.0.0.1",
+            port,
+            LoadClient.Mode.KEEP_ALIVE,
+            "/",
+            4,
+            1_000_000,
+            Duration.ofSeconds(120));
+    try {
+      List<HttpBackend> spare = fleet.servers().subList(2, fleet.servers().size());
+      ScaleScript.play(ec2, fleet, spare, 100, Duration.ofMillis(50), this::applyChange);
+    } finally {
+      plain.stop();
+      plain.awaitCompletion();
+    }
+    int changes = pipeline.appliedCount() - appliedBefore;
+    System.out.printf(
+        "nginx dynamic mode, %d membership changes in %d ms under keep-alive load without"
+            + " retries: %s; master %d and workers %s unchanged: %s%n",
+        changes,
+        (System.nanoTime() - started) / 1_000_000,
+        plain,
+        master,
+        workers,
+        workers.equals(Nginx.workers(main)));
+    assertEquals(0, plain.failed(), plain.failures().toString());
+    assertTrue(plain.ok() > 1000, plain.toString());
+    assertTrue(changes >= 100, "changes applied: " + changes);
+    assertEquals(master, Workers.masterPid(main), "the same master");
+    assertEquals(workers, Nginx.workers(main), "the same workers: no reload");
+  }
+
+  /** The same script against file mode (an nginx reload per change): measured, not promised. */
+  @Test
+  void theSameScriptInFileModeReloadsAtEveryChange() throws Exception {
+    start(false);
+    dev.muster.fixtures.Await.until(
+        () -> pipeline.pendingSince() == null, Duration.ofSeconds(30), "the first apply");
+    int appliedBefore = pipeline.appliedCount();
+    long started = System.nanoTime();
+    LoadClient plain =
+        LoadClient.start(
+            "127.0.0.1",
+            port,
+            LoadClient.Mode.KEEP_ALIVE,
+            "/",
+            4,
+            1_000_000,
+            Duration.ofSeconds(120));
+    try {
+      List<HttpBackend> spare = fleet.servers().subList(2, fleet.servers().size());
+      ScaleScript.play(ec2, fleet, spare, 100, Duration.ofMillis(50), this::applyChange);
+    } finally {
+      plain.stop();
+      plain.awaitCompletion();
+    }
+    int changes = pipeline.appliedCount() - appliedBefore;
+    System.out.printf(
+        "nginx file mode, %d membership changes (one reload each) in %d ms under keep-alive load"
+            + " without retries: %s%n",
+        changes, (System.nanoTime() - started) / 1_000_000, plain);
+    assertTrue(changes >= 100, "changes applied: " + changes);
+    assertTrue(plain.ok() > 0, plain.toString());
+  }
+
+  @Test
+  void withoutMusterNginxKeepsServingAndARestartedNginxServesTheLastMembersAtOnce()
+      throws Exception {
+    start();
+    dev.muster.fixtures.Await.until(
+        () -> pipeline.pendingSince() == null, Duration.ofSeconds(30), "the first apply");
+    loop.applyChange(() -> fleet.launch(fleet.server(2)), pipeline::appliedCount);
+    // Muster goes away.
+    loop.close();
+    pipeline.close();
+    LoadClient still =
+        LoadClient.start(
+                "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 30, Duration.ofSeconds(20))
+            .awaitCompletion();
+    assertEquals(0, still.failed(), still.failures().toString());
+    assertEquals(3, still.answeredBy().size(), still.answeredBy().toString());
+    // nginx restarts with no Muster running: the members file feeds the new shared dict.
+    nginx.close();
+    nginx = NginxProcess.start(main, port);
+    LoadClient restarted =
+        LoadClient.start(
+                "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 30, Duration.ofSeconds(20))
+            .awaitCompletion();
+    assertEquals(0, restarted.failed(), restarted.failures().toString());
+    assertEquals(3, restarted.answeredBy().size(), restarted.answeredBy().toString());
+  }
+}
