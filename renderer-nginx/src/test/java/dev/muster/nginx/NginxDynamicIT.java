@@ -138,6 +138,31 @@ class NginxDynamicIT {
         "the first apply, and the worker from before it to exit");
     long master = Workers.masterPid(main);
     Set<Long> workers = Nginx.workers(main);
+    Played run = playUnderLoad();
+    System.out.printf(
+        "nginx dynamic mode, %s; master %d and workers %s unchanged: %s%n",
+        run, master, workers, workers.equals(Nginx.workers(main)));
+    assertEquals(0, run.load().failed(), run.load().failures().toString());
+    assertTrue(run.load().ok() > 1000, run.toString());
+    assertTrue(run.changes() >= 100, run.toString());
+    assertEquals(master, Workers.masterPid(main), "the same master");
+    assertEquals(workers, Nginx.workers(main), "the same workers: no reload");
+  }
+
+  /** What {@link #playUnderLoad} measured. */
+  record Played(LoadClient load, int changes, long millis) {
+    @Override
+    public String toString() {
+      return changes
+          + " membership changes in "
+          + millis
+          + " ms under keep-alive load without retries: "
+          + load;
+    }
+  }
+
+  /** 100 changes, 50 ms apart, under 4 keep-alive clients that never retry. */
+  private Played playUnderLoad() throws InterruptedException {
     int appliedBefore = pipeline.appliedCount();
     long started = System.nanoTime();
     LoadClient plain =
@@ -156,21 +181,8 @@ class NginxDynamicIT {
       plain.stop();
       plain.awaitCompletion();
     }
-    int changes = pipeline.appliedCount() - appliedBefore;
-    System.out.printf(
-        "nginx dynamic mode, %d membership changes in %d ms under keep-alive load without"
-            + " retries: %s; master %d and workers %s unchanged: %s%n",
-        changes,
-        (System.nanoTime() - started) / 1_000_000,
-        plain,
-        master,
-        workers,
-        workers.equals(Nginx.workers(main)));
-    assertEquals(0, plain.failed(), plain.failures().toString());
-    assertTrue(plain.ok() > 1000, plain.toString());
-    assertTrue(changes >= 100, "changes applied: " + changes);
-    assertEquals(master, Workers.masterPid(main), "the same master");
-    assertEquals(workers, Nginx.workers(main), "the same workers: no reload");
+    return new Played(
+        plain, pipeline.appliedCount() - appliedBefore, (System.nanoTime() - started) / 1_000_000);
   }
 
   /** The same script against file mode (an nginx reload per change): measured, not promised. */
@@ -179,31 +191,10 @@ class NginxDynamicIT {
     start(false);
     dev.muster.fixtures.Await.until(
         () -> pipeline.pendingSince() == null, Duration.ofSeconds(30), "the first apply");
-    int appliedBefore = pipeline.appliedCount();
-    long started = System.nanoTime();
-    LoadClient plain =
-        LoadClient.start(
-            "127.0.0.1",
-            port,
-            LoadClient.Mode.KEEP_ALIVE,
-            "/",
-            4,
-            1_000_000,
-            Duration.ofSeconds(120));
-    try {
-      List<HttpBackend> spare = fleet.servers().subList(2, fleet.servers().size());
-      ScaleScript.play(ec2, fleet, spare, 100, Duration.ofMillis(50), this::applyChange);
-    } finally {
-      plain.stop();
-      plain.awaitCompletion();
-    }
-    int changes = pipeline.appliedCount() - appliedBefore;
-    System.out.printf(
-        "nginx file mode, %d membership changes (one reload each) in %d ms under keep-alive load"
-            + " without retries: %s%n",
-        changes, (System.nanoTime() - started) / 1_000_000, plain);
-    assertTrue(changes >= 100, "changes applied: " + changes);
-    assertTrue(plain.ok() > 0, plain.toString());
+    Played run = playUnderLoad();
+    System.out.printf("nginx file mode (one reload per change), %s%n", run);
+    assertTrue(run.changes() >= 100, run.toString());
+    assertTrue(run.load().ok() > 0, run.toString());
   }
 
   @Test
