@@ -57,6 +57,13 @@ final class Demo implements Callable<Integer> {
     }
     dir = dir != null ? dir.toAbsolutePath() : Files.createTempDirectory("muster-demo-");
     Files.createDirectories(dir);
+    // nginx's workers run as another user when it starts as root, and read Muster's files here.
+    try {
+      Files.setPosixFilePermissions(
+          dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system
+    }
     // The stand-ins take any credentials; the real ones never leave this process. No IMDS.
     System.setProperty("aws.accessKeyId", "AKIDMUSTERDEMO");
     System.setProperty("aws.secretAccessKey", "muster-demo-secret");
@@ -90,6 +97,9 @@ final class Demo implements Callable<Integer> {
     }
     DemoConfig config = DemoConfig.write(stage, proxies);
     say("2. muster.yaml written; the agent starts (status on " + config.statusUrl() + ")");
+    if (proxies.contains("nginx")) {
+      say("   nginx in " + config.nginxMode());
+    }
     agent = DemoAgent.start(config.file());
     try {
       return script(stage, config, ids);

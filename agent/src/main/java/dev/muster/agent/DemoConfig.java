@@ -150,10 +150,23 @@ final class DemoConfig {
         """);
   }
 
+  /** nginx without reloads (Muster's Lua balancer) where the Lua module is installed. */
+  private boolean dynamicNginx() {
+    return NginxOutputReader.LUA_MODULES.stream().anyMatch(Files::exists);
+  }
+
   private void nginx(StringBuilder yaml) throws IOException {
+    Path module =
+        NginxOutputReader.LUA_MODULES.stream().filter(Files::exists).findFirst().orElse(null);
+    String modules =
+        module == null
+            ? ""
+            : "load_module %s;\nload_module %s;\n"
+                .formatted(module.resolveSibling("ndk_http_module.so"), module);
     Files.writeString(
         dir.resolve("nginx.conf"),
-        """
+        modules
+            + """
         pid %1$s/nginx.pid;
         error_log %1$s/nginx-error.log warn;
         worker_processes 1;
@@ -165,19 +178,35 @@ final class DemoConfig {
             include %1$s/upstreams.conf;
             server {
                 listen 127.0.0.1:%2$d;
-                location / { proxy_pass http://web; }
+                location / {
+                    proxy_pass http://web;
+                    proxy_http_version 1.1;
+                    proxy_set_header Connection "";
+                }
             }
         }
         """
-            .formatted(dir, nginxPort));
+                .formatted(dir, nginxPort));
     yaml.append(
         """
           upstreams:
             type: nginx
+            MODE
             file: upstreams.conf
             main_config: nginx.conf
             backends: [web]
-        """);
+            backend_options: {web: "    keepalive 8;"}
+        """
+            .replace(
+                "MODE",
+                dynamicNginx()
+                    ? "mode: dynamic                 # Muster's Lua balancer: no reloads"
+                    : "mode: file                    # nginx's Lua module is not installed"));
+  }
+
+  /** How the demo's nginx takes changes, for the narration. */
+  String nginxMode() {
+    return dynamicNginx() ? "dynamic mode, no reloads" : "file mode, a reload per change";
   }
 
   private void kamailio(StringBuilder yaml) throws IOException {

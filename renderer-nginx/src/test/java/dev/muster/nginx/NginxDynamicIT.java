@@ -223,4 +223,55 @@ class NginxDynamicIT {
     assertEquals(0, restarted.failed(), restarted.failures().toString());
     assertEquals(3, restarted.answeredBy().size(), restarted.answeredBy().toString());
   }
+
+  @Test
+  void aDrainWaitsForTheRequestsInFlightAndTheMemberGetsNoNewOne() throws Exception {
+    start();
+    dev.muster.fixtures.Await.until(
+        () -> pipeline.pendingSince() == null, Duration.ofSeconds(30), "the first apply");
+    HttpBackend target = fleet.server(0);
+    String id = fleet.instanceOf(target);
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<LoadClient>> slow = new java.util.ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        slow.add(
+            pool.submit(
+                () ->
+                    LoadClient.start(
+                            "127.0.0.1",
+                            port,
+                            LoadClient.Mode.CLOSE,
+                            "/slow?ms=3000",
+                            1,
+                            1,
+                            Duration.ofSeconds(30))
+                        .awaitCompletion()));
+      }
+      dev.muster.fixtures.Await.until(
+          () -> target.inFlight() > 0, Duration.ofSeconds(10), "a slow request on the target");
+      dev.muster.discovery.Drain wait = pipeline.prepareDrain(Set.of(id));
+      pipeline.drain(Set.of(id), Duration.ofMinutes(5));
+      long requestsAtDrain = target.requests();
+      long started = System.nanoTime();
+      wait.await(java.time.Instant.now().plusSeconds(20));
+      long waited = (System.nanoTime() - started) / 1_000_000;
+      assertEquals(0, target.inFlight(), "the drain returned only after the slow requests");
+      for (java.util.concurrent.Future<LoadClient> f : slow) {
+        LoadClient c = f.get();
+        assertEquals(0, c.failed(), c.failures().toString());
+      }
+      LoadClient more =
+          LoadClient.start(
+                  "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, 50, Duration.ofSeconds(20))
+              .awaitCompletion();
+      assertEquals(0, more.failed(), more.failures().toString());
+      assertEquals(requestsAtDrain, target.requests(), "no new request to the drained member");
+      System.out.printf("nginx dynamic mode: the drain waited %d ms for slow requests%n", waited);
+      assertTrue(waited > 500, "it waited: " + waited + " ms");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }
