@@ -2,6 +2,7 @@
 module dev.muster.nginx {
   requires transitive dev.muster.discovery;
   requires org.slf4j;
+  requires java.net.http;
 
   exports dev.muster.nginx;
 

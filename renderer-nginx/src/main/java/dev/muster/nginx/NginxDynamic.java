@@ -43,7 +43,7 @@ import java.util.regex.Pattern;
  * muster:backup=true} makes it a backup (used only while no primary is), and {@code
  * muster:drain=true} or a state other than {@code running} marks it draining (no new requests).
  */
-public final class NginxDynamic implements Sink {
+public final class NginxDynamic implements Sink, AutoCloseable {
   /** What the Lua module is called, and the file name it is written under. */
   public static final String LUA_MODULE = "muster_balancer";
 
@@ -59,6 +59,9 @@ public final class NginxDynamic implements Sink {
   private final FileTarget includeTarget;
   private final UnixSocketCli admin;
   private final Clock clock;
+  private final dev.muster.nginx.internal.HealthChecker health;
+  private final Object lock = new Object();
+  private Map<String, Snapshot> last;
 
   private NginxDynamic(Builder b) {
     this.include = b.include;
@@ -74,6 +77,10 @@ public final class NginxDynamic implements Sink {
             .build();
     this.admin = new UnixSocketCli(b.adminSocket, b.timeout);
     this.clock = b.clock;
+    this.health =
+        b.health.isEmpty()
+            ? null
+            : new dev.muster.nginx.internal.HealthChecker(b.health, this::republish);
   }
 
   /**
@@ -124,12 +131,29 @@ public final class NginxDynamic implements Sink {
 
   /** The members text the balancer reads: one member a line. */
   public static String membersText(Map<String, Snapshot> memberships) {
+    return membersText(memberships, null);
+  }
+
+  /**
+   * The members text, a member that fails its health check marked draining unless no member of its
+   * backend is healthy (fail open, counted).
+   */
+  private static String membersText(
+      Map<String, Snapshot> memberships, dev.muster.nginx.internal.HealthChecker health) {
     StringBuilder out = new StringBuilder();
     memberships.forEach(
         (backend, snapshot) -> {
+          boolean checked = health != null && health.backends().contains(backend);
+          boolean failOpen = checked && !health.anyHealthy(backend);
+          if (failOpen && health.anyChecked(backend)) {
+            health.countFailOpen(backend);
+          }
           for (Member m : snapshot.members()) {
             boolean backup = "true".equals(m.tag("muster:backup"));
-            boolean draining = "true".equals(m.tag("muster:drain")) || !"running".equals(m.state());
+            boolean draining =
+                "true".equals(m.tag("muster:drain"))
+                    || !"running".equals(m.state())
+                    || (checked && !failOpen && !health.healthy(backend, m));
             String flags = (backup ? "b" : "") + (draining ? "d" : "");
             out.append(backend)
                 .append(' ')
@@ -150,6 +174,48 @@ public final class NginxDynamic implements Sink {
 
   @Override
   public ApplyResult apply(Map<String, Snapshot> memberships) {
+    synchronized (lock) {
+      last = Map.copyOf(memberships);
+      if (health != null) {
+        memberships.forEach((b, s) -> health.track(b, new java.util.HashSet<>(s.members())));
+      }
+      return applyLocked(memberships);
+    }
+  }
+
+  /** A member's health flipped: the balancer gets the members again (logged if it fails). */
+  private void republish() {
+    synchronized (lock) {
+      if (last == null) {
+        return;
+      }
+      String members = membersText(last, health);
+      try {
+        AtomicFiles.write(membersFile, members.getBytes(StandardCharsets.UTF_8));
+        readableByWorkers(membersFile);
+        admin.http("PUT", "/members", members);
+      } catch (IOException e) {
+        org.slf4j.LoggerFactory.getLogger("dev.muster.apply")
+            .warn(
+                "nginx health: sending the members to {} failed: {}", adminSocket, e.getMessage());
+      }
+    }
+  }
+
+  /** Renders of each checked backend that kept all members in because none was healthy. */
+  public Map<String, Long> healthFailOpen() {
+    return health == null ? Map.of() : health.failOpenCounts();
+  }
+
+  /** Stops the health checks. */
+  @Override
+  public void close() {
+    if (health != null) {
+      health.close();
+    }
+  }
+
+  private ApplyResult applyLocked(Map<String, Snapshot> memberships) {
     for (String backend : memberships.keySet()) {
       if (!TOKEN.matcher(backend).matches()) {
         throw new ApplyException("nginx dynamic mode: not an upstream name: " + backend);
@@ -163,7 +229,7 @@ public final class NginxDynamic implements Sink {
         }
       }
     }
-    String members = membersText(memberships);
+    String members = membersText(memberships, health);
     String reloaded = "";
     try {
       AtomicFiles.write(membersFile, members.getBytes(StandardCharsets.UTF_8));
@@ -277,6 +343,7 @@ public final class NginxDynamic implements Sink {
     private Reloader reloader;
     private Duration timeout = Duration.ofSeconds(5);
     private Clock clock = Clock.systemUTC();
+    private final Map<String, HealthCheck> health = new LinkedHashMap<>();
 
     private Builder(Path include, Path mainConfig) {
       this.include = safe(include, "include");
@@ -324,6 +391,16 @@ public final class NginxDynamic implements Sink {
     /** The bound on each call to the admin socket; 5 s unless set. */
     public Builder timeout(Duration timeout) {
       this.timeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /**
+     * Checks the members of {@code backend} actively from this host; only healthy ones take
+     * requests (all, if none is: fail open).
+     */
+    public Builder health(String backend, HealthCheck check) {
+      health.put(
+          Objects.requireNonNull(backend, "backend"), Objects.requireNonNull(check, "check"));
       return this;
     }
 

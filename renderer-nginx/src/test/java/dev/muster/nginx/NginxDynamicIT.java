@@ -59,7 +59,7 @@ class NginxDynamicIT {
 
   @AfterEach
   void stop() throws Exception {
-    Closeables.closeAll(loop, pipeline, nginx, ec2, fleet);
+    Closeables.closeAll(loop, pipeline, dynamicSink, nginx, ec2, fleet);
     // nginx's own account, kept: the temporary folder goes.
     for (String log : List.of("error.log", "muster.conf")) {
       if (Files.exists(dir.resolve(log))) {
@@ -77,6 +77,12 @@ class NginxDynamicIT {
 
   /** The fleet, nginx and the loop; {@code dynamic} or file mode (upstream blocks, reloads). */
   private void start(boolean dynamic) throws Exception {
+    start(dynamic, null);
+  }
+
+  private NginxDynamic dynamicSink;
+
+  private void start(boolean dynamic, HealthCheck health) throws Exception {
     // nginx's workers run as another user and read the members file and the Lua module here.
     Files.setPosixFilePermissions(
         dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -88,9 +94,15 @@ class NginxDynamicIT {
     main = dir.resolve("nginx.conf");
     Path include = dir.resolve("muster.conf");
     Files.writeString(main, dynamicMain(dir, port, include));
+    NginxDynamic.Builder dynamicBuilder =
+        Nginx.dynamic(include, main).upstreamOptions("web", "    keepalive 16;");
+    if (health != null) {
+      dynamicBuilder.health("web", health);
+    }
+    dynamicSink = dynamic ? dynamicBuilder.build() : null;
     dev.muster.discovery.Sink sink =
         dynamic
-            ? Nginx.dynamic(include, main).upstreamOptions("web", "    keepalive 16;").build()
+            ? dynamicSink
             : dev.muster.discovery.Sink.of(
                 Nginx.renderer().upstreamOptions("web", "    keepalive 16;").build(),
                 dev.muster.discovery.FileTarget.newBuilder(include)
@@ -273,5 +285,70 @@ class NginxDynamicIT {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  /** The members that answered {@code count} requests through nginx. */
+  private java.util.Map<String, Long> answers(int count) throws InterruptedException {
+    LoadClient probe =
+        LoadClient.start(
+                "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 1, count, Duration.ofSeconds(20))
+            .awaitCompletion();
+    assertEquals(0, probe.failed(), probe.failures().toString());
+    return probe.answeredBy();
+  }
+
+  @Test
+  void activeHealthChecksTakeAFailingMemberOutAndFailOpenWhenAllFail() throws Exception {
+    start(true, new HealthCheck("/health", Duration.ofMillis(200), Duration.ofMillis(150), 2, 2));
+    fleet.launch(fleet.server(2));
+    dev.muster.fixtures.Await.until(
+        () -> {
+          try {
+            return pipeline.pendingSince() == null && answers(30).size() == 3;
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        },
+        Duration.ofSeconds(30),
+        "three healthy members taking requests");
+
+    HttpBackend sick = fleet.server(0);
+    long failedAt = System.nanoTime();
+    sick.healthy(false);
+    dev.muster.fixtures.Await.until(
+        () -> {
+          try {
+            return !answers(12).containsKey(sick.name());
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        },
+        Duration.ofSeconds(10),
+        "the failing member to stop getting requests");
+    long outAfter = (System.nanoTime() - failedAt) / 1_000_000;
+    long before = sick.requests();
+    assertEquals(2, answers(40).size());
+    assertEquals(before, sick.requests(), "no request to the failing member");
+
+    fleet.server(1).healthy(false);
+    fleet.server(2).healthy(false);
+    dev.muster.fixtures.Await.until(
+        () -> dynamicSink.healthFailOpen().getOrDefault("web", 0L) > 0,
+        Duration.ofSeconds(10),
+        "every member failing: fail open");
+    dev.muster.fixtures.Await.until(
+        () -> {
+          try {
+            return answers(30).size() == 3;
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        },
+        Duration.ofSeconds(10),
+        "all three members in again (fail open)");
+    System.out.printf(
+        "nginx dynamic mode health: a failing member out after %d ms (fall 2 x 200 ms); all"
+            + " failing: fail open, %s%n",
+        outAfter, dynamicSink.healthFailOpen());
   }
 }
