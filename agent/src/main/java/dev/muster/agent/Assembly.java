@@ -46,6 +46,11 @@ final class Assembly implements AutoCloseable {
   /** Per output, how many times its proxy was reloaded (for {@code /metrics}). */
   final Map<String, IntSupplier> reloads = new LinkedHashMap<>();
 
+  /** Per nginx dynamic-mode output: renders per backend that failed open (every member failing). */
+  final Map<String, Supplier<Map<String, Long>>> failOpen = new LinkedHashMap<>();
+
+  private final List<AutoCloseable> sinks = new ArrayList<>();
+
   /**
    * Backends with the same query share one walk, and one EC2 client: a walk is handed on within
    * half the shortest interval, so each distinct query costs one walk per tick.
@@ -358,6 +363,12 @@ final class Assembly implements AutoCloseable {
     }
     ConfigPipeline pipeline = builder.build();
     reloads.put(output.name(), output.reloads(sink, pipeline));
+    if (sink instanceof dev.muster.nginx.NginxDynamic dynamic) {
+      failOpen.put(output.name(), dynamic::healthFailOpen);
+    }
+    if (sink instanceof AutoCloseable closeable) {
+      sinks.add(closeable);
+    }
     return pipeline;
   }
 
@@ -419,6 +430,17 @@ final class Assembly implements AutoCloseable {
     }
     loops.values().forEach(loop -> closeQuietly(loop::close, failures));
     pipelines.values().forEach(p -> closeQuietly(p::close, failures));
+    sinks.forEach(
+        sink ->
+            closeQuietly(
+                () -> {
+                  try {
+                    sink.close();
+                  } catch (Exception e) {
+                    throw new IllegalStateException("closing " + sink + ": " + e.getMessage(), e);
+                  }
+                },
+                failures));
     closeQuietly(walks::close, failures);
     if (autoScaling != null) {
       closeQuietly(autoScaling::close, failures);

@@ -196,7 +196,13 @@ final class DemoConfig {
             main_config: nginx.conf
             backends: [web]
             backend_options: {web: "    keepalive 8;"}
+            HEALTH
         """
+            .replace(
+                "HEALTH",
+                dynamicNginx()
+                    ? "health: {web: {path: /, interval: 1s, timeout: 500ms, rise: 1, fall: 2}}"
+                    : "")
             .replace(
                 "MODE",
                 dynamicNginx()

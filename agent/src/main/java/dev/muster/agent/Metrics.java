@@ -145,6 +145,27 @@ final class Metrics {
 
   private void output(String outputName, Set<Meter.Id> live) {
     String name = hold(outputName);
+    var failOpen = current.get().failOpen.get(name);
+    if (failOpen != null) {
+      for (String backend : failOpen.get().keySet()) {
+        String b = hold(backend);
+        keep(
+            live,
+            FunctionCounter.builder(
+                    "muster.health.fail.open",
+                    name,
+                    n -> {
+                      var counts = current.get().failOpen.get(n);
+                      return counts == null ? 0 : counts.get().getOrDefault(b, 0L);
+                    })
+                .description(
+                    "nginx dynamic mode: renders that kept every member in because none passed"
+                        + " its health check")
+                .tag("output", name)
+                .tag("backend", b)
+                .register(registry));
+      }
+    }
     counter("muster.applies", "changes applied to the proxy", name, live, p -> p.appliedCount());
     counter(
         "muster.apply.failures",

@@ -3,6 +3,7 @@ package dev.muster.agent;
 import dev.muster.agent.AgentConfig.Reload;
 import dev.muster.discovery.ApplyResult;
 import dev.muster.discovery.Sink;
+import dev.muster.nginx.HealthCheck;
 import dev.muster.nginx.Nginx;
 import dev.muster.nginx.NginxDynamic;
 import java.nio.file.Path;
@@ -17,6 +18,7 @@ import java.util.Map;
  * @param mainConfig the {@code nginx.conf} that includes {@code file}
  * @param adminSocket the balancer's admin socket, or {@code null} for the default beside the file
  * @param backendOptions per backend, lines inside its {@code upstream} after the balancer
+ * @param health per backend, the active health check of its members (none: no checks)
  */
 record NginxDynamicOutput(
     String name,
@@ -25,7 +27,8 @@ record NginxDynamicOutput(
     Reload reload,
     Path mainConfig,
     Path adminSocket,
-    Map<String, String> backendOptions)
+    Map<String, String> backendOptions,
+    Map<String, HealthCheck> health)
     implements Output {
 
   @Override
@@ -45,7 +48,9 @@ record NginxDynamicOutput(
 
   @Override
   public String details() {
-    return ", dynamic mode (no reloads), balancer admin socket " + socket();
+    return ", dynamic mode (no reloads), balancer admin socket "
+        + socket()
+        + (health.isEmpty() ? "" : ", health checks for " + health.keySet());
   }
 
   private Path socket() {
@@ -74,6 +79,7 @@ record NginxDynamicOutput(
             .reloader(Context.reloader(this, Nginx.reloader(mainConfig)))
             .clock(context.clock());
     backendOptions.forEach(sink::upstreamOptions);
+    health.forEach(sink::health);
     return sink.build();
   }
 }

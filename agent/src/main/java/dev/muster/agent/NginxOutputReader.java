@@ -1,5 +1,6 @@
 package dev.muster.agent;
 
+import dev.muster.nginx.HealthCheck;
 import java.nio.file.Path;
 import java.util.Map;
 import org.snakeyaml.engine.v2.nodes.Node;
@@ -15,9 +16,56 @@ final class NginxOutputReader {
           Path.of("/usr/lib64/nginx/modules/ngx_http_lua_module.so"),
           Path.of("/usr/share/nginx/modules/ngx_http_lua_module.so"));
 
+  /**
+   * {@code health: {BACKEND: {path, interval, timeout, rise, fall}}}, per backend of the output.
+   */
+  private static Map<String, HealthCheck> health(
+      Nodes n, Node node, String path, java.util.List<String> backends) {
+    Map<String, HealthCheck> out = new java.util.LinkedHashMap<>();
+    if (node == null) {
+      return out;
+    }
+    org.snakeyaml.engine.v2.nodes.MappingNode map = n.mapping(node, path);
+    if (map == null) {
+      return out;
+    }
+    for (org.snakeyaml.engine.v2.nodes.NodeTuple t : n.entries(map, path)) {
+      String backend = Nodes.key(t);
+      String at = path + "." + backend;
+      if (!backends.contains(backend)) {
+        n.problem(t.getKeyNode(), at, "is not a backend of this output " + backends);
+        continue;
+      }
+      Map<String, Node> keys =
+          n.keys(
+              n.mapping(t.getValueNode(), at), at, "path", "interval", "timeout", "rise", "fall");
+      String checkPath = n.string(keys.get("path"), at + ".path");
+      java.time.Duration interval =
+          n.duration(keys.get("interval"), at + ".interval", java.time.Duration.ofSeconds(2));
+      // The timeout: 1 s unless the interval is shorter.
+      java.time.Duration timeout =
+          n.duration(
+              keys.get("timeout"),
+              at + ".timeout",
+              interval.compareTo(java.time.Duration.ofSeconds(1)) < 0
+                  ? interval
+                  : java.time.Duration.ofSeconds(1));
+      int rise = n.integer(keys.get("rise"), at + ".rise", 2, 1, 100);
+      int fall = n.integer(keys.get("fall"), at + ".fall", 3, 1, 100);
+      try {
+        out.put(
+            backend,
+            new HealthCheck(checkPath == null ? "/" : checkPath, interval, timeout, rise, fall));
+      } catch (IllegalArgumentException e) {
+        n.problem(t.getValueNode(), at, e.getMessage());
+      }
+    }
+    return out;
+  }
+
   static Output read(Nodes n, OutputReader.Common c) {
     Map<String, Node> keys = c.keys();
-    c.refuseAllBut(n, "main_config", "backend_options", "mode", "admin_socket");
+    c.refuseAllBut(n, "main_config", "backend_options", "mode", "admin_socket", "health");
     Path mainConfig = n.existing(keys.get("main_config"), c.path() + ".main_config");
     if (mainConfig == null) {
       n.problem(
@@ -52,13 +100,13 @@ final class NginxOutputReader {
           c.reload(),
           mainConfig,
           n.path(keys.get("admin_socket"), c.path() + ".admin_socket"),
-          options);
+          options,
+          health(n, keys.get("health"), c.path() + ".health", c.backends()));
     }
-    if (keys.get("admin_socket") != null) {
-      n.problem(
-          keys.get("admin_socket"),
-          c.path() + ".admin_socket",
-          "only nginx in dynamic mode has it");
+    for (String key : java.util.List.of("admin_socket", "health")) {
+      if (keys.get(key) != null) {
+        n.problem(keys.get(key), c.path() + "." + key, "only nginx in dynamic mode has it");
+      }
     }
     return new NginxOutput(
         c.name(), c.file(), c.backends(), c.reload(), mainConfig, c.template(), options);

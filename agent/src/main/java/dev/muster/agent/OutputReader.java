@@ -37,7 +37,8 @@ final class OutputReader {
     "slots",
     "drain_timeout",
     "warmup_timeout",
-    "admin_socket"
+    "admin_socket",
+    "health"
   };
 
   /**
@@ -76,6 +77,7 @@ final class OutputReader {
     Map<String, String> owners = new LinkedHashMap<>();
     owners.put("mode", "only haproxy and nginx have modes");
     owners.put("admin_socket", "only nginx in dynamic mode has it");
+    owners.put("health", "only nginx in dynamic mode has it");
     owners.put("header", "only haproxy has it");
     owners.put("server_options", "only haproxy has it");
     owners.put("backend_server_options", "only haproxy has it");

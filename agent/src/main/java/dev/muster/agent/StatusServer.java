@@ -216,6 +216,14 @@ final class StatusServer implements AutoCloseable {
         strings(json, "rejected", p.rejectedMembers());
         strings(json, "draining", new java.util.TreeSet<>(p.drainingMembers()));
         json.writeNumberField("givenBack", p.givenBackCount());
+        var failOpen = current.failOpen.get(e.getKey());
+        if (failOpen != null) {
+          json.writeObjectFieldStart("healthFailOpen");
+          for (var f : failOpen.get().entrySet()) {
+            json.writeNumberField(f.getKey(), f.getValue());
+          }
+          json.writeEndObject();
+        }
         json.writeEndObject();
       }
       json.writeEndObject();

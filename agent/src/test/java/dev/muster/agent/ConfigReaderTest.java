@@ -285,6 +285,25 @@ class ConfigReaderTest {
     assertProblem(
         yaml.replace("mode: dynamic", "mode: dynamic\n    template: x.ftl"),
         "outputs.web.template: dynamic mode writes Muster's own include");
+    Output checked =
+        read(yaml.replace(
+                "mode: dynamic",
+                "mode: dynamic\n    health: {web: {path: /health, interval: 500ms, rise: 3}}"))
+            .outputs()
+            .get("web");
+    assertEquals(
+        new dev.muster.nginx.HealthCheck(
+            "/health", java.time.Duration.ofMillis(500), java.time.Duration.ofMillis(500), 3, 3),
+        ((NginxDynamicOutput) checked).health().get("web"));
+    assertProblem(
+        yaml.replace("mode: dynamic", "mode: dynamic\n    health: {web: {path: health}}"),
+        "outputs.web.health.web: health path must start with /");
+    assertProblem(
+        yaml.replace("mode: dynamic", "mode: dynamic\n    health: {api: {path: /}}"),
+        "outputs.web.health.api: is not a backend of this output");
+    assertProblem(
+        yaml.replace("mode: dynamic", "mode: file\n    health: {web: {path: /}}"),
+        "outputs.web.health: only nginx in dynamic mode has it");
   }
 
   @Test

@@ -27,11 +27,16 @@ public record HealthCheck(String path, Duration interval, Duration timeout, int 
     }
     if (interval.compareTo(Duration.ofMillis(100)) < 0
         || interval.compareTo(Duration.ofHours(1)) > 0) {
-      throw new IllegalArgumentException("health interval must be 100ms to 1h: " + interval);
+      throw new IllegalArgumentException(
+          "health interval must be 100ms to 1h: " + interval.toMillis() + " ms");
     }
     if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(interval) > 0) {
       throw new IllegalArgumentException(
-          "health timeout must be positive and at most the interval: " + timeout);
+          "health timeout must be positive and at most the interval ("
+              + interval.toMillis()
+              + " ms): "
+              + timeout.toMillis()
+              + " ms");
     }
     if (rise < 1 || rise > 100 || fall < 1 || fall > 100) {
       throw new IllegalArgumentException(
