@@ -80,6 +80,10 @@ record NginxDynamicOutput(
             .clock(context.clock());
     backendOptions.forEach(sink::upstreamOptions);
     health.forEach(sink::health);
+    if (context.zone() != null) {
+      sink.zone(context.zone());
+      context.floors().forEach(sink::zoneAware);
+    }
     return sink.build();
   }
 }

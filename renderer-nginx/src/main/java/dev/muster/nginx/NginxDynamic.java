@@ -60,6 +60,8 @@ public final class NginxDynamic implements Sink, AutoCloseable {
   private final Clock clock;
   private final dev.muster.nginx.internal.HealthChecker health;
   private final Object lock = new Object();
+  private final String zone;
+  private final Map<String, Integer> floors;
   private Map<String, Snapshot> last;
 
   private NginxDynamic(Builder b) {
@@ -76,6 +78,8 @@ public final class NginxDynamic implements Sink, AutoCloseable {
             .build();
     this.admin = new UnixSocketCli(b.adminSocket, b.timeout);
     this.clock = b.clock;
+    this.zone = b.zone;
+    this.floors = Map.copyOf(b.floors);
     this.health =
         b.health.isEmpty()
             ? null
@@ -123,7 +127,7 @@ public final class NginxDynamic implements Sink, AutoCloseable {
       if (last == null) {
         return;
       }
-      String members = DynamicText.members(last, health);
+      String members = DynamicText.members(last, health, zone, floors);
       try {
         AtomicFiles.write(membersFile, members.getBytes(StandardCharsets.UTF_8));
         DynamicText.readableByWorkers(membersFile);
@@ -163,7 +167,7 @@ public final class NginxDynamic implements Sink, AutoCloseable {
         }
       }
     }
-    String members = DynamicText.members(memberships, health);
+    String members = DynamicText.members(memberships, health, zone, floors);
     String reloaded = "";
     try {
       AtomicFiles.write(membersFile, members.getBytes(StandardCharsets.UTF_8));
@@ -249,6 +253,8 @@ public final class NginxDynamic implements Sink, AutoCloseable {
     private Duration timeout = Duration.ofSeconds(5);
     private Clock clock = Clock.systemUTC();
     private final Map<String, HealthCheck> health = new LinkedHashMap<>();
+    private String zone;
+    private final Map<String, Integer> floors = new LinkedHashMap<>();
 
     private Builder(Path include, Path mainConfig) {
       this.include = safe(include, "include");
@@ -306,6 +312,21 @@ public final class NginxDynamic implements Sink, AutoCloseable {
     public Builder health(String backend, HealthCheck check) {
       health.put(
           Objects.requireNonNull(backend, "backend"), Objects.requireNonNull(check, "check"));
+      return this;
+    }
+
+    /** The proxy's availability zone, for {@link #zoneAware} backends. */
+    public Builder zone(String zone) {
+      this.zone = Objects.requireNonNull(zone, "zone");
+      return this;
+    }
+
+    /**
+     * Makes {@code backend}'s members outside the proxy's zone backups while at least {@code floor}
+     * (and at least one) are in it, as the file renderers do.
+     */
+    public Builder zoneAware(String backend, int floor) {
+      floors.put(Objects.requireNonNull(backend, "backend"), floor);
       return this;
     }
 

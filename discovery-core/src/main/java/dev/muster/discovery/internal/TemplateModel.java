@@ -71,7 +71,7 @@ public final class TemplateModel {
    * The zone whose members are primary when the others are backups, or {@code null} when all are
    * primary: not zone-aware, the zone unknown, or fewer than the floor (at least one) there.
    */
-  private static String backupsOutside(Snapshot snapshot, String zone, Integer floor) {
+  public static String backupsOutside(Snapshot snapshot, String zone, Integer floor) {
     if (floor == null || zone == null) {
       return null;
     }

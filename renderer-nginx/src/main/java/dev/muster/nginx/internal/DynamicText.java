@@ -67,6 +67,18 @@ public final class DynamicText {
    * backend is healthy (fail open, counted).
    */
   public static String members(Map<String, Snapshot> memberships, HealthChecker health) {
+    return members(memberships, health, null, Map.of());
+  }
+
+  /**
+   * As {@link #members(Map, HealthChecker)}, and in a zone-aware backend (with its floor in {@code
+   * floors}) the members outside {@code zone} are backups while enough are in it.
+   */
+  public static String members(
+      Map<String, Snapshot> memberships,
+      HealthChecker health,
+      String zone,
+      Map<String, Integer> floors) {
     StringBuilder out = new StringBuilder();
     memberships.forEach(
         (backend, snapshot) -> {
@@ -75,8 +87,13 @@ public final class DynamicText {
           if (failOpen && health.anyChecked(backend)) {
             health.countFailOpen(backend);
           }
+          String primaryZone =
+              dev.muster.discovery.internal.TemplateModel.backupsOutside(
+                  snapshot, zone, floors.get(backend));
           for (Member m : snapshot.members()) {
-            boolean backup = "true".equals(m.tag("muster:backup"));
+            boolean backup =
+                "true".equals(m.tag("muster:backup"))
+                    || (primaryZone != null && !primaryZone.equals(m.availabilityZone()));
             boolean draining =
                 "true".equals(m.tag("muster:drain"))
                     || !"running".equals(m.state())
