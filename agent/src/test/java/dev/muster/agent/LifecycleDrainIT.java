@@ -205,10 +205,34 @@ class LifecycleDrainIT {
   @Test
   void aTerminatingNginxUpstreamMemberIsCompletedOnceTheOldWorkerFinishedItsRequests()
       throws Exception {
-    start(FakeAutoScaling.Format.SNS_AUTO_SCALING, 3, 60);
-    Files.writeString(
-        dir.resolve("nginx.conf"),
-        ProxyConfigs.nginxMain(dir, port, dir.resolve("upstreams.conf").toString()));
+    nginxDrain(false);
+  }
+
+  @Test
+  void inDynamicModeATerminatingMemberIsCompletedOnceItsRequestsInFlightEndedWithoutAReload()
+      throws Exception {
+    nginxDrain(true);
+  }
+
+  /**
+   * Scale-in through the lifecycle hook behind nginx, in file mode (a reload; the old worker
+   * finishes the requests) or dynamic mode (the balancer; no reload, and keep-alive clients that
+   * never retry lose nothing).
+   */
+  private void nginxDrain(boolean dynamic) throws Exception {
+    start(FakeAutoScaling.Format.SNS_AUTO_SCALING, 3, dynamic ? 70 : 60);
+    // nginx's workers read the members file and the Lua module in this folder.
+    Files.setPosixFilePermissions(
+        dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path include = dir.resolve("upstreams.conf");
+    String main = ProxyConfigs.nginxMain(dir, port, include.toString());
+    if (dynamic) {
+      main =
+          "load_module /usr/lib/nginx/modules/ndk_http_module.so;\n"
+              + "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;\n"
+              + main;
+    }
+    Files.writeString(dir.resolve("nginx.conf"), main);
     aws.startMuster(
         Duration.ofSeconds(30),
         Duration.ofSeconds(1),
@@ -218,28 +242,46 @@ class LifecycleDrainIT {
         outputs:
           site:
             type: nginx
+            mode: MODE
             file: upstreams.conf
             main_config: nginx.conf
             backends: [web]
-        """);
-    aws.await(() -> Files.exists(dir.resolve("upstreams.conf")), "the first upstreams.conf");
+        """
+            .replace("MODE", dynamic ? "dynamic" : "file"));
+    aws.await(() -> Files.exists(include), "the first upstreams.conf");
     proxy = Proxies.nginx(dir.resolve("nginx.conf"), port);
     HttpBackend target = web.server(0);
     String targetId = web.instanceOf(target);
     aws.await(() -> get("/") == 200 && target.requests() > 0, "nginx serving the target");
+    if (dynamic) {
+      // The include was written before nginx ran: the reload it owed comes with the first
+      // apply that reaches the balancer; its old worker gone, nothing reloads any more.
+      aws.await(() -> aws.log().contains("sent to the balancer"), "the first apply");
+      aws.await(
+          () -> dev.muster.nginx.Nginx.workers(dir.resolve("nginx.conf")).size() == 1,
+          "the worker from before that reload to exit");
+    }
+    long master = Long.parseLong(Files.readString(dir.resolve("nginx.pid")).trim());
 
     ExecutorService slow = Executors.newFixedThreadPool(6);
     AtomicLong lastInFlight = new AtomicLong();
     Thread watcher = watch(target, lastInFlight);
     try (LoadClient load =
         LoadClient.start(
-            "127.0.0.1", port, LoadClient.Mode.CLOSE, "/", 2, 1_000_000, Duration.ofSeconds(120))) {
+            "127.0.0.1",
+            port,
+            dynamic ? LoadClient.Mode.KEEP_ALIVE : LoadClient.Mode.CLOSE,
+            "/",
+            2,
+            1_000_000,
+            Duration.ofSeconds(120))) {
       List<Future<Integer>> inFlight = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
         inFlight.add(slow.submit(() -> get("/slow?ms=5000")));
       }
       aws.await(() -> target.inFlight() > 0, "a slow request on the target");
 
+      int logBefore = Files.readString(dir.resolve("muster.log")).length();
       aws.autoscaling.terminate(GROUP, targetId);
       aws.awaitTerminated(targetId);
 
@@ -249,21 +291,31 @@ class LifecycleDrainIT {
       load.stop();
       load.awaitCompletion();
       watcher.interrupt();
+      String logSince = Files.readString(dir.resolve("muster.log")).substring(logBefore);
       FakeAutoScaling.Completion completion = aws.autoscaling.completions().get(0);
       System.out.printf(
-          "Lifecycle drain (nginx): last in-flight request on the target ended %d ms before"
-              + " CompleteLifecycleAction (%s, %d heartbeats); load %d ok, %d failed%n",
+          "Lifecycle drain (nginx, %s mode): last in-flight request on the target ended %d ms"
+              + " before CompleteLifecycleAction (%s, %d heartbeats); load %s%n",
+          dynamic ? "dynamic" : "file",
           completion.at().toEpochMilli() - lastInFlight.get(),
           completion.result(),
           aws.autoscaling.heartbeats(HOOK, targetId),
-          load.ok(),
-          load.failed());
+          load);
       assertEquals("CONTINUE", completion.result());
       assertTrue(!completion.timedOut(), "completed by the agent, not by the hook's timeout");
       assertTrue(
           completion.at().toEpochMilli() >= lastInFlight.get(),
-          "completed only after the old worker finished the target's requests");
+          "completed only after the target's last request ended");
       assertEquals(0, load.failed(), load.failures().toString());
+      if (dynamic) {
+        assertEquals(
+            master,
+            Long.parseLong(Files.readString(dir.resolve("nginx.pid")).trim()),
+            "the same nginx master");
+        assertTrue(
+            !logSince.contains("reloaded") && logSince.contains("no reload"),
+            "the drain and the removal went to the balancer, no reload: " + logSince);
+      }
     } finally {
       slow.shutdownNow();
       watcher.interrupt();

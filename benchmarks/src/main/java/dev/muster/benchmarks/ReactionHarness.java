@@ -27,7 +27,9 @@ import java.util.concurrent.TimeUnit;
  * HAProxy holds it (its address listed in {@code show servers state} for the backend). The agent
  * runs as its own process ({@code muster run}, the package launcher's settings) against the test
  * kit's EC2 with {@code INSTANCES} instances in pages of 1,000, and a real HAProxy in runtime or
- * file mode.
+ * file mode, or a real nginx in dynamic mode ({@code nginx-dynamic}: Muster's Lua balancer, where
+ * the clock stops once the balancer's shared dict, read over its admin socket, holds the new
+ * member).
  *
  * <ul>
  *   <li>{@code poll}: the agent polls every {@code INTERVAL}; each launch happens at a random point
@@ -43,7 +45,8 @@ import java.util.concurrent.TimeUnit;
  * the median and maximum.
  *
  * <p>Run (after {@code mvn -DskipTests package}): {@code java -cp benchmarks/target/benchmarks.jar
- * dev.muster.benchmarks.ReactionHarness INSTANCES poll|events runtime|file [ROUNDS] [INTERVAL]}
+ * dev.muster.benchmarks.ReactionHarness INSTANCES poll|events runtime|file|nginx-dynamic [ROUNDS]
+ * [INTERVAL]}
  */
 public final class ReactionHarness {
   private ReactionHarness() {}
@@ -69,6 +72,37 @@ public final class ReactionHarness {
       String queue = sqs.createQueue("reaction", Duration.ofSeconds(30));
       Files.writeString(
           dir.resolve("header.cfg"), ProxyConfigs.haproxyHeader(port, dir.resolve("admin.sock")));
+      boolean nginx = mode.equals("nginx-dynamic");
+      String output =
+          nginx
+              ? """
+                web:
+                  type: nginx
+                  mode: dynamic
+                  file: muster.conf
+                  main_config: nginx.conf
+                  backends: [web]
+              """
+              : """
+                edge:
+                  type: haproxy
+                  mode: MODE
+                  header: header.cfg
+                  file: haproxy.cfg
+                  server_options: ""
+                  STATS
+                  backends: [web]
+                  reload: {master_socket: master.sock}
+              """;
+      if (nginx) {
+        Files.setPosixFilePermissions(
+            dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.writeString(
+            dir.resolve("nginx.conf"),
+            "load_module /usr/lib/nginx/modules/ndk_http_module.so;\n"
+                + "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;\n"
+                + ProxyConfigs.nginxMain(dir, port, dir.resolve("muster.conf").toString()));
+      }
       String config =
           """
           aws:
@@ -79,17 +113,10 @@ public final class ReactionHarness {
           backends:
             web: {tags: {role: web}, port: 80}
           outputs:
-            edge:
-              type: haproxy
-              mode: MODE
-              header: header.cfg
-              file: haproxy.cfg
-              server_options: ""
-              STATS
-              backends: [web]
-              reload: {master_socket: master.sock}
+          OUTPUT
           status: {listen: "127.0.0.1:STATUS"}
           """
+              .replace("OUTPUT", output.stripTrailing())
               .replace("EC2", ec2.endpoint().toString())
               .replace("SQS", sqs.endpoint().toString())
               .replace("INTERVAL", events ? "600s" : interval.toSeconds() + "s")
@@ -120,18 +147,25 @@ public final class ReactionHarness {
       pb.environment().put("AWS_ACCESS_KEY_ID", "AKIDBENCH");
       pb.environment().put("AWS_SECRET_ACCESS_KEY", "bench-secret");
       muster = pb.start();
-      Path cfg = dir.resolve("haproxy.cfg");
-      await(() -> Files.exists(cfg), muster, dir, "the first haproxy.cfg");
-      haproxy = Proxies.haproxy(cfg, dir.resolve("master.sock"), port);
-      Path admin = dir.resolve("admin.sock");
+      Path cfg = dir.resolve(nginx ? "muster-members.txt" : "haproxy.cfg");
+      await(() -> Files.exists(cfg), muster, dir, "the first file");
+      haproxy =
+          nginx
+              ? Proxies.nginx(dir.resolve("nginx.conf"), port)
+              : Proxies.haproxy(cfg, dir.resolve("master.sock"), port);
+      Path admin = dir.resolve(nginx ? "muster-admin.sock" : "admin.sock");
       if (mode.equals("file")) {
         // File mode has no stats socket of Muster's: the header's is HAProxy's.
         await(() -> Files.exists(admin), muster, dir, "HAProxy's stats socket");
       }
       int expected = instances;
-      await(() -> count(admin, "web") >= expected, muster, dir, "every instance in HAProxy");
+      await(
+          () -> (nginx ? balancer(admin).size() : count(admin, "web")) >= expected,
+          muster,
+          dir,
+          "every instance in the proxy");
       System.out.printf(
-          "reaction | %d instances | %s | %s mode | HAProxy holds all%n",
+          "reaction | %d instances | %s | %s mode | the proxy holds all%n",
           instances,
           events ? "events (poll 600 s)" : "poll every " + interval.toSeconds() + " s",
           mode);
@@ -156,7 +190,10 @@ public final class ReactionHarness {
         boolean held = false;
         while (!held && System.nanoTime() < deadline) {
           if (!Files.getLastModifiedTime(cfg).equals(before)) {
-            held = holds(admin, "web", fresh.privateIp());
+            held =
+                nginx
+                    ? balancer(admin).contains(fresh.privateIp())
+                    : holds(admin, "web", fresh.privateIp());
           }
           if (!held) {
             Thread.sleep(10);
@@ -164,7 +201,7 @@ public final class ReactionHarness {
         }
         if (!held) {
           throw new IllegalStateException(
-              "round " + round + ": HAProxy did not get " + fresh.privateIp() + " in 60 s");
+              "round " + round + ": the proxy did not get " + fresh.privateIp() + " in 60 s");
         }
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         millis.add(ms);
@@ -220,6 +257,25 @@ public final class ReactionHarness {
       }
     }
     return n;
+  }
+
+  /** The addresses nginx's balancer holds, from its admin socket. */
+  private static java.util.Set<String> balancer(Path socket) {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    try {
+      String text =
+          new dev.muster.discovery.internal.UnixSocketCli(socket, Duration.ofSeconds(5))
+              .http("GET", "/members", null);
+      for (String line : text.split("\n")) {
+        String[] f = line.split(" ");
+        if (f.length > 2) {
+          out.add(f[2]);
+        }
+      }
+    } catch (java.io.IOException e) {
+      // not up yet
+    }
+    return out;
   }
 
   private static boolean holds(Path socket, String backend, String address) {
