@@ -140,6 +140,18 @@ public final class NginxDynamic implements Sink, AutoCloseable {
     }
   }
 
+  /**
+   * The members text the balancer holds now (over the admin socket), or an empty text if it cannot
+   * be asked.
+   */
+  public String membersLive() {
+    try {
+      return admin.http("GET", "/members", null);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
   /** Renders of each checked backend that kept all members in because none was healthy. */
   public Map<String, Long> healthFailOpen() {
     return health == null ? Map.of() : health.failOpenCounts();

@@ -312,6 +312,31 @@ class NginxDynamicIT {
         Duration.ofSeconds(30),
         "three healthy members taking requests");
 
+    // A new member whose check fails gets no request (warm-up: rise successes first); once its
+    // check passes, it does.
+    HttpBackend late = fleet.server(3);
+    late.healthy(false);
+    fleet.launch(late);
+    dev.muster.fixtures.Await.until(
+        () -> pipeline.pendingSince() == null && dynamicSink.membersLive().contains(late.address()),
+        Duration.ofSeconds(30),
+        "the new member in the balancer");
+    Thread.sleep(1000);
+    assertEquals(3, answers(40).size(), "the unchecked new member takes no request");
+    assertEquals(0, late.requests(), "no request before its check passed");
+    late.healthy(true);
+    dev.muster.fixtures.Await.until(
+        () -> {
+          try {
+            return answers(40).containsKey(late.name());
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        },
+        Duration.ofSeconds(10),
+        "the new member to take requests once its check passes");
+    loop.applyChange(() -> ec2.fleet().terminate(fleet.instanceOf(late)), pipeline::appliedCount);
+
     HttpBackend sick = fleet.server(0);
     long failedAt = System.nanoTime();
     sick.healthy(false);
