@@ -62,8 +62,8 @@ class HaproxyConfigTest {
             """
         backend web
             balance roundrobin
-            server i-1 [2600::1]:8081 weight 50 check inter 5s fall 3
-            server i-2 10.0.0.2:8080 weight 50 maxconn 64 check inter 5s fall 3
+            server i-1 [2600::1]:8081 id 723080783 weight 50 check inter 5s fall 3
+            server i-2 10.0.0.2:8080 id 723080348 weight 50 maxconn 64 check inter 5s fall 3
         """),
         cfg);
   }
@@ -82,7 +82,8 @@ class HaproxyConfigTest {
                             member("i-1", "10.0.0.1", 80, Map.of("muster:maxconn", "10 backup"))),
                         T)));
 
-    assertTrue(cfg.contains("server i-1 10.0.0.1:80 weight 50 check inter 5s fall 3\n"), cfg);
+    assertTrue(
+        cfg.contains("server i-1 10.0.0.1:80 id 723080783 weight 50 check inter 5s fall 3\n"), cfg);
   }
 
   @Test

@@ -16,8 +16,8 @@ import java.util.Set;
  * <pre>
  * backends            list, by name: { name, safeName, size, members }
  * backend[NAME]       the same, by name
- * member              { id, name, address, port, weight, hostPort, zone, state, privateIp,
- *                       publicIp, privateDnsName, ipv6, subnetId, vpcId, tags }
+ * member              { id, serverId, name, address, port, weight, hostPort, zone, state,
+ *                       privateIp, publicIp, privateDnsName, ipv6, subnetId, vpcId, tags }
  * </pre>
  *
  * Absent optional fields (for example {@code publicIp}) are missing keys: use {@code m.publicIp!""}
@@ -114,11 +114,13 @@ public final class TemplateModel {
   private static List<Object> members(Snapshot snapshot, String primaryZone) {
     List<Object> members = new ArrayList<>(snapshot.size());
     List<String> names = names(snapshot);
+    Map<String, Integer> serverIds = serverIds(snapshot);
     int index = 0;
     for (Member m : snapshot.members()) {
       Map<String, Object> model = new LinkedHashMap<>();
       String name = names.get(index++);
       model.put("id", m.instanceId());
+      model.put("serverId", serverIds.get(m.instanceId()));
       model.put("name", name);
       model.put("address", m.address());
       model.put("port", m.port());
@@ -137,6 +139,43 @@ public final class TemplateModel {
       members.add(Collections.unmodifiableMap(model));
     }
     return Collections.unmodifiableList(members);
+  }
+
+  /** The range of {@link #serverIds}: HAProxy's server ids are positive ints. */
+  static final int SERVER_ID_RANGE = 1 << 30;
+
+  /**
+   * A numeric server id per member computed from its instance id alone (FNV-1a, in 1 to 2^30), so
+   * every proxy host gives a member the same id whatever order it learnt the fleet in: HAProxy
+   * places a server on a consistent-hash ring by its id. Two members whose ids collide are resolved
+   * in instance-id order, the later one taking the next free id, so hosts with the same membership
+   * agree.
+   */
+  public static Map<String, Integer> serverIds(Snapshot snapshot) {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    java.util.Set<Integer> taken = new java.util.HashSet<>();
+    snapshot.members().stream()
+        .map(Member::instanceId)
+        .sorted()
+        .forEach(
+            id -> {
+              int serverId = serverId(id);
+              while (!taken.add(serverId)) {
+                serverId = serverId % SERVER_ID_RANGE + 1;
+              }
+              out.put(id, serverId);
+            });
+    return out;
+  }
+
+  /** {@code instanceId}'s preferred server id, 1 to 2^30. */
+  static int serverId(String instanceId) {
+    long hash = 0xcbf29ce484222325L;
+    for (int i = 0; i < instanceId.length(); i++) {
+      hash ^= instanceId.charAt(i);
+      hash *= 0x100000001b3L;
+    }
+    return (int) Long.remainderUnsigned(hash, SERVER_ID_RANGE) + 1;
   }
 
   private static void putIfSet(Map<String, Object> model, String key, Object value) {

@@ -1,0 +1,144 @@
+package dev.muster.haproxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.muster.discovery.Member;
+import dev.muster.discovery.Renderer;
+import dev.muster.discovery.Snapshot;
+import dev.muster.fixtures.Closeables;
+import dev.muster.fixtures.ExternalProcess;
+import dev.muster.fixtures.HttpBackend;
+import dev.muster.fixtures.Proxies;
+import dev.muster.fixtures.ProxyConfigs;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two HAProxy 2.6 processes in file mode, each rendered from the same 20 members in its own order,
+ * with {@code balance uri} and {@code hash-type consistent}: with the instance-derived server
+ * {@code id} they send every key to the same server, and removing or adding one member moves only
+ * about 1/N of the keys. Without the ids (HAProxy numbering servers by position) they are measured
+ * beside it. Only loopback addresses.
+ */
+class HaproxyIdentityIT {
+  private static final Instant T = Instant.parse("2026-12-06T00:00:00Z");
+  private static final int KEYS = 1000;
+
+  @TempDir Path dir;
+  private final List<HttpBackend> backends = new ArrayList<>();
+  private final List<AutoCloseable> open = new ArrayList<>();
+
+  @AfterEach
+  void stop() {
+    List<AutoCloseable> all = new ArrayList<>(open);
+    all.addAll(backends);
+    Closeables.closeAll(all.toArray(AutoCloseable[]::new));
+  }
+
+  private List<Member> members(int count) {
+    List<Member> out = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      HttpBackend b = HttpBackend.start("web-" + i, "127.0.0." + (100 + i));
+      backends.add(b);
+      out.add(
+          Member.newBuilder(String.format("i-%017x", 0x5eed0000L + i * 7919L))
+              .address(b.address())
+              .port(b.port())
+              .build());
+    }
+    return out;
+  }
+
+  /** One HAProxy serving {@code members} in that order; {@code ids} false strips the ids. */
+  private int proxy(String name, List<Member> members, boolean ids) throws Exception {
+    int port = ExternalProcess.freeTcpPort();
+    Renderer renderer =
+        HaproxyConfig.newBuilder()
+            .headerText(ProxyConfigs.haproxyHeader(port, null))
+            .backendOptions("web", "    balance uri\n    hash-type consistent")
+            .serverOptions("")
+            .build();
+    String text = renderer.render(Map.of("web", Snapshot.of(members, T)));
+    if (!ids) {
+      text = text.replaceAll(" id [0-9]+ weight ", " weight ");
+    }
+    Path cfg = Files.writeString(dir.resolve(name + ".cfg"), text);
+    open.add(Proxies.haproxy(cfg, dir.resolve(name + ".sock"), port));
+    return port;
+  }
+
+  private static Map<String, String> route(int port) throws Exception {
+    Map<String, String> out = new HashMap<>();
+    for (int k = 0; k < KEYS; k++) {
+      HttpURLConnection c =
+          (HttpURLConnection)
+              URI.create("http://127.0.0.1:" + port + "/k" + k).toURL().openConnection();
+      c.setConnectTimeout(2000);
+      c.setReadTimeout(5000);
+      try (InputStream in = c.getInputStream()) {
+        out.put("/k" + k, new String(in.readAllBytes(), StandardCharsets.UTF_8).trim());
+      }
+    }
+    return out;
+  }
+
+  private static int agree(Map<String, String> a, Map<String, String> b) {
+    int same = 0;
+    for (String key : a.keySet()) {
+      if (a.get(key).equals(b.get(key))) {
+        same++;
+      }
+    }
+    return same;
+  }
+
+  @Test
+  void everyHostSendsAKeyToTheSameServerAndOneChangeMovesAboutOneNth() throws Exception {
+    List<Member> fleet = members(21);
+    List<Member> twenty = fleet.subList(0, 20);
+    List<Member> shuffled = new ArrayList<>(twenty);
+    Collections.shuffle(shuffled, new Random(7));
+
+    Map<String, String> a = route(proxy("a", twenty, true));
+    Map<String, String> b = route(proxy("b", shuffled, true));
+    Map<String, String> plainA = route(proxy("plain-a", twenty, false));
+    Map<String, String> plainB = route(proxy("plain-b", shuffled, false));
+
+    List<Member> nineteen = new ArrayList<>(twenty);
+    nineteen.remove(7);
+    Map<String, String> removed = route(proxy("removed", nineteen, true));
+    Map<String, String> added = route(proxy("added", fleet, true));
+    Map<String, String> plainRemoved = route(proxy("plain-removed", nineteen, false));
+
+    int movedByRemoval = KEYS - agree(a, removed);
+    int movedByAddition = KEYS - agree(a, added);
+    System.out.printf(
+        "HAProxy identity (balance uri, hash-type consistent, 20 servers, %d keys): two hosts in"
+            + " different orders agree on %d with ids, %d without; removing one moves %d keys,"
+            + " adding one moves %d; without ids removing one moves %d%n",
+        KEYS,
+        agree(a, b),
+        agree(plainA, plainB),
+        movedByRemoval,
+        movedByAddition,
+        KEYS - agree(plainA, plainRemoved));
+    assertEquals(KEYS, agree(a, b), "the same server for every key on both hosts");
+    assertTrue(movedByRemoval <= KEYS * 1.5 / 20, "removal moved " + movedByRemoval);
+    assertTrue(movedByAddition <= KEYS * 1.5 / 21, "addition moved " + movedByAddition);
+  }
+}
