@@ -305,7 +305,7 @@ class HaproxyReloadIT {
                 l ->
                     l.strip()
                         .matches(
-                            "server i-[0-9a-f]{17} 127\\.0\\.0\\.\\d+:\\d+ weight \\d+ check inter 1s fall 2 rise 1")),
+                            "server i-[0-9a-f]{17} 127\\.0\\.0\\.\\d+:\\d+ id \\d+ weight \\d+ check inter 1s fall 2 rise 1")),
         live);
     assertTrue(live.lines().noneMatch(l -> l.contains("evil") || l.contains("backup")), live);
   }
