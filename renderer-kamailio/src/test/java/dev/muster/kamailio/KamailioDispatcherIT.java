@@ -143,6 +143,16 @@ class KamailioDispatcherIT {
     }
   }
 
+  /** sipp's error trace of a UAC (the messages of each failed call), or why it is missing. */
+  private static String errors(Path stats) {
+    try {
+      String text = Files.readString(stats.resolveSibling(stats.getFileName() + ".errors"));
+      return text.length() > 6000 ? text.substring(text.length() - 6000) : text;
+    } catch (java.io.IOException e) {
+      return e.toString();
+    }
+  }
+
   private Path stats(String address) {
     return dir.resolve("uas-" + address + ".csv");
   }
@@ -225,7 +235,10 @@ class KamailioDispatcherIT {
         successful,
         failed,
         perBackend.toString().strip());
-    assertEquals(0, uac.process.exitValue(), "sipp UAC exit code (0: every call succeeded)");
+    assertEquals(
+        0,
+        uac.process.exitValue(),
+        "sipp UAC exit code (0: every call succeeded); its errors: " + errors(uacStats));
     assertEquals(300, created);
     assertEquals(300, successful);
     assertEquals(0, failed);
