@@ -309,8 +309,9 @@ final class BackendReader {
     String region = n.string(keys.get("region"), path + ".region");
     String role = n.string(keys.get("role_arn"), path + ".role_arn");
     String external = n.string(keys.get("external_id"), path + ".external_id");
-    if (region != null && Regions.problem(region) != null) {
-      n.problem(keys.get("region"), path + ".region", Regions.problem(region));
+    String regionProblem = region == null ? null : Regions.problem(region);
+    if (regionProblem != null) {
+      n.problem(keys.get("region"), path + ".region", regionProblem);
     }
     if (role != null && !ROLE_ARN.matcher(role).matches()) {
       n.problem(

@@ -205,8 +205,9 @@ final class ConfigReader {
     Map<String, Node> keys =
         n.keys(n.mapping(node, "aws"), "aws", "region", "endpoint", "profile", "endpoints", "zone");
     String region = n.string(keys.get("region"), "aws.region");
-    if (region != null && Regions.problem(region) != null) {
-      n.problem(keys.get("region"), "aws.region", Regions.problem(region));
+    String regionProblem = region == null ? null : Regions.problem(region);
+    if (regionProblem != null) {
+      n.problem(keys.get("region"), "aws.region", regionProblem);
     }
     URI ec2 = n.url(keys.get("endpoint"), "aws.endpoint");
     URI sqs = null;

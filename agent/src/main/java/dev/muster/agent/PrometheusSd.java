@@ -38,7 +38,7 @@ final class PrometheusSd {
             404,
             "text/plain",
             "no backend "
-                + printable(wanted)
+                + dev.muster.discovery.internal.Validation.printable(wanted)
                 + " is fetched; try one of "
                 + String.join(", ", backends)
                 + "\n");
@@ -128,10 +128,5 @@ final class PrometheusSd {
     } catch (IllegalArgumentException e) {
       return text;
     }
-  }
-
-  private static String printable(String text) {
-    String cut = text.length() > 64 ? text.substring(0, 64) + "..." : text;
-    return cut.replaceAll("[^\\x20-\\x7e]", "?");
   }
 }

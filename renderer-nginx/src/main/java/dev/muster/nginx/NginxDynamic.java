@@ -8,12 +8,10 @@ import dev.muster.discovery.Member;
 import dev.muster.discovery.Reloader;
 import dev.muster.discovery.Sink;
 import dev.muster.discovery.Snapshot;
-import dev.muster.discovery.internal.AtomicFiles;
 import dev.muster.discovery.internal.UnixSocketCli;
 import dev.muster.nginx.internal.DynamicText;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -129,8 +127,7 @@ public final class NginxDynamic implements Sink, AutoCloseable {
       }
       String members = DynamicText.members(last, health, zone, floors);
       try {
-        AtomicFiles.write(membersFile, members.getBytes(StandardCharsets.UTF_8));
-        DynamicText.readableByWorkers(membersFile);
+        DynamicText.writeMembers(membersFile, members);
         admin.http("PUT", "/members", members);
       } catch (IOException e) {
         org.slf4j.LoggerFactory.getLogger("dev.muster.apply")
@@ -182,8 +179,7 @@ public final class NginxDynamic implements Sink, AutoCloseable {
     String members = DynamicText.members(memberships, health, zone, floors);
     String reloaded = "";
     try {
-      AtomicFiles.write(membersFile, members.getBytes(StandardCharsets.UTF_8));
-      DynamicText.readableByWorkers(membersFile);
+      DynamicText.writeMembers(membersFile, members);
       DynamicText.writeIfChanged(luaFile, DynamicText.luaModule());
       DynamicText.readableByWorkers(luaFile);
     } catch (IOException e) {

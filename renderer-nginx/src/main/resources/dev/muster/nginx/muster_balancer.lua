@@ -4,7 +4,8 @@
 --   BACKEND INSTANCE-ID ADDRESS PORT WEIGHT FLAGS        (FLAGS: "-", or b = backup, d = draining)
 -- Muster PUTs that text to the admin location (a unix socket) and writes it to a file, which a
 -- starting worker loads when the dict is empty (after an nginx start; a reload keeps the dict).
--- Each worker parses the text again only when its version changes.
+-- Each worker parses the text again (and splits each upstream into primaries and backups) only
+-- when its version changes.
 --
 -- The balancer: smooth weighted round robin over the usable members (not draining, weight above
 -- 0); backup members only while no primary is usable; a failed attempt is retried on another
@@ -46,6 +47,20 @@ local function parse(text)
   return out, n
 end
 
+-- Splits each upstream's members into primaries and backups once per version, so that a request
+-- allocates nothing to pick its member.
+local function split(list)
+  local primary, backup = {}, {}
+  for _, m in ipairs(list) do
+    if m.backup then
+      backup[#backup + 1] = m
+    else
+      primary[#primary + 1] = m
+    end
+  end
+  return { all = list, primary = primary, backup = backup }
+end
+
 local function refresh()
   local version = dict:get("version") or 0
   if version == parsed_version then
@@ -55,16 +70,18 @@ local function refresh()
   local members = parse(text)
   if members then
     -- Keep each member's round-robin state across updates.
+    local fresh = {}
     for name, list in pairs(members) do
       local old = {}
-      for _, m in ipairs(upstreams[name] or {}) do
+      for _, m in ipairs(upstreams[name] and upstreams[name].all or {}) do
         old[m.id] = m.current
       end
       for _, m in ipairs(list) do
         m.current = old[m.id] or 0
       end
+      fresh[name] = split(list)
     end
-    upstreams = members
+    upstreams = fresh
   end
   parsed_version = version
 end
@@ -105,23 +122,11 @@ local function pick(list, tried)
   return best
 end
 
-local function primaries_and_backups(list)
-  local primary, backup = {}, {}
-  for _, m in ipairs(list) do
-    if m.backup then
-      backup[#backup + 1] = m
-    else
-      primary[#primary + 1] = m
-    end
-  end
-  return primary, backup
-end
-
 -- balancer_by_lua_block of upstream `name`.
 function _M.balance(name)
   refresh()
-  local list = upstreams[name]
-  if not list then
+  local upstream = upstreams[name]
+  if not upstream then
     ngx.log(ngx.ERR, "muster: upstream ", name, " has no members")
     return ngx.exit(502)
   end
@@ -136,8 +141,7 @@ function _M.balance(name)
     dict:incr("inflight:" .. ctx.muster_current, -1, 0)
     ctx.muster_current = nil
   end
-  local primary, backup = primaries_and_backups(list)
-  local m = pick(primary, tried) or pick(backup, tried)
+  local m = pick(upstream.primary, tried) or pick(upstream.backup, tried)
   if not m then
     ngx.log(ngx.ERR, "muster: no usable member left in ", name)
     return ngx.exit(502)
@@ -145,7 +149,7 @@ function _M.balance(name)
   tried[m.id] = true
   if not ctx.muster_tries_set then
     ctx.muster_tries_set = true
-    local more = math.min(#list - 1, MAX_TRIES)
+    local more = math.min(#upstream.all - 1, MAX_TRIES)
     if more > 0 then
       balancer.set_more_tries(more)
     end

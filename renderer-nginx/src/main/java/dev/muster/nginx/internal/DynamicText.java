@@ -118,6 +118,13 @@ public final class DynamicText {
 
   /** The Lua module's text, from this jar. */
   public static String luaModule() {
+    return LUA_TEXT;
+  }
+
+  /** The module's text, read from the jar once. */
+  private static final String LUA_TEXT = readLuaModule();
+
+  private static String readLuaModule() {
     try (InputStream in =
         DynamicText.class.getResourceAsStream("/dev/muster/nginx/" + LUA_MODULE + ".lua")) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -139,6 +146,13 @@ public final class DynamicText {
     }
   }
 
+  /** Writes {@code members} to {@code file} atomically, readable by nginx's workers. */
+  public static void writeMembers(Path file, String members) throws IOException {
+    AtomicFiles.write(file, members.getBytes(StandardCharsets.UTF_8));
+    readableByWorkers(file);
+  }
+
+  /** Writes {@code text} to {@code file} atomically unless it already holds exactly that. */
   public static void writeIfChanged(Path file, String text) throws IOException {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     if (!Files.exists(file) || !java.util.Arrays.equals(Files.readAllBytes(file), bytes)) {
