@@ -98,18 +98,6 @@ final class ConfigReader {
         new OutputReader(n).read(keys.get("outputs"), backendReader.declared(), fileNodes);
     Status status = status(keys.get("status"));
     Events events = events(keys.get("events"));
-    outputs.forEach(
-        (name, o) -> {
-          if (o instanceof HaproxyRuntimeOutput
-              && o.backends().stream()
-                  .anyMatch(b -> backends.containsKey(b) && backends.get(b).zoneFloor() != null)) {
-            n.problem(
-                keys.get("outputs"),
-                "outputs." + name + ".mode",
-                "runtime mode cannot render zone_aware backends (HAProxy cannot change a server's"
-                    + " backup flag at runtime): use mode file");
-          }
-        });
     new OwnFiles(file, stateDir, backendReader.declared(), n::problem).check(outputs, fileNodes);
     if (!n.problems().isEmpty()) {
       throw new ConfigException(n.problems());

@@ -13,11 +13,11 @@ import java.util.Map;
 import java.util.function.IntSupplier;
 
 /**
- * HAProxy in runtime-API mode: hitless changes through the stats socket, with drain (its sessions
- * are waited for inside the apply) and warm-up; it reloads only to add server slots.
+ * HAProxy in runtime-API mode: hitless changes through the stats socket on servers named after
+ * their instances ({@code add server}, {@code del server}), with drain (its sessions are waited for
+ * inside the apply) and warm-up; it reloads only for a backend new to the file.
  *
  * @param statsSocket the admin-level stats socket
- * @param slots server slots per backend at first
  * @param drainTimeout how long a removed member drains before it is put in maintenance anyway
  * @param warmupTimeout how long a new member may take to pass its check
  */
@@ -28,7 +28,6 @@ record HaproxyRuntimeOutput(
     Reload reload,
     HaproxyServers servers,
     Path statsSocket,
-    int slots,
     Duration drainTimeout,
     Duration warmupTimeout)
     implements Output {
@@ -57,7 +56,6 @@ record HaproxyRuntimeOutput(
       return dryRun(context);
     }
     return Haproxy.runtime()
-        .slots(slots)
         .drainTimeout(drainTimeout)
         .warmupTimeout(warmupTimeout)
         .statsSocket(statsSocket)
@@ -72,10 +70,7 @@ record HaproxyRuntimeOutput(
     return sink instanceof HaproxyRuntime runtime ? runtime::reloadCount : () -> 0;
   }
 
-  /**
-   * A dry run: the servers each backend would hold, as the runtime API would set them (the file it
-   * keeps for restarts also holds free slots, so a diff says less).
-   */
+  /** A dry run: the servers each backend would hold, as the runtime API would set them. */
   private Sink dryRun(Context context) {
     return memberships -> {
       StringBuilder text = new StringBuilder();

@@ -178,18 +178,56 @@ class ConfigReaderTest {
   }
 
   @Test
+  void runtimeModeNamesWhatHaproxyRefusesForServersAddedAtRuntime() throws Exception {
+    String runtime = "mode: runtime\n    stats_socket: /run/haproxy/admin.sock\n    #";
+    assertProblem(
+        example()
+            .replace("mode: file ", runtime)
+            .replace(
+                "backends: [web, api]",
+                "backends: [web, api]\n    backend_options: {web: 'balance uri'}"),
+        "outputs.edge.backend_options.web: `balance uri` with hash-type map-based");
+    assertProblem(
+        example()
+            .replace("mode: file ", runtime)
+            .replace(
+                "backends: [web, api]", "backends: [web, api]\n    server_options: check cookie x"),
+        "outputs.edge.server_options: `cookie` cannot be given to a server added at runtime");
+    Files.writeString(header, Files.readString(header) + "defaults\n    balance source\n");
+    assertProblem(
+        example().replace("mode: file ", runtime),
+        "outputs.edge.header: for backend api: `balance source`");
+    assertEquals(
+        "haproxy runtime mode",
+        read(example()
+                .replace("mode: file ", runtime)
+                .replace(
+                    "backends: [web, api]",
+                    "backends: [web, api]\n    backend_options:\n      web: |\n        balance uri\n"
+                        + "        hash-type consistent\n      api: balance roundrobin"))
+            .outputs()
+            .get("edge")
+            .kind());
+  }
+
+  @Test
   void zoneAwareBackendsAndTheProxysZone() throws Exception {
     String web = "  web: {tags: {layer: app}, port: 8080";
     assertEquals(
         2, read(example().replace(web, web + ", zone_aware: 2")).backends().get("web").zoneFloor());
     assertEquals(null, read(example()).backends().get("web").zoneFloor());
     assertProblem(example().replace(web, web + ", zone_aware: -1"), "backends.web.zone_aware");
-    assertProblem(
-        example()
-            .replace(web, web + ", zone_aware: 1")
-            .replace(
-                "mode: file ", "mode: runtime\n    stats_socket: /run/haproxy/admin.sock\n    #"),
-        "outputs.edge.mode: runtime mode cannot render zone_aware backends");
+    assertEquals(
+        1,
+        read(example()
+                .replace(web, web + ", zone_aware: 1")
+                .replace(
+                    "mode: file ",
+                    "mode: runtime\n    stats_socket: /run/haproxy/admin.sock\n    #"))
+            .backends()
+            .get("web")
+            .zoneFloor(),
+        "runtime mode swaps a server's backup flag by deleting and adding it");
     assertProblem(
         example().replace("aws:\n", "aws:\n  zone: us-east-1\n"),
         "aws.zone: must be a zone name like us-east-1a");

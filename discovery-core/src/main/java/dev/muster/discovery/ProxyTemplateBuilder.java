@@ -58,6 +58,16 @@ public abstract class ProxyTemplateBuilder<B extends ProxyTemplateBuilder<B>> {
     return template;
   }
 
+  /** The proxy's zone, or {@code null} if none was set. */
+  protected String zone() {
+    return zone;
+  }
+
+  /** The floor of every zone-aware backend, by backend name. */
+  protected Map<String, Integer> zoneFloors() {
+    return Map.copyOf(zoneFloors);
+  }
+
   /** Whether any backend is zone-aware. */
   protected boolean anyZoneAware() {
     return !zoneFloors.isEmpty();

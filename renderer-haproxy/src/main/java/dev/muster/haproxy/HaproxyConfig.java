@@ -110,23 +110,23 @@ public final class HaproxyConfig {
     }
 
     /**
-     * The slot file renderer with these settings, for runtime mode.
+     * Runtime mode's file and settings: the default template's lines, written from server specs.
      *
      * @throws IllegalStateException if a whole-file template was set
      */
-    SlotFileRenderer buildSlotFile() {
+    RuntimeFile buildRuntimeFile() {
       if (template() != null) {
         throw new IllegalStateException(
-            "runtime mode writes its slots with the default "
-                + "server lines: a whole-file template is not supported there");
+            "runtime mode writes the default server lines: a whole-file template is not "
+                + "supported there");
       }
-      if (anyZoneAware()) {
-        throw new IllegalStateException(
-            "zone-aware backends need file mode: HAProxy cannot change a server's backup flag "
-                + "through its runtime API");
-      }
-      return new SlotFileRenderer(
-          header, serverOptions, Map.copyOf(backendOptions), Map.copyOf(backendServerOptions));
+      return new RuntimeFile(
+          header,
+          serverOptions,
+          Map.copyOf(backendOptions),
+          Map.copyOf(backendServerOptions),
+          zone(),
+          zoneFloors());
     }
 
     /**

@@ -8,7 +8,6 @@ import dev.muster.discovery.Sink;
 import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.Validator;
 import dev.muster.haproxy.internal.RuntimeApi;
-import dev.muster.haproxy.internal.SlotPlan;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -30,43 +29,63 @@ import java.util.Objects;
  * Discovery web = Discovery.newBuilder().source(source).listener(pipeline.backend("web")).build();
  * }</pre>
  *
- * <p>Each backend has slots {@code srv1..srvN} in the configuration file: members in enabled slots,
- * free slots {@code disabled}. The file is rendered by the same renderer as config-file mode
- * ({@link HaproxyConfig}: header, backend options, per-backend server options, {@code
- * muster:maxconn}), with slot names. On every {@link #apply}, per backend ({@link SlotPlan}
- * decides, this class carries it out):
+ * <p><b>Identity.</b> Every server is named after its member's instance id and has an {@code id}
+ * computed from the instance id alone, as config-file mode writes it: every proxy host gives a
+ * member the same name and id whatever order it saw the fleet change in, so hosts that balance by a
+ * consistent hash send a key to the same server, and a change moves only the keys of the member
+ * that changed. The file is the one config-file mode writes for the same members ({@link
+ * HaproxyConfig}: header, backend options, per-backend server options, {@code muster:maxconn},
+ * zone-aware backups).
+ *
+ * <p>On every {@link #apply}, per backend, HAProxy's servers are read back and a plan is made from
+ * what differs ({@code DynamicPlan} decides, this class carries it out):
  *
  * <ol>
- *   <li><b>Changed</b> weights are set in place; a changed address or port drains the old slot and
- *       warms a new one.
+ *   <li><b>Changed</b> weights and {@code maxconn} are set in place.
  *   <li><b>Removed</b> members are set to {@code drain} (no new sessions), then to {@code maint}
- *       once their current and queued sessions reach zero, or after the drain timeout. The instance
- *       must stay alive until then: in-flight requests to it complete.
- *   <li>When free slots run out, the file is rewritten with twice as many and HAProxy is reloaded
- *       once (the only reload).
- *   <li><b>Added</b> members get a free slot: {@code set server ... addr A port P}, their weight,
- *       then {@code drain}, so health checks run while no traffic flows. Once the check passes they
- *       are set {@code ready}.
- *   <li>The file is rewritten to match (not reloaded), so a restart comes up with the current
- *       members; before any runtime command, HAProxy's checker has seen the header and every
- *       backend with the server lines this apply adds or changes (the whole file when slots grow);
- *       then HAProxy's view is read back and any drift (a server edited by hand) is repaired and
- *       logged.
+ *       once their current and queued sessions reach zero, or after the drain timeout, and deleted
+ *       ({@code del server}). The instance must stay alive until then: in-flight requests to it
+ *       complete.
+ *   <li>A member whose {@code id} or {@code backup} flag must change (a zone-aware backend whose
+ *       zone went below its floor, or came back) is swapped, one server at a time: drained, deleted
+ *       and added again, ready at once if it was healthy.
+ *   <li><b>Added</b> members get {@code add server} with their id, weight, {@code maxconn}, {@code
+ *       backup} and the server options (plus {@code pool-max-conn -1 pool-purge-delay 5s} unless
+ *       the options set them: a server added at runtime gets no connection reuse otherwise), then
+ *       {@code enable health} and {@code drain}, so health checks run while no traffic flows. Once
+ *       the check passes they are set {@code ready}.
+ *   <li>A server of the older slot-based runtime mode ({@code srvN}) that serves a member's address
+ *       is drained and deleted once that member's own server is ready: upgrading costs no request
+ *       and no reload.
+ *   <li>The file is rewritten to match (not reloaded), so a reload or restart comes up with the
+ *       same servers and the next apply changes nothing; before any runtime command, HAProxy's
+ *       checker has seen the header and every backend with the server lines this apply adds or
+ *       changes. Then HAProxy's view is read back and any drift (a server edited by hand) is
+ *       repaired and logged.
  * </ol>
  *
+ * <p><b>What HAProxy 2.6 allows.</b> A backend must balance with a dynamic algorithm: not {@code
+ * static-rr}, and a hash ({@code uri}, {@code source}, {@code hdr(...)}, ...) only with {@code
+ * hash-type consistent}; server options only with keywords {@code add server} accepts; no {@code
+ * default-server} (servers added at runtime ignore it). {@link Builder#build} refuses such settings
+ * by name, and an apply refuses a backend whose algorithm comes from the header's {@code defaults}.
+ * Servers declared in a backend's own options ({@code server}, {@code server-template}) are left
+ * alone. A backend new to the file needs one reload.
+ *
  * <p><b>Level-triggered.</b> Any failure (HAProxy restarting, a socket that does not answer)
- * throws, and the pipeline calls {@code apply} again: the plan is made afresh from the slots and
- * the read-back repairs what the failure left half done. A new member that has not passed its
- * health check within the warm-up timeout stays drained (never forced UP) and the apply reports it
- * as pending, so the pipeline keeps checking until it passes. If the configuration file does not
- * exist yet, the first apply writes it first, so HAProxy can start with it.
+ * throws, and the pipeline calls {@code apply} again: the plan is made afresh from what HAProxy
+ * reports. A new member that has not passed its health check within the warm-up timeout stays
+ * drained (never forced UP) and the apply reports it as pending, so the pipeline keeps checking
+ * until it passes. If the configuration file does not exist yet, the first apply writes it first,
+ * so HAProxy can start with it.
  *
  * <p>Requires {@code stats socket PATH level admin} in the header. Waits use the injected clock.
  * Thread-safe; the pipeline serialises calls.
  *
- * <p>This class is the documented face and builder. The plan is pure ({@code internal.SlotPlan});
- * carrying it out is {@code RuntimeCore}, what it does to each server (drain, warm-up, read-back
- * and repair) {@code ServerStates}, and the file kept for restarts {@code KeptFile}.
+ * <p>This class is the documented face and builder. The plan is pure ({@code internal.DynamicPlan},
+ * from {@code internal.ServerSpec}); carrying it out is {@code RuntimeCore}, what it does to each
+ * server (drain and delete, add and warm up, swap) {@code ServerStates}, and the file kept for
+ * restarts {@code KeptFile}.
  */
 public final class HaproxyRuntime implements Sink {
 
@@ -74,6 +93,31 @@ public final class HaproxyRuntime implements Sink {
 
   private HaproxyRuntime(Builder b) {
     this.core = new RuntimeCore(b);
+  }
+
+  /**
+   * A setting HAProxy 2.6 does not allow for servers added at runtime.
+   *
+   * @param setting {@code header}, {@code serverOptions} or {@code backendOptions}
+   * @param backend the backend the setting is for, or {@code null} for all of them
+   * @param reason why, and what to do instead
+   */
+  public record Refusal(String setting, String backend, String reason) {
+    @Override
+    public String toString() {
+      return (backend == null ? setting : setting + " of " + backend) + ": " + reason;
+    }
+  }
+
+  /**
+   * What in {@code config} runtime mode would refuse, for a configuration check before anything
+   * runs: the header, the server options, and the algorithm and options of every backend with
+   * options of its own or named in {@code backends} (a backend without options balances as the
+   * header's {@code defaults} say). Empty if runtime mode can serve them all.
+   */
+  public static java.util.List<Refusal> refusals(
+      HaproxyConfig.Builder config, java.util.Collection<String> backends) {
+    return config.buildRuntimeFile().refusals(backends);
   }
 
   /** A new builder; stats socket, configuration file and reloader are required. */
@@ -112,9 +156,10 @@ public final class HaproxyRuntime implements Sink {
   }
 
   /**
-   * Reads HAProxy's view of {@code backend} back and repairs drift: a member's slot with another
-   * address, port or weight, a member left drained after a warm-up timeout whose check now passes,
-   * or a free slot someone enabled by hand. {@link #apply} does this after every change.
+   * Reads HAProxy's view of {@code backend} back and repairs drift: a member's server with another
+   * address, port, weight or {@code maxconn}, one deleted or put in maintenance by hand, one left
+   * drained after a warm-up timeout whose check now passes, or a server no member wants. {@link
+   * #apply} does this after every change.
    *
    * @return how many servers needed a repair
    */
@@ -122,7 +167,7 @@ public final class HaproxyRuntime implements Sink {
     return core.verify(backend);
   }
 
-  /** How many reloads slot growth needed so far. */
+  /** How many reloads backends new to the file needed so far. */
   public int reloadCount() {
     return core.reloadCount();
   }
@@ -130,11 +175,6 @@ public final class HaproxyRuntime implements Sink {
   /** How many drifted servers {@link #verify} repaired so far. */
   public int repairCount() {
     return core.repairCount();
-  }
-
-  /** The slot count of {@code backend}, or 0 if it has not been applied yet. */
-  public int slotCount(String backend) {
-    return core.slotCount(backend);
   }
 
   @Override
@@ -149,7 +189,6 @@ public final class HaproxyRuntime implements Sink {
     Reloader reloader;
     Validator validator = Haproxy.validator();
     HaproxyConfig.Builder config;
-    int slots = 16;
     Duration drainTimeout = Duration.ofSeconds(30);
     Duration warmupTimeout = Duration.ofSeconds(30);
     Duration pollInterval = Duration.ofMillis(100);
@@ -171,7 +210,10 @@ public final class HaproxyRuntime implements Sink {
       return this;
     }
 
-    /** Reloads HAProxy when slots must grow, e.g. a {@link MasterCliReloader}. Required. */
+    /**
+     * Reloads HAProxy when a backend new to the file must be added, e.g. a {@link
+     * MasterCliReloader}. Required.
+     */
     public Builder reloader(Reloader reloader) {
       this.reloader = Objects.requireNonNull(reloader, "reloader");
       return this;
@@ -190,15 +232,6 @@ public final class HaproxyRuntime implements Sink {
      */
     public Builder config(HaproxyConfig.Builder config) {
       this.config = Objects.requireNonNull(config, "config");
-      return this;
-    }
-
-    /** Slots per backend at first, 1 to 10,000; 16 unless set. They double when full. */
-    public Builder slots(int slots) {
-      if (slots < 1 || slots > 10_000) {
-        throw new IllegalArgumentException("slots must be 1 to 10000: " + slots);
-      }
-      this.slots = slots;
       return this;
     }
 
@@ -236,7 +269,8 @@ public final class HaproxyRuntime implements Sink {
     /**
      * Builds it.
      *
-     * @throws IllegalStateException naming a missing setting
+     * @throws IllegalStateException naming a missing setting, or a setting HAProxy 2.6 does not
+     *     allow for servers added at runtime (see above)
      */
     public HaproxyRuntime build() {
       if (statsSocket == null && api == null) {
@@ -247,7 +281,7 @@ public final class HaproxyRuntime implements Sink {
       }
       if (reloader == null) {
         throw new IllegalStateException(
-            "reloader is not set: slots grow by a reload, e.g. "
+            "reloader is not set: a backend new to the file comes with a reload, e.g. "
                 + "Haproxy.reloader(masterSocket)");
       }
       return new HaproxyRuntime(this);

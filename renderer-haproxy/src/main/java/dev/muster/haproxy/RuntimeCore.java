@@ -2,116 +2,111 @@ package dev.muster.haproxy;
 
 import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.ApplyResult;
-import dev.muster.discovery.Member;
 import dev.muster.discovery.Reloader;
 import dev.muster.discovery.Snapshot;
 import dev.muster.discovery.TemplateRenderer;
+import dev.muster.haproxy.internal.DynamicPlan;
 import dev.muster.haproxy.internal.NoSuchBackendException;
 import dev.muster.haproxy.internal.RuntimeApi;
-import dev.muster.haproxy.internal.SlotPlan;
-import dev.muster.haproxy.internal.Slots;
+import dev.muster.haproxy.internal.RuntimeApi.ServerStat;
+import dev.muster.haproxy.internal.RuntimeApi.ServerState;
+import dev.muster.haproxy.internal.ServerSpec;
 import dev.muster.haproxy.internal.StatsSocketApi;
 import java.nio.file.Files;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What {@link HaproxyRuntime} runs: the slots of every backend, the plan carried out against
- * HAProxy through its runtime API (with {@link ServerStates}), and the file kept for restarts
- * ({@link KeptFile}). See {@link HaproxyRuntime} for the contract.
+ * What {@link HaproxyRuntime} runs: per backend, HAProxy's servers read back, a {@link DynamicPlan}
+ * made and carried out with {@link ServerStates}, and the file kept for restarts ({@link
+ * KeptFile}). See {@link HaproxyRuntime} for the contract.
  */
 final class RuntimeCore {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.haproxy");
 
   private final RuntimeApi api;
+  private final RuntimeFile rules;
   private final KeptFile file;
   private final Reloader reloader;
+  private final ServerStates servers;
 
-  private final int initialSlots;
-  private final Duration warmupTimeout;
-
-  /** Slots per HAProxy backend name (safe name). */
-  private final Map<String, Slots> backends = new TreeMap<>();
-
-  /** Raw backend name per safe name, for the renderer. */
-  private final Map<String, String> rawNames = new TreeMap<>();
+  /** The wanted servers of the last apply, by discovery backend name. */
+  private Map<String, List<ServerSpec>> wanted = Map.of();
 
   private int reloads;
-
-  /** Drains, warm-ups, read-back and repair of HAProxy's servers. */
-  private final ServerStates servers;
+  private int repairs;
 
   RuntimeCore(HaproxyRuntime.Builder b) {
     this.api = b.api != null ? b.api : new StatsSocketApi(b.statsSocket);
-    this.file = new KeptFile(b.configFile, b.validator, b.config.buildSlotFile());
+    this.rules = b.config.buildRuntimeFile();
+    List<HaproxyRuntime.Refusal> refusals = rules.refusals(List.of());
+    if (!refusals.isEmpty()) {
+      throw new IllegalStateException(
+          "runtime mode: "
+              + String.join(
+                  "; ", refusals.stream().map(HaproxyRuntime.Refusal::toString).toList()));
+    }
+    this.file = new KeptFile(b.configFile, b.validator, rules);
     this.reloader = b.reloader;
-    this.initialSlots = b.slots;
-    this.warmupTimeout = b.warmupTimeout;
     this.servers =
         new ServerStates(api, b.drainTimeout, b.warmupTimeout, b.clock, b.sleeper, b.pollInterval);
   }
 
+  /** One backend's view and plan in this apply. */
+  private record Backend(
+      String safe,
+      String raw,
+      List<ServerSpec> specs,
+      Map<String, ServerState> state,
+      Map<String, ServerStat> stats,
+      DynamicPlan plan) {}
+
   /** See {@link HaproxyRuntime#apply}. */
   synchronized ApplyResult apply(Map<String, Snapshot> memberships) {
+    Map<String, List<ServerSpec>> specs = specs(memberships);
     if (!Files.exists(file.path())) {
-      bootstrap(memberships);
+      file.write(specs);
     }
-    Map<String, SlotPlan> plans = new TreeMap<>();
-    Map<String, Snapshot> added = new TreeMap<>();
-    for (Map.Entry<String, Snapshot> e : new TreeMap<>(memberships).entrySet()) {
-      String backend = register(e.getKey());
-      Slots slots = backends.get(backend);
-      if (!slots.learned()) {
-        try {
-          servers.learn(backend, slots, e.getValue());
-        } catch (NoSuchBackendException missing) {
-          added.put(backend, e.getValue());
-          continue;
-        }
+    List<Backend> backends = read(specs);
+    if (backends == null) {
+      backends = read(specs); // after the reload that brought the new backends
+      if (backends == null) {
+        throw new ApplyException("HAProxy still lacks a backend after a reload with it");
       }
-      plans.put(backend, SlotPlan.of(slots, e.getValue()));
     }
-    if (!added.isEmpty()) {
-      addBackends(added);
-      added.forEach(
-          (backend, snapshot) -> plans.put(backend, SlotPlan.of(backends.get(backend), snapshot)));
-    }
-    if (plans.values().stream().anyMatch(p -> !p.isEmpty())) {
+    if (backends.stream().anyMatch(b -> !b.plan().isEmpty())) {
       // HAProxy's checker sees the new server lines before any server changes, so a member it
       // would refuse fails here (rejected: the pipeline can leave it out), not half way.
-      checkChanges(plans, memberships);
+      Map<String, List<ServerSpec>> changed = new TreeMap<>();
+      backends.forEach(b -> changed.put(b.raw(), b.plan().changedSpecs()));
+      file.check(changed);
     }
+    wanted = specs;
+    List<String> late = new ArrayList<>();
     int changes = 0;
-    for (Map.Entry<String, SlotPlan> e : plans.entrySet()) {
-      changes += execute(e.getKey(), backends.get(e.getKey()), e.getValue());
+    Map<String, List<String>> warming = new TreeMap<>();
+    for (Backend b : backends) {
+      List<String> warm = new ArrayList<>();
+      changes += execute(b.safe(), b.raw(), b.plan(), b.state(), b.stats(), warm, late);
+      warming.put(b.safe(), warm);
     }
-    boolean written = writeSlots();
-    List<String> warming = new ArrayList<>();
-    for (Map.Entry<String, Slots> e : backends.entrySet()) {
-      try {
-        changes += servers.verify(e.getKey(), e.getValue(), warming);
-      } catch (NoSuchBackendException missing) {
-        // HAProxy was reloaded with an older file: learn it afresh, which adds it back.
-        e.getValue().learned(false);
-        throw missing;
-      }
+    boolean written = file.writeChecked(specs);
+    for (Backend b : backends) {
+      changes += settle(b, warming.get(b.safe()), late);
     }
-    if (!warming.isEmpty()) {
+    if (!late.isEmpty()) {
       throw new ApplyException(
           "runtime apply pending: "
-              + warming.size()
-              + " new member(s) "
-              + "have not passed their health check within "
-              + warmupTimeout.toMillis()
-              + " ms and "
-              + "stay drained: "
-              + String.join(", ", warming));
+              + late.size()
+              + " server(s) not done yet (a new one that has not passed its health check stays"
+              + " drained; the next apply continues): "
+              + String.join(", ", late));
     }
     return changes > 0 || written
         ? new ApplyResult(
@@ -122,36 +117,24 @@ final class RuntimeCore {
 
   /** See {@link HaproxyRuntime#check}. */
   synchronized void check(Map<String, Snapshot> memberships) {
-    Map<String, List<Member>> after = new TreeMap<>();
-    memberships.forEach(
-        (name, snapshot) -> {
-          Slots slots = backends.get(TemplateRenderer.safeName(name));
-          Slots current = slots != null ? slots : new Slots(initialSlots);
-          after.put(name, SlotPlan.of(current, snapshot).result(current).asList());
-        });
-    file.check(after);
+    file.check(specs(memberships));
   }
 
   /** See {@link HaproxyRuntime#bootstrap}. */
   synchronized void bootstrap(Map<String, Snapshot> memberships) {
-    memberships.forEach(
-        (name, snapshot) -> {
-          Slots slots = backends.get(register(name));
-          Slots after = SlotPlan.of(slots, snapshot).result(slots);
-          backends.put(TemplateRenderer.safeName(name), after);
-          after.learned(true);
-        });
-    writeFile();
+    file.write(specs(memberships));
   }
 
   /** See {@link HaproxyRuntime#verify}. */
   synchronized int verify(String backend) {
-    String safe = TemplateRenderer.safeName(backend);
-    Slots slots = backends.get(safe);
-    if (slots == null) {
+    List<ServerSpec> specs = wanted.get(backend);
+    if (specs == null) {
       throw new IllegalArgumentException("backend " + backend + " has not been applied yet");
     }
-    return servers.verify(safe, slots, new ArrayList<>());
+    int before = repairs;
+    settle(
+        backend(TemplateRenderer.safeName(backend), backend, specs), List.of(), new ArrayList<>());
+    return repairs - before;
   }
 
   /** See {@link HaproxyRuntime#reloadCount}. */
@@ -161,137 +144,166 @@ final class RuntimeCore {
 
   /** See {@link HaproxyRuntime#repairCount}. */
   synchronized int repairCount() {
-    return servers.repairs();
+    return repairs;
   }
 
-  /** See {@link HaproxyRuntime#slotCount}. */
-  synchronized int slotCount(String backend) {
-    Slots slots = backends.get(TemplateRenderer.safeName(backend));
-    return slots == null ? 0 : slots.size();
-  }
-
-  private String register(String name) {
-    String safe = TemplateRenderer.safeName(name);
-    String earlier = rawNames.putIfAbsent(safe, name);
-    if (earlier != null && !earlier.equals(name)) {
-      throw new ApplyException(
-          "backends " + earlier + " and " + name + " have the same " + "HAProxy name " + safe);
+  /** The wanted servers per backend; fails naming a backend runtime mode cannot serve. */
+  private Map<String, List<ServerSpec>> specs(Map<String, Snapshot> memberships) {
+    Map<String, List<ServerSpec>> specs = new TreeMap<>();
+    Map<String, String> safeNames = new TreeMap<>();
+    for (Map.Entry<String, Snapshot> e : new TreeMap<>(memberships).entrySet()) {
+      String raw = e.getKey();
+      String earlier = safeNames.putIfAbsent(TemplateRenderer.safeName(raw), raw);
+      if (earlier != null) {
+        throw new ApplyException(
+            "backends "
+                + earlier
+                + " and "
+                + raw
+                + " have the same HAProxy name "
+                + TemplateRenderer.safeName(raw));
+      }
+      List<HaproxyRuntime.Refusal> refused = rules.refusals(List.of(raw));
+      if (!refused.isEmpty()) {
+        throw new ApplyException("runtime mode: " + refused.get(refused.size() - 1));
+      }
+      specs.put(raw, rules.specs(raw, e.getValue()));
     }
-    backends.computeIfAbsent(safe, k -> new Slots(initialSlots));
-    return safe;
-  }
-
-  private int execute(String backend, Slots slots, SlotPlan plan) {
-    plan.weights()
-        .forEach(
-            (i, m) -> {
-              Member current = slots.member(i);
-              if (current.weight() != m.weight()) {
-                api.setServer(backend, Slots.name(i), "weight " + m.weight());
-                log.info(
-                    "{}: {} weight {} -> {}",
-                    backend,
-                    m.instanceId(),
-                    current.weight(),
-                    m.weight());
-              }
-              slots.assign(i, m);
-            });
-    servers.drain(backend, slots, plan.leaving());
-    if (plan.growTo() > 0) {
-      log.info(
-          "{}: {} free slots for {} new members: growing to {} slots (one reload)",
-          backend,
-          slots.free(),
-          plan.arriving().size(),
-          plan.growTo());
-      slots.grow(plan.growTo());
-      writeFile();
-      reloader.reload();
-      reloads++;
-    }
-    for (Member m : plan.arriving()) {
-      int i = slots.firstFree();
-      // The slot is ours from here: a failure below leaves it for the read-back to finish.
-      slots.assign(i, m);
-      api.setServer(backend, Slots.name(i), "addr " + m.address() + " port " + m.port());
-      api.setServer(backend, Slots.name(i), "weight " + m.weight());
-      servers.warm(backend, Slots.name(i));
-    }
-    return plan.leaving().size() + plan.weights().size() + plan.arriving().size();
+    return specs;
   }
 
   /**
-   * Backends the running HAProxy does not have (a backend new to the configuration): they can only
-   * come with a new file, so it is written with their members in slots and HAProxy is reloaded
-   * once. If the reload fails they are learned again at the next apply, which tries again.
+   * Every backend's view and plan; {@code null} after writing the file and reloading HAProxy once
+   * when it lacks a backend (new to the configuration: only a new file can bring it).
    */
-  private void addBackends(Map<String, Snapshot> added) {
-    added.forEach(
-        (backend, snapshot) -> {
-          Slots slots = backends.get(backend);
-          Slots after = SlotPlan.of(slots, snapshot).result(slots);
-          backends.put(backend, after);
-        });
-    writeFile();
-    try {
-      reloader.reload();
-    } catch (RuntimeException e) {
-      added.keySet().forEach(backend -> backends.get(backend).learned(false));
-      throw e;
+  private List<Backend> read(Map<String, List<ServerSpec>> specs) {
+    List<Backend> backends = new ArrayList<>();
+    List<String> missing = new ArrayList<>();
+    for (Map.Entry<String, List<ServerSpec>> e : specs.entrySet()) {
+      try {
+        backends.add(backend(TemplateRenderer.safeName(e.getKey()), e.getKey(), e.getValue()));
+      } catch (NoSuchBackendException absent) {
+        missing.add(e.getKey());
+      }
     }
+    if (missing.isEmpty()) {
+      return backends;
+    }
+    file.write(specs);
+    reloader.reload();
     reloads++;
-    added.forEach(
-        (backend, snapshot) -> {
-          backends.get(backend).learned(true);
-          log.info(
-              "{}: new to HAProxy: written with its {} member(s), HAProxy reloaded once",
-              backend,
-              snapshot.size());
-        });
+    log.info(
+        "{}: new to HAProxy: written with their members, HAProxy reloaded once",
+        String.join(", ", missing));
+    return null;
+  }
+
+  private Backend backend(String safe, String raw, List<ServerSpec> specs) {
+    Map<String, ServerState> state = api.serversState(safe);
+    Map<String, ServerStat> stats = api.stats(safe);
+    DynamicPlan plan = DynamicPlan.of(state, stats, specs, rules.foreign(raw));
+    return new Backend(safe, raw, specs, state, stats, plan);
+  }
+
+  /** Carries out a plan but its hand-overs; adds the servers to warm up to {@code warming}. */
+  private int execute(
+      String safe,
+      String raw,
+      DynamicPlan plan,
+      Map<String, ServerState> state,
+      Map<String, ServerStat> stats,
+      List<String> warming,
+      List<String> late) {
+    String options = rules.serverOptions(raw);
+    plan.updates()
+        .forEach(
+            (name, spec) ->
+                servers.update(
+                    safe, spec, state.get(name), stats.getOrDefault(name, ServerStat.NONE)));
+    Set<String> deleted = servers.remove(safe, plan.leaving(), state, late);
+    for (ServerSpec spec : plan.replaced()) {
+      if (servers.swap(safe, spec, options, state.get(spec.name()), late)) {
+        warming.add(spec.name());
+      }
+    }
+    for (ServerSpec spec : plan.arriving()) {
+      if (state.containsKey(spec.name()) && !deleted.contains(spec.name())) {
+        continue; // its old server is not deleted yet: a later apply adds it
+      }
+      servers.add(safe, spec, options);
+      warming.add(spec.name());
+    }
+    return plan.updates().size()
+        + plan.leaving().size()
+        + plan.replaced().size()
+        + plan.arriving().size();
   }
 
   /**
-   * Validates what this apply changes before any runtime command: the header and every backend
-   * (with its options), holding only the server lines that the plans add or re-weight. At 10,000
-   * servers HAProxy's checker needs about 2 s for the whole file; the lines that stay were
-   * validated when they were written, and a slot's line depends only on its member, the server
-   * options and the header (BENCHMARKS.md, apply cost). A plan that grows the slots validates the
-   * whole file, as the reload that follows needs it anyway.
+   * Reads {@code b}'s servers back once the plan ran: waits for new servers and those found in
+   * maintenance (warmed up again, never forced UP) to pass their check, repairs what differs from
+   * the specs (a server changed or deleted by hand) and hands over: a server no member wants whose
+   * address a ready server now serves is drained and deleted.
+   *
+   * @return how many servers it repaired or handed over
    */
-  private void checkChanges(Map<String, SlotPlan> plans, Map<String, Snapshot> memberships) {
-    if (plans.values().stream().anyMatch(p -> p.growTo() > 0)) {
-      check(memberships);
-      return;
+  private int settle(Backend b, List<String> warming, List<String> late) {
+    Map<String, ServerState> state = api.serversState(b.safe());
+    Set<String> waiting = new HashSet<>(warming);
+    boolean check = ServerStates.hasCheck(rules.serverOptions(b.raw()));
+    for (ServerSpec spec : b.specs()) {
+      ServerState s = state.get(spec.name());
+      if (s == null || waiting.contains(spec.name())) {
+        continue;
+      }
+      if (s.maint()) {
+        log.warn("{}: drift: {} was in maint; warmed up again", b.safe(), spec.name());
+        servers.warm(b.safe(), spec.name(), check);
+        repairs++;
+        waiting.add(spec.name());
+      } else if (!s.ready()) {
+        waiting.add(spec.name()); // warming up since a warm-up timed out, or drained by hand
+      }
     }
-    Map<String, List<Member>> changed = new TreeMap<>();
-    backends.forEach(
-        (safe, slots) -> {
-          SlotPlan plan = plans.get(safe);
-          List<Member> lines = new ArrayList<>();
-          if (plan != null) {
-            lines.addAll(plan.arriving());
-            lines.addAll(plan.weights().values());
-          }
-          changed.put(rawNames.get(safe), lines);
-        });
-    file.check(changed);
-  }
-
-  /** Writes the file for the current slots (validated, not reloaded); true if it changed. */
-  private boolean writeFile() {
-    return file.write(slots());
-  }
-
-  /** Writes the file after runtime commands whose lines {@link #checkChanges} checked. */
-  private boolean writeSlots() {
-    return file.writeChecked(slots());
-  }
-
-  private Map<String, List<Member>> slots() {
-    Map<String, List<Member>> slots = new LinkedHashMap<>();
-    backends.forEach((safe, s) -> slots.put(rawNames.get(safe), s.asList()));
-    return slots;
+    servers.awaitReady(b.safe(), new ArrayList<>(waiting), late);
+    Backend after = backend(b.safe(), b.raw(), b.specs());
+    DynamicPlan plan = after.plan();
+    if (plan.isEmpty()) {
+      return 0;
+    }
+    Set<String> notReady = new HashSet<>();
+    after.state().values().stream()
+        .filter(s -> !s.ready())
+        .forEach(s -> notReady.add(s.address() + " " + s.port()));
+    Set<String> wantedNames = new HashSet<>();
+    b.specs().forEach(s -> wantedNames.add(s.name()));
+    List<String> leaving = new ArrayList<>();
+    int handedOver = 0;
+    for (String name : plan.leaving()) {
+      ServerState s = after.state().get(name);
+      boolean successorWarming =
+          !wantedNames.contains(name)
+              && !s.maint()
+              && notReady.contains(s.address() + " " + s.port());
+      if (successorWarming) {
+        late.add(b.safe() + "/" + name + " (kept until its successor is ready)");
+      } else {
+        leaving.add(name);
+        if (b.plan().handover().contains(name)) {
+          handedOver++;
+        }
+      }
+    }
+    DynamicPlan repair =
+        new DynamicPlan(plan.updates(), leaving, plan.replaced(), plan.arriving(), List.of());
+    if (repair.changedSpecs().size() + leaving.size() > handedOver) {
+      log.warn("{}: drift: HAProxy's servers differ from the members; repairing", b.safe());
+    }
+    List<String> more = new ArrayList<>();
+    int done = execute(b.safe(), b.raw(), repair, after.state(), after.stats(), more, late);
+    servers.awaitReady(b.safe(), more, late);
+    repairs += done - handedOver;
+    return done;
   }
 
   @Override

@@ -2,16 +2,15 @@ package dev.muster.haproxy;
 
 import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.Drain.Sleeper;
-import dev.muster.discovery.Member;
-import dev.muster.discovery.Snapshot;
 import dev.muster.haproxy.internal.RuntimeApi;
+import dev.muster.haproxy.internal.RuntimeApi.ServerStat;
 import dev.muster.haproxy.internal.RuntimeApi.ServerState;
-import dev.muster.haproxy.internal.Slots;
+import dev.muster.haproxy.internal.ServerSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -20,13 +19,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What runtime mode does to HAProxy's servers through its runtime API, slot by slot: drains a
- * leaving member until its sessions end, warms up a new one until its check passes, reads HAProxy's
- * view back and repairs drift, and learns the slots of a running HAProxy. Polls on the given clock
- * and sleeper.
+ * What runtime mode does to HAProxy's servers through its runtime API, server by server: adds a new
+ * one and warms it up until its check passes, drains a leaving one until its sessions end and
+ * deletes it, swaps one whose id or backup flag must change. Polls on the given clock and sleeper.
  */
 final class ServerStates {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.haproxy");
+
+  /**
+   * What {@code add server} adds to the options unless they set it: a static server's defaults,
+   * which a server added at runtime does not get (no connection reuse, 6 times less throughput).
+   */
+  static final String POOL_DEFAULTS = "pool-max-conn -1 pool-purge-delay 5s";
 
   private final RuntimeApi api;
   private final Duration drainTimeout;
@@ -34,7 +38,6 @@ final class ServerStates {
   private final Clock clock;
   private final Sleeper sleeper;
   private final Duration pollInterval;
-  private int repairs;
 
   ServerStates(
       RuntimeApi api,
@@ -51,192 +54,183 @@ final class ServerStates {
     this.pollInterval = pollInterval;
   }
 
-  /** How many drifted servers the read-back repaired. */
-  int repairs() {
-    return repairs;
+  /** Changes a server that stays in place: its weight and its {@code maxconn}. */
+  void update(String backend, ServerSpec spec, ServerState held, ServerStat stat) {
+    if (held.weight() != spec.weight()) {
+      api.setServer(backend, spec.name(), "weight " + spec.weight());
+      log.info("{}: {} weight {} -> {}", backend, spec.name(), held.weight(), spec.weight());
+    }
+    if (stat.maxconn() != spec.maxconn()) {
+      api.setMaxconn(backend, spec.name(), spec.maxconn());
+      log.info("{}: {} maxconn {} -> {}", backend, spec.name(), stat.maxconn(), spec.maxconn());
+    }
   }
 
-  void drain(String backend, Slots slots, List<Integer> leaving) {
-    if (leaving.isEmpty()) {
-      return;
+  /**
+   * Drains {@code names} together until their sessions end (or the drain timeout), then sets each
+   * to {@code maint} and deletes it. A server HAProxy will not delete yet (it still holds
+   * connections) stays in maintenance, without traffic, and is added to {@code late}.
+   *
+   * @return the names deleted
+   */
+  Set<String> remove(
+      String backend, List<String> names, Map<String, ServerState> state, List<String> late) {
+    Set<String> deleted = new HashSet<>();
+    if (names.isEmpty()) {
+      return deleted;
     }
-    for (int i : leaving) {
-      api.setServer(backend, Slots.name(i), "state drain");
+    Set<String> busy = new HashSet<>();
+    for (String name : names) {
+      ServerState s = state.get(name);
+      if (s == null || !s.maint()) {
+        api.setServer(backend, name, "state drain");
+        busy.add(name);
+      }
     }
     Instant deadline = clock.instant().plus(drainTimeout);
-    Set<Integer> busy = new HashSet<>(leaving);
+    Set<String> draining = new HashSet<>(busy);
     while (!busy.isEmpty() && clock.instant().isBefore(deadline)) {
-      Map<String, Long> sessions = api.sessions(backend);
-      busy.removeIf(i -> sessions.getOrDefault(Slots.name(i), 0L) == 0);
+      Map<String, ServerStat> stats = api.stats(backend);
+      busy.removeIf(n -> stats.getOrDefault(n, ServerStat.NONE).sessions() == 0);
       if (!busy.isEmpty()) {
         pause();
       }
     }
-    for (int i : leaving) {
-      Member m = slots.member(i);
-      api.setServer(backend, Slots.name(i), "state maint");
-      if (busy.contains(i)) {
-        log.warn(
-            "{}: - {} {} drain timed out after {} ms with sessions open; set to maint",
-            backend,
-            m.instanceId(),
-            m.hostPort(),
-            drainTimeout.toMillis());
-      } else {
-        log.info("{}: - {} {} drained ({})", backend, m.instanceId(), m.hostPort(), Slots.name(i));
+    for (String name : names) {
+      if (draining.contains(name)) {
+        api.setServer(backend, name, "state maint");
       }
-      slots.release(i);
+      if (busy.contains(name)) {
+        log.warn(
+            "{}: - {} drain timed out after {} ms with sessions open; set to maint",
+            backend,
+            name,
+            drainTimeout.toMillis());
+      }
+      if (delete(backend, name)) {
+        log.info("{}: - {} drained and deleted", backend, name);
+        deleted.add(name);
+      } else {
+        log.warn(
+            "{}: {} still has connections; it stays in maint and is deleted later", backend, name);
+        late.add(backend + "/" + name + " (not deleted yet)");
+      }
+    }
+    return deleted;
+  }
+
+  /** Deletes a server in maintenance, trying for a few polls while it still has connections. */
+  private boolean delete(String backend, String name) {
+    for (int attempt = 0; attempt < 10; attempt++) {
+      if (api.delServer(backend, name)) {
+        return true;
+      }
+      pause();
+    }
+    return false;
+  }
+
+  /**
+   * Adds a server and puts it in {@code drain} so that health checks run while no traffic flows:
+   * {@link #awaitReady} sets it ready once its check passes. A server with a check is forced down
+   * first, as leaving maintenance shows a never-checked server as UP at once.
+   */
+  void add(String backend, ServerSpec spec, String options) {
+    api.addServer(backend, spec.name(), spec.arguments(withPool(options)));
+    warm(backend, spec.name(), hasCheck(options));
+  }
+
+  /**
+   * Swaps a server whose id or backup flag must change: drains it, deletes it and adds it again.
+   * One that was healthy is ready again at once (its address did not change); others warm up.
+   *
+   * @return whether it must still pass its check
+   */
+  boolean swap(
+      String backend, ServerSpec spec, String options, ServerState held, List<String> late) {
+    if (remove(backend, List.of(spec.name()), Map.of(spec.name(), held), late).isEmpty()) {
+      return false; // not deleted yet: a later apply adds it again
+    }
+    api.addServer(backend, spec.name(), spec.arguments(withPool(options)));
+    boolean check = hasCheck(options);
+    if (held.healthy() && !held.maint()) {
+      if (check) {
+        api.enableHealth(backend, spec.name());
+      }
+      api.setServer(backend, spec.name(), "state ready");
+      log.info(
+          "{}: {} swapped for id {}{}",
+          backend,
+          spec.name(),
+          spec.id(),
+          spec.backup() ? ", backup" : "");
+      return false;
+    }
+    warm(backend, spec.name(), check);
+    return true;
+  }
+
+  /** Out of maintenance into {@code drain}, checks enabled and the server forced down. */
+  void warm(String backend, String name, boolean check) {
+    if (check) {
+      api.enableHealth(backend, name);
+    }
+    api.setServer(backend, name, "state drain");
+    if (check) {
+      api.setServer(backend, name, "health down");
     }
   }
 
   /**
-   * Puts a slot in {@code drain} so that health checks run while no traffic flows. Leaving
-   * maintenance shows a never-checked slot as UP at once; forcing its health down (only where a
-   * check exists, or it would stay down) makes "running" mean that a check against the new address
-   * passed.
+   * Waits up to the warm-up timeout for the drained servers {@code warming} to pass their check,
+   * and sets each {@code ready} when it does; those still failing stay drained and are added to
+   * {@code late}.
+   *
+   * @return the names that became ready
    */
-  void warm(String backend, String server) {
-    api.setServer(backend, server, "state drain");
-    ServerState state = api.serversState(backend).get(server);
-    if (state != null && state.hasCheck()) {
-      api.setServer(backend, server, "health down");
-    }
-  }
-
-  /**
-   * Waits up to the warm-up timeout for the drained members in {@code warming} to pass their health
-   * check, and sets each {@code ready} when it does. Those still failing stay drained and are added
-   * to {@code late}.
-   */
-  private void awaitReady(String backend, Slots slots, List<Integer> warming, List<String> late) {
+  Set<String> awaitReady(String backend, List<String> warming, List<String> late) {
+    Set<String> ready = new HashSet<>();
+    List<String> waiting = new ArrayList<>(warming);
     Instant deadline = clock.instant().plus(warmupTimeout);
-    while (!warming.isEmpty()) {
+    while (!waiting.isEmpty()) {
       Map<String, ServerState> state = api.serversState(backend);
-      for (var it = warming.iterator(); it.hasNext(); ) {
-        int i = it.next();
-        ServerState s = state.get(Slots.name(i));
+      for (var it = waiting.iterator(); it.hasNext(); ) {
+        String name = it.next();
+        ServerState s = state.get(name);
         if (s != null && s.healthy()) {
-          api.setServer(backend, Slots.name(i), "state ready");
-          Member m = slots.member(i);
-          log.info("{}: + {} {} ready ({})", backend, m.instanceId(), m.hostPort(), Slots.name(i));
+          api.setServer(backend, name, "state ready");
+          log.info("{}: + {} {}:{} ready", backend, name, s.address(), s.port());
+          ready.add(name);
           it.remove();
         }
       }
-      if (warming.isEmpty() || !clock.instant().isBefore(deadline)) {
+      if (waiting.isEmpty() || !clock.instant().isBefore(deadline)) {
         break;
       }
       pause();
     }
-    for (int i : warming) {
-      Member m = slots.member(i);
+    for (String name : waiting) {
       log.warn(
-          "{}: {} {} has not passed its health check after {} ms; it stays drained "
+          "{}: {} has not passed its health check after {} ms; it stays drained "
               + "and is checked again",
           backend,
-          m.instanceId(),
-          m.hostPort(),
+          name,
           warmupTimeout.toMillis());
-      late.add(backend + "/" + m.instanceId());
+      late.add(backend + "/" + name);
     }
+    return ready;
   }
 
-  /**
-   * Reads HAProxy's view back, repairs what differs from the slots, and waits for members that are
-   * not ready yet (new, or repaired out of maintenance) to pass their check; those that do not are
-   * added to {@code late}.
-   */
-  int verify(String backend, Slots slots, List<String> late) {
-    Map<String, ServerState> state = api.serversState(backend);
-    int repaired = 0;
-    List<Integer> warming = new ArrayList<>();
-    for (int i = 0; i < slots.size(); i++) {
-      String server = Slots.name(i);
-      ServerState s = state.get(server);
-      if (s == null) {
-        throw new ApplyException(
-            "HAProxy has no server "
-                + backend
-                + "/"
-                + server
-                + "; is the running configuration the one Muster wrote?");
-      }
-      Member m = slots.member(i);
-      if (m == null) {
-        if (!s.maint()) {
-          api.setServer(backend, server, "state maint");
-          log.warn(
-              "{}: drift: free slot {} was enabled ({}:{}); set back to maint",
-              backend,
-              server,
-              s.address(),
-              s.port());
-          repaired++;
-        }
-        continue;
-      }
-      List<String> drift = new ArrayList<>();
-      if (!s.address().equals(m.address()) || s.port() != m.port()) {
-        api.setServer(backend, server, "addr " + m.address() + " port " + m.port());
-        drift.add("address " + s.address() + ":" + s.port());
-      }
-      if (s.weight() != m.weight()) {
-        api.setServer(backend, server, "weight " + m.weight());
-        drift.add("weight " + s.weight());
-      }
-      if (s.maint()) {
-        // In maintenance (by hand, or a warm-up cut short): warm it up again, never force UP.
-        warm(backend, server);
-        drift.add("maint");
-        warming.add(i);
-      } else if (!s.ready()) {
-        // Warming up (now, or since a warm-up timed out), or drained by hand.
-        warming.add(i);
-      }
-      if (!drift.isEmpty()) {
-        log.warn(
-            "{}: drift: {} ({}) had {}; repaired to {} weight {}",
-            backend,
-            server,
-            m.instanceId(),
-            String.join(", ", drift),
-            m.hostPort(),
-            m.weight());
-        repaired++;
-      }
-    }
-    repairs += repaired;
-    awaitReady(backend, slots, warming, late);
-    return repaired;
+  /** Whether {@code options} configure a health check. */
+  static boolean hasCheck(String options) {
+    return Arrays.asList(options.strip().split("\\s+")).contains("check");
   }
 
-  /** Maps what HAProxy serves to members, when Muster starts against a running HAProxy. */
-  void learn(String backend, Slots slots, Snapshot snapshot) {
-    Map<String, ServerState> state = api.serversState(backend);
-    Map<String, Member> byEndpoint = new HashMap<>();
-    snapshot.members().forEach(m -> byEndpoint.put(m.address() + ":" + m.port(), m));
-    int size = 0;
-    for (String name : state.keySet()) {
-      if (name.matches("srv\\d+")) {
-        size = Math.max(size, Integer.parseInt(name.substring(3)));
-      }
+  private static String withPool(String options) {
+    if (options.contains("pool-max-conn") || options.contains("pool-purge-delay")) {
+      return options;
     }
-    if (size > slots.size()) {
-      slots.grow(size);
-    }
-    for (int i = 0; i < slots.size(); i++) {
-      slots.release(i);
-    }
-    for (ServerState s : state.values()) {
-      if (!s.name().matches("srv\\d+") || s.maint()) {
-        continue;
-      }
-      Member m = byEndpoint.get(s.address() + ":" + s.port());
-      int i = Integer.parseInt(s.name().substring(3)) - 1;
-      if (m != null && slots.indexOf(m.instanceId()) < 0 && i < slots.size()) {
-        slots.assign(i, m.toBuilder().weight(s.weight()).build());
-      }
-    }
-    slots.learned(true);
+    return options.isEmpty() ? POOL_DEFAULTS : options + " " + POOL_DEFAULTS;
   }
 
   private void pause() {

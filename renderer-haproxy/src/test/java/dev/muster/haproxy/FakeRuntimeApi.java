@@ -21,21 +21,52 @@ import java.util.regex.Pattern;
  */
 final class FakeRuntimeApi implements RuntimeApi {
   private static final Pattern BACKEND = Pattern.compile("^backend (\\S+)$");
-  private static final Pattern SERVER =
-      Pattern.compile(
-          "^\\s+server (\\S+) (\\S+):(\\d+)(?: weight (\\d+))?.*?( disabled)?( check.*)?$");
+  private static final Pattern SERVER = Pattern.compile("^\\s+server (\\S+) (.*)$");
 
   /** One server's state. */
   static final class Server {
+    int id;
     String address;
     int port;
-    int weight;
+    int weight = 1;
+    int maxconn;
+    boolean backup;
     boolean maint;
     boolean drain;
     boolean forcedDown;
     boolean check;
+    boolean healthEnabled = true;
     long sessions;
+
+    /** A server from the arguments of a server line or of {@code add server}. */
+    static Server parse(String args) {
+      Server server = new Server();
+      String[] a = args.split(" ");
+      int colon = a[0].lastIndexOf(':');
+      server.address = a[0].substring(0, colon).replace("[", "").replace("]", "");
+      server.port = Integer.parseInt(a[0].substring(colon + 1));
+      for (int i = 1; i < a.length; i++) {
+        switch (a[i]) {
+          case "id" -> server.id = Integer.parseInt(a[++i]);
+          case "weight" -> server.weight = Integer.parseInt(a[++i]);
+          case "maxconn" -> server.maxconn = Integer.parseInt(a[++i]);
+          case "backup" -> server.backup = true;
+          case "disabled" -> server.maint = true;
+          case "check" -> server.check = true;
+          default -> {
+            // inter 1s, pool-max-conn -1 and the like
+          }
+        }
+      }
+      return server;
+    }
   }
+
+  /** Every command sent, in order. */
+  final java.util.List<String> log = new java.util.ArrayList<>();
+
+  /** Servers that still hold connections: {@code del server} is refused for them. */
+  final Set<String> connected = new HashSet<>();
 
   final Map<String, Map<String, Server>> backends = new LinkedHashMap<>();
 
@@ -63,12 +94,10 @@ final class FakeRuntimeApi implements RuntimeApi {
         }
         Matcher s = SERVER.matcher(line);
         if (current != null && s.matches()) {
-          Server server = new Server();
-          server.address = s.group(2);
-          server.port = Integer.parseInt(s.group(3));
-          server.weight = s.group(4) == null ? 1 : Integer.parseInt(s.group(4));
-          server.maint = line.contains(" disabled");
-          server.check = line.contains(" check");
+          Server server = Server.parse(s.group(2));
+          if (server.id == 0) {
+            server.id = current.size() + 1; // HAProxy numbers servers without an id by position
+          }
           current.put(s.group(1), server);
         }
       }
@@ -81,8 +110,8 @@ final class FakeRuntimeApi implements RuntimeApi {
     return backends.get(backend).get(name);
   }
 
-  /** The server that has {@code address}, or null. */
-  String slotOf(String backend, String address) {
+  /** The name of the server at {@code address}, or null. */
+  String serverAt(String backend, String address) {
     return backends.get(backend).entrySet().stream()
         .filter(e -> e.getValue().address.equals(address))
         .map(Map.Entry::getKey)
@@ -106,8 +135,61 @@ final class FakeRuntimeApi implements RuntimeApi {
   }
 
   @Override
+  public void addServer(String backend, String name, String args) {
+    maybeFail();
+    log.add("add server " + backend + "/" + name + " " + args);
+    Map<String, Server> servers = backend(backend);
+    Server server = Server.parse(args);
+    if (servers.containsKey(name)) {
+      throw new ApplyException(
+          "HAProxy refused add server: Already exists a server with the same name in backend.");
+    }
+    if (servers.values().stream().anyMatch(s -> s.id == server.id)) {
+      throw new ApplyException(
+          "HAProxy refused add server: 'id' : custom id " + server.id + " already used");
+    }
+    server.maint = true;
+    server.healthEnabled = false;
+    servers.put(name, server);
+  }
+
+  @Override
+  public boolean delServer(String backend, String name) {
+    maybeFail();
+    log.add("del server " + backend + "/" + name);
+    Server s = backend(backend).get(name);
+    if (s == null) {
+      throw new ApplyException("HAProxy refused del server: No such server.");
+    }
+    if (!s.maint) {
+      throw new ApplyException(
+          "HAProxy refused del server: Only servers in maintenance mode can be deleted.");
+    }
+    if (connected.contains(name)) {
+      return false;
+    }
+    backend(backend).remove(name);
+    return true;
+  }
+
+  @Override
+  public void enableHealth(String backend, String name) {
+    maybeFail();
+    log.add("enable health " + backend + "/" + name);
+    server(backend, name).healthEnabled = true;
+  }
+
+  @Override
+  public void setMaxconn(String backend, String name, int maxconn) {
+    maybeFail();
+    log.add("set maxconn server " + backend + "/" + name + " " + maxconn);
+    server(backend, name).maxconn = maxconn;
+  }
+
+  @Override
   public void setServer(String backend, String name, String args) {
     maybeFail();
+    log.add("set server " + backend + "/" + name + " " + args);
     Server s = backend(backend).get(name);
     if (s == null) {
       throw new ApplyException(
@@ -136,7 +218,7 @@ final class FakeRuntimeApi implements RuntimeApi {
     backend(backend)
         .forEach(
             (name, s) -> {
-              boolean passes = healthy.contains(s.address);
+              boolean passes = healthy.contains(s.address) && s.healthEnabled;
               if (passes) {
                 s.forcedDown = false; // the next check result replaces a forced one
               }
@@ -146,6 +228,7 @@ final class FakeRuntimeApi implements RuntimeApi {
                   name,
                   new ServerState(
                       name,
+                      s.id,
                       s.address,
                       s.port,
                       op,
@@ -158,11 +241,18 @@ final class FakeRuntimeApi implements RuntimeApi {
   }
 
   @Override
-  public Map<String, Long> sessions(String backend) {
+  public Map<String, ServerStat> stats(String backend) {
     maybeFail();
-    Map<String, Long> out = new HashMap<>();
+    Map<String, ServerStat> out = new HashMap<>();
     backend(backend)
-        .forEach((name, s) -> out.put(name, sessionsByAddress.getOrDefault(s.address, 0L)));
+        .forEach(
+            (name, s) ->
+                out.put(
+                    name,
+                    new ServerStat(
+                        s.drain || !s.maint ? sessionsByAddress.getOrDefault(s.address, 0L) : 0,
+                        s.backup,
+                        s.maxconn)));
     return out;
   }
 }

@@ -1,7 +1,12 @@
 package dev.muster.haproxy;
 
+import static dev.muster.haproxy.RuntimeFixture.T;
+import static dev.muster.haproxy.RuntimeFixture.member;
+import static dev.muster.haproxy.RuntimeFixture.serverLines;
+import static dev.muster.haproxy.RuntimeFixture.web;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,112 +14,51 @@ import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.ApplyResult;
 import dev.muster.discovery.Member;
 import dev.muster.discovery.Snapshot;
-import dev.muster.discovery.Validator;
-import dev.muster.fixtures.MutableClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Runtime mode against a fake runtime API and a hand-moved clock: no HAProxy, no sleeping. */
+/** Runtime mode on dynamic servers, one behaviour at a time, against the fake runtime API. */
 class HaproxyRuntimeTest {
-  private static final Instant T = Instant.parse("2026-01-01T00:00:00Z");
-
   @TempDir Path dir;
 
-  private final FakeRuntimeApi api = new FakeRuntimeApi();
-  private final List<Runnable> onPause = new ArrayList<>();
-  private final MutableClock clock = new MutableClock(T);
-  private Path config;
-  private int pauses;
-  private boolean reloadFails;
-  private Validator validator = Validator.NONE;
+  private RuntimeFixture f;
+  private FakeRuntimeApi api;
 
   @BeforeEach
-  void paths() {
-    config = dir.resolve("haproxy.cfg");
-  }
-
-  private HaproxyRuntime runtime(int slots) {
-    return HaproxyRuntime.newBuilder()
-        .configFile(config)
-        .validator(candidate -> validator.validate(candidate))
-        .reloader(
-            () -> {
-              if (reloadFails) {
-                throw new ApplyException("reload failed: the master socket does not answer");
-              }
-              api.load(config); // HAProxy rereads the file on reload
-            })
-        .config(
-            Haproxy.renderer()
-                .headerText("global\n    stats socket admin.sock level admin\n")
-                .serverOptions("check inter 1s")
-                .serverOptions("api", "check inter 5s")
-                .backendOptions("web", "    option httpchk GET /health"))
-        .slots(slots)
-        .drainTimeout(Duration.ofSeconds(10))
-        .warmupTimeout(Duration.ofSeconds(5))
-        .pollInterval(Duration.ofMillis(100))
-        .api(api)
-        .time(
-            clock,
-            d -> {
-              clock.advance(d);
-              pauses++;
-              onPause.forEach(Runnable::run);
-            })
-        .build();
-  }
-
-  private static Member member(int i) {
-    return Member.newBuilder(String.format("i-%03d", i)).address("10.0.0." + i).port(8080).build();
-  }
-
-  private static Map<String, Snapshot> web(Member... members) {
-    return Map.of("web", Snapshot.of(List.of(members), T));
-  }
-
-  /** Starts HAProxy (the fake) from the file the runtime wrote, every server healthy. */
-  private HaproxyRuntime started(int slots, Member... members) {
-    HaproxyRuntime runtime = runtime(slots);
-    runtime.bootstrap(web(members));
-    for (Member m : members) {
-      api.healthy.add(m.address());
-    }
-    api.load(config);
-    return runtime;
+  void fixture() {
+    f = new RuntimeFixture(dir);
+    api = f.api;
   }
 
   @Test
   void theFirstApplyWritesTheFileSoHaproxyCanStartAndIsPendingUntilItAnswers() {
-    HaproxyRuntime runtime = runtime(4);
+    HaproxyRuntime runtime = f.runtime();
+    api.failAt = 1; // nothing listens on the stats socket yet
 
-    ApplyException e =
-        assertThrows(ApplyException.class, () -> runtime.apply(web(member(1), member(2))));
+    assertThrows(ApplyException.class, () -> runtime.apply(web(member(1), member(2))));
 
-    assertTrue(e.getMessage().contains("no backend web"), e.getMessage());
-    assertTrue(Files.exists(config));
-    api.load(config); // HAProxy starts with it
+    assertTrue(Files.exists(f.config));
+    api.failAt = 0;
+    api.load(f.config); // HAProxy starts with it
     api.healthy.add("10.0.0.1");
     api.healthy.add("10.0.0.2");
-    runtime.apply(web(member(1), member(2)));
-    assertEquals("10.0.0.2", api.server("web", "srv2").address);
-    assertFalse(api.server("web", "srv2").maint);
+    assertEquals(ApplyResult.UNCHANGED, runtime.apply(web(member(1), member(2))));
+    assertTrue(f.serving("web", "i-002"));
+    assertEquals(0, f.reloads);
   }
 
   @Test
-  void aNewMemberIsWarmedUpDrainedAndSetReadyOnceItsCheckPasses() {
-    HaproxyRuntime runtime = started(4, member(1));
-    onPause.add(
+  void aNewMemberIsAddedWithItsIdWarmedUpAndSetReadyOnceItsCheckPasses() throws Exception {
+    HaproxyRuntime runtime = f.started(member(1));
+    f.onPause.add(
         () -> {
-          if (pauses == 3) {
+          if (f.pauses == 3) {
             api.healthy.add("10.0.0.2");
           }
         });
@@ -122,80 +66,111 @@ class HaproxyRuntimeTest {
     ApplyResult result = runtime.apply(web(member(1), member(2)));
 
     assertEquals(ApplyResult.Outcome.APPLIED, result.outcome());
-    FakeRuntimeApi.Server srv2 = api.server("web", "srv2");
-    assertEquals("10.0.0.2", srv2.address);
-    assertFalse(srv2.drain || srv2.maint, "ready");
+    int id = api.server("web", "i-002").id;
+    String line = "server i-002 10.0.0.2:8080 id " + id + " weight 100 check inter 1s";
+    assertTrue(Files.readString(f.config).contains(line), "the file holds the same server");
     assertEquals(
-        Duration.ofMillis(300), Duration.between(T, clock.instant()), "three polls of 100 ms");
+        List.of(
+            "add server web/i-002 10.0.0.2:8080 id "
+                + id
+                + " weight 100 check inter 1s pool-max-conn -1 pool-purge-delay 5s",
+            "enable health web/i-002",
+            "set server web/i-002 state drain",
+            "set server web/i-002 health down",
+            "set server web/i-002 state ready"),
+        api.log);
+    assertTrue(f.serving("web", "i-002"));
+    assertEquals(Duration.ofMillis(300), Duration.between(T, f.clock.instant()), "three polls");
+    assertEquals(ApplyResult.UNCHANGED, runtime.apply(web(member(1), member(2))));
   }
 
   @Test
   void aNewMemberThatFailsItsCheckStaysDrainedAndTheApplyStaysPending() {
-    HaproxyRuntime runtime = started(4, member(1));
+    HaproxyRuntime runtime = f.started(member(1));
 
     ApplyException e =
         assertThrows(ApplyException.class, () -> runtime.apply(web(member(1), member(2))));
 
     assertTrue(e.getMessage().contains("web/i-002"), e.getMessage());
-    assertTrue(api.server("web", "srv2").drain, "no traffic before the check passes");
-    assertEquals(
-        Duration.ofSeconds(5), Duration.between(T, clock.instant()), "the warm-up timeout");
+    assertTrue(api.server("web", "i-002").drain, "no traffic before the check passes");
+    assertEquals(Duration.ofSeconds(5), Duration.between(T, f.clock.instant()), "the warm-up");
     api.healthy.add("10.0.0.2");
     runtime.apply(web(member(1), member(2)));
-    assertFalse(api.server("web", "srv2").drain, "set ready by the next apply");
+    assertTrue(f.serving("web", "i-002"), "set ready by the next apply");
   }
 
   @Test
-  void aRemovedMemberIsDrainedUntilItsSessionsEndThenSetToMaint() {
-    HaproxyRuntime runtime = started(4, member(1), member(2));
+  void aRemovedMemberIsDrainedUntilItsSessionsEndThenDeleted() {
+    HaproxyRuntime runtime = f.started(member(1), member(2));
     api.sessionsByAddress.put("10.0.0.2", 3L);
-    onPause.add(() -> api.sessionsByAddress.merge("10.0.0.2", -1L, Long::sum));
+    f.onPause.add(() -> api.sessionsByAddress.merge("10.0.0.2", -1L, Long::sum));
 
     runtime.apply(web(member(1)));
 
-    assertTrue(api.server("web", "srv2").maint);
+    assertNull(api.server("web", "i-002"));
     assertEquals(
-        Duration.ofMillis(300), Duration.between(T, clock.instant()), "until the 3 sessions ended");
+        List.of(
+            "set server web/i-002 state drain",
+            "set server web/i-002 state maint",
+            "del server web/i-002"),
+        api.log);
+    assertEquals(Duration.ofMillis(300), Duration.between(T, f.clock.instant()), "3 sessions");
   }
 
   @Test
   void aDrainEndsAtItsTimeoutWhenSessionsNeverEnd() {
-    HaproxyRuntime runtime = started(4, member(1), member(2));
+    HaproxyRuntime runtime = f.started(member(1), member(2));
     api.sessionsByAddress.put("10.0.0.2", 1L);
 
     runtime.apply(web(member(1)));
 
-    assertTrue(api.server("web", "srv2").maint);
-    assertEquals(Duration.ofSeconds(10), Duration.between(T, clock.instant()));
+    assertNull(api.server("web", "i-002"));
+    assertEquals(Duration.ofSeconds(10), Duration.between(T, f.clock.instant()));
   }
 
-  /** Records every candidate HAProxy's checker sees; refuses one holding {@code refused}. */
-  private List<String> checked(String refused) {
-    List<String> seen = new ArrayList<>();
-    validator =
-        candidate -> {
-          String text;
-          try {
-            text = Files.readString(candidate);
-          } catch (java.io.IOException e) {
-            throw new AssertionError(e);
-          }
-          seen.add(text);
-          if (refused != null && text.contains(refused)) {
-            throw new ApplyException("validation failed: haproxy -c refuses " + refused);
-          }
-        };
-    return seen;
+  @Test
+  void aServerStillConnectedStaysInMaintAndIsDeletedByTheNextApply() {
+    HaproxyRuntime runtime = f.started(member(1), member(2));
+    api.connected.add("i-002");
+
+    ApplyException e = assertThrows(ApplyException.class, () -> runtime.apply(web(member(1))));
+
+    assertTrue(e.getMessage().contains("web/i-002 (not deleted yet)"), e.getMessage());
+    assertTrue(api.server("web", "i-002").maint, "no traffic meanwhile");
+    api.connected.clear();
+    runtime.apply(web(member(1)));
+    assertNull(api.server("web", "i-002"));
   }
 
-  private static long serverLines(String config) {
-    return config.lines().filter(l -> l.strip().startsWith("server ")).count();
+  @Test
+  void weightAndMaxconnChangeInPlace() {
+    HaproxyRuntime runtime = f.started(member(1), member(2));
+    Member limited = member(2, 50).toBuilder().tag("muster:maxconn", "30").build();
+
+    runtime.apply(web(member(1), limited));
+
+    assertEquals(
+        List.of("set server web/i-002 weight 50", "set maxconn server web/i-002 30"), api.log);
+    assertTrue(f.serving("web", "i-002"));
+  }
+
+  @Test
+  void aMemberAtANewAddressIsDrainedThenAddedAgainUnderItsName() {
+    HaproxyRuntime runtime = f.started(member(1), member(2));
+    Member moved = member(2).toBuilder().address("10.0.0.22").build();
+    api.healthy.add("10.0.0.22");
+
+    runtime.apply(web(member(1), moved));
+
+    assertEquals("10.0.0.22", api.server("web", "i-002").address);
+    assertTrue(f.serving("web", "i-002"));
+    assertEquals("set server web/i-002 state drain", api.log.get(0), "the old one drains first");
   }
 
   @Test
   void aRuntimeChangeIsCheckedWithOnlyTheLinesItChangesAndTheWholeFileIsWritten() throws Exception {
-    HaproxyRuntime runtime = started(8, member(1), member(2), member(3));
-    List<String> seen = checked(null);
+    HaproxyRuntime runtime = f.started(member(1), member(2), member(3));
+    List<String> seen = f.checked(null);
     api.healthy.add("10.0.0.4");
 
     runtime.apply(web(member(1), member(2), member(3), member(4)));
@@ -203,61 +178,31 @@ class HaproxyRuntimeTest {
     assertEquals(1, seen.size(), "one check per apply, not a second one for the rewrite");
     String candidate = seen.get(0);
     assertEquals(1, serverLines(candidate), candidate);
-    assertTrue(candidate.contains("10.0.0.4:8080 weight 100 check inter 1s"), candidate);
+    assertTrue(candidate.contains("10.0.0.4:8080 id "), candidate);
     assertTrue(candidate.startsWith("global\n    stats socket"), "the real header: " + candidate);
     assertTrue(candidate.contains("backend web\n    option httpchk GET /health\n"), candidate);
-    String written = Files.readString(config);
-    assertEquals(8, serverLines(written), written);
-    assertTrue(written.contains("10.0.0.4:8080"), written);
+    String written = Files.readString(f.config);
+    assertEquals(4, serverLines(written), written);
   }
 
   @Test
   void aMemberTheCheckerRefusesFailsBeforeAnyRuntimeCommand() throws Exception {
-    HaproxyRuntime runtime = started(8, member(1));
-    String before = Files.readString(config);
-    checked("10.0.0.4");
+    HaproxyRuntime runtime = f.started(member(1));
+    String before = Files.readString(f.config);
+    f.checked("10.0.0.4");
     api.healthy.add("10.0.0.4");
 
     ApplyException e =
         assertThrows(ApplyException.class, () -> runtime.apply(web(member(1), member(4))));
 
     assertTrue(e.getMessage().contains("refuses 10.0.0.4"), e.getMessage());
-    assertTrue(
-        api.serversState("web").values().stream().noneMatch(s -> "10.0.0.4".equals(s.address())),
-        "no server was set");
-    assertEquals(before, Files.readString(config));
-  }
-
-  @Test
-  void growingTheSlotsChecksTheWholeFileItsReloadLoads() {
-    HaproxyRuntime runtime = started(2, member(1), member(2));
-    List<String> seen = checked(null);
-    api.healthy.add("10.0.0.3");
-
-    runtime.apply(web(member(1), member(2), member(3)));
-
-    assertEquals(4, serverLines(seen.get(0)), seen.get(0));
-    assertTrue(seen.stream().allMatch(c -> serverLines(c) == 4), "every candidate whole");
-  }
-
-  @Test
-  void slotsGrowWithOneReloadWhenTheyRunOut() throws Exception {
-    HaproxyRuntime runtime = started(2, member(1), member(2));
-    api.healthy.add("10.0.0.3");
-    api.healthy.add("10.0.0.4");
-
-    runtime.apply(web(member(1), member(2), member(3), member(4)));
-
-    assertEquals(1, runtime.reloadCount());
-    assertEquals(6, runtime.slotCount("web"), "4 needed, and half again");
-    assertEquals("10.0.0.4", api.server("web", "srv4").address);
-    assertEquals(
-        4, Files.readAllLines(config).stream().filter(l -> l.contains(" weight 100 ")).count());
+    assertTrue(api.log.isEmpty(), "no command: " + api.log);
+    assertEquals(before, Files.readString(f.config));
   }
 
   @Test
   void aBackendNewToTheConfigurationIsWrittenAndReloadedOnce() {
-    HaproxyRuntime runtime = started(4, member(1));
+    HaproxyRuntime runtime = f.started(member(1));
     api.healthy.add("10.0.0.9");
     Map<String, Snapshot> both =
         Map.of(
@@ -267,102 +212,87 @@ class HaproxyRuntimeTest {
     runtime.apply(both);
 
     assertEquals(1, runtime.reloadCount());
-    assertEquals("10.0.0.9", api.server("api", "srv1").address);
-    assertFalse(api.server("api", "srv1").maint);
-    assertEquals("10.0.0.1", api.server("web", "srv1").address);
+    assertTrue(f.serving("api", "i-009"));
+    assertTrue(f.serving("web", "i-001"));
     assertEquals(ApplyResult.UNCHANGED, runtime.apply(both), "nothing left to do");
     assertEquals(1, runtime.reloadCount());
   }
 
   @Test
   void aFailedReloadForANewBackendIsTriedAgainByTheNextApply() {
-    HaproxyRuntime runtime = started(4, member(1));
+    HaproxyRuntime runtime = f.started(member(1));
     api.healthy.add("10.0.0.9");
     Map<String, Snapshot> both =
         Map.of(
             "web", Snapshot.of(List.of(member(1)), T),
             "api", Snapshot.of(List.of(member(9)), T));
-    reloadFails = true;
+    f.reloadFails = true;
 
     assertThrows(ApplyException.class, () -> runtime.apply(both));
-    reloadFails = false;
+    f.reloadFails = false;
     runtime.apply(both);
 
-    assertEquals("10.0.0.9", api.server("api", "srv1").address);
+    assertTrue(f.serving("api", "i-009"));
     assertEquals(1, runtime.reloadCount());
   }
 
-  /** For every command a change sends, a failure there is finished by the next apply. */
-  @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
-  void aChangeCutShortAtAnyCommandIsFinishedByTheNextApply(int cut) {
-    HaproxyRuntime runtime = started(4, member(1), member(2));
-    api.healthy.add("10.0.0.3");
-    Map<String, Snapshot> next = web(member(1), member(3, 50));
-    api.failAt = api.commands + cut;
+  @Test
+  void driftIsRepairedFromTheMembers() {
+    HaproxyRuntime runtime = f.started(member(1), member(2), member(3));
+    runtime.apply(web(member(1), member(2), member(3)));
+    api.server("web", "i-001").weight = 1;
+    api.server("web", "i-002").maint = true;
+    api.backends.get("web").remove("i-003");
+    FakeRuntimeApi.Server stray = FakeRuntimeApi.Server.parse("10.9.9.9:80 id 77");
+    api.backends.get("web").put("by-hand", stray);
 
+    assertEquals(4, runtime.verify("web"));
+
+    assertEquals(100, api.server("web", "i-001").weight);
+    assertTrue(f.serving("web", "i-002"), "warmed up again, never forced up");
+    assertTrue(f.serving("web", "i-003"));
+    assertNull(api.server("web", "by-hand"));
+    assertEquals(4, runtime.repairCount());
+  }
+
+  @Test
+  void serversTheBackendsOwnOptionsDeclareAreLeftAlone() {
+    HaproxyRuntime runtime =
+        f.runtime(
+            c ->
+                c.backendOptions(
+                    "web", "    option httpchk GET /health\n    server sorry 127.0.0.1:9 backup"));
+    runtime.bootstrap(web(member(1)));
+    api.healthy.add("10.0.0.1");
+    api.load(f.config);
+
+    assertEquals(ApplyResult.UNCHANGED, runtime.apply(web(member(1))));
+
+    assertFalse(api.server("web", "sorry") == null, "still there");
+  }
+
+  @Test
+  void twoHostsThatLearntTheFleetInADifferentOrderHoldTheSameServers() {
+    RuntimeFixture other = new RuntimeFixture(dir.resolve("other"));
     try {
-      runtime.apply(next);
-    } catch (ApplyException e) {
-      // HAProxy restarted under that command; the pipeline applies again
+      Files.createDirectories(dir.resolve("other"));
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
     }
-    api.failAt = 0; // past the change's last command, nothing failed
-    runtime.apply(next);
+    HaproxyRuntime a = f.started(member(1));
+    HaproxyRuntime b = other.started(member(4));
+    for (int i = 1; i <= 4; i++) {
+      f.api.healthy.add("10.0.0." + i);
+      other.api.healthy.add("10.0.0." + i);
+    }
+    a.apply(web(member(1), member(2)));
+    a.apply(web(member(1), member(2), member(3), member(4)));
+    b.apply(web(member(4), member(3)));
+    b.apply(web(member(4), member(3), member(1), member(2)));
 
-    assertServing("10.0.0.1", 100);
-    assertServing("10.0.0.3", 50);
-    String old = api.slotOf("web", "10.0.0.2");
-    assertTrue(old == null || api.server("web", old).maint, "i-002 gets no traffic");
-    assertEquals(0, runtime.verify("web"), "nothing left to repair");
-  }
-
-  private void assertServing(String address, int weight) {
-    String slot = api.slotOf("web", address);
-    FakeRuntimeApi.Server s = api.server("web", slot);
-    assertFalse(s.maint || s.drain, address + " is ready");
-    assertEquals(weight, s.weight);
-  }
-
-  private static Member member(int i, int weight) {
-    return Member.newBuilder(String.format("i-%03d", i))
-        .address("10.0.0." + i)
-        .port(8080)
-        .weight(weight)
-        .build();
-  }
-
-  @Test
-  void driftIsRepairedFromTheSlots() {
-    HaproxyRuntime runtime = started(4, member(1), member(2));
-    api.server("web", "srv2").weight = 1;
-    api.server("web", "srv4").maint = false;
-
-    assertEquals(2, runtime.verify("web"));
-
-    assertEquals(100, api.server("web", "srv2").weight);
-    assertTrue(api.server("web", "srv4").maint);
-  }
-
-  @Test
-  void theFileHasTheServerLinesOfConfigFileModeWithSlotNames() throws Exception {
-    Member big =
-        Member.newBuilder("i-009")
-            .address("10.0.0.9")
-            .port(8080)
-            .tag("muster:maxconn", "50")
-            .build();
-    HaproxyRuntime runtime = runtime(2);
-
-    runtime.bootstrap(
-        Map.of("web", Snapshot.of(List.of(big), T), "api", Snapshot.of(List.of(member(1)), T)));
-
-    String text = Files.readString(config);
-    assertTrue(
-        text.contains(
-            "backend web\n    option httpchk GET /health\n"
-                + "    server srv1 10.0.0.9:8080 weight 100 maxconn 50 check inter 1s\n"
-                + "    server srv2 127.0.0.1:1 disabled check inter 1s\n"),
-        text);
-    assertTrue(text.contains("    server srv1 10.0.0.1:8080 weight 100 check inter 5s\n"), text);
+    for (int i = 1; i <= 4; i++) {
+      String name = String.format("i-%03d", i);
+      assertEquals(f.api.server("web", name).id, other.api.server("web", name).id, name);
+    }
   }
 }

@@ -1,8 +1,6 @@
 package dev.muster.haproxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.muster.discovery.Member;
 import dev.muster.discovery.Snapshot;
@@ -68,19 +66,5 @@ class ZoneAwareTest {
 
     assertEquals(List.of(), backups(promoted), promoted);
     assertEquals(4, promoted.lines().filter(l -> l.strip().startsWith("server ")).count());
-  }
-
-  @Test
-  void runtimeModeRefusesZoneAwareBackends() {
-    IllegalStateException e =
-        assertThrows(
-            IllegalStateException.class,
-            () ->
-                HaproxyConfig.newBuilder()
-                    .headerText(HaproxyConfigTest.HEADER)
-                    .zone("us-east-1a")
-                    .zoneAware("web", 1)
-                    .buildSlotFile());
-    assertTrue(e.getMessage().contains("file mode"), e.getMessage());
   }
 }

@@ -57,6 +57,9 @@ public final class RandomMemberships {
             m.tag(tag[0], tag[1 + random.nextInt(tag.length - 1)]);
           }
         }
+        if (i % 3 < 2) {
+          m.availabilityZone(i % 3 == 0 ? "us-east-1a" : "us-east-1b"); // no random draw
+        }
         members.add(m.build());
       }
       Map<String, Member> unique = new TreeMap<>();

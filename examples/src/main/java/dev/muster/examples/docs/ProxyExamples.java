@@ -73,12 +73,11 @@ public final class ProxyExamples {
         Haproxy.runtime()
             .statsSocket(statsSocket) // stats socket ... level admin, in the header
             .configFile(haproxyCfg)
-            .reloader(Haproxy.reloader(masterSocket)) // only to grow the slots
+            .reloader(Haproxy.reloader(masterSocket)) // only for a backend new to the file
             .config(
                 Haproxy.renderer() // the same settings as file mode
                     .header(header)
                     .serverOptions("check inter 1s fall 2 rise 1")) // warm-up waits for the check
-            .slots(16) // per backend; doubled when full
             .drainTimeout(Duration.ofSeconds(60)) // longer than your longest request
             .build();
     ConfigPipeline pipeline = ConfigPipeline.newBuilder().name("haproxy").sink(runtime).build();

@@ -27,6 +27,7 @@ public interface RuntimeApi {
    * One server as {@code show servers state} reports it.
    *
    * @param name server name
+   * @param id numeric server id
    * @param address address
    * @param port port
    * @param opState operational state (0 stopped, 1 starting, 2 running, 3 stopping)
@@ -37,6 +38,7 @@ public interface RuntimeApi {
    */
   record ServerState(
       String name,
+      int id,
       String address,
       int port,
       int opState,
@@ -65,12 +67,42 @@ public interface RuntimeApi {
     }
   }
 
+  /**
+   * One server as {@code show stat} reports it: what {@code show servers state} leaves out.
+   *
+   * @param sessions current plus queued sessions
+   * @param backup whether it is a backup server
+   * @param maxconn its {@code maxconn} (session limit), 0 for none
+   */
+  record ServerStat(long sessions, boolean backup, int maxconn) {
+    /** What an unlisted server counts as: no sessions, not a backup, no limit. */
+    public static final ServerStat NONE = new ServerStat(0, false, 0);
+  }
+
   /** {@code set server BACKEND/SERVER ARGS}, failing on any answer but success. */
   void setServer(String backend, String server, String args);
+
+  /**
+   * {@code add server BACKEND/SERVER ARGS}: a new server, in maintenance with health checks off.
+   */
+  void addServer(String backend, String server, String args);
+
+  /**
+   * {@code del server BACKEND/SERVER} of a server in maintenance.
+   *
+   * @return false if HAProxy still holds connections to it (try again later)
+   */
+  boolean delServer(String backend, String server);
+
+  /** {@code enable health BACKEND/SERVER}: starts the checks of a server added at runtime. */
+  void enableHealth(String backend, String server);
+
+  /** {@code set maxconn server BACKEND/SERVER N}; 0 removes the limit. */
+  void setMaxconn(String backend, String server, int maxconn);
 
   /** {@code show servers state BACKEND}, by server name; fails if there is no such backend. */
   Map<String, ServerState> serversState(String backend);
 
-  /** Current plus queued sessions per server, from {@code show stat BACKEND 4 -1}. */
-  Map<String, Long> sessions(String backend);
+  /** Sessions, backup flag and limit per server, from {@code show stat BACKEND 4 -1}. */
+  Map<String, ServerStat> stats(String backend);
 }

@@ -44,6 +44,45 @@ public final class StatsSocketApi implements RuntimeApi {
   }
 
   @Override
+  public void addServer(String backend, String server, String args) {
+    String command = "add server " + backend + "/" + server + " " + args;
+    String answer = command(command).strip();
+    if (!answer.startsWith("New server registered")) {
+      throw new ApplyException("HAProxy refused `" + command + "`: " + answer);
+    }
+  }
+
+  @Override
+  public boolean delServer(String backend, String server) {
+    String command = "del server " + backend + "/" + server;
+    String answer = command(command).strip();
+    if (answer.startsWith("Server deleted")) {
+      return true;
+    }
+    if (answer.contains("still has connections")) {
+      return false;
+    }
+    throw new ApplyException("HAProxy refused `" + command + "`: " + answer);
+  }
+
+  @Override
+  public void enableHealth(String backend, String server) {
+    expectSilence("enable health " + backend + "/" + server);
+  }
+
+  @Override
+  public void setMaxconn(String backend, String server, int maxconn) {
+    expectSilence("set maxconn server " + backend + "/" + server + " " + maxconn);
+  }
+
+  private void expectSilence(String command) {
+    String answer = command(command).strip();
+    if (!answer.isEmpty()) {
+      throw new ApplyException("HAProxy refused `" + command + "`: " + answer);
+    }
+  }
+
+  @Override
   public Map<String, ServerState> serversState(String backend) {
     String answer = command("show servers state " + backend);
     List<String> lines = answer.lines().toList();
@@ -66,6 +105,7 @@ public final class StatsSocketApi implements RuntimeApi {
           name,
           new ServerState(
               name,
+              Integer.parseInt(f[header.indexOf("srv_id")]),
               f[header.indexOf("srv_addr")],
               Integer.parseInt(f[header.indexOf("srv_port")]),
               Integer.parseInt(f[header.indexOf("srv_op_state")]),
@@ -81,9 +121,9 @@ public final class StatsSocketApi implements RuntimeApi {
   }
 
   @Override
-  public Map<String, Long> sessions(String backend) {
+  public Map<String, ServerStat> stats(String backend) {
     String answer = command("show stat " + backend + " 4 -1");
-    Map<String, Long> sessions = new HashMap<>();
+    Map<String, ServerStat> stats = new HashMap<>();
     List<String> header = null;
     for (String line : answer.lines().toList()) {
       if (line.startsWith("# pxname")) {
@@ -97,9 +137,11 @@ public final class StatsSocketApi implements RuntimeApi {
       String server = f[header.indexOf("svname")];
       long scur = parse(f[header.indexOf("scur")]);
       long qcur = parse(f[header.indexOf("qcur")]);
-      sessions.put(server, scur + qcur);
+      boolean backup = parse(f[header.indexOf("bck")]) == 1;
+      int maxconn = (int) parse(f[header.indexOf("slim")]);
+      stats.put(server, new ServerStat(scur + qcur, backup, maxconn));
     }
-    return sessions;
+    return stats;
   }
 
   private static long parse(String text) {

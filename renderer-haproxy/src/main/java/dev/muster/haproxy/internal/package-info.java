@@ -1,5 +1,5 @@
 /**
- * Runtime mode's parts: the slot model and its pure plan, the runtime API and its stats-socket
- * client, the Unix-socket CLI. Not API.
+ * Runtime mode's parts: the server specs and their pure plan, what HAProxy allows for servers added
+ * at runtime, the runtime API and its stats-socket client. Not API.
  */
 package dev.muster.haproxy.internal;
