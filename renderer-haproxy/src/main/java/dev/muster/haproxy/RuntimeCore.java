@@ -93,7 +93,9 @@ final class RuntimeCore {
     Map<String, List<String>> warming = new TreeMap<>();
     for (Backend b : backends) {
       List<String> warm = new ArrayList<>();
-      changes += execute(b.safe(), b.raw(), b.plan(), b.state(), b.stats(), warm, late);
+      changes +=
+          servers.carryOut(
+              b.safe(), b.plan(), b.state(), b.stats(), rules.serverOptions(b.raw()), warm, late);
       warming.put(b.safe(), warm);
     }
     boolean written = file.writeChecked(specs);
@@ -205,40 +207,6 @@ final class RuntimeCore {
     return new Backend(safe, raw, specs, state, stats, plan);
   }
 
-  /** Carries out a plan but its hand-overs; adds the servers to warm up to {@code warming}. */
-  private int execute(
-      String safe,
-      String raw,
-      DynamicPlan plan,
-      Map<String, ServerState> state,
-      Map<String, ServerStat> stats,
-      List<String> warming,
-      List<String> late) {
-    String options = rules.serverOptions(raw);
-    plan.updates()
-        .forEach(
-            (name, spec) ->
-                servers.update(
-                    safe, spec, state.get(name), stats.getOrDefault(name, ServerStat.NONE)));
-    Set<String> deleted = servers.remove(safe, plan.leaving(), state, late);
-    for (ServerSpec spec : plan.replaced()) {
-      if (servers.swap(safe, spec, options, state.get(spec.name()), late)) {
-        warming.add(spec.name());
-      }
-    }
-    for (ServerSpec spec : plan.arriving()) {
-      if (state.containsKey(spec.name()) && !deleted.contains(spec.name())) {
-        continue; // its old server is not deleted yet: a later apply adds it
-      }
-      servers.add(safe, spec, options);
-      warming.add(spec.name());
-    }
-    return plan.updates().size()
-        + plan.leaving().size()
-        + plan.replaced().size()
-        + plan.arriving().size();
-  }
-
   /**
    * Reads {@code b}'s servers back once the plan ran: waits for new servers and those found in
    * maintenance (warmed up again, never forced UP) to pass their check, repairs what differs from
@@ -300,7 +268,15 @@ final class RuntimeCore {
       log.warn("{}: drift: HAProxy's servers differ from the members; repairing", b.safe());
     }
     List<String> more = new ArrayList<>();
-    int done = execute(b.safe(), b.raw(), repair, after.state(), after.stats(), more, late);
+    int done =
+        servers.carryOut(
+            b.safe(),
+            repair,
+            after.state(),
+            after.stats(),
+            rules.serverOptions(b.raw()),
+            more,
+            late);
     servers.awaitReady(b.safe(), more, late);
     repairs += done - handedOver;
     return done;

@@ -2,6 +2,7 @@ package dev.muster.haproxy;
 
 import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.Drain.Sleeper;
+import dev.muster.haproxy.internal.DynamicPlan;
 import dev.muster.haproxy.internal.RuntimeApi;
 import dev.muster.haproxy.internal.RuntimeApi.ServerStat;
 import dev.muster.haproxy.internal.RuntimeApi.ServerState;
@@ -19,9 +20,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What runtime mode does to HAProxy's servers through its runtime API, server by server: adds a new
- * one and warms it up until its check passes, drains a leaving one until its sessions end and
- * deletes it, swaps one whose id or backup flag must change. Polls on the given clock and sleeper.
+ * What runtime mode does to HAProxy's servers through its runtime API: carries out a plan, server
+ * by server: adds a new one and warms it up until its check passes, drains a leaving one until its
+ * sessions end and deletes it, swaps one whose id or backup flag must change. Polls on the given
+ * clock and sleeper.
  */
 final class ServerStates {
   private static final Logger log = LoggerFactory.getLogger("dev.muster.haproxy");
@@ -52,6 +54,43 @@ final class ServerStates {
     this.clock = clock;
     this.sleeper = sleeper;
     this.pollInterval = pollInterval;
+  }
+
+  /**
+   * Carries out {@code plan} but its hand-overs (see {@code DynamicPlan}); adds the servers to warm
+   * up to {@code warming}, and those not done to {@code late}.
+   *
+   * @return how many servers it changed
+   */
+  int carryOut(
+      String backend,
+      DynamicPlan plan,
+      Map<String, ServerState> state,
+      Map<String, ServerStat> stats,
+      String options,
+      List<String> warming,
+      List<String> late) {
+    plan.updates()
+        .forEach(
+            (name, spec) ->
+                update(backend, spec, state.get(name), stats.getOrDefault(name, ServerStat.NONE)));
+    Set<String> deleted = remove(backend, plan.leaving(), state, late);
+    for (ServerSpec spec : plan.replaced()) {
+      if (swap(backend, spec, options, state.get(spec.name()), late)) {
+        warming.add(spec.name());
+      }
+    }
+    for (ServerSpec spec : plan.arriving()) {
+      if (state.containsKey(spec.name()) && !deleted.contains(spec.name())) {
+        continue; // its old server is not deleted yet: a later apply adds it
+      }
+      add(backend, spec, options);
+      warming.add(spec.name());
+    }
+    return plan.updates().size()
+        + plan.leaving().size()
+        + plan.replaced().size()
+        + plan.arriving().size();
   }
 
   /** Changes a server that stays in place: its weight and its {@code maxconn}. */

@@ -29,11 +29,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two HAProxy 2.6 processes in file mode, each rendered from the same 20 members in its own order,
- * with {@code balance uri} and {@code hash-type consistent}: with the instance-derived server
- * {@code id} they send every key to the same server, and removing or adding one member moves only
- * about 1/N of the keys. Without the ids (HAProxy numbering servers by position) they are measured
- * beside it. Only loopback addresses.
+ * Two HAProxy 2.6 processes, each given the same 20 members in its own order, with {@code balance
+ * uri} and {@code hash-type consistent}: with the instance-derived server {@code id} they send
+ * every key to the same server, and removing or adding one member moves only about 1/N of the keys.
+ * In file mode each file lists the members in its own order, and without the ids (HAProxy numbering
+ * servers by position) they are measured beside it; in runtime mode each process starts from other
+ * members and learns the rest through its runtime API in another order. Only loopback addresses.
  */
 class HaproxyIdentityIT {
   private static final Instant T = Instant.parse("2026-12-06T00:00:00Z");
@@ -80,6 +81,84 @@ class HaproxyIdentityIT {
     Path cfg = Files.writeString(dir.resolve(name + ".cfg"), text);
     open.add(Proxies.haproxy(cfg, dir.resolve(name + ".sock"), port));
     return port;
+  }
+
+  /** A HAProxy in runtime mode, started from {@code first}; its runtime applies the rest. */
+  private record RuntimeHost(int port, HaproxyRuntime runtime) {
+    void apply(List<Member> members) {
+      runtime.apply(Map.of("web", Snapshot.of(members, T)));
+    }
+  }
+
+  private RuntimeHost runtimeHost(String name, List<Member> first) throws Exception {
+    int port = ExternalProcess.freeTcpPort();
+    Path admin = dir.resolve(name + "-admin.sock");
+    Path master = dir.resolve(name + ".sock");
+    Path cfg = dir.resolve(name + ".cfg");
+    HaproxyRuntime runtime =
+        HaproxyRuntime.newBuilder()
+            .statsSocket(admin)
+            .configFile(cfg)
+            .reloader(Haproxy.reloader(master))
+            .config(
+                HaproxyConfig.newBuilder()
+                    .headerText(ProxyConfigs.haproxyHeader(port, admin))
+                    .backendOptions("web", "    balance uri\n    hash-type consistent")
+                    .serverOptions(""))
+            .pollInterval(java.time.Duration.ofMillis(20))
+            .build();
+    runtime.bootstrap(Map.of("web", Snapshot.of(first, T)));
+    open.add(Proxies.haproxy(cfg, master, port));
+    dev.muster.fixtures.Await.until(
+        () -> Files.exists(admin), java.time.Duration.ofSeconds(10), "the stats socket");
+    return new RuntimeHost(port, runtime);
+  }
+
+  @Test
+  void inRuntimeModeHostsThatLearntTheFleetInDifferentOrdersAgree() throws Exception {
+    List<Member> fleet = members(21);
+    List<Member> twenty = fleet.subList(0, 20);
+    RuntimeHost a = runtimeHost("rt-a", twenty.subList(0, 5));
+    RuntimeHost b = runtimeHost("rt-b", twenty.subList(15, 20));
+    List<Member> seenByA = new ArrayList<>(twenty.subList(0, 5));
+    for (int i = 5; i < 20; i++) { // one launch at a time, in launch order
+      seenByA.add(twenty.get(i));
+      a.apply(seenByA);
+    }
+    List<Member> seenByB = new ArrayList<>(twenty.subList(15, 20));
+    for (int i = 14; i >= 0; i -= 3) { // three at a time, newest first
+      seenByB.addAll(twenty.subList(Math.max(0, i - 2), i + 1));
+      b.apply(seenByB);
+    }
+
+    Map<String, String> routeA = route(a.port());
+    Map<String, String> routeB = route(b.port());
+    List<Member> nineteen = new ArrayList<>(twenty);
+    nineteen.remove(7);
+    a.apply(nineteen);
+    Map<String, String> removed = route(a.port());
+    a.apply(twenty);
+    Map<String, String> back = route(a.port());
+    a.apply(fleet);
+    Map<String, String> added = route(a.port());
+
+    int movedByRemoval = KEYS - agree(routeA, removed);
+    int movedByAddition = KEYS - agree(routeA, added);
+    System.out.printf(
+        "HAProxy identity, runtime mode (balance uri, hash-type consistent, 20 servers, %d keys):"
+            + " two hosts that learnt the fleet in different orders agree on %d; removing one"
+            + " moves %d keys, adding it back restores %d, adding a 21st moves %d; reloads %d%n",
+        KEYS,
+        agree(routeA, routeB),
+        movedByRemoval,
+        agree(routeA, back),
+        movedByAddition,
+        a.runtime().reloadCount() + b.runtime().reloadCount());
+    assertEquals(KEYS, agree(routeA, routeB), "the same server for every key on both hosts");
+    assertTrue(movedByRemoval <= KEYS * 1.5 / 20, "removal moved " + movedByRemoval);
+    assertTrue(movedByAddition <= KEYS * 1.5 / 21, "addition moved " + movedByAddition);
+    assertEquals(KEYS, agree(routeA, back), "the member back in its place");
+    assertEquals(0, a.runtime().reloadCount() + b.runtime().reloadCount());
   }
 
   private static Map<String, String> route(int port) throws Exception {
