@@ -1,15 +1,18 @@
 package dev.muster.agent;
 
 import dev.muster.agent.AgentConfig.Reload;
+import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.ApplyResult;
 import dev.muster.discovery.ConfigPipeline;
 import dev.muster.discovery.Sink;
+import dev.muster.discovery.Snapshot;
 import dev.muster.haproxy.Haproxy;
 import dev.muster.haproxy.HaproxyRuntime;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.IntSupplier;
 
 /**
@@ -55,6 +58,10 @@ record HaproxyRuntimeOutput(
     if (context.dryRun() != null) {
       return dryRun(context);
     }
+    return build(context);
+  }
+
+  private HaproxyRuntime build(Context context) {
     return Haproxy.runtime()
         .drainTimeout(drainTimeout)
         .warmupTimeout(warmupTimeout)
@@ -70,36 +77,50 @@ record HaproxyRuntimeOutput(
     return sink instanceof HaproxyRuntime runtime ? runtime::reloadCount : () -> 0;
   }
 
-  /** A dry run: the servers each backend would hold, as the runtime API would set them. */
+  /**
+   * A dry run: what the runtime API would change, read from HAProxy without changing it ({@link
+   * HaproxyRuntime#plan}); if HAProxy does not answer, the servers each backend would hold.
+   */
   private Sink dryRun(Context context) {
+    HaproxyRuntime runtime = build(context);
     return memberships -> {
       StringBuilder text = new StringBuilder();
-      text.append("# ")
-          .append(name)
-          .append(": runtime mode, through ")
-          .append(statsSocket)
-          .append(": the servers each backend would hold\n");
-      memberships.forEach(
-          (backend, snapshot) -> {
-            text.append("backend ")
-                .append(backend)
-                .append(": ")
-                .append(snapshot.size())
-                .append(" server(s)\n");
-            snapshot
-                .members()
-                .forEach(
-                    m ->
-                        text.append("  ")
-                            .append(m.instanceId())
-                            .append(' ')
-                            .append(m.hostPort())
-                            .append(" weight ")
-                            .append(m.weight())
-                            .append('\n'));
-          });
+      text.append("# ").append(name).append(": runtime mode, through ").append(statsSocket);
+      try {
+        List<String> plan = runtime.plan(memberships);
+        text.append(": what would change\n");
+        plan.forEach(line -> text.append(line).append('\n'));
+      } catch (ApplyException e) {
+        text.append(": HAProxy does not answer (")
+            .append(e.getMessage())
+            .append("); the servers each backend would hold\n");
+        list(memberships, text);
+      }
       context.dryRun().accept(text.toString());
       return new ApplyResult(ApplyResult.Outcome.DRY_RUN, "runtime mode");
     };
+  }
+
+  private static void list(Map<String, Snapshot> memberships, StringBuilder text) {
+    new TreeMap<>(memberships)
+        .forEach(
+            (backend, snapshot) -> {
+              text.append("backend ")
+                  .append(backend)
+                  .append(": ")
+                  .append(snapshot.size())
+                  .append(" server(s)\n");
+              snapshot
+                  .members()
+                  .forEach(
+                      m ->
+                          text.append("  ")
+                              .append(m.instanceId())
+                              .append(' ')
+                              .append(m.hostPort())
+                              .append(" weight ")
+                              .append(m.weight())
+                              .append('\n'));
+            });
   }
 }

@@ -154,6 +154,14 @@ class AgentEndToEndIT {
       assertEquals(pid, muster.pid());
       awaitEquals(hostPorts(web, 1, 2), () -> haproxyUp("web"), "HAProxy web after SIGHUP");
 
+      // muster render: what runtime mode would change, read from the live HAProxy: nothing.
+      Process render =
+          MusterProcess.start(dir.resolve("render.log"), "render", "--config", config.toString());
+      assertTrue(render.waitFor(60, TimeUnit.SECONDS), "render ends by itself");
+      String plan = Files.readString(dir.resolve("render.log"));
+      assertTrue(plan.contains("web: 2 of 2 server(s) stay as they are"), plan);
+      assertTrue(plan.contains("admin: 1 of 1 server(s) stay as they are"), plan);
+
       load.stop();
       load.awaitCompletion();
       System.out.printf(

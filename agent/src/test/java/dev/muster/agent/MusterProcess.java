@@ -12,21 +12,25 @@ final class MusterProcess {
 
   /** Starts it with test credentials; stdout and stderr go to {@code log}. */
   static Process run(Path config, Path log) throws IOException {
+    return start(log, "run", "--config", config.toString());
+  }
+
+  /** Starts {@code muster ARGS...} with test credentials; stdout and stderr go to {@code log}. */
+  static Process start(Path log, String... args) throws IOException {
     String classpath =
         System.getProperty("jdk.module.path", "")
             + File.pathSeparator
             + System.getProperty("java.class.path");
-    ProcessBuilder builder =
-        new ProcessBuilder(
+    java.util.List<String> command =
+        new java.util.ArrayList<>(
+            java.util.List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp",
                 classpath,
-                Main.class.getName(),
-                "run",
-                "--config",
-                config.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
+                Main.class.getName()));
+    command.addAll(java.util.List.of(args));
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().put("AWS_ACCESS_KEY_ID", "AKIDMUSTERTEST");
     builder.environment().put("AWS_SECRET_ACCESS_KEY", "muster-test-secret");
     return builder.start();

@@ -37,8 +37,10 @@ import java.util.Objects;
  * HaproxyConfig}: header, backend options, per-backend server options, {@code muster:maxconn},
  * zone-aware backups).
  *
- * <p>On every {@link #apply}, per backend, HAProxy's servers are read back and a plan is made from
- * what differs ({@code DynamicPlan} decides, this class carries it out):
+ * <p>On every {@link #apply}, per backend, a plan is made from what differs between the members and
+ * HAProxy's servers ({@code DynamicPlan} decides, this class carries it out). HAProxy's servers are
+ * those the last apply left and read back, or, at the first apply and after any failure, what
+ * HAProxy reports ({@code show servers state}, {@code show stat}):
  *
  * <ol>
  *   <li><b>Changed</b> weights and {@code maxconn} are set in place.
@@ -72,12 +74,12 @@ import java.util.Objects;
  * Servers declared in a backend's own options ({@code server}, {@code server-template}) are left
  * alone. A backend new to the file needs one reload.
  *
- * <p><b>Level-triggered.</b> Any failure (HAProxy restarting, a socket that does not answer)
- * throws, and the pipeline calls {@code apply} again: the plan is made afresh from what HAProxy
- * reports. A new member that has not passed its health check within the warm-up timeout stays
- * drained (never forced UP) and the apply reports it as pending, so the pipeline keeps checking
- * until it passes. If the configuration file does not exist yet, the first apply writes it first,
- * so HAProxy can start with it.
+ * <p><b>Level-triggered.</b> Any failure (HAProxy restarting, a socket that does not answer, a
+ * server changed by hand so that a command fails) throws, and the pipeline calls {@code apply}
+ * again: the plan is made afresh from what HAProxy reports. A new member that has not passed its
+ * health check within the warm-up timeout stays drained (never forced UP) and the apply reports it
+ * as pending, so the pipeline keeps checking until it passes. If the configuration file does not
+ * exist yet, the first apply writes it first, so HAProxy can start with it.
  *
  * <p>Requires {@code stats socket PATH level admin} in the header. Waits use the injected clock.
  * Thread-safe; the pipeline serialises calls.
@@ -135,6 +137,18 @@ public final class HaproxyRuntime implements Sink {
   @Override
   public ApplyResult apply(Map<String, Snapshot> memberships) {
     return core.apply(memberships);
+  }
+
+  /**
+   * What {@link #apply} would do to HAProxy for these memberships, one line per server, read from
+   * HAProxy's runtime API without changing anything: for {@code muster render}. A line starts with
+   * the backend, then {@code +} (added), {@code -} (drained and deleted), {@code ~} (changed in
+   * place or swapped); the last line of a backend counts the servers that stay.
+   *
+   * @throws ApplyException if HAProxy cannot be reached
+   */
+  public java.util.List<String> plan(Map<String, Snapshot> memberships) {
+    return core.plan(memberships);
   }
 
   /**

@@ -42,6 +42,18 @@ final class RuntimeCore {
   private int reloads;
   private int repairs;
 
+  /**
+   * Each backend as the last apply that settled it left it: every server as specified and ready,
+   * which the read-back confirmed. The next apply plans from this instead of reading HAProxy first
+   * ({@code show servers state} and {@code show stat} cost about 100 ms and 3.3 MB at 10,000
+   * servers, before the first command), and its read-back catches any drift since. Dropped at any
+   * failure, so the apply after it reads everything afresh.
+   */
+  private final Map<String, View> settled = new TreeMap<>();
+
+  /** What HAProxy holds of one backend. */
+  private record View(Map<String, ServerState> state, Map<String, ServerStat> stats) {}
+
   RuntimeCore(HaproxyRuntime.Builder b) {
     this.api = b.api != null ? b.api : new StatsSocketApi(b.statsSocket);
     this.rules = b.config.buildRuntimeFile();
@@ -69,6 +81,15 @@ final class RuntimeCore {
 
   /** See {@link HaproxyRuntime#apply}. */
   synchronized ApplyResult apply(Map<String, Snapshot> memberships) {
+    try {
+      return applyOnce(memberships);
+    } catch (RuntimeException e) {
+      settled.clear(); // read everything afresh next time
+      throw e;
+    }
+  }
+
+  private ApplyResult applyOnce(Map<String, Snapshot> memberships) {
     Map<String, List<ServerSpec>> specs = specs(memberships);
     if (!Files.exists(file.path())) {
       file.write(specs);
@@ -100,7 +121,11 @@ final class RuntimeCore {
     }
     boolean written = file.writeChecked(specs);
     for (Backend b : backends) {
+      int before = late.size();
       changes += settle(b, warming.get(b.safe()), late);
+      if (late.size() != before) {
+        settled.remove(b.safe());
+      }
     }
     if (!late.isEmpty()) {
       throw new ApplyException(
@@ -115,6 +140,29 @@ final class RuntimeCore {
             ApplyResult.Outcome.APPLIED,
             changes + " runtime change(s)" + (written ? ", " + file.path() + " rewritten" : ""))
         : ApplyResult.UNCHANGED;
+  }
+
+  /** See {@link HaproxyRuntime#plan}. */
+  synchronized List<String> plan(Map<String, Snapshot> memberships) {
+    List<String> lines = new ArrayList<>();
+    settled.clear(); // what HAProxy reports now, every field
+    for (Map.Entry<String, List<ServerSpec>> e : specs(memberships).entrySet()) {
+      String safe = TemplateRenderer.safeName(e.getKey());
+      List<ServerSpec> specs = e.getValue();
+      Backend b;
+      try {
+        b = backend(safe, e.getKey(), specs);
+      } catch (NoSuchBackendException absent) {
+        lines.add(
+            safe
+                + ": new to HAProxy: the file is written with its "
+                + specs.size()
+                + " server(s) and HAProxy reloaded once");
+        continue;
+      }
+      PlanText.describe(safe, b.plan(), b.state(), b.stats(), specs.size(), lines);
+    }
+    return lines;
   }
 
   /** See {@link HaproxyRuntime#check}. */
@@ -192,6 +240,7 @@ final class RuntimeCore {
       return backends;
     }
     file.write(specs);
+    settled.clear();
     reloader.reload();
     reloads++;
     log.info(
@@ -200,9 +249,14 @@ final class RuntimeCore {
     return null;
   }
 
+  /**
+   * {@code backend}'s servers as the last settled apply left them, or as HAProxy reports them, and
+   * the plan; see {@link #settled}.
+   */
   private Backend backend(String safe, String raw, List<ServerSpec> specs) {
-    Map<String, ServerState> state = api.serversState(safe);
-    Map<String, ServerStat> stats = api.stats(safe);
+    View known = settled.get(safe);
+    Map<String, ServerState> state = known != null ? known.state() : api.serversState(safe);
+    Map<String, ServerStat> stats = known != null ? known.stats() : api.stats(safe);
     DynamicPlan plan = DynamicPlan.of(state, stats, specs, rules.foreign(raw));
     return new Backend(safe, raw, specs, state, stats, plan);
   }
@@ -233,7 +287,12 @@ final class RuntimeCore {
         waiting.add(spec.name()); // warming up since a warm-up timed out, or drained by hand
       }
     }
-    servers.awaitReady(b.safe(), new ArrayList<>(waiting), late);
+    servers.awaitReady(b.safe(), new ArrayList<>(waiting), late, state);
+    if (b.plan().handover().isEmpty() && asSpecified(state, b)) {
+      settled.put(b.safe(), settledView(state, b));
+      return 0;
+    }
+    settled.remove(b.safe());
     Backend after = backend(b.safe(), b.raw(), b.specs());
     DynamicPlan plan = after.plan();
     if (plan.isEmpty()) {
@@ -277,9 +336,66 @@ final class RuntimeCore {
             rules.serverOptions(b.raw()),
             more,
             late);
-    servers.awaitReady(b.safe(), more, late);
+    servers.awaitReady(b.safe(), more, late, null);
     repairs += done - handedOver;
     return done;
+  }
+
+  /**
+   * {@code b} once its servers are ready: as read, with the specified servers ready and their
+   * backup flags and limits as specified (the plan read or knew them; HAProxy cannot change a
+   * backup flag by hand).
+   */
+  private static View settledView(Map<String, ServerState> read, Backend b) {
+    Map<String, ServerState> state = new java.util.HashMap<>(read);
+    Map<String, ServerStat> stats = new java.util.HashMap<>(b.stats());
+    for (ServerSpec spec : b.specs()) {
+      ServerState s = read.get(spec.name());
+      state.put(
+          spec.name(),
+          new ServerState(
+              s.name(),
+              s.id(),
+              s.address(),
+              s.port(),
+              RuntimeApi.RUNNING,
+              0,
+              s.weight(),
+              s.checkState(),
+              RuntimeApi.CHECK_PASSED));
+      stats.put(spec.name(), new ServerStat(0, spec.backup(), spec.maxconn()));
+    }
+    stats.keySet().retainAll(state.keySet());
+    return new View(Map.copyOf(state), Map.copyOf(stats));
+  }
+
+  /**
+   * Whether HAProxy holds exactly the specified servers (and the foreign ones) with their
+   * addresses, ids and weights: then the read-back needs no second read. Backup flags and limits
+   * are not in {@code show servers state}; the plan read them (or {@link #settled} knew them).
+   */
+  private boolean asSpecified(Map<String, ServerState> state, Backend b) {
+    Set<String> foreign = rules.foreign(b.raw());
+    int ours = 0;
+    for (String name : state.keySet()) {
+      if (!foreign.contains(name)) {
+        ours++;
+      }
+    }
+    if (ours != b.specs().size()) {
+      return false;
+    }
+    for (ServerSpec spec : b.specs()) {
+      ServerState s = state.get(spec.name());
+      if (s == null
+          || !s.address().equals(spec.member().address())
+          || s.port() != spec.member().port()
+          || s.id() != spec.id()
+          || s.weight() != spec.weight()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

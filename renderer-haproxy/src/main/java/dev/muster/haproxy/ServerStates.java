@@ -225,14 +225,18 @@ final class ServerStates {
    * and sets each {@code ready} when it does; those still failing stay drained and are added to
    * {@code late}.
    *
+   * @param read what HAProxy reported just now, used for the first look, or {@code null}
    * @return the names that became ready
    */
-  Set<String> awaitReady(String backend, List<String> warming, List<String> late) {
+  Set<String> awaitReady(
+      String backend, List<String> warming, List<String> late, Map<String, ServerState> read) {
     Set<String> ready = new HashSet<>();
     List<String> waiting = new ArrayList<>(warming);
     Instant deadline = clock.instant().plus(warmupTimeout);
+    Map<String, ServerState> first = read;
     while (!waiting.isEmpty()) {
-      Map<String, ServerState> state = api.serversState(backend);
+      Map<String, ServerState> state = first != null ? first : api.serversState(backend);
+      first = null;
       for (var it = waiting.iterator(); it.hasNext(); ) {
         String name = it.next();
         ServerState s = state.get(name);

@@ -240,9 +240,13 @@ final class FakeRuntimeApi implements RuntimeApi {
     return out;
   }
 
+  /** How many times {@code show stat} was asked for. */
+  int statsReads;
+
   @Override
   public Map<String, ServerStat> stats(String backend) {
     maybeFail();
+    statsReads++;
     Map<String, ServerStat> out = new HashMap<>();
     backend(backend)
         .forEach(

@@ -295,4 +295,68 @@ class HaproxyRuntimeTest {
       assertEquals(f.api.server("web", name).id, other.api.server("web", name).id, name);
     }
   }
+
+  @Test
+  void thePlanSaysWhatAnApplyWouldDoWithoutDoingIt() throws Exception {
+    HaproxyRuntime runtime = f.runtime();
+    java.nio.file.Files.writeString(
+        f.config,
+        RuntimeFixture.HEADER
+            + "\nbackend web\n    server srv1 10.0.0.1:8080 weight 100 check\n"
+            + "    server srv2 127.0.0.1:1 disabled check\n"
+            + "    server i-003 10.0.0.3:8080 weight 100 check\n");
+    api.load(f.config); // HAProxy as slot-based runtime mode left it, and a server by name
+    String before = Files.readString(f.config);
+
+    List<String> plan = runtime.plan(web(member(1), member(2), member(3, 50)));
+
+    assertTrue(api.log.isEmpty(), "nothing sent but reads: " + api.log);
+    assertEquals(before, Files.readString(f.config));
+    String text = String.join("\n", plan);
+    assertTrue(text.contains("web: - srv2 127.0.0.1:1 (in maint: del server)"), text);
+    assertTrue(text.contains("web: + i-001 10.0.0.1:8080 id "), text);
+    assertTrue(
+        text.contains(
+            "web: - srv1 10.0.0.1:8080 (handed over: drained and deleted once its successor is"
+                + " ready)"),
+        text);
+    assertTrue(text.contains("web: ~ i-003 id 3 -> "), "numbered by position before: " + text);
+    assertTrue(text.endsWith("web: 0 of 3 server(s) stay as they are"), text);
+  }
+
+  @Test
+  void aSettledBackendIsNotAskedForItsStatsAgainUntilSomethingDiffers() {
+    HaproxyRuntime runtime = f.started(member(1), member(2));
+    runtime.apply(web(member(1), member(2)));
+    int reads = api.statsReads;
+    api.healthy.add("10.0.0.3");
+
+    runtime.apply(web(member(1), member(2), member(3)));
+    runtime.apply(web(member(1), member(2), member(3, 50)));
+
+    assertEquals(reads, api.statsReads, "backup flags and limits known from the last apply");
+    api.backends.get("web").put("by-hand", FakeRuntimeApi.Server.parse("10.9.9.9:80 id 77"));
+    runtime.apply(web(member(1), member(2), member(3, 50)));
+    assertEquals(reads + 2, api.statsReads, "another server: read afresh, and its drain polled");
+    assertNull(api.server("web", "by-hand"));
+  }
+
+  @Test
+  void theUpgradePlanInTheDocsIsWhatThePlanSays() throws Exception {
+    HaproxyRuntime runtime = f.runtime();
+    Files.writeString(
+        f.config,
+        RuntimeFixture.HEADER
+            + "\nbackend web\n    server srv1 10.0.1.5:8080 weight 100 check\n"
+            + "    server srv2 127.0.0.1:1 disabled check\n");
+    api.load(f.config);
+    Member m = Member.newBuilder("i-0a1b2c3d4e5f60718").address("10.0.1.5").port(8080).build();
+
+    String plan = String.join("\n", runtime.plan(web(m))) + "\n";
+
+    String docs = Files.readString(Path.of("../docs/haproxy.md"));
+    int start = docs.indexOf("web: - srv2 ");
+    assertTrue(start > 0, "the example is in docs/haproxy.md");
+    assertEquals(docs.substring(start, docs.indexOf("```", start)), plan);
+  }
 }
