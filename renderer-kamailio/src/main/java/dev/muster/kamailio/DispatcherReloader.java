@@ -4,12 +4,10 @@ import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.Reloader;
 import dev.muster.discovery.internal.IoErrors;
 import dev.muster.kamailio.internal.Json;
+import dev.muster.kamailio.internal.JsonRpc;
 import dev.muster.kamailio.internal.ListEntry;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +39,7 @@ public final class DispatcherReloader implements Reloader {
   private final Path listFile;
   private final Duration maxWait;
   private final Duration retryPause;
-  private final HttpClient http;
+  private final JsonRpc rpc;
   private volatile int ongoingRetries;
 
   private DispatcherReloader(Builder b) {
@@ -49,7 +47,7 @@ public final class DispatcherReloader implements Reloader {
     this.listFile = b.listFile;
     this.maxWait = b.maxWait;
     this.retryPause = b.retryPause;
-    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    this.rpc = new JsonRpc(b.endpoint);
   }
 
   /**
@@ -67,27 +65,8 @@ public final class DispatcherReloader implements Reloader {
 
   @Override
   public void reload() {
-    long deadline = System.nanoTime() + maxWait.toNanos();
-    while (true) {
-      Map<String, Object> answer = call("dispatcher.reload");
-      Object error = answer.get("error");
-      if (error == null) {
-        break;
-      }
-      String message = String.valueOf(error instanceof Map<?, ?> m ? m.get("message") : error);
-      if (message.contains("Ongoing reload") && System.nanoTime() < deadline) {
-        ongoingRetries++;
-        pause();
-        continue;
-      }
-      throw new ApplyException(
-          "reload failed: dispatcher.reload answered \""
-              + message
-              + "\""
-              + (message.contains("Ongoing reload")
-                  ? " for longer than " + maxWait.toMillis() + " ms (reload_delta)"
-                  : "; Kamailio keeps its previous list"));
-    }
+    ongoingRetries +=
+        rpc.reload("dispatcher.reload", "Ongoing reload", maxWait, retryPause, "list");
     verify();
   }
 
@@ -171,54 +150,7 @@ public final class DispatcherReloader implements Reloader {
   }
 
   private Map<String, Object> call(String method, String params) {
-    HttpRequest request =
-        HttpRequest.newBuilder(endpoint)
-            .timeout(Duration.ofSeconds(10))
-            .header("Content-Type", "application/json")
-            .POST(
-                HttpRequest.BodyPublishers.ofString(
-                    "{\"jsonrpc\":\"2.0\",\"method\":\""
-                        + method
-                        + "\""
-                        + (params == null ? "" : ",\"params\":" + params)
-                        + ",\"id\":1}"))
-            .build();
-    HttpResponse<String> response;
-    try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new ApplyException(
-          "reload failed: cannot reach Kamailio's JSON-RPC at " + endpoint + ": " + e, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ApplyException("reload interrupted", e);
-    }
-    try {
-      Object parsed = Json.parse(response.body());
-      if (parsed instanceof Map<?, ?> map) {
-        @SuppressWarnings("unchecked")
-        Map<String, Object> typed = (Map<String, Object>) map;
-        return typed;
-      }
-    } catch (IllegalArgumentException e) {
-      // falls through to the error below
-    }
-    throw new ApplyException(
-        "reload failed: "
-            + method
-            + " got HTTP "
-            + response.statusCode()
-            + " without a JSON-RPC answer: "
-            + response.body().strip());
-  }
-
-  private void pause() {
-    try {
-      Thread.sleep(retryPause.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ApplyException("reload interrupted", e);
-    }
+    return rpc.call(method, params);
   }
 
   @Override

@@ -4,6 +4,7 @@ import dev.muster.discovery.Drain;
 import dev.muster.discovery.Escaper;
 import dev.muster.discovery.Member;
 import dev.muster.discovery.Validator;
+import dev.muster.kamailio.internal.Tables;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -91,6 +92,52 @@ public final class Kamailio {
           clock,
           sleeper);
     };
+  }
+
+  /** The rtpengine nodes as a {@code db_text} table: one set per discovery backend. */
+  public static RtpengineTable.Builder rtpengine() {
+    return RtpengineTable.newBuilder();
+  }
+
+  /**
+   * {@code rtpengine.reload} over JSON-RPC at {@code rpc}, waiting out "Too short reload interval",
+   * then {@code rtpengine.show all} compared with {@code table} (the {@code db_text} file).
+   */
+  public static RpcReloader.Builder rtpengineReloader(URI rpc, Path table) {
+    return RpcReloader.newBuilder(
+        new RpcReloader.Kind(
+            "rtpengine nodes",
+            "rtpengine.reload",
+            "Too short reload interval",
+            "rtpengine.show",
+            "[\"all\"]",
+            Tables::rtpengineFile,
+            Tables::rtpengineLive),
+        rpc,
+        table);
+  }
+
+  /** Trusted sources for the permissions module's {@code address_file}: one group per backend. */
+  public static AddressList.Builder permissions() {
+    return AddressList.newBuilder();
+  }
+
+  /**
+   * {@code permissions.addressReload} over JSON-RPC at {@code rpc}, waiting out "ongoing reload"
+   * ({@code reload_delta}), then {@code permissions.addressDump} compared with {@code file}.
+   */
+  public static RpcReloader.Builder permissionsReloader(URI rpc, Path file) {
+    return RpcReloader.newBuilder(
+        new RpcReloader.Kind(
+            "trusted addresses",
+            "permissions.addressReload",
+            "ongoing reload",
+            "permissions.addressDump",
+            null,
+            Tables::addressFile,
+            Tables::addressLive),
+        rpc,
+        file);
   }
 
   /** The dispatcher list's token rules, for templates of your own. */
