@@ -30,6 +30,8 @@ sealed interface Output
         HaproxyRuntimeOutput,
         NginxOutput,
         NginxDynamicOutput,
+        RtpengineOutput,
+        PermissionsOutput,
         KamailioOutput,
         TemplateOutput {
 

@@ -38,7 +38,9 @@ final class OutputReader {
     "drain_timeout",
     "warmup_timeout",
     "admin_socket",
-    "health"
+    "health",
+    "groups",
+    "match_port"
   };
 
   /**
@@ -87,8 +89,10 @@ final class OutputReader {
     owners.put("drain_timeout", "only haproxy in runtime mode has it");
     owners.put("warmup_timeout", "only haproxy in runtime mode has it");
     owners.put("main_config", "only nginx has it");
-    owners.put("rpc", "only kamailio has it");
-    owners.put("sets", "only kamailio has it");
+    owners.put("rpc", "only kamailio, rtpengine and permissions have it");
+    owners.put("sets", "only kamailio and rtpengine have it");
+    owners.put("groups", "only permissions has it");
+    owners.put("match_port", "only permissions has it");
     owners.put("max_entries", "only kamailio has it");
     owners.put("escape", "only a template output has it");
     owners.put(
@@ -142,7 +146,10 @@ final class OutputReader {
       String name, String path, Map<String, Node> keys, Node at, Set<String> backendNames) {
     String type = n.string(keys.get("type"), path + ".type");
     if (type == null) {
-      n.problem(at, path + ".type", "is required: haproxy, nginx, kamailio or template");
+      n.problem(
+          at,
+          path + ".type",
+          "is required: haproxy, nginx, kamailio, rtpengine, permissions or template");
       return null;
     }
     Path file = n.path(keys.get("file"), path + ".file");
@@ -178,12 +185,14 @@ final class OutputReader {
       case "haproxy" -> HaproxyOutputReader.read(n, common);
       case "nginx" -> NginxOutputReader.read(n, common);
       case "kamailio" -> KamailioOutputReader.read(n, common);
+      case "rtpengine" -> KamailioTablesReader.rtpengine(n, common);
+      case "permissions" -> KamailioTablesReader.permissions(n, common);
       case "template" -> TemplateOutputReader.read(n, common);
       default -> {
         n.problem(
             keys.get("type"),
             path + ".type",
-            "must be haproxy, nginx, kamailio or template: " + type);
+            "must be haproxy, nginx, kamailio, rtpengine, permissions or template: " + type);
         yield null;
       }
     };

@@ -105,7 +105,12 @@ final class Run {
                   Runtime.getRuntime().halt(exitCode);
                 },
                 "muster-shutdown"));
-    Signals.on("HUP", () -> reload(region));
+    if (!Signals.on("HUP", () -> reload(region))) {
+      log.warn(
+          "SIGHUP was ignored when muster started (nohup?), so the JVM ignores it: a SIGHUP will"
+              + " not re-read {}; restart muster to change its configuration",
+          file);
+    }
     try {
       start(first);
       log.info(

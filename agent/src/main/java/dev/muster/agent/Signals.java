@@ -15,9 +15,11 @@ final class Signals {
    * Runs {@code action} on each {@code name} signal (for example {@code HUP}), on the JVM's signal
    * thread.
    *
+   * @return false if the signal was ignored when this process started (as under {@code nohup}): the
+   *     JVM then keeps ignoring it and {@code action} never runs
    * @throws IllegalStateException if this JVM cannot handle that signal
    */
-  static void on(String name, Runnable action) {
+  static boolean on(String name, Runnable action) {
     try {
       Class<?> signal = Class.forName("sun.misc.Signal");
       Class<?> handler = Class.forName("sun.misc.SignalHandler");
@@ -34,9 +36,11 @@ final class Signals {
               };
       Object instance =
           Proxy.newProxyInstance(handler.getClassLoader(), new Class<?>[] {handler}, call);
-      signal
-          .getMethod("handle", signal, handler)
-          .invoke(null, signal.getConstructor(String.class).newInstance(name), instance);
+      Object previous =
+          signal
+              .getMethod("handle", signal, handler)
+              .invoke(null, signal.getConstructor(String.class).newInstance(name), instance);
+      return previous != handler.getField("SIG_IGN").get(null);
     } catch (ReflectiveOperationException | RuntimeException e) {
       throw new IllegalStateException("cannot handle SIG" + name + ": " + e, e);
     }

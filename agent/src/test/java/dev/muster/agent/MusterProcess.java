@@ -17,17 +17,23 @@ final class MusterProcess {
 
   /** Starts {@code muster ARGS...} with test credentials; stdout and stderr go to {@code log}. */
   static Process start(Path log, String... args) throws IOException {
+    return start(java.util.List.of(), log, args);
+  }
+
+  /** As {@link #start(Path, String...)}, run by {@code wrapper} (for example {@code nohup}). */
+  static Process start(java.util.List<String> wrapper, Path log, String... args)
+      throws IOException {
     String classpath =
         System.getProperty("jdk.module.path", "")
             + File.pathSeparator
             + System.getProperty("java.class.path");
-    java.util.List<String> command =
-        new java.util.ArrayList<>(
-            java.util.List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                classpath,
-                Main.class.getName()));
+    java.util.List<String> command = new java.util.ArrayList<>(wrapper);
+    command.addAll(
+        java.util.List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp",
+            classpath,
+            Main.class.getName()));
     command.addAll(java.util.List.of(args));
     ProcessBuilder builder =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());

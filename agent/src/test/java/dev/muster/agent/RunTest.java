@@ -153,6 +153,23 @@ class RunTest {
     assertEquals(0, process.exitValue(), log());
   }
 
+  @Test
+  void underNohupTheLogSaysThatSighupWillNotReload() throws Exception {
+    Path file = config("  web: {tags: {layer: app}, port: 8080}", "web");
+    process =
+        MusterProcess.start(
+            java.util.List.of("nohup"),
+            dir.resolve("muster.log"),
+            "run",
+            "--config",
+            file.toString());
+
+    await(() -> output().contains(" 10.0.0.2:8080 "), "the first output");
+    assertTrue(log().contains("SIGHUP was ignored when muster started (nohup?)"), log());
+    signal("TERM");
+    assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+  }
+
   /**
    * SIGHUP during a held mass removal, without a state directory: the reloaded configuration keeps
    * what the guard held, and /healthz keeps saying why.
