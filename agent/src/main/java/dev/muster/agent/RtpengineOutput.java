@@ -53,11 +53,12 @@ record RtpengineOutput(
       writeVersionTable();
     }
     return Sink.of(
-        table.build(),
-        context.target(
-            this,
-            dev.muster.discovery.Validator.NONE,
-            Context.reloader(this, Kamailio.rtpengineReloader(rpc, file).build())));
+            table.build(),
+            context.target(
+                this,
+                dev.muster.discovery.Validator.NONE,
+                Context.reloader(this, Kamailio.rtpengineReloader(rpc, file).build())))
+        .withDrain(Kamailio.drainMedia(context.clock(), context.sleeper()));
   }
 
   /** The {@code version} table the module checks, beside the table, if it is not there. */

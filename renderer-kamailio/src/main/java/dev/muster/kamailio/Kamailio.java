@@ -4,6 +4,7 @@ import dev.muster.discovery.Drain;
 import dev.muster.discovery.Escaper;
 import dev.muster.discovery.Member;
 import dev.muster.discovery.Validator;
+import dev.muster.kamailio.internal.NgControl;
 import dev.muster.kamailio.internal.Tables;
 import java.net.URI;
 import java.nio.file.Path;
@@ -115,6 +116,33 @@ public final class Kamailio {
             Tables::rtpengineLive),
         rpc,
         table);
+  }
+
+  /**
+   * How a media drain is waited for: a node that left the rtpengine table is hidden and disabled
+   * for new sessions by the module while its calls go on, so the drain is over when the rtpengine
+   * daemon of every drained member carries no call ({@code list} over its control protocol, at the
+   * member's address and port, polled every second).
+   */
+  public static Function<Set<Member>, Drain> drainMedia(Clock clock, Drain.Sleeper sleeper) {
+    return members ->
+        Drain.until(
+            "media call(s) on "
+                + String.join(", ", members.stream().map(Member::hostPort).sorted().toList()),
+            () -> {
+              int calls = 0;
+              for (Member m : members) {
+                try {
+                  calls += NgControl.calls(m.address(), m.port());
+                } catch (java.io.IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              }
+              return calls;
+            },
+            Duration.ofSeconds(1),
+            clock,
+            sleeper);
   }
 
   /** Trusted sources for the permissions module's {@code address_file}: one group per backend. */

@@ -70,6 +70,7 @@ class KamailioMediaIT {
                     "--listen-cli=" + address + ":9900",
                     "--listen-ng=" + address + ":2223",
                     "--table=-1",
+                    "--delete-delay=0", // a deleted call leaves `list` at once (default: 30 s)
                     "--foreground",
                     "--log-stderr",
                     "--port-min=31000",
@@ -184,6 +185,44 @@ class KamailioMediaIT {
             + " Kamailio held exactly the table%n",
         secondMillis, reloader.waits() - firstWaits, firstWaits);
     assertTrue(reloader.waits() > firstWaits, "the second reload came too soon and waited");
+  }
+
+  @Test
+  void aMediaDrainEndsWhenTheNodesLastCallEnds() throws Exception {
+    rtpengine("127.0.0.83");
+    Member node = node("i-83", "127.0.0.83", 100);
+    String sdp =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.90\r\ns=-\r\nc=IN IP4 127.0.0.90\r\nt=0 0\r\n"
+            + "m=audio 40000 RTP/AVP 0\r\n";
+    String call =
+        "d7:command5:offer7:call-id6:call-18:from-tag2:f13:sdp" + sdp.length() + ":" + sdp + "e";
+    dev.muster.kamailio.internal.NgControl.request("127.0.0.83", 2223, call);
+    assertEquals(1, dev.muster.kamailio.internal.NgControl.calls("127.0.0.83", 2223));
+
+    java.util.concurrent.CompletableFuture<Long> drained =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              long started = System.nanoTime();
+              try {
+                Kamailio.drainMedia(
+                        java.time.Clock.systemUTC(), dev.muster.discovery.Drain.Sleeper.SYSTEM)
+                    .apply(Set.of(node))
+                    .await(Instant.now().plusSeconds(30));
+              } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+              }
+              return (System.nanoTime() - started) / 1_000_000;
+            });
+    Thread.sleep(2500);
+    assertTrue(!drained.isDone(), "the drain waits while the node carries a call");
+    dev.muster.kamailio.internal.NgControl.request(
+        "127.0.0.83", 2223, "d7:command6:delete7:call-id6:call-18:from-tag2:f1e");
+    long millis = drained.get(10, java.util.concurrent.TimeUnit.SECONDS);
+
+    assertEquals(0, dev.muster.kamailio.internal.NgControl.calls("127.0.0.83", 2223));
+    System.out.printf(
+        "media drain: waited %d ms, ending within a poll (1 s) of the node's last call%n", millis);
+    assertTrue(millis >= 2500 && millis < 5000, millis + " ms");
   }
 
   @Test
