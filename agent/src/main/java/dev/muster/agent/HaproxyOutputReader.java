@@ -1,7 +1,5 @@
 package dev.muster.agent;
 
-import dev.muster.haproxy.Haproxy;
-import dev.muster.haproxy.HaproxyConfig;
 import dev.muster.haproxy.HaproxyRuntime;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,13 +25,7 @@ final class HaproxyOutputReader {
       String path,
       HaproxyServers servers,
       java.util.List<String> backends) {
-    HaproxyConfig.Builder settings = Haproxy.renderer().header(servers.header());
-    if (servers.serverOptions() != null) {
-      settings.serverOptions(servers.serverOptions());
-    }
-    servers.backendOptions().forEach(settings::backendOptions);
-    servers.backendServerOptions().forEach(settings::serverOptions);
-    for (HaproxyRuntime.Refusal r : HaproxyRuntime.refusals(settings, backends)) {
+    for (HaproxyRuntime.Refusal r : HaproxyRuntime.refusals(servers.settings(), backends)) {
       String key =
           switch (r.setting()) {
             case "serverOptions" ->

@@ -23,7 +23,12 @@ record HaproxyServers(
 
   /** The renderer's settings, zone-aware as {@code context} says. */
   HaproxyConfig.Builder renderer(Output.Context context) {
-    HaproxyConfig.Builder settings = context.zoned(Haproxy.renderer());
+    return context.zoned(settings());
+  }
+
+  /** The renderer's settings, without the proxy's zone. */
+  HaproxyConfig.Builder settings() {
+    HaproxyConfig.Builder settings = Haproxy.renderer();
     if (template != null) {
       settings.template(template);
     } else {

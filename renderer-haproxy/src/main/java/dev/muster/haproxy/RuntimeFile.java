@@ -25,6 +25,9 @@ final class RuntimeFile {
   private final String zone;
   private final Map<String, Integer> floors;
 
+  /** Per backend with options, the servers they declare ({@link #foreign}). */
+  private final Map<String, Set<String>> foreign;
+
   RuntimeFile(
       String header,
       String serverOptions,
@@ -38,6 +41,10 @@ final class RuntimeFile {
     this.backendServerOptions = backendServerOptions;
     this.zone = zone;
     this.floors = floors;
+    Map<String, Set<String>> declared = new java.util.HashMap<>();
+    backendOptions.forEach(
+        (backend, options) -> declared.put(backend, DynamicRules.foreignServers(options)));
+    this.foreign = Map.copyOf(declared);
   }
 
   /**
@@ -54,11 +61,19 @@ final class RuntimeFile {
                 add(out, "serverOptions", backend, DynamicRules.optionsProblem(options)));
     java.util.Set<String> all = new java.util.TreeSet<>(backendOptions.keySet());
     all.addAll(backends);
-    for (String backend : all) {
-      String options = backendOptions.get(backend);
-      add(out, "backendOptions", backend, DynamicRules.balanceProblem(header, options));
-      add(out, "backendOptions", backend, DynamicRules.defaultServerProblem(options));
-    }
+    all.forEach(backend -> out.addAll(backendRefusals(backend)));
+    return out;
+  }
+
+  /**
+   * What HAProxy 2.6 would refuse in one backend for servers added at runtime: its algorithm (its
+   * own, or the header's {@code defaults}) and a {@code default-server} in its options.
+   */
+  List<HaproxyRuntime.Refusal> backendRefusals(String backend) {
+    List<HaproxyRuntime.Refusal> out = new ArrayList<>();
+    String options = backendOptions.get(backend);
+    add(out, "backendOptions", backend, DynamicRules.balanceProblem(header, options));
+    add(out, "backendOptions", backend, DynamicRules.defaultServerProblem(options));
     return out;
   }
 
@@ -81,7 +96,7 @@ final class RuntimeFile {
 
   /** The servers a backend's own options declare: not Muster's to change. */
   Set<String> foreign(String backend) {
-    return DynamicRules.foreignServers(backendOptions.get(backend));
+    return foreign.getOrDefault(backend, Set.of());
   }
 
   /**
