@@ -1,9 +1,11 @@
 package dev.muster.kamailio;
 
+import dev.muster.discovery.ApplyException;
 import dev.muster.discovery.Drain;
 import dev.muster.discovery.Escaper;
 import dev.muster.discovery.Member;
 import dev.muster.discovery.Validator;
+import dev.muster.kamailio.internal.JsonRpc;
 import dev.muster.kamailio.internal.NgControl;
 import dev.muster.kamailio.internal.Tables;
 import java.net.URI;
@@ -11,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -37,10 +40,24 @@ public final class Kamailio {
    * edit: the SIP and RPC addresses, the list file, {@code reload_delta} and the set id.
    */
   public static String sampleConfig() {
-    try (java.io.InputStream in = Kamailio.class.getResourceAsStream("kamailio.cfg")) {
+    return resource("kamailio.cfg");
+  }
+
+  /**
+   * Muster's sample configuration of an edge node of a VoIP cluster: the dispatcher, rtpengine
+   * nodes from a {@code db_text} table, trusted sources (permissions), dialogs replicated to the
+   * other edges over DMQ (its peers from the file {@link #dmqPeers} renders, at {@code
+   * import_file}), and KDMQ only from the edges' group 1 on its own socket.
+   */
+  public static String edgeSampleConfig() {
+    return resource("kamailio-edge.cfg");
+  }
+
+  private static String resource(String name) {
+    try (java.io.InputStream in = Kamailio.class.getResourceAsStream(name)) {
       return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("the sample kamailio.cfg in the jar", e);
+      throw new java.io.UncheckedIOException("the sample " + name + " in the jar", e);
     }
   }
 
@@ -166,6 +183,45 @@ public final class Kamailio {
             Tables::addressLive),
         rpc,
         file);
+  }
+
+  /** The DMQ peers of one node, for its {@code import_file}: every member but the node itself. */
+  public static DmqPeers.Builder dmqPeers() {
+    return DmqPeers.newBuilder();
+  }
+
+  /**
+   * {@code dmq.remove} over JSON-RPC at {@code rpc} of each peer that left {@code file} (the {@link
+   * DmqPeers} file) since the last apply, checked with {@code dmq.list_nodes}.
+   */
+  public static DmqReloader dmqReloader(URI rpc, Path file) {
+    return new DmqReloader(rpc, file);
+  }
+
+  /**
+   * How a Kamailio node's own drain is waited for, on the node itself: the drain is over when the
+   * dialog module at {@code rpc} counts no dialog of its own ({@code dlg.stats_active 1}, which
+   * leaves out the dialogs other nodes replicated to it over DMQ), polled every second.
+   */
+  public static Drain drainOwnCalls(URI rpc, Clock clock, Drain.Sleeper sleeper) {
+    JsonRpc client = new JsonRpc(rpc);
+    return Drain.until(
+        "call(s) of this Kamailio (dlg.stats_active at " + rpc + ")",
+        () -> {
+          Map<String, Object> answer = client.call("dlg.stats_active", "[1]");
+          String error = JsonRpc.error(answer);
+          if (error != null) {
+            throw new ApplyException("dlg.stats_active answered \"" + error + "\"");
+          }
+          Object all = answer.get("result") instanceof Map<?, ?> m ? m.get("all") : null;
+          if (!(all instanceof Number n)) {
+            throw new ApplyException("dlg.stats_active answered without a count: " + answer);
+          }
+          return n.intValue();
+        },
+        Duration.ofSeconds(1),
+        clock,
+        sleeper);
   }
 
   /** The dispatcher list's token rules, for templates of your own. */

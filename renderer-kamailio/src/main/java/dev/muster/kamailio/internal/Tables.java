@@ -7,9 +7,9 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The entries of the rtpengine {@code db_text} table and of the permissions address file, from the
- * file and from Kamailio's dump, as comparable strings: {@code SET URL WEIGHT} and {@code GROUP
- * ADDRESS PORT}.
+ * The entries of the rtpengine {@code db_text} table, the permissions address file and the DMQ
+ * notification file, from the file and from Kamailio's dump, as comparable strings: {@code SET URL
+ * WEIGHT}, {@code GROUP ADDRESS PORT} and {@code sip:HOST:PORT}.
  */
 public final class Tables {
   private Tables() {}
@@ -66,6 +66,34 @@ public final class Tables {
         Map<?, ?> r = (Map<?, ?>) record;
         Map<?, ?> item = (Map<?, ?>) r.get("item");
         out.add(number(r.get("group")) + " " + item.get("ip") + " " + number(item.get("port")));
+      }
+    }
+    return out;
+  }
+
+  /** The peers ({@code sip:HOST:PORT}) of a DMQ notification file: its quoted addresses. */
+  public static Set<String> dmqFile(String text) {
+    Set<String> out = new TreeSet<>();
+    for (String line : text.lines().toList()) {
+      String record = line.strip();
+      if (record.startsWith("modparam(\"dmq\", \"notification_address\", \"")) {
+        int start = record.indexOf("\"sip:") + 1;
+        out.add(record.substring(start, record.indexOf('"', start)));
+      }
+    }
+    return out;
+  }
+
+  /** {@code sip:HOST:PORT} per node of {@code dmq.list_nodes} but the local one. */
+  public static Set<String> dmqLive(Object result) {
+    Set<String> out = new TreeSet<>();
+    if (result instanceof List<?> nodes) {
+      for (Object node : nodes) {
+        Map<?, ?> n = (Map<?, ?>) node;
+        if (!"1".equals(number(n.get("local")))) {
+          String port = String.valueOf(n.get("port"));
+          out.add("sip:" + n.get("host") + (port.isEmpty() ? "" : ":" + port));
+        }
       }
     }
     return out;
