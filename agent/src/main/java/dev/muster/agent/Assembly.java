@@ -130,6 +130,12 @@ final class Assembly implements AutoCloseable {
     return assembly;
   }
 
+  /**
+   * The agent's own instance id, read from IMDS once, only if a backend leaves it out or an output
+   * needs it (DMQ peers).
+   */
+  private final Supplier<String> self = memoize(() -> InstanceIdentity.fetch().instanceId());
+
   /** The event intake of the loop, or {@code null}; started with the loops. */
   EventIntake events;
 
@@ -285,8 +291,6 @@ final class Assembly implements AutoCloseable {
             ? null
             : ProfileCredentialsProvider.create(config.aws().profile());
     assembly.credentials = credentials;
-    // The agent's own instance id, read from IMDS once, only if a backend leaves it out.
-    Supplier<String> self = memoize(() -> InstanceIdentity.fetch().instanceId());
     try {
       config
           .outputs()
@@ -304,7 +308,7 @@ final class Assembly implements AutoCloseable {
           log.info("backend {}: no output uses it, so it is not fetched", backend.name());
           continue;
         }
-        MembershipSource source = assembly.source(backend, region, self);
+        MembershipSource source = assembly.source(backend, region, assembly.self);
         AgentConfig.Loop loop = backend.loop();
         Discovery.Builder discovery =
             Discovery.newBuilder()
@@ -391,7 +395,9 @@ final class Assembly implements AutoCloseable {
         allowEmpty,
         dryRun,
         Clock.systemUTC(),
-        Drain.Sleeper.SYSTEM);
+        Drain.Sleeper.SYSTEM,
+        self,
+        FleetEvents.giveBackAfter(config));
   }
 
   /** The proxy's zone: {@code aws.zone}, else IMDS; read once, only for zone-aware backends. */

@@ -82,8 +82,18 @@ final class FleetEvents implements EventIntake.Handler {
    * came to nothing) and the member is given back.
    */
   Duration giveBackAfter() {
+    return giveBackAfter(assembly.config, drainTimeout);
+  }
+
+  /** {@link #giveBackAfter()} for {@code config}'s drain timeout (300 s without events). */
+  static Duration giveBackAfter(AgentConfig config) {
+    return giveBackAfter(
+        config, config.events() == null ? Duration.ofSeconds(300) : config.events().drainTimeout());
+  }
+
+  private static Duration giveBackAfter(AgentConfig config, Duration drainTimeout) {
     Duration slowest =
-        assembly.config.backends().values().stream()
+        config.backends().values().stream()
             .map(b -> b.loop().interval())
             .max(Duration::compareTo)
             .orElse(Duration.ZERO);
@@ -103,6 +113,11 @@ final class FleetEvents implements EventIntake.Handler {
       }
       // What outlives the apply (old workers, calls), as the output's proxy counts it.
       Drain sessions = pipeline.prepareDrain(ids);
+      if (assembly.config.outputs().get(e.getKey()).keepsDrainingMembers()) {
+        sessions.await(deadline);
+        log.info("output {}: {} drained, kept until it is gone", e.getKey(), instanceId);
+        continue;
+      }
       while (true) {
         try {
           pipeline.drain(ids, giveBackAfter());

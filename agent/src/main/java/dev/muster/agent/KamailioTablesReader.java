@@ -7,8 +7,8 @@ import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.NodeTuple;
 
 /**
- * Reads the outputs of Kamailio's other tables: {@code type: rtpengine} ({@link RtpengineOutput})
- * and {@code type: permissions} ({@link PermissionsOutput}).
+ * Reads the outputs of Kamailio's other tables: {@code type: rtpengine} ({@link RtpengineOutput}),
+ * {@code type: permissions} ({@link PermissionsOutput}) and {@code type: dmq} ({@link DmqOutput}).
  */
 final class KamailioTablesReader {
   private KamailioTablesReader() {}
@@ -36,6 +36,12 @@ final class KamailioTablesReader {
         rpc(n, c, "permissions"),
         ids(n, c, "groups", 1, 65_535),
         n.bool(c.keys().get("match_port"), c.path() + ".match_port", false));
+  }
+
+  static Output dmq(Nodes n, OutputReader.Common c) {
+    c.refuseAllBut(n, "rpc");
+    noTemplate(n, c);
+    return new DmqOutput(c.name(), c.file(), c.backends(), c.reload(), rpc(n, c, "dmq"));
   }
 
   private static void noTemplate(Nodes n, OutputReader.Common c) {

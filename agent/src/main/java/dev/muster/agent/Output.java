@@ -12,12 +12,14 @@ import dev.muster.discovery.Validator;
 import dev.muster.haproxy.Haproxy;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * One output of the agent: a proxy's file (or HAProxy's runtime API) fed by some backends. One
@@ -32,6 +34,7 @@ sealed interface Output
         NginxDynamicOutput,
         RtpengineOutput,
         PermissionsOutput,
+        DmqOutput,
         KamailioOutput,
         TemplateOutput {
 
@@ -61,6 +64,14 @@ sealed interface Output
     return pipeline::appliedCount;
   }
 
+  /**
+   * Whether a drained member stays in this output's view (its sink's drain still runs): DMQ peers,
+   * which the cluster keeps until the node is gone.
+   */
+  default boolean keepsDrainingMembers() {
+    return false;
+  }
+
   /** More for the plan line (after the reload), or empty. */
   default String details() {
     return "";
@@ -75,6 +86,8 @@ sealed interface Output
    * @param dryRun where a dry run's diffs go, or {@code null} to apply for real
    * @param clock the clock drains wait on
    * @param sleeper how drains pause between polls
+   * @param self the agent's own instance id (IMDS, read on first use)
+   * @param giveBackAfter how long a drained member stays out while EC2 still lists it
    */
   record Context(
       String zone,
@@ -82,7 +95,9 @@ sealed interface Output
       Set<String> allowEmpty,
       Consumer<String> dryRun,
       Clock clock,
-      Drain.Sleeper sleeper) {
+      Drain.Sleeper sleeper,
+      Supplier<String> self,
+      Duration giveBackAfter) {
 
     /** {@code builder} with the proxy's zone and the zone-aware backends' floors, if any. */
     <B extends ProxyTemplateBuilder<B>> B zoned(B builder) {

@@ -89,7 +89,7 @@ final class OutputReader {
     owners.put("drain_timeout", "only haproxy in runtime mode has it");
     owners.put("warmup_timeout", "only haproxy in runtime mode has it");
     owners.put("main_config", "only nginx has it");
-    owners.put("rpc", "only kamailio, rtpengine and permissions have it");
+    owners.put("rpc", "only kamailio, rtpengine, permissions and dmq have it");
     owners.put("sets", "only kamailio and rtpengine have it");
     owners.put("groups", "only permissions has it");
     owners.put("match_port", "only permissions has it");
@@ -149,7 +149,7 @@ final class OutputReader {
       n.problem(
           at,
           path + ".type",
-          "is required: haproxy, nginx, kamailio, rtpengine, permissions or template");
+          "is required: haproxy, nginx, kamailio, rtpengine, permissions, dmq or template");
       return null;
     }
     Path file = n.path(keys.get("file"), path + ".file");
@@ -187,12 +187,13 @@ final class OutputReader {
       case "kamailio" -> KamailioOutputReader.read(n, common);
       case "rtpengine" -> KamailioTablesReader.rtpengine(n, common);
       case "permissions" -> KamailioTablesReader.permissions(n, common);
+      case "dmq" -> KamailioTablesReader.dmq(n, common);
       case "template" -> TemplateOutputReader.read(n, common);
       default -> {
         n.problem(
             keys.get("type"),
             path + ".type",
-            "must be haproxy, nginx, kamailio, rtpengine, permissions or template: " + type);
+            "must be haproxy, nginx, kamailio, rtpengine, permissions, dmq or template: " + type);
         yield null;
       }
     };

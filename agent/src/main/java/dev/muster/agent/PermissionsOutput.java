@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * Trusted sources for Kamailio's permissions module: its {@code address_file}, one group per
  * backend, {@code permissions.addressReload} over JSON-RPC, read back with {@code
- * permissions.addressDump}.
+ * permissions.addressDump}. A drained source stays trusted until it is gone.
  *
  * @param rpc Kamailio's JSON-RPC URL
  * @param groups the group of each backend
@@ -31,6 +31,12 @@ record PermissionsOutput(
   @Override
   public String kind() {
     return "permissions";
+  }
+
+  /** A draining source still sends (in-dialog requests, DMQ): it is trusted until it is gone. */
+  @Override
+  public boolean keepsDrainingMembers() {
+    return true;
   }
 
   @Override

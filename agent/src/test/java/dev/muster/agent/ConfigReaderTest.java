@@ -220,15 +220,20 @@ class ConfigReaderTest {
     assertEquals(java.util.Map.of("media", 0), media.sets());
     assertEquals("rtpengine", media.kind());
     PermissionsOutput trusted = (PermissionsOutput) config.outputs().get("trusted");
-    assertEquals(java.util.Map.of("edges", 1, "media", 2), trusted.groups());
+    assertEquals(java.util.Map.of("edges", 1), trusted.groups());
     assertEquals(false, trusted.matchPort());
+    DmqOutput peers = (DmqOutput) config.outputs().get("peers");
+    assertEquals("dmq", peers.kind());
+    assertEquals(java.util.List.of("edges"), peers.backends());
+    assertTrue(peers.keepsDrainingMembers() && trusted.keepsDrainingMembers());
+    assertFalse(media.keepsDrainingMembers());
   }
 
   @Test
   void rtpengineAndPermissionsOutputsNameWhatIsWrong() throws Exception {
     String voip = Files.readString(Path.of("../docs/examples/voip-edge.yaml"));
     assertProblem(
-        voip.replace("    groups: {edges: 1, media: 2}", "    groups: {edges: 0}"),
+        voip.replace("    groups: {edges: 1}  ", "    groups: {edges: 0}  "),
         "outputs.trusted.groups.edges: must be a whole number from 1 to 65535");
     assertProblem(
         voip.replace("    sets: {media: 0}", "    groups: {media: 1}"),
@@ -241,6 +246,14 @@ class ConfigReaderTest {
     assertProblem(
         voip.replace("    sets: {media: 0}", "    sets: {acd: 0}"),
         "outputs.media.sets.acd: is not one of this output's backends");
+    assertProblem(
+        voip.replace(
+            "    rpc: http://127.0.0.1:5071/RPC                   # dmq.remove of a peer once it is gone\n",
+            ""),
+        "outputs.peers.rpc: is required for dmq");
+    assertProblem(
+        voip.replace("    type: dmq\n", "    type: dmq\n    groups: {edges: 1}\n"),
+        "outputs.peers.groups: only permissions has it");
   }
 
   @Test
@@ -437,7 +450,7 @@ class ConfigReaderTest {
         "tag with a control char | 'layer: api' -> 'layer: \"a\\u0007pi\"' | 11 | backends.api.tags.layer: tag:layer value",
         "unknown backend key     | 'port: 9090' -> 'prot: 9090'           | 11 | backends.api.prot: unknown setting",
         "bad backend name        | '  web: {' -> '  \"web app\": {'         | 10 | backends.web app: a backend name is",
-        "unknown output type     | 'type: haproxy' -> 'type: envoy'       | 14 | outputs.edge.type: must be haproxy, nginx, kamailio, rtpengine, permissions or template",
+        "unknown output type     | 'type: haproxy' -> 'type: envoy'       | 14 | outputs.edge.type: must be haproxy, nginx, kamailio, rtpengine, permissions, dmq or template",
         "escape on haproxy       | 'mode: file ' -> 'escape: token '      | 15 | outputs.edge.escape: only a template output has it",
         "validate on haproxy     | 'mode: file ' -> 'validate: [x] '      | 15 | outputs.edge.validate: only a template output has it",
         "template without one    | 'type: haproxy' -> 'type: template'    | 14 | outputs.edge.template: is required for a template output",

@@ -132,6 +132,27 @@ class DocsTest {
     }
   }
 
+  @Test
+  void everyJsonSampleParsesAndEveryDeployPolicyIsShownWhole() throws IOException {
+    org.snakeyaml.engine.v2.api.Load json =
+        new org.snakeyaml.engine.v2.api.Load(
+            org.snakeyaml.engine.v2.api.LoadSettings.builder().build());
+    List<String> texts = new ArrayList<>();
+    for (Block b : blocks()) {
+      if (b.lang().equals("json")) {
+        assertTrue(json.loadFromString(b.text()) instanceof Map<?, ?>, b + " parses");
+        texts.add(b.text().strip());
+      }
+    }
+    try (Stream<Path> files = Files.list(ROOT.resolve("examples/deploy"))) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
+        String text = Files.readString(f);
+        assertTrue(json.loadFromString(text) instanceof Map<?, ?>, f + " parses");
+        assertTrue(texts.contains(text.strip()), f + " is shown whole in the docs");
+      }
+    }
+  }
+
   /** The marked regions of the docs' Java sources, by name, dedented. */
   private static Map<String, String> regions() throws IOException {
     Map<String, String> out = new LinkedHashMap<>();

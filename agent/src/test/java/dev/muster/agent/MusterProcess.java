@@ -23,6 +23,13 @@ final class MusterProcess {
   /** As {@link #start(Path, String...)}, run by {@code wrapper} (for example {@code nohup}). */
   static Process start(java.util.List<String> wrapper, Path log, String... args)
       throws IOException {
+    return start(java.util.Map.of(), wrapper, log, args);
+  }
+
+  /** As {@link #start(java.util.List, Path, String...)}, with {@code env} added. */
+  static Process start(
+      java.util.Map<String, String> env, java.util.List<String> wrapper, Path log, String... args)
+      throws IOException {
     String classpath =
         System.getProperty("jdk.module.path", "")
             + File.pathSeparator
@@ -39,6 +46,7 @@ final class MusterProcess {
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().put("AWS_ACCESS_KEY_ID", "AKIDMUSTERTEST");
     builder.environment().put("AWS_SECRET_ACCESS_KEY", "muster-test-secret");
+    builder.environment().putAll(env);
     return builder.start();
   }
 

@@ -199,29 +199,45 @@ public final class Kamailio {
   }
 
   /**
-   * How a Kamailio node's own drain is waited for, on the node itself: the drain is over when the
-   * dialog module at {@code rpc} counts no dialog of its own ({@code dlg.stats_active 1}, which
-   * leaves out the dialogs other nodes replicated to it over DMQ), polled every second.
+   * How a Kamailio node's own drain is done, on the node itself: at its first poll it marks the
+   * node draining for {@code refuseFor} ({@code htable.setxi muster draining 1 SECONDS}: the sample
+   * {@code kamailio-edge.cfg} answers a new call 503 while the mark lasts, and the mark expires by
+   * itself if no termination follows), then waits until the dialog module at {@code rpc} counts no
+   * dialog of its own ({@code dlg.stats_active 1}, which leaves out the dialogs other nodes
+   * replicated to it over DMQ), polled every second.
    */
-  public static Drain drainOwnCalls(URI rpc, Clock clock, Drain.Sleeper sleeper) {
+  public static Drain drainNode(URI rpc, Duration refuseFor, Clock clock, Drain.Sleeper sleeper) {
     JsonRpc client = new JsonRpc(rpc);
+    long seconds = Math.max(1, refuseFor.toSeconds());
+    boolean[] marked = new boolean[1];
     return Drain.until(
         "call(s) of this Kamailio (dlg.stats_active at " + rpc + ")",
         () -> {
-          Map<String, Object> answer = client.call("dlg.stats_active", "[1]");
-          String error = JsonRpc.error(answer);
-          if (error != null) {
-            throw new ApplyException("dlg.stats_active answered \"" + error + "\"");
+          if (!marked[0]) {
+            answer(client, "htable.setxi", "[\"muster\",\"draining\"," + 1 + "," + seconds + "]");
+            marked[0] = true;
           }
-          Object all = answer.get("result") instanceof Map<?, ?> m ? m.get("all") : null;
+          Object all =
+              answer(client, "dlg.stats_active", "[1]") instanceof Map<?, ?> m
+                  ? m.get("all")
+                  : null;
           if (!(all instanceof Number n)) {
-            throw new ApplyException("dlg.stats_active answered without a count: " + answer);
+            throw new ApplyException("dlg.stats_active answered without a count");
           }
           return n.intValue();
         },
         Duration.ofSeconds(1),
         clock,
         sleeper);
+  }
+
+  private static Object answer(JsonRpc client, String method, String params) {
+    Map<String, Object> answer = client.call(method, params);
+    String error = JsonRpc.error(answer);
+    if (error != null) {
+      throw new ApplyException(method + " answered \"" + error + "\"");
+    }
+    return answer.get("result");
   }
 
   /** The dispatcher list's token rules, for templates of your own. */

@@ -17,7 +17,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,6 +41,8 @@ class KamailioMediaIT {
       """
       modparam("db_text", "db_mode", 1)
       modparam("rtpengine", "db_url", "text://DB")
+      modparam("rtpengine", "rtpengine_allow_op", 1)
+      modparam("rtpengine", "hash_algo", 2)
       modparam("permissions", "address_file", "ADDRESSES")
       modparam("permissions", "reload_delta", 1)
       """;
@@ -61,42 +62,7 @@ class KamailioMediaIT {
   }
 
   private void rtpengine(String address) throws Exception {
-    open.add(
-        ExternalProcess.start(
-                List.of(
-                    "rtpengine",
-                    "--config-file=none", // not the package's /etc/rtpengine/rtpengine.conf
-                    "--interface=" + address,
-                    "--listen-cli=" + address + ":9900",
-                    "--listen-ng=" + address + ":2223",
-                    "--table=-1",
-                    "--delete-delay=0", // a deleted call leaves `list` at once (default: 30 s)
-                    "--foreground",
-                    "--log-stderr",
-                    "--port-min=31000",
-                    "--port-max=31100",
-                    "--pidfile=" + dir.resolve("rtpengine-" + address + ".pid")),
-                dir.resolve("rtpengine-" + address + ".log"))
-            .await(
-                "rtpengine answering a ping on " + address,
-                () -> pong(address),
-                Duration.ofSeconds(10)));
-  }
-
-  /** Whether the rtpengine daemon at {@code address} answers a ping on its control port. */
-  private static boolean pong(String address) {
-    try (DatagramSocket socket = new DatagramSocket()) {
-      socket.setSoTimeout(200);
-      byte[] ping =
-          ("p" + System.nanoTime() + " d7:command4:pinge").getBytes(StandardCharsets.US_ASCII);
-      socket.send(new DatagramPacket(ping, ping.length, InetAddress.getByName(address), 2223));
-      byte[] buffer = new byte[256];
-      DatagramPacket answer = new DatagramPacket(buffer, buffer.length);
-      socket.receive(answer);
-      return new String(buffer, 0, answer.getLength(), StandardCharsets.US_ASCII).contains("pong");
-    } catch (java.io.IOException e) {
-      return false;
-    }
+    open.add(dev.muster.fixtures.Proxies.rtpengine(address, dir, 31_000));
   }
 
   private Path startKamailio(Path db, Path addresses) throws Exception {
@@ -226,11 +192,12 @@ class KamailioMediaIT {
   }
 
   @Test
-  void theDocsShowTheseSettings() throws Exception {
+  void theDocsAndTheEdgeSampleShowTheseSettings() throws Exception {
     String docs = Files.readString(Path.of("../docs/kamailio.md"));
     for (String line : MODPARAMS.strip().split("\n")) {
       String setting = line.substring(0, line.lastIndexOf(", "));
       assertTrue(docs.contains(setting), "docs/kamailio.md shows " + setting);
+      assertTrue(Kamailio.edgeSampleConfig().contains(setting), "kamailio-edge.cfg has " + setting);
     }
   }
 
