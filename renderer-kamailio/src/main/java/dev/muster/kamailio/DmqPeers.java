@@ -9,10 +9,10 @@ import java.util.TreeSet;
 /**
  * The DMQ peers of one Kamailio node: every member of the backends (the cluster's Kamailio nodes,
  * their DMQ port as the member's port) but the node itself, as {@code notification_address}
- * settings for Kamailio's {@code dmq} module to read at its start ({@code import_file}).
+ * settings for Kamailio's {@code dmq} module to read at its start ({@code include_file}).
  *
  * <pre>
- * # Muster: this node's DMQ peers, read by Kamailio at its start (import_file)
+ * # Muster: this node's DMQ peers, read by Kamailio at its start (include_file)
  * modparam("dmq", "notification_address", "sip:10.0.1.5:5090")
  * modparam("dmq", "notification_address", "sip:10.0.2.7:5090")
  * </pre>
@@ -30,7 +30,7 @@ import java.util.TreeSet;
  */
 public final class DmqPeers implements Renderer {
   static final String HEADER =
-      "# Muster: this node's DMQ peers, read by Kamailio at its start (import_file)\n";
+      "# Muster: this node's DMQ peers, read by Kamailio at its start (include_file)\n";
 
   private final String self;
 

@@ -47,7 +47,7 @@ public final class Kamailio {
    * Muster's sample configuration of an edge node of a VoIP cluster: the dispatcher, rtpengine
    * nodes from a {@code db_text} table, trusted sources (permissions), dialogs replicated to the
    * other edges over DMQ (its peers from the file {@link #dmqPeers} renders, at {@code
-   * import_file}), and KDMQ only from the edges' group 1 on its own socket.
+   * include_file}), and KDMQ only from the edges' group 1 on its own socket.
    */
   public static String edgeSampleConfig() {
     return resource("kamailio-edge.cfg");
@@ -185,7 +185,7 @@ public final class Kamailio {
         file);
   }
 
-  /** The DMQ peers of one node, for its {@code import_file}: every member but the node itself. */
+  /** The DMQ peers of one node, for its {@code include_file}: every member but the node itself. */
   public static DmqPeers.Builder dmqPeers() {
     return DmqPeers.newBuilder();
   }
