@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The agent's footprint as a user sees it in `top`: `muster run` started by the package's own
+# launcher (agent/src/deb/bin/muster, with the class cache its install script makes), polling
+# the test kit's EC2 (StandInEc2, 127.0.0.1) with INSTANCES instances every INTERVAL, for MINUTES
+# minutes. Or, with WHO=prometheus, Prometheus' EC2 discovery refreshing at the same interval
+# against the same stand-in, every discovered target dropped by relabelling so that nothing is
+# ever scraped. Samples /proc every 2 s and prints one table row:
+#   CPU per poll in the first minute (start included: what a restart costs), CPU per poll in the
+#   last minute, RSS at the end and its maximum, threads at the end.
+# Usage: [WHO=muster|prometheus] benchmarks/footprint.sh [INSTANCES] [INTERVAL] [MINUTES]
+#   (after mvn -DskipTests package). MUSTER_JAVA_OPTS replaces the launcher's settings, as on a host.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+instances=${1:-200}
+interval=${2:-5s}
+minutes=${3:-10}
+who=${WHO:-muster}
+work=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; exec 3>&-; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+mkfifo "$work/in"
+java -XX:+UseSerialGC -cp benchmarks/target/benchmarks.jar dev.muster.benchmarks.StandInEc2 \
+    "$instances" 1000 < "$work/in" > "$work/endpoint" 2> "$work/standin.log" &
+exec 3> "$work/in"
+for _ in $(seq 600); do [ -s "$work/endpoint" ] && break; sleep 0.1; done
+endpoint=$(head -1 "$work/endpoint")
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nfrontend fe\n    bind 127.0.0.1:18997\n    default_backend web\n' > "$work/header.cfg"
+cat > "$work/muster.yaml" <<YAML
+aws: {region: us-east-1, endpoint: $endpoint}
+discovery: {interval: $interval}
+backends:
+  web: {tags: {role: web}, port: 80}
+outputs:
+  edge: {type: haproxy, header: header.cfg, file: haproxy.cfg, backends: [web], reload: {command: ["true"]}}
+status: {listen: "127.0.0.1:$port"}
+YAML
+export AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench-secret
+if [ "$who" = prometheus ]; then
+  cat > "$work/prometheus.yml" <<YAML
+global: {scrape_interval: 1h}
+scrape_configs:
+  - job_name: ec2
+    ec2_sd_configs:
+      - region: us-east-1
+        endpoint: $endpoint
+        access_key: AKIDBENCH
+        secret_key: bench-secret
+        refresh_interval: $interval
+        port: 80
+        filters: [{name: "tag:role", values: [web]}]
+    # Discovery only: every target is dropped, so the fake fleet's addresses are never scraped.
+    relabel_configs:
+      - action: drop
+        regex: .*
+        source_labels: [__address__]
+YAML
+  prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/data" \
+      --web.listen-address="127.0.0.1:$port" > "$work/prometheus.log" 2>&1 &
+  pid=$!
+  fetches() {
+    curl -s --max-time 2 "http://127.0.0.1:$port/metrics" \
+        | awk '/^prometheus_sd_refresh_duration_seconds_count\{mechanism="ec2"\}/ {print int($2)}'
+  }
+else
+  # The package's launcher and class cache: its install script runs `muster check` once to make
+  # the cache (postinst); then the agent runs as systemd starts it.
+  mkdir -p "$work/cache"
+  export MUSTER_JAR="$PWD/agent/target/muster-agent.jar" MUSTER_CACHE="$work/cache"
+  sh agent/src/deb/bin/muster check --config "$work/muster.yaml" > /dev/null 2>&1 || true
+  sh agent/src/deb/bin/muster run --config "$work/muster.yaml" > "$work/muster.log" 2>&1 &
+  pid=$!
+  fetches() {
+    curl -s --max-time 2 "http://127.0.0.1:$port/metrics" | awk '/^muster_fetches_total/ {print int($2)}'
+  }
+fi
+hz=$(getconf CLK_TCK)
+started=$(date +%s.%N)
+sample() { # seconds-since-start cpu-ticks fetches rss-kb threads
+  local f; f=$(fetches 2>/dev/null || true)
+  echo "$(echo "$(date +%s.%N) - $started" | bc) $(awk '{print $14 + $15}' "/proc/$pid/stat") ${f:-0} \
+$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status") $(awk '/^Threads/ {print $2}' "/proc/$pid/status")" >> "$work/samples"
+}
+end=${DURATION:-$((minutes * 60))}
+while :; do
+  kill -0 "$pid" 2>/dev/null || { echo "$who ended early:" >&2; tail -20 "$work"/*.log >&2; exit 1; }
+  sample
+  [ "$(awk 'END {print int($1)}' "$work/samples")" -ge "$end" ] && break
+  sleep 2
+done
+awk -v who="$who" -v n="$instances" -v i="$interval" -v hz="$hz" -v m="$minutes" '
+  { t[NR] = $1; c[NR] = $2; f[NR] = $3; r[NR] = $4; th[NR] = $5; if ($4 > max) max = $4 }
+  END {
+    # The first minute: from the start to the last sample at or before 60 s.
+    for (k = 1; k <= NR && t[k] <= 60; k++) a = k
+    # The last minute: from the last sample at or before the end minus 60 s to the end.
+    for (k = 1; k <= NR && t[k] <= t[NR] - 60; k++) b = k
+    first = (f[a] > 0) ? c[a] / hz / f[a] : -1
+    last = (f[NR] > f[b]) ? (c[NR] - c[b]) / hz / (f[NR] - f[b]) : -1
+    printf "| %s | %d | %s | %.3f s (%d polls) | %.3f s (minute %d) | %.0f MiB (max %.0f) | %d |\n",
+      who, n, i, first, f[a], last, m, r[NR] / 1024, max / 1024, th[NR]
+  }' "$work/samples"
