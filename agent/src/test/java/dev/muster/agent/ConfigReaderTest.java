@@ -212,7 +212,7 @@ class ConfigReaderTest {
 
   @Test
   void rtpengineAndPermissionsOutputsFromTheVoipExample() throws Exception {
-    String voip = Files.readString(Path.of("../docs/examples/voip-edge.yaml"));
+    String voip = Files.readString(Path.of("samples/voip-edge.yaml"));
 
     AgentConfig config = read(voip);
 
@@ -231,7 +231,7 @@ class ConfigReaderTest {
 
   @Test
   void rtpengineAndPermissionsOutputsNameWhatIsWrong() throws Exception {
-    String voip = Files.readString(Path.of("../docs/examples/voip-edge.yaml"));
+    String voip = Files.readString(Path.of("samples/voip-edge.yaml"));
     assertProblem(
         voip.replace("    groups: {edges: 1}  ", "    groups: {edges: 0}  "),
         "outputs.trusted.groups.edges: must be a whole number from 1 to 65535");
@@ -674,7 +674,7 @@ class ConfigReaderTest {
 
   @ParameterizedTest
   @org.junit.jupiter.params.provider.ValueSource(
-      strings = {"haproxy.yaml", "nginx.yaml", "kamailio.yaml"})
+      strings = {"haproxy.yaml", "nginx.yaml", "kamailio.yaml", "voip-edge.yaml"})
   void theShippedSamplesPassTheCheck(String sample) throws Exception {
     Path file = Path.of("samples", sample).toAbsolutePath();
     StringWriter out = new StringWriter();
