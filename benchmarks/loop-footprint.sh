@@ -16,23 +16,7 @@ work=$(mktemp -d)
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; exec 3>&-; rm -rf "$work"; }
 trap cleanup EXIT
-mkfifo "$work/in"
-java -cp benchmarks/target/benchmarks.jar dev.muster.benchmarks.StandInEc2 "$instances" 1000 \
-    < "$work/in" > "$work/endpoint" 2> "$work/standin.log" &
-exec 3> "$work/in"
-for _ in $(seq 200); do [ -s "$work/endpoint" ] && break; sleep 0.1; done
-endpoint=$(head -1 "$work/endpoint")
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nfrontend fe\n    bind 127.0.0.1:18998\n    default_backend web\n' > "$work/header.cfg"
-cat > "$work/muster.yaml" <<YAML
-aws: {region: us-east-1, endpoint: $endpoint}
-discovery: {interval: $interval}
-backends:
-  web: {tags: {role: web}, port: 80}
-outputs:
-  edge: {type: haproxy, header: header.cfg, file: haproxy.cfg, backends: [web], reload: {command: ["true"]}}
-status: {listen: "127.0.0.1:$port"}
-YAML
+. benchmarks/standin-agent.sh
 if [ "${WHO:-muster}" = prometheus ]; then
   . benchmarks/prometheus-sd.sh
 else

@@ -10,7 +10,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
@@ -81,12 +80,7 @@ public final class DmqReloader implements Reloader {
 
   /** The peers Kamailio's DMQ module lists now ({@code sip:HOST:PORT}), itself left out. */
   public Set<String> live() {
-    Map<String, Object> answer = rpc.call("dmq.list_nodes", null);
-    String error = JsonRpc.error(answer);
-    if (error != null) {
-      throw new ApplyException("dmq.list_nodes answered \"" + error + "\"");
-    }
-    return Tables.dmqLive(answer.get("result"));
+    return Tables.dmqLive(rpc.result("dmq.list_nodes", null));
   }
 
   private Set<String> peers(boolean mayBeMissing) {

@@ -214,13 +214,11 @@ public final class Kamailio {
         "call(s) of this Kamailio (dlg.stats_active at " + rpc + ")",
         () -> {
           if (!marked[0]) {
-            answer(client, "htable.setxi", "[\"muster\",\"draining\"," + 1 + "," + seconds + "]");
+            client.result("htable.setxi", "[\"muster\",\"draining\"," + 1 + "," + seconds + "]");
             marked[0] = true;
           }
           Object all =
-              answer(client, "dlg.stats_active", "[1]") instanceof Map<?, ?> m
-                  ? m.get("all")
-                  : null;
+              client.result("dlg.stats_active", "[1]") instanceof Map<?, ?> m ? m.get("all") : null;
           if (!(all instanceof Number n)) {
             throw new ApplyException("dlg.stats_active answered without a count");
           }
@@ -229,15 +227,6 @@ public final class Kamailio {
         Duration.ofSeconds(1),
         clock,
         sleeper);
-  }
-
-  private static Object answer(JsonRpc client, String method, String params) {
-    Map<String, Object> answer = client.call(method, params);
-    String error = JsonRpc.error(answer);
-    if (error != null) {
-      throw new ApplyException(method + " answered \"" + error + "\"");
-    }
-    return answer.get("result");
   }
 
   /** The dispatcher list's token rules, for templates of your own. */

@@ -9,7 +9,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
@@ -107,12 +106,7 @@ public final class RpcReloader implements Reloader {
   }
 
   private Object dump() {
-    Map<String, Object> answer = rpc.call(kind.dump(), kind.dumpParams());
-    String error = JsonRpc.error(answer);
-    if (error != null) {
-      throw new ApplyException(kind.dump() + " answered \"" + error + "\"");
-    }
-    return answer.get("result");
+    return rpc.result(kind.dump(), kind.dumpParams());
   }
 
   private void verify() {
@@ -154,11 +148,6 @@ public final class RpcReloader implements Reloader {
 
   /** Builds an {@link RpcReloader}. Not thread-safe. */
   public static final class Builder {
-    /** How many times the read-back looks, {@link #READ_BACK_PAUSE} apart, before it fails. */
-    static final int READ_BACKS = 10;
-
-    static final Duration READ_BACK_PAUSE = Duration.ofMillis(200);
-
     private final Kind kind;
     private final URI endpoint;
     private final Path file;

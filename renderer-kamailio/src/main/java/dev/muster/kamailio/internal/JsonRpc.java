@@ -112,6 +112,20 @@ public final class JsonRpc {
     }
   }
 
+  /**
+   * Calls {@code method} and returns its {@code result}.
+   *
+   * @throws ApplyException naming the method and Kamailio's message if it answered an error
+   */
+  public Object result(String method, String params) {
+    Map<String, Object> answer = call(method, params);
+    String error = error(answer);
+    if (error != null) {
+      throw new ApplyException(method + " answered \"" + error + "\"");
+    }
+    return answer.get("result");
+  }
+
   /** The error message of an answer, or {@code null} if it succeeded. */
   public static String error(Map<String, Object> answer) {
     Object error = answer.get("error");
