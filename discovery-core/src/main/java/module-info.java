@@ -16,6 +16,8 @@ module dev.muster.discovery {
   requires transitive software.amazon.awssdk.awscore;
   requires transitive software.amazon.awssdk.http;
   requires software.amazon.awssdk.http.urlconnection;
+  requires software.amazon.awssdk.protocols.query;
+  requires software.amazon.awssdk.metrics;
   requires software.amazon.awssdk.retries;
   requires software.amazon.awssdk.retries.api;
   requires software.amazon.awssdk.utils;

@@ -40,7 +40,8 @@ public final class SdkClients {
   /**
    * The EC2 client a source builds: pages read by the streaming path, {@code counter} (or nothing)
    * counting requests, 60 s per attempt and 3 minutes per call, and the STANDARD retry strategy
-   * with {@code maxAttempts}, which also retries a response cut short.
+   * with {@code maxAttempts}, which also retries a response cut short. It has one operation, {@code
+   * DescribeInstances} ({@link DescribeOnlyEc2Client}).
    *
    * @param endpoint the endpoint, or {@code null} for the region's
    * @param counter an interceptor that counts requests, or {@code null}
@@ -70,7 +71,7 @@ public final class SdkClients {
     if (endpoint != null) {
       builder.endpointOverride(endpoint);
     }
-    return builder.build();
+    return DescribeOnlyEc2Client.build(builder);
   }
 
   /**
