@@ -3,13 +3,16 @@ package dev.muster.haproxy;
 import dev.muster.discovery.ProxyTemplateBuilder;
 import dev.muster.discovery.Renderer;
 import dev.muster.discovery.TemplateRenderer;
+import dev.muster.haproxy.internal.ServerSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * Config-file mode: renders a complete {@code haproxy.cfg} from a header you write (global,
@@ -100,13 +103,22 @@ public final class HaproxyConfig {
     }
 
     /**
-     * Builds the renderer: your template if one was set (parsed now), otherwise the default
-     * template ({@code /dev/muster/haproxy/haproxy.cfg.ftl}). One implementation: a Java copy of
-     * the default rendered 10,000 members in ~2 ms instead of ~15 ms, but a render happens once per
-     * published change, beside seconds of reaction (BENCHMARKS.md, goal 6).
+     * Builds the renderer: your template if one was set (parsed now), otherwise the default lines
+     * written in Java, byte for byte what the default template ({@link #defaultTemplate()}) writes
+     * ({@code DefaultRenderingTest} holds the two equal). Why two: FreeMarker is ~520 classes that
+     * a host running the default never needs to load (BENCHMARKS.md, issue 25).
      */
     public Renderer build() {
-      return templateRenderer(true);
+      if (template() != null) {
+        return templateRenderer(true);
+      }
+      RuntimeFile file = buildRuntimeFile();
+      return memberships -> {
+        Map<String, List<ServerSpec>> servers = new TreeMap<>();
+        memberships.forEach(
+            (backend, snapshot) -> servers.put(backend, file.specs(backend, snapshot)));
+        return file.render(servers);
+      };
     }
 
     /**
@@ -130,8 +142,8 @@ public final class HaproxyConfig {
     }
 
     /**
-     * The default template, whatever {@link #template} says: what {@link #build()} uses unless you
-     * set your own, and the starting point for a template of your own (copy {@code
+     * The default template, whatever {@link #template} says: what {@link #build()} writes unless
+     * you set your own, and the starting point for a template of your own (copy {@code
      * /dev/muster/haproxy/haproxy.cfg.ftl} from the jar).
      */
     public TemplateRenderer defaultTemplate() {

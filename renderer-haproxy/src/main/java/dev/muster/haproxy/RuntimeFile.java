@@ -11,10 +11,10 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Runtime mode's settings and file: the default template's header, backends and server lines, for
- * servers given as {@link ServerSpec}s. The file is the one config-file mode writes for the same
- * memberships ({@code RuntimeFileTest} holds the two equal), written here from specs so that a
- * check can hold only the lines a change adds, with the ids and backup flags of the whole
+ * The default file's settings and text: the default template's header, backends and server lines,
+ * for servers given as {@link ServerSpec}s ({@code DefaultRenderingTest} holds the two equal).
+ * Config-file mode without a template of its own writes it; runtime mode writes it from specs so
+ * that a check can hold only the lines a change adds, with the ids and backup flags of the whole
  * membership.
  */
 final class RuntimeFile {
@@ -127,7 +127,7 @@ final class RuntimeFile {
         }
       }
     } catch (IllegalArgumentException e) {
-      throw new RenderException("haproxy runtime file: value refused: " + e.getMessage(), e);
+      throw new RenderException("haproxy file: value refused: " + e.getMessage(), e);
     }
     return out.toString();
   }

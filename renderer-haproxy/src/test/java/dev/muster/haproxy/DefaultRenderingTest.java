@@ -14,14 +14,16 @@ import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 
 /**
- * Runtime mode's file is config-file mode's file, byte for byte, for the same memberships and
- * settings (zone-aware backups included); or both refuse. So a host may switch modes, and a reload
- * in runtime mode starts from the servers the runtime API holds.
+ * The default lines written in Java (config-file mode without a template, and runtime mode's file)
+ * are the default template's, byte for byte, for the same memberships and settings (zone-aware
+ * backups, hostile tags and colliding names included); or both refuse. So the template stays the
+ * starting point for one of your own, a host may switch modes, and a reload in runtime mode starts
+ * from the servers the runtime API holds.
  */
-class RuntimeFileTest {
+class DefaultRenderingTest {
 
   @RepeatedTest(300)
-  void isTheFileConfigFileModeWrites(RepetitionInfo info) {
+  void isTheDefaultTemplatesText(RepetitionInfo info) {
     Random random = new Random(info.getCurrentRepetition());
     HaproxyConfig.Builder b =
         HaproxyConfig.newBuilder()
@@ -39,15 +41,17 @@ class RuntimeFileTest {
     RenderException templateError = null;
     RenderException runtimeError = null;
     try {
-      template = b.build().render(memberships);
+      template = b.defaultTemplate().render(memberships);
     } catch (RenderException e) {
       templateError = e;
     }
     try {
+      String built = b.build().render(memberships);
       RuntimeFile file = b.buildRuntimeFile();
       Map<String, List<ServerSpec>> servers = new TreeMap<>();
       memberships.forEach((backend, s) -> servers.put(backend, file.specs(backend, s)));
       runtime = file.render(servers);
+      assertEquals(built, runtime);
     } catch (RenderException e) {
       runtimeError = e;
     }
