@@ -45,6 +45,11 @@ final class DemoAgent implements AutoCloseable {
         .allMatch(p -> p.lastResult() != null && p.pendingSince() == null);
   }
 
+  /** Whether every output tried to apply at least once (HAProxy may be missing in training). */
+  boolean attempted() {
+    return assembly.pipelines.values().stream().allMatch(p -> p.lastResult() != null);
+  }
+
   @Override
   public void close() {
     status.close();

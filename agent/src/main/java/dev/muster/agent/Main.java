@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
       Shorthand.Nginx.class,
       Shorthand.Kamailio.class,
       Demo.class,
-      Completion.class
+      Completion.class,
+      Train.class
     },
     description =
         "Keeps HAProxy, nginx and Kamailio in step with the EC2 instances that carry your tags.")
