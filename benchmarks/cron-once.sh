@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Cron-style runs side by side: the seed's aws-cli script vs `muster once`, whole processes,
 # against the test kit's EC2 (benchmarks' StandInEc2) on 127.0.0.1. Alternating runs, medians.
+# Rows: seed (the article's script), default (java -jar, no settings), launcher (the package's
+# launcher with the class cache its install script makes: `muster train`), trained (the launcher
+# with a cache made by a `once` run of this very configuration).
 # Usage: benchmarks/cron-once.sh [INSTANCES] [PAGE] [RUNS]   (after mvn -DskipTests package)
 # Needs: java, haproxy, GNU time, and the AWS CLI (`apt-get install awscli`; not installed by CI).
 set -euo pipefail
@@ -51,10 +54,12 @@ SH
 chmod +x "$work/seed.sh"
 
 jar=agent/target/muster-agent.jar
-# The package launcher's settings for short commands (agent/src/deb/bin/muster).
-launcher=${LAUNCHER:-"-XX:+UseSerialGC -Xms16m -Xmx512m -Xss512k -Xshare:auto -XX:TieredStopAtLevel=1"}
-# A class-data archive from one training run, as the package's launcher makes on first run.
-java $launcher -XX:ArchiveClassesAtExit="$work/muster.jsa" -jar "$jar" once --config "$work/muster.yaml" > /dev/null 2>&1 || true
+# The package's own launcher (agent/src/deb/bin/muster) with the class cache its install script
+# makes (postinst: `muster train`), and with one made by a `once` run instead.
+export MUSTER_JAR="$PWD/$jar"
+mkdir -p "$work/cache-installed" "$work/cache-trained"
+MUSTER_CACHE="$work/cache-installed" sh agent/src/deb/bin/muster train > /dev/null 2>&1
+MUSTER_CACHE="$work/cache-trained" sh agent/src/deb/bin/muster once --config "$work/muster.yaml" > /dev/null 2>&1
 
 measure() { # name, command...: appends "wall user sys maxrss_kb"
   local name=$1; shift
@@ -64,12 +69,12 @@ measure() { # name, command...: appends "wall user sys maxrss_kb"
 for run in $(seq "$runs"); do
   measure seed env W="$work" EP="$endpoint" "$work/seed.sh"
   measure default java -jar "$jar" once --config "$work/muster.yaml"
-  measure launcher java $launcher -jar "$jar" once --config "$work/muster.yaml"
-  measure cds java $launcher -XX:SharedArchiveFile="$work/muster.jsa" -jar "$jar" once --config "$work/muster.yaml"
+  measure launcher env MUSTER_CACHE="$work/cache-installed" sh agent/src/deb/bin/muster once --config "$work/muster.yaml"
+  measure trained env MUSTER_CACHE="$work/cache-trained" sh agent/src/deb/bin/muster once --config "$work/muster.yaml"
 done
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 printf '| %s instances, pages of %s | wall (s) | CPU user+sys (s) | peak RSS (MiB) |\n|---|---|---|---|\n' "$instances" "$page"
-for name in seed default launcher cds; do
+for name in seed default launcher trained; do
   wall=$(awk '{print $1}' "$work/$name" | median)
   cpu=$(awk '{print $2+$3}' "$work/$name" | median)
   rss=$(awk '{print $4/1024}' "$work/$name" | median)

@@ -15,20 +15,15 @@ instances=${1:-200}
 interval=${2:-5s}
 minutes=${3:-10}
 who=${WHO:-muster}
-work=$(mktemp -d)
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; exec 3>&-; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
 . benchmarks/standin-agent.sh
-export AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench-secret
 if [ "$who" = prometheus ]; then
   . benchmarks/prometheus-sd.sh
 else
-  # The package's launcher and class cache: its install script runs `muster check` once to make
+  # The package's launcher and class cache: its install script runs `muster train` once to make
   # the cache (postinst); then the agent runs as systemd starts it.
   mkdir -p "$work/cache"
   export MUSTER_JAR="$PWD/agent/target/muster-agent.jar" MUSTER_CACHE="$work/cache"
-  sh agent/src/deb/bin/muster check --config "$work/muster.yaml" > /dev/null 2>&1 || true
+  sh agent/src/deb/bin/muster train > /dev/null 2>&1 || true
   sh agent/src/deb/bin/muster run --config "$work/muster.yaml" > "$work/muster.log" 2>&1 &
   pid=$!
   fetches() {

@@ -12,10 +12,6 @@ instances=${1:-10000}
 interval=${2:-5s}
 warm=${3:-3}
 polls=${4:-10}
-work=$(mktemp -d)
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; exec 3>&-; rm -rf "$work"; }
-trap cleanup EXIT
 . benchmarks/standin-agent.sh
 if [ "${WHO:-muster}" = prometheus ]; then
   . benchmarks/prometheus-sd.sh

@@ -1,7 +1,13 @@
-# Sourced by the footprint scripts: the test kit's EC2 (StandInEc2) with $instances instances on
-# 127.0.0.1, serving until fd 3 closes; a free status port; and in $work the agent's file
-# (muster.yaml: one backend polled every $interval into an HAProxy file that is never reloaded)
-# with its header. Sets endpoint and port.
+# Sourced by the footprint scripts: a work folder ($work) removed on exit, with the process in $pid
+# stopped; the test kit's EC2 (StandInEc2) with $instances instances on 127.0.0.1, serving until
+# fd 3 closes; a free status port; and in $work the agent's file (muster.yaml: one backend polled
+# every $interval into an HAProxy file that is never reloaded) with its header. Sets endpoint and
+# port; exports the stand-in's credentials.
+work=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; exec 3>&-; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+export AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench-secret
 mkfifo "$work/in"
 java -XX:+UseSerialGC -cp benchmarks/target/benchmarks.jar dev.muster.benchmarks.StandInEc2 \
     "$instances" 1000 < "$work/in" > "$work/endpoint" 2> "$work/standin.log" &
