@@ -2,14 +2,12 @@ package dev.muster.agent;
 
 import dev.muster.testkit.FakeEc2;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
-import java.net.HttpURLConnection;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -26,9 +24,10 @@ import picocli.CommandLine.Command;
  *
  * <p>It runs what {@code once} and {@code run} run, the same reader and assembly, against the test
  * kit's EC2 with {@value #INSTANCES} instances on 127.0.0.1, into a temporary folder that it
- * removes: an HAProxy and a dispatcher output (reloads are {@code true}; HAProxy's check runs if it
- * is installed), the status listener asked for its page and its metrics. No AWS, no instance
- * metadata, nothing outside that folder and loopback. It takes a few seconds and ends by itself.
+ * removes: an HAProxy output (its reload is {@code true}; HAProxy's check runs if it is installed)
+ * and a template output, the status listener asked for its page and its metrics. No AWS, no
+ * instance metadata, nothing outside that folder and loopback. It takes a few seconds and ends by
+ * itself.
  */
 @Command(
     name = "train",
@@ -38,7 +37,7 @@ final class Train implements Callable<Integer> {
   static final int INSTANCES = 200;
 
   /** The longest it waits for the loop to apply; it does not fail if that runs out. */
-  private static final long WAIT_MILLIS = 15_000;
+  private static final Duration WAIT = Duration.ofSeconds(15);
 
   @Override
   public Integer call() throws IOException, ConfigException, InterruptedException {
@@ -54,12 +53,10 @@ final class Train implements Callable<Integer> {
       PrintWriter quiet = new PrintWriter(Writer.nullWriter());
       Main.once(ConfigReader.read(file), quiet, false);
       try (DemoAgent agent = DemoAgent.start(file)) {
-        long end = System.nanoTime() + WAIT_MILLIS * 1_000_000;
-        while (!agent.attempted() && System.nanoTime() < end) {
-          Thread.sleep(50);
-        }
-        get("http://127.0.0.1:" + status + "/");
-        get("http://127.0.0.1:" + status + "/metrics");
+        DemoStage.await(WAIT, agent::attempted);
+        // What the pages say does not matter here: the classes that wrote them do.
+        DemoStage.get("http://127.0.0.1:" + status + "/");
+        DemoStage.get("http://127.0.0.1:" + status + "/metrics");
       }
     } finally {
       delete(dir);
@@ -110,20 +107,6 @@ final class Train implements Callable<Integer> {
         dir.resolve("members.ftl"), "<#list backend.web.members as m>${m.hostPort}\n</#list>");
     Files.createDirectories(dir.resolve("state"));
     return file;
-  }
-
-  /** Reads a page of the status listener; what it says does not matter here. */
-  private static void get(String url) throws IOException {
-    HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
-    c.setConnectTimeout(2000);
-    c.setReadTimeout(5000);
-    try (InputStream in = c.getInputStream()) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
-    } catch (IOException e) {
-      // an error page is read too: the classes that wrote it are what matters
-    } finally {
-      c.disconnect();
-    }
   }
 
   private static void delete(Path dir) throws IOException {
