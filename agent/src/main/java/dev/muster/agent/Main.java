@@ -4,6 +4,7 @@ import dev.muster.discovery.ApplyResult;
 import dev.muster.discovery.Discovery;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,18 +23,6 @@ import picocli.CommandLine.Option;
     name = "muster",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    subcommands = {
-      Main.Run.class,
-      Main.Check.class,
-      Main.Once.class,
-      Main.Render.class,
-      Shorthand.Haproxy.class,
-      Shorthand.Nginx.class,
-      Shorthand.Kamailio.class,
-      Demo.class,
-      Completion.class,
-      Train.class
-    },
     description =
         "Keeps HAProxy, nginx and Kamailio in step with the EC2 instances that carry your tags.")
 public final class Main implements Callable<Integer> {
@@ -54,7 +43,7 @@ public final class Main implements Callable<Integer> {
   }
 
   static int run(String[] args, PrintWriter out, PrintWriter err) {
-    CommandLine cli = new CommandLine(new Main());
+    CommandLine cli = commandLine(args);
     cli.setOut(out);
     cli.setErr(err);
     cli.setExitCodeExceptionMapper(e -> USAGE);
@@ -62,6 +51,52 @@ public final class Main implements Callable<Integer> {
     // As most command lines do: an option given twice takes the last value.
     cli.setOverwrittenOptionsAllowed(true);
     return cli.execute(args);
+  }
+
+  /** The subcommands, in the order help lists them. */
+  static final List<String> SUBCOMMANDS =
+      List.of(
+          "run",
+          "check",
+          "once",
+          "render",
+          "haproxy",
+          "nginx",
+          "kamailio",
+          "demo",
+          "completion",
+          "train");
+
+  /**
+   * The command line for {@code args}: when they start with a subcommand's name, with that
+   * subcommand alone, since picocli reads every subcommand's annotations as it adds it; else (help,
+   * a version, an unknown word) and for {@code completion}, whose script covers every command, with
+   * all of them.
+   */
+  static CommandLine commandLine(String[] args) {
+    CommandLine cli = new CommandLine(new Main());
+    boolean one = args.length > 0 && SUBCOMMANDS.contains(args[0]) && !args[0].equals("completion");
+    List<String> wanted = one ? List.of(args[0]) : SUBCOMMANDS;
+    for (String name : wanted) {
+      cli.addSubcommand(name, subcommand(name));
+    }
+    return cli;
+  }
+
+  private static Object subcommand(String name) {
+    return switch (name) {
+      case "run" -> new Run();
+      case "check" -> new Check();
+      case "once" -> new Once();
+      case "render" -> new Render();
+      case "haproxy" -> new Shorthand.Haproxy();
+      case "nginx" -> new Shorthand.Nginx();
+      case "kamailio" -> new Shorthand.Kamailio();
+      case "demo" -> new Demo();
+      case "completion" -> new Completion();
+      case "train" -> new Train();
+      default -> throw new IllegalArgumentException("no subcommand " + name);
+    };
   }
 
   @Override
