@@ -7,7 +7,9 @@
 # ever scraped. Samples /proc every 2 s and prints one table row:
 #   CPU per poll in the first minute (start included: what a restart costs), CPU per poll in the
 #   last minute, RSS at the end and its maximum, threads at the end.
-# Usage: [WHO=muster|prometheus] benchmarks/footprint.sh [INSTANCES] [INTERVAL] [MINUTES]
+# WHO=sdk runs the floor under the agent instead: the AWS SDK's own EC2 client polling the same
+# stand-in with the same JVM settings and keeping nothing (BareSdkPoller; INTERVAL in seconds).
+# Usage: [WHO=muster|prometheus|sdk] benchmarks/footprint.sh [INSTANCES] [INTERVAL] [MINUTES]
 #   (after mvn -DskipTests package). MUSTER_JAVA_OPTS replaces the launcher's settings, as on a host.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,8 @@ who=${WHO:-muster}
 . benchmarks/standin-agent.sh
 if [ "$who" = prometheus ]; then
   . benchmarks/prometheus-sd.sh
+elif [ "$who" = sdk ]; then
+  . benchmarks/sdk-poller.sh
 else
   # The package's launcher and class cache: its install script runs `muster train` once to make
   # the cache (postinst); then the agent runs as systemd starts it.
