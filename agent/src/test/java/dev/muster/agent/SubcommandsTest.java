@@ -16,7 +16,7 @@ import picocli.CommandLine;
 class SubcommandsTest {
   @Test
   void aSubcommandsWordsBuildThatSubcommandAloneUnderItsOwnName() {
-    for (String name : Main.SUBCOMMANDS) {
+    for (String name : Subcommands.NAMES) {
       if (name.equals("completion")) {
         continue;
       }
@@ -37,7 +37,7 @@ class SubcommandsTest {
             new String[] {"rnu"},
             new String[] {"completion"})) {
       CommandLine cli = Main.commandLine(args);
-      assertEquals(Main.SUBCOMMANDS, new ArrayList<>(cli.getSubcommands().keySet()));
+      assertEquals(Subcommands.NAMES, new ArrayList<>(cli.getSubcommands().keySet()));
     }
   }
 
@@ -57,7 +57,7 @@ class SubcommandsTest {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     assertEquals(0, Main.run(new String[] {"--help"}, new PrintWriter(out), new PrintWriter(err)));
-    for (String name : Main.SUBCOMMANDS) {
+    for (String name : Subcommands.NAMES) {
       boolean hidden =
           Main.commandLine(new String[] {name})
               .getSubcommands()
