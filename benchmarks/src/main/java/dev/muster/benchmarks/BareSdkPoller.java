@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -56,7 +57,10 @@ public final class BareSdkPoller {
                 .stream()
                 .mapToLong(r -> r.instances().size())
                 .sum();
-        Files.writeString(pollsFile, poll + " " + seen + "\n");
+        // Whole or not at all: the script reads the file while this runs.
+        Path next = Path.of(pollsFile + ".next");
+        Files.writeString(next, poll + " " + seen + "\n");
+        Files.move(next, pollsFile, StandardCopyOption.ATOMIC_MOVE);
         if (poll < polls) {
           Thread.sleep(interval.toMillis());
         }
