@@ -86,6 +86,9 @@ class PackageIT {
     assertEquals("Apache-2.0 https://github.com/muster-dev/muster\n", info.output());
     Result config = run("rpm", "-qp", "--configfiles", rpm.toString());
     assertEquals("/etc/muster/haproxy-header.cfg\n/etc/muster/muster.yaml\n", config.output());
+    Result triggers = run("rpm", "-qp", "--filetriggers", rpm.toString());
+    assertTrue(triggers.output().contains("/usr/lib/jvm"), "remakes the cache: " + triggers);
+    assertTrue(triggers.output().contains("muster train"), triggers.output());
     Result scripts = run("rpm", "-qp", "--scripts", rpm.toString());
     assertTrue(scripts.output().contains("try-restart muster.service"), scripts.output());
     assertTrue(scripts.output().contains("disable --now muster.service"), scripts.output());
@@ -116,6 +119,7 @@ class PackageIT {
     Result completion = inRoot(root, "bash", "-c", completionProbe());
     assertTrue(completion.output().contains("once"), completion.output());
     assertTrue(completion.output().contains("render"), completion.output());
+    javaUpdateRemakesTheCache(root, root.resolve("var/cache/muster/muster.jsa"));
 
     // The operator enables it; then systemd runs (a stand-in systemctl records what is asked).
     Result enable = inRoot(root, "systemctl", "enable", "muster.service");
@@ -180,6 +184,37 @@ class PackageIT {
     assertEquals(0, erase.code(), erase.output());
     assertFalse(Files.exists(root.resolve("var/lib/muster")), "state removed");
     assertFalse(Files.exists(root.resolve("etc/muster/muster.yaml")), "unchanged config removed");
+  }
+
+  /**
+   * Any package changing /usr/lib/jvm (a Java security update, say) triggers muster's postinst,
+   * which makes the class cache anew: a probe package with a file there, installed and removed.
+   * dpkg processes a trigger only for a package whose dependencies hold, so a second probe first
+   * provides what muster depends on (this root has the host's Java, not its package).
+   */
+  private static void javaUpdateRemakesTheCache(Path root, Path cache) throws Exception {
+    String probes =
+        "mk() { mkdir -p /tmp/$1/DEBIAN; printf 'Package: %s\\nVersion: 1\\nArchitecture: all\\n"
+            + "Maintainer: Muster tests <tests@example.org>\\nDescription: a probe\\n%b' \"$1\" \"$2\""
+            + " > /tmp/$1/DEBIAN/control; dpkg-deb --root-owner-group --build /tmp/$1 /tmp/$1.deb; }"
+            + " && mk muster-test-deps 'Provides: java17-runtime-headless, adduser\\n'"
+            + " && mkdir -p /tmp/muster-java-probe/usr/lib/jvm/muster-java-probe"
+            + " && echo 'JAVA_VERSION=\"17\"' > /tmp/muster-java-probe/usr/lib/jvm/muster-java-probe/release"
+            + " && mk muster-java-probe '' && dpkg -i /tmp/muster-test-deps.deb";
+    Result built = inRoot(root, "sh", "-c", probes);
+    assertEquals(0, built.code(), built.output());
+    for (String[] step :
+        List.of(
+            new String[] {"dpkg", "-i", "/tmp/muster-java-probe.deb"},
+            new String[] {"dpkg", "-r", "muster-java-probe"})) {
+      Files.setLastModifiedTime(cache, java.nio.file.attribute.FileTime.fromMillis(0));
+      Result update = inRoot(root, step);
+      assertEquals(0, update.code(), update.output());
+      assertTrue(update.output().contains("Processing triggers for muster"), update.output());
+      assertTrue(
+          Files.size(cache) > 0 && Files.getLastModifiedTime(cache).toMillis() > 0,
+          String.join(" ", step) + ": the cache was made anew");
+    }
   }
 
   private static final java.nio.file.StandardOpenOption APPEND =
