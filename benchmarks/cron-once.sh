@@ -60,7 +60,7 @@ export MUSTER_JAR="$PWD/$jar"
 mkdir -p "$work/cache-installed" "$work/cache-trained"
 MUSTER_CACHE="$work/cache-installed" sh agent/src/deb/bin/muster train > /dev/null 2>&1
 # Only `train` makes a cache; this one is asked for explicitly, with the launcher's settings for once.
-MUSTER_JAVA_OPTS="-XX:+UseSerialGC -Xms16m -Xmx512m -Xss512k -XX:TieredStopAtLevel=1 \
+MUSTER_JAVA_OPTS="-XX:+UseSerialGC -XX:-UsePerfData -Xms16m -Xmx512m -Xss512k -XX:TieredStopAtLevel=1 \
 -XX:ArchiveClassesAtExit=$work/cache-trained/muster.jsa -Xlog:cds*=off" \
   sh agent/src/deb/bin/muster once --config "$work/muster.yaml" > /dev/null 2>&1
 

@@ -25,9 +25,7 @@ elif [ "$who" = sdk ]; then
 else
   # The package's launcher and class cache: its install script runs `muster train` once to make
   # the cache (postinst); then the agent runs as systemd starts it.
-  mkdir -p "$work/cache"
-  export MUSTER_JAR="$PWD/agent/target/muster-agent.jar" MUSTER_CACHE="$work/cache"
-  sh agent/src/deb/bin/muster train > /dev/null 2>&1 || true
+  launcher_cache
   sh agent/src/deb/bin/muster run --config "$work/muster.yaml" > "$work/muster.log" 2>&1 &
   pid=$!
   fetches() {

@@ -12,13 +12,7 @@ instances=${1:-200}
 seconds=${2:-60}
 interval=5s
 . benchmarks/standin-agent.sh
-mkdir -p "$work/cache"
-export MUSTER_JAR="$PWD/agent/target/muster-agent.jar" MUSTER_CACHE="$work/cache"
-if [ "${CACHE_BY:-train}" = check ]; then
-  (unset MUSTER_JAVA_OPTS; sh agent/src/deb/bin/muster check --config "$work/muster.yaml") > /dev/null 2>&1 || true
-else
-  (unset MUSTER_JAVA_OPTS; sh agent/src/deb/bin/muster train) > /dev/null 2>&1 || true
-fi
+launcher_cache "${CACHE_BY:-train}"
 hz=$(getconf CLK_TCK)
 started=$(date +%s.%N)
 sh agent/src/deb/bin/muster run --config "$work/muster.yaml" > "$work/muster.log" 2>&1 &
