@@ -4,12 +4,9 @@ import dev.muster.agent.AgentConfig.Backend;
 import dev.muster.discovery.ConfigPipeline;
 import dev.muster.discovery.Discovery;
 import dev.muster.discovery.Drain;
-import dev.muster.discovery.Ec2MembershipSource;
 import dev.muster.discovery.InstanceIdentity;
-import dev.muster.discovery.MembershipSource;
 import dev.muster.discovery.SharedWalks;
 import dev.muster.discovery.Sink;
-import dev.muster.discovery.internal.SdkClients;
 import dev.muster.events.EventIntake;
 import java.time.Clock;
 import java.time.Duration;
@@ -25,13 +22,6 @@ import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
-import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
-import software.amazon.awssdk.services.autoscaling.AutoScalingClientBuilder;
-import software.amazon.awssdk.services.sts.StsClient;
-import software.amazon.awssdk.services.sts.StsClientBuilder;
-import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
 
 /**
  * A configuration made real: one discovery loop per backend, one pipeline per output, each loop
@@ -63,15 +53,20 @@ final class Assembly implements AutoCloseable {
   private final Consumer<String> dryRun;
 
   /** The region the agent's own clients use (a member tagged muster:region was found in that). */
-  String region;
+  final String region;
+
+  /** Each backend's membership source, and the AWS clients the sources share. */
+  private final BackendSources sources;
 
   /** Built for once or render: outputs make one attempt, never a retry. */
   private boolean oneShot;
 
-  private Assembly(AgentConfig config, Consumer<String> dryRun, SharedWalks walks) {
+  private Assembly(AgentConfig config, String region, Consumer<String> dryRun, Duration shortest) {
     this.config = config;
     this.dryRun = dryRun;
-    this.walks = walks;
+    this.region = region;
+    this.walks = SharedWalks.within(shortest.dividedBy(2));
+    this.sources = new BackendSources(config.aws(), region, walks);
   }
 
   /**
@@ -98,30 +93,9 @@ final class Assembly implements AutoCloseable {
    */
   static Assembly forLoop(AgentConfig config, String region, Assembly previous) {
     Assembly assembly = of(config, region, null, COALESCE, previous);
-    AgentConfig.Events events = config.events();
-    if (events != null) {
+    if (config.events() != null) {
       try {
-        EventIntake.Builder intake =
-            EventIntake.newBuilder()
-                .region(region)
-                .endpoints(config.aws().sqsEndpoint(), config.aws().autoScalingEndpoint())
-                .queueUrl(events.queue().toString())
-                .lifecycleHook(events.lifecycleHook())
-                .drainTimeout(events.drainTimeout())
-                .heartbeatInterval(events.heartbeatInterval())
-                .visibilityTimeout(events.visibilityTimeout())
-                .launchActions(events.launchActions())
-                .handler(
-                    new FleetEvents(
-                        assembly,
-                        events.drainTimeout(),
-                        events.refreshSpread(),
-                        Clock.systemUTC(),
-                        Drain.Sleeper.SYSTEM));
-        if (assembly.credentials != null) {
-          intake.credentials(assembly.credentials);
-        }
-        assembly.events = intake.build();
+        assembly.events = FleetEvents.intake(assembly, region, assembly.sources.credentials);
       } catch (RuntimeException e) {
         assembly.close();
         throw e;
@@ -138,126 +112,6 @@ final class Assembly implements AutoCloseable {
 
   /** The event intake of the loop, or {@code null}; started with the loops. */
   EventIntake events;
-
-  /** The credentials every client uses, or {@code null} for the SDK's default chain. */
-  private AwsCredentialsProvider credentials;
-
-  /** The STS client that assumes the backends' roles, made on first use. */
-  private StsClient sts;
-
-  /**
-   * The source of {@code backend}: one {@link Ec2MembershipSource} in {@code region} with the
-   * agent's credentials, or one per account of its {@code accounts} (its region, its role assumed
-   * through STS by the SDK's refreshing provider), merged.
-   */
-  private MembershipSource source(Backend backend, String region, Supplier<String> self) {
-    List<AgentConfig.Account> accounts =
-        backend.accounts().isEmpty()
-            ? List.of(new AgentConfig.Account(null, null, null))
-            : backend.accounts();
-    List<Ec2MembershipSource> parts = new ArrayList<>();
-    for (AgentConfig.Account account : accounts) {
-      String where = account.region() != null ? account.region() : region;
-      Ec2MembershipSource.Builder source =
-          Ec2MembershipSource.newBuilder()
-              .sharedWalks(walks)
-              .region(where)
-              .query(backend.query())
-              .mapping(backend.mapping());
-      if (config.aws().endpoint() != null) {
-        source.endpoint(config.aws().endpoint());
-      }
-      if (account.roleArn() != null) {
-        source.credentials(assumed(account, region));
-      } else if (credentials != null) {
-        source.credentials(credentials);
-      }
-      if (!backend.accounts().isEmpty()) {
-        source.origin(where, account.accountId());
-      }
-      if (backend.excludeSelf()) {
-        source.exclude(self.get());
-      }
-      if (backend.inServiceOnly()) {
-        source.inServiceOnly(autoScaling(region), backend.inServiceCache());
-      }
-      parts.add(source.build());
-    }
-    return parts.size() == 1 ? parts.get(0) : MembershipSource.merge(parts);
-  }
-
-  /**
-   * The role of {@code account}, assumed with the session name {@code muster-HOST} and its external
-   * id; the SDK's provider refreshes the credentials before they expire.
-   */
-  private AwsCredentialsProvider assumed(AgentConfig.Account account, String region) {
-    // One provider per role and external id: backends that share it share its client and walks.
-    return roles.computeIfAbsent(
-        new AgentConfig.Account(null, account.roleArn(), account.externalId()),
-        a -> newAssumed(a, region));
-  }
-
-  /** Assumed-role providers by role and external id. */
-  private final Map<AgentConfig.Account, AwsCredentialsProvider> roles = new LinkedHashMap<>();
-
-  private AwsCredentialsProvider newAssumed(AgentConfig.Account account, String region) {
-    if (sts == null) {
-      StsClientBuilder b =
-          SdkClients.base(StsClient.builder(), region, credentials)
-              .overrideConfiguration(
-                  o ->
-                      o.apiCallAttemptTimeout(Duration.ofSeconds(30))
-                          .apiCallTimeout(Duration.ofMinutes(2)));
-      if (config.aws().stsEndpoint() != null) {
-        b.endpointOverride(config.aws().stsEndpoint());
-      }
-      sts = b.build();
-    }
-    String session = "muster-" + sessionHost();
-    return StsAssumeRoleCredentialsProvider.builder()
-        .stsClient(sts)
-        .refreshRequest(
-            r -> {
-              r.roleArn(account.roleArn()).roleSessionName(session);
-              if (account.externalId() != null) {
-                r.externalId(account.externalId());
-              }
-            })
-        .build();
-  }
-
-  /**
-   * This host's name as a session name may hold it (letters, digits, {@code =,.@-}, 58 at most).
-   */
-  private static String sessionHost() {
-    String host;
-    try {
-      host = java.net.InetAddress.getLocalHost().getHostName();
-    } catch (java.io.IOException e) {
-      host = "agent";
-    }
-    String safe = host.replaceAll("[^A-Za-z0-9=,.@-]", "-");
-    return safe.length() > 58 ? safe.substring(0, 58) : safe;
-  }
-
-  /** The Auto Scaling client of the backends with {@code in_service_only}, made on first use. */
-  private AutoScalingClient autoScaling;
-
-  private AutoScalingClient autoScaling(String region) {
-    if (autoScaling == null) {
-      AutoScalingClientBuilder b =
-          SdkClients.base(AutoScalingClient.builder(), region, credentials)
-              .overrideConfiguration(
-                  o ->
-                      o.apiCallAttemptTimeout(Duration.ofSeconds(30))
-                          .apiCallTimeout(Duration.ofMinutes(2)));
-      if (config.aws().autoScalingEndpoint() != null) {
-        b.endpointOverride(config.aws().autoScalingEndpoint());
-      }
-      autoScaling = b.build();
-    }
-    return autoScaling;
-  }
 
   /** How long an output of the loop waits for other backends' publications of one change. */
   static final Duration COALESCE = Duration.ofMillis(500);
@@ -282,15 +136,8 @@ final class Assembly implements AutoCloseable {
             .map(b -> b.loop().interval())
             .min(Duration::compareTo)
             .orElse(Duration.ofSeconds(15));
-    Assembly assembly = new Assembly(config, dryRun, SharedWalks.within(shortest.dividedBy(2)));
+    Assembly assembly = new Assembly(config, region, dryRun, shortest);
     assembly.oneShot = coalesce.isZero() && previous == null;
-    assembly.region = region;
-    // One provider for every backend, so that they share a client.
-    AwsCredentialsProvider credentials =
-        config.aws().profile() == null
-            ? null
-            : ProfileCredentialsProvider.create(config.aws().profile());
-    assembly.credentials = credentials;
     try {
       config
           .outputs()
@@ -308,49 +155,56 @@ final class Assembly implements AutoCloseable {
           log.info("backend {}: no output uses it, so it is not fetched", backend.name());
           continue;
         }
-        MembershipSource source = assembly.source(backend, region, assembly.self);
-        AgentConfig.Loop loop = backend.loop();
-        Discovery.Builder discovery =
-            Discovery.newBuilder()
-                .name(backend.name())
-                .source(source)
-                .interval(loop.interval())
-                .waitMin(loop.waitMin())
-                .confirmations(loop.confirmations())
-                .maxRemovalFraction(loop.maxRemoval())
-                .allowEmpty(loop.allowEmpty())
-                .minMembers(loop.minMembers())
-                .holdMin(loop.holdMin())
-                // Backends with the same query and interval tick together (the same jitter), so
-                // the second one's fetch takes the first one's walk.
-                .random(
-                    new Random(
-                        backend.query().toString().hashCode() * 31L + loop.interval().toMillis()));
-        if (loop.waitMax() != null) {
-          discovery.waitMax(loop.waitMax());
-        }
-        if (previous != null && previous.loops.containsKey(backend.name())) {
-          discovery.after(previous.loops.get(backend.name()));
-        }
-        if (config.stateDir() != null && dryRun == null) {
-          discovery.stateFile(config.stateDir().resolve(backend.name() + ".state"));
-        }
-        config
-            .outputs()
-            .forEach(
-                (name, output) -> {
-                  if (output.backends().contains(backend.name())
-                      && assembly.pipelines.containsKey(name)) {
-                    discovery.listener(assembly.pipelines.get(name).backend(backend.name()));
-                  }
-                });
-        assembly.loops.put(backend.name(), discovery.build());
+        Discovery replaced = previous == null ? null : previous.loops.get(backend.name());
+        assembly.loops.put(backend.name(), assembly.loop(backend, replaced));
       }
       return assembly;
     } catch (RuntimeException e) {
       assembly.close();
       throw e;
     }
+  }
+
+  /**
+   * The discovery loop of {@code backend}, continuing from {@code previous} (a SIGHUP) unless that
+   * is {@code null}, and feeding the pipelines of the outputs that name the backend.
+   */
+  private Discovery loop(Backend backend, Discovery previous) {
+    AgentConfig.Loop loop = backend.loop();
+    Discovery.Builder discovery =
+        Discovery.newBuilder()
+            .name(backend.name())
+            .source(sources.of(backend, self))
+            .interval(loop.interval())
+            .waitMin(loop.waitMin())
+            .confirmations(loop.confirmations())
+            .maxRemovalFraction(loop.maxRemoval())
+            .allowEmpty(loop.allowEmpty())
+            .minMembers(loop.minMembers())
+            .holdMin(loop.holdMin())
+            // Backends with the same query and interval tick together (the same jitter), so the
+            // second one's fetch takes the first one's walk.
+            .random(
+                new Random(
+                    backend.query().toString().hashCode() * 31L + loop.interval().toMillis()));
+    if (loop.waitMax() != null) {
+      discovery.waitMax(loop.waitMax());
+    }
+    if (previous != null) {
+      discovery.after(previous);
+    }
+    if (config.stateDir() != null && dryRun == null) {
+      discovery.stateFile(config.stateDir().resolve(backend.name() + ".state"));
+    }
+    config
+        .outputs()
+        .forEach(
+            (name, output) -> {
+              if (output.backends().contains(backend.name()) && pipelines.containsKey(name)) {
+                discovery.listener(pipelines.get(name).backend(backend.name()));
+              }
+            });
+    return discovery.build();
   }
 
   /** The output's pipeline; one that replaces {@code previous} keeps its drains. */
@@ -448,12 +302,7 @@ final class Assembly implements AutoCloseable {
                 },
                 failures));
     closeQuietly(walks::close, failures);
-    if (autoScaling != null) {
-      closeQuietly(autoScaling::close, failures);
-    }
-    if (sts != null) {
-      closeQuietly(sts::close, failures);
-    }
+    closeQuietly(sources::close, failures);
     if (!failures.isEmpty()) {
       throw failures.get(0);
     }

@@ -15,6 +15,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 
 /**
  * What the agent does for fleet events: a refresh makes every loop fetch now (with a fresh walk); a
@@ -46,6 +47,39 @@ final class FleetEvents implements EventIntake.Handler {
     this.refreshSpread = refreshSpread;
     this.clock = clock;
     this.sleeper = sleeper;
+  }
+
+  /**
+   * The event intake of {@code assembly}'s {@code events} settings, in {@code region} with {@code
+   * credentials} ({@code null}: the SDK's chain), its handler a {@code FleetEvents} on the system
+   * clock; not started.
+   *
+   * @throws IllegalArgumentException naming the setting the intake's builder refused
+   */
+  static EventIntake intake(Assembly assembly, String region, AwsCredentialsProvider credentials) {
+    AgentConfig config = assembly.config;
+    AgentConfig.Events events = config.events();
+    EventIntake.Builder intake =
+        EventIntake.newBuilder()
+            .region(region)
+            .endpoints(config.aws().sqsEndpoint(), config.aws().autoScalingEndpoint())
+            .queueUrl(events.queue().toString())
+            .lifecycleHook(events.lifecycleHook())
+            .drainTimeout(events.drainTimeout())
+            .heartbeatInterval(events.heartbeatInterval())
+            .visibilityTimeout(events.visibilityTimeout())
+            .launchActions(events.launchActions())
+            .handler(
+                new FleetEvents(
+                    assembly,
+                    events.drainTimeout(),
+                    events.refreshSpread(),
+                    Clock.systemUTC(),
+                    Drain.Sleeper.SYSTEM));
+    if (credentials != null) {
+      intake.credentials(credentials);
+    }
+    return intake.build();
   }
 
   /**
