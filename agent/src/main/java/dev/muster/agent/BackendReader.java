@@ -5,7 +5,6 @@ import dev.muster.agent.AgentConfig.Loop;
 import dev.muster.discovery.MemberMapping;
 import dev.muster.discovery.Query;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -15,12 +14,10 @@ import java.util.function.Function;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.NodeTuple;
-import org.snakeyaml.engine.v2.nodes.SequenceNode;
 
 /**
- * Reads {@code backends} (which instances, how they become members, where to look) and the loop
- * settings ({@code interval}, {@code wait}, {@code guard}) of {@code discovery} and of each
- * backend.
+ * Reads {@code backends}: which instances, how they become members, and, through {@link
+ * AccountReader} and {@link LoopReader}, where to look and each backend's loop settings.
  */
 final class BackendReader {
   private final Nodes n;
@@ -35,56 +32,6 @@ final class BackendReader {
   /** Every backend name the file declares, usable or not. */
   Set<String> declared() {
     return declared;
-  }
-
-  static Loop defaultLoop() {
-    return new Loop(
-        Duration.ofSeconds(15), Duration.ZERO, null, 3, 0.5, false, 1, Duration.ofSeconds(60));
-  }
-
-  /** The loop settings under {@code keys} (interval, wait, guard) over {@code base}. */
-  Loop loop(Map<String, Node> keys, String path, Loop base) {
-    Duration interval = n.duration(keys.get("interval"), path + ".interval", base.interval());
-    if (keys.get("interval") != null && interval.compareTo(Duration.ofSeconds(1)) < 0) {
-      n.problem(keys.get("interval"), path + ".interval", "must be at least 1s");
-    }
-    Duration waitMin = base.waitMin();
-    Duration waitMax = base.waitMax();
-    if (keys.get("wait") != null) {
-      Map<String, Node> wait =
-          n.keys(n.mapping(keys.get("wait"), path + ".wait"), path + ".wait", "min", "max");
-      waitMin = n.duration(wait.get("min"), path + ".wait.min", waitMin);
-      waitMax = n.duration(wait.get("max"), path + ".wait.max", waitMax);
-      if (waitMax != null && waitMax.compareTo(waitMin) < 0) {
-        n.problem(wait.get("max"), path + ".wait.max", "must not be shorter than wait.min");
-      }
-    }
-    int confirmations = base.confirmations();
-    double maxRemoval = base.maxRemoval();
-    boolean allowEmpty = base.allowEmpty();
-    int minMembers = base.minMembers();
-    Duration holdMin = base.holdMin();
-    if (keys.get("guard") != null) {
-      String g = path + ".guard";
-      Map<String, Node> guard =
-          n.keys(
-              n.mapping(keys.get("guard"), g),
-              g,
-              "confirmations",
-              "max_removal",
-              "allow_empty",
-              "min_members",
-              "hold_min");
-      confirmations =
-          n.integer(guard.get("confirmations"), g + ".confirmations", confirmations, 1, 1000);
-      maxRemoval = n.fraction(guard.get("max_removal"), g + ".max_removal", maxRemoval);
-      allowEmpty = n.bool(guard.get("allow_empty"), g + ".allow_empty", allowEmpty);
-      minMembers =
-          n.integer(guard.get("min_members"), g + ".min_members", minMembers, 1, 1_000_000);
-      holdMin = n.duration(guard.get("hold_min"), g + ".hold_min", holdMin);
-    }
-    return new Loop(
-        interval, waitMin, waitMax, confirmations, maxRemoval, allowEmpty, minMembers, holdMin);
   }
 
   Map<String, Backend> read(Node node, Loop defaults) {
@@ -225,7 +172,7 @@ final class BackendReader {
     if (inServiceCache != null && inServiceCache.compareTo(Duration.ofHours(1)) > 0) {
       n.problem(keys.get("in_service_cache"), path + ".in_service_cache", "must be 0s to 1h");
     }
-    Loop loop = loop(keys, path, defaults);
+    Loop loop = new LoopReader(n).read(keys, path, defaults);
     if (n.count() > before) {
       return null;
     }
@@ -236,7 +183,7 @@ final class BackendReader {
       n.problem(at, path, e.getMessage());
       return null;
     }
-    List<AgentConfig.Account> accounts = accounts(keys, path);
+    List<AgentConfig.Account> accounts = new AccountReader(n).read(keys, path);
     if (n.count() > before) {
       return null;
     }
@@ -253,76 +200,6 @@ final class BackendReader {
         inService ? inServiceCache : null,
         accounts,
         zoneFloor);
-  }
-
-  private static final java.util.regex.Pattern ROLE_ARN =
-      java.util.regex.Pattern.compile(
-          "arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}");
-
-  /**
-   * Where a backend looks: {@code region}, {@code role_arn} and {@code external_id} on the backend
-   * for one place, or {@code accounts:} a list of such mappings for several (members merged, each
-   * tagged with its region and account). Empty: {@code aws.region} with the agent's credentials.
-   */
-  private List<AgentConfig.Account> accounts(Map<String, Node> keys, String path) {
-    Node list = keys.get("accounts");
-    boolean single =
-        keys.containsKey("region")
-            || keys.containsKey("role_arn")
-            || keys.containsKey("external_id");
-    if (list != null && single) {
-      n.problem(
-          list,
-          path + ".accounts",
-          "replaces region, role_arn and external_id: use one or the other");
-      return List.of();
-    }
-    if (single) {
-      AgentConfig.Account a = account(keys, path);
-      return a == null ? List.of() : List.of(a);
-    }
-    if (list == null) {
-      return List.of();
-    }
-    if (!(list instanceof SequenceNode seq) || seq.getValue().isEmpty()) {
-      n.problem(list, path + ".accounts", "must be a list of {region, role_arn, external_id}");
-      return List.of();
-    }
-    List<AgentConfig.Account> out = new ArrayList<>();
-    for (int i = 0; i < seq.getValue().size(); i++) {
-      String at = path + ".accounts[" + i + "]";
-      MappingNode m = n.mapping(seq.getValue().get(i), at);
-      if (m != null) {
-        AgentConfig.Account a = account(n.keys(m, at, "region", "role_arn", "external_id"), at);
-        if (a != null) {
-          if (out.contains(a)) {
-            n.problem(m, at, "is listed twice");
-          }
-          out.add(a);
-        }
-      }
-    }
-    return List.copyOf(out);
-  }
-
-  private AgentConfig.Account account(Map<String, Node> keys, String path) {
-    String region = n.string(keys.get("region"), path + ".region");
-    String role = n.string(keys.get("role_arn"), path + ".role_arn");
-    String external = n.string(keys.get("external_id"), path + ".external_id");
-    String regionProblem = region == null ? null : Regions.problem(region);
-    if (regionProblem != null) {
-      n.problem(keys.get("region"), path + ".region", regionProblem);
-    }
-    if (role != null && !ROLE_ARN.matcher(role).matches()) {
-      n.problem(
-          keys.get("role_arn"),
-          path + ".role_arn",
-          "must be an IAM role ARN like arn:aws:iam::123456789012:role/muster-read: " + role);
-    }
-    if (external != null && role == null) {
-      n.problem(keys.get("external_id"), path + ".external_id", "needs role_arn");
-    }
-    return new AgentConfig.Account(region, role, external);
   }
 
   /**

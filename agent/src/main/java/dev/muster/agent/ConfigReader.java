@@ -90,7 +90,7 @@ final class ConfigReader {
                 "guard",
                 "state_dir");
     BackendReader backendReader = new BackendReader(n);
-    Loop defaults = backendReader.loop(discovery, "discovery", BackendReader.defaultLoop());
+    Loop defaults = new LoopReader(n).read(discovery, "discovery", LoopReader.defaults());
     Path stateDir = n.path(discovery.get("state_dir"), "discovery.state_dir");
     Map<String, Backend> backends = backendReader.read(keys.get("backends"), defaults);
     Map<String, Node> fileNodes = new LinkedHashMap<>();
