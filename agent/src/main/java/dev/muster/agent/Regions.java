@@ -12,12 +12,6 @@ final class Regions {
   private Regions() {}
 
   /**
-   * {@code configured} if set; else {@code AWS_REGION} / {@code aws.region} or the profile; else
-   * the instance metadata service.
-   *
-   * @throws RuntimeException if the metadata service does not answer
-   */
-  /**
    * Why {@code name} is not a region the SDK knows (with the nearest known names), or {@code null}
    * if it is one.
    */
@@ -43,6 +37,12 @@ final class Regions {
         + " regions)";
   }
 
+  /**
+   * {@code configured} if set; else {@code AWS_REGION} / {@code aws.region} or the profile; else
+   * the instance metadata service.
+   *
+   * @throws RuntimeException if the metadata service does not answer
+   */
   static String resolve(String configured) {
     if (configured != null) {
       return configured;

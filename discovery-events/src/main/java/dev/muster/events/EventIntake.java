@@ -380,11 +380,6 @@ public final class EventIntake implements AutoCloseable {
     }
 
     /**
-     * Builds the intake (and its clients unless given).
-     *
-     * @throws IllegalStateException naming the missing setting
-     */
-    /**
      * The clock and the pauses of drains, heartbeats, retries and backoff; the system's unless set
      * (tests move a hand-driven clock).
      */
@@ -394,6 +389,12 @@ public final class EventIntake implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Builds the intake (and its clients unless given). Nothing is received before {@link
+     * EventIntake#start()}.
+     *
+     * @throws IllegalStateException naming the missing setting
+     */
     public EventIntake build() {
       if (queueUrl == null) {
         throw new IllegalStateException("queueUrl is not set");

@@ -344,6 +344,7 @@ public final class NginxDynamic implements Sink, AutoCloseable {
       return this;
     }
 
+    /** Builds the sink with these settings (the include and main config are the builder's). */
     public NginxDynamic build() {
       return new NginxDynamic(this);
     }

@@ -200,10 +200,10 @@ public final class DiscoveryLoop {
     return status;
   }
 
-  /** See {@link Discovery#close()}. */
   /** How long {@link #close} waits for a fetch or publication in flight before interrupting it. */
   static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
 
+  /** See {@link Discovery#close()}. */
   public void close() {
     synchronized (scheduling) {
       if (closed) {
