@@ -41,7 +41,7 @@ $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status") $(awk '/^Threads/ {print $2}' "
 }
 end=${DURATION:-$((minutes * 60))}
 while :; do
-  kill -0 "$pid" 2>/dev/null || { echo "$who ended early:" >&2; tail -20 "$work"/*.log >&2; exit 1; }
+  kill -0 "$pid" 2>/dev/null || { echo "$who ended early:" >&2; tail -n 20 "$work"/*.log >&2; exit 1; }
   sample
   [ "$(awk 'END {print int($1)}' "$work/samples")" -ge "$end" ] && break
   sleep 2
