@@ -3,9 +3,8 @@
 # with the JVM settings the package's launcher gives `muster run` and a class cache of its own,
 # made by a two-poll run first as the install script makes the agent's. Sets pid, and defines
 # fetches: the polls so far.
-opts="-XX:+UseSerialGC -XX:-UsePerfData -Xms16m -Xmx512m -Xss512k -Xlog:disable -Xlog:all=warning:stderr
- -XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000
- -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000"
+opts="-XX:+UseSerialGC -XX:-UsePerfData -Xms16m -Xmx512m -Xss512k -XX:TieredStopAtLevel=1
+ -Xlog:disable -Xlog:all=warning:stderr"
 seconds=${interval%s}
 # $opts unquoted: one word per setting.
 java $opts -XX:ArchiveClassesAtExit="$work/sdk.jsa" -Xlog:cds*=off:stderr -cp benchmarks/target/benchmarks.jar \
