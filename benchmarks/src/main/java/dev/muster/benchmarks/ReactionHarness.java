@@ -25,11 +25,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * Reaction, measured whole: a new instance appears in EC2, and the clock runs until the real
  * HAProxy holds it (its address listed in {@code show servers state} for the backend). The agent
- * runs as its own process ({@code muster run}, the package launcher's settings) against the test
- * kit's EC2 with {@code INSTANCES} instances in pages of 1,000, and a real HAProxy in runtime or
- * file mode, or a real nginx in dynamic mode ({@code nginx-dynamic}: Muster's Lua balancer, where
- * the clock stops once the balancer's shared dict, read over its admin socket, holds the new
- * member).
+ * runs as its own process ({@code muster run} through the package's launcher, with the class cache
+ * its install script makes; {@code -Dlauncher=PATH} names another launcher) against the test kit's
+ * EC2 with {@code INSTANCES} instances in pages of 1,000, and a real HAProxy in runtime or file
+ * mode, or a real nginx in dynamic mode ({@code nginx-dynamic}: Muster's Lua balancer, where the
+ * clock stops once the balancer's shared dict, read over its admin socket, holds the new member).
  *
  * <ul>
  *   <li>{@code poll}: the agent polls every {@code INTERVAL}; each launch happens at a random point
@@ -127,23 +127,37 @@ public final class ReactionHarness {
         config += "events: {queue: " + queue + "}\n";
       }
       Path yaml = Files.writeString(dir.resolve("muster.yaml"), config);
+      // The package's launcher, as a host runs the agent: its settings for run, with the class
+      // cache that its install script makes with `muster train`.
+      String launcher = System.getProperty("launcher", "agent/src/deb/bin/muster");
+      Path cache = Files.createDirectories(dir.resolve("cache"));
+      ProcessBuilder train =
+          new ProcessBuilder("sh", launcher, "train")
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("train.log").toFile());
+      train.environment().remove("MUSTER_JAVA_OPTS");
+      train.environment().put("MUSTER_JAR", agentJar.toAbsolutePath().toString());
+      train.environment().put("MUSTER_CACHE", cache.toString());
+      Process training = train.start();
+      if (!training.waitFor(2, TimeUnit.MINUTES)) {
+        training.destroyForcibly();
+        throw new IllegalStateException("muster train took over 2 minutes: see train.log");
+      }
+      if (training.exitValue() != 0) {
+        throw new IllegalStateException("muster train failed: see " + dir.resolve("train.log"));
+      }
       ProcessBuilder pb =
-          new ProcessBuilder(
-                  "java",
-                  "-XX:+UseSerialGC",
-                  "-Xms16m",
-                  "-Xmx512m",
-                  "-Xss512k",
-                  "-Xshare:auto",
-                  "-Dorg.slf4j.simpleLogger.showDateTime=true",
-                  "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
-                  "-jar",
-                  agentJar.toAbsolutePath().toString(),
-                  "run",
-                  "--config",
-                  yaml.toString())
+          new ProcessBuilder("sh", launcher, "run", "--config", yaml.toString())
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve("muster.log").toFile());
+      pb.environment().put("MUSTER_JAR", agentJar.toAbsolutePath().toString());
+      pb.environment().put("MUSTER_CACHE", cache.toString());
+      // Log times to the millisecond; the launcher's own settings stay as they are.
+      pb.environment()
+          .put(
+              "JDK_JAVA_OPTIONS",
+              "-Dorg.slf4j.simpleLogger.showDateTime=true"
+                  + " -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS");
       pb.environment().put("AWS_ACCESS_KEY_ID", "AKIDBENCH");
       pb.environment().put("AWS_SECRET_ACCESS_KEY", "bench-secret");
       muster = pb.start();
