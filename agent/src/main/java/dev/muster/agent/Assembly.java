@@ -95,7 +95,7 @@ final class Assembly implements AutoCloseable {
     Assembly assembly = of(config, region, null, COALESCE, previous);
     if (config.events() != null) {
       try {
-        assembly.events = FleetEvents.intake(assembly, region, assembly.sources.credentials);
+        assembly.events = FleetEvents.intake(assembly, assembly.sources.credentials);
       } catch (RuntimeException e) {
         assembly.close();
         throw e;

@@ -50,18 +50,18 @@ final class FleetEvents implements EventIntake.Handler {
   }
 
   /**
-   * The event intake of {@code assembly}'s {@code events} settings, in {@code region} with {@code
+   * The event intake of {@code assembly}'s {@code events} settings, in its region with {@code
    * credentials} ({@code null}: the SDK's chain), its handler a {@code FleetEvents} on the system
    * clock; not started.
    *
    * @throws IllegalArgumentException naming the setting the intake's builder refused
    */
-  static EventIntake intake(Assembly assembly, String region, AwsCredentialsProvider credentials) {
+  static EventIntake intake(Assembly assembly, AwsCredentialsProvider credentials) {
     AgentConfig config = assembly.config;
     AgentConfig.Events events = config.events();
     EventIntake.Builder intake =
         EventIntake.newBuilder()
-            .region(region)
+            .region(assembly.region)
             .endpoints(config.aws().sqsEndpoint(), config.aws().autoScalingEndpoint())
             .queueUrl(events.queue().toString())
             .lifecycleHook(events.lifecycleHook())
