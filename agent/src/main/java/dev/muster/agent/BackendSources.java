@@ -163,21 +163,14 @@ final class BackendSources implements AutoCloseable {
   /** Closes the clients made so far; the sources' own EC2 clients belong to the walks. */
   @Override
   public void close() {
-    RuntimeException failure = null;
-    for (AutoCloseable client : new AutoCloseable[] {autoScaling, sts}) {
-      if (client == null) {
-        continue;
+    try {
+      if (autoScaling != null) {
+        autoScaling.close();
       }
-      try {
-        client.close();
-      } catch (Exception e) {
-        if (failure == null) {
-          failure = new IllegalStateException("closing " + client + ": " + e.getMessage(), e);
-        }
+    } finally {
+      if (sts != null) {
+        sts.close();
       }
-    }
-    if (failure != null) {
-      throw failure;
     }
   }
 }
